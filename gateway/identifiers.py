@@ -1,0 +1,45 @@
+"""Identifiers that name labs, kits and learners on the wire.
+
+CONTRACT.md: ``lab``, ``kit`` and ``learner_id`` match ``[A-Za-z0-9_-]{1,64}``; anything
+else is rejected and never used to build a path, topic or query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+IDENTIFIER_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+
+class InvalidIdentifierError(ValueError):
+    """A lab, kit or learner identifier does not match the contract's pattern."""
+
+
+def is_identifier(text: str) -> bool:
+    """True when ``text`` is a valid lab, kit or learner identifier."""
+    return _IDENTIFIER.fullmatch(text) is not None
+
+
+def check_identifier(text: str, what: str) -> str:
+    """Return ``text`` unchanged, or raise naming ``what`` and the rule it broke."""
+    if not is_identifier(text):
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise InvalidIdentifierError(f"{what} {shown!r} must match {IDENTIFIER_PATTERN}")
+    return text
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class KitRef:
+    """One kit of one lab: the key of a twin."""
+
+    lab: str
+    kit: str
+
+    def __post_init__(self) -> None:
+        check_identifier(self.lab, "lab")
+        check_identifier(self.kit, "kit")
+
+    def __str__(self) -> str:
+        return f"{self.lab}/{self.kit}"

@@ -1,0 +1,122 @@
+"""The ingest chain: topic → identifiers → JSON → validation → duplicate check.
+
+``Ingest.judge`` takes one raw MQTT message and returns what it means, or why it is
+refused. It keeps only the duplicate tracker as state and does no I/O, so it can be
+tested by injecting messages and asserting the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.dedupe import SeqTracker
+from gateway.identifiers import KitRef
+from gateway.telemetry import (
+    Dropped,
+    Rejection,
+    SwitchInput,
+    Telemetry,
+    decode_json_object,
+    parse_status,
+    parse_switch_input,
+    parse_telemetry,
+)
+from gateway.topics import Channel, KitTopic, TopicScheme
+
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryReceived:
+    kit: KitRef
+    telemetry: Telemetry
+
+
+@dataclass(frozen=True, slots=True)
+class InputReceived:
+    kit: KitRef
+    event: SwitchInput
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReceived:
+    kit: KitRef
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredReceived:
+    """A retained desired-state document (the service's own, read back after a restart)."""
+
+    kit: KitRef
+    version: int
+    desired: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A whole message refused; ``stage`` is ``topic``, ``payload`` or ``duplicate``."""
+
+    lab: str
+    kit: str
+    stage: str
+    reason: str
+    dropped: tuple[Dropped, ...] = ()
+    seq: int | None = None
+
+
+Outcome = TelemetryReceived | InputReceived | StatusReceived | DesiredReceived | Refused
+
+
+class Ingest:
+    """Judges raw messages; remembers applied ``seq`` per kit for duplicate detection."""
+
+    def __init__(self, scheme: TopicScheme, seqs: SeqTracker | None = None) -> None:
+        self.scheme = scheme
+        self.seqs = seqs if seqs is not None else SeqTracker()
+        self._input_seqs = SeqTracker(window=4_096)
+
+    def judge(self, topic: str, payload: bytes, received_at: float) -> Outcome:
+        parsed = self.scheme.parse(topic)
+        if not isinstance(parsed, KitTopic):
+            return Refused(parsed.lab, parsed.kit, "topic", parsed.reason)
+        kit = parsed.kit
+        if parsed.channel is Channel.TELEMETRY:
+            return self._telemetry(kit, payload, received_at)
+        if parsed.channel is Channel.INPUT:
+            return self._input(kit, payload, received_at)
+        if parsed.channel is Channel.STATUS:
+            status = parse_status(payload)
+            if isinstance(status, Rejection):
+                return Refused(kit.lab, kit.kit, "payload", status.reason)
+            return StatusReceived(kit, status)
+        return self._desired(kit, payload)
+
+    def _desired(self, kit: KitRef, payload: bytes) -> Outcome:
+        document = decode_json_object(payload)
+        if isinstance(document, Rejection):
+            return Refused(kit.lab, kit.kit, "payload", document.reason)
+        version, desired = document.get("version"), document.get("desired")
+        if type(version) is not int or version < 0 or not isinstance(desired, dict):
+            return Refused(
+                kit.lab, kit.kit, "payload", "desired must be {version: int, desired: {}}"
+            )
+        return DesiredReceived(kit, version, desired)
+
+    def _telemetry(self, kit: KitRef, payload: bytes, received_at: float) -> Outcome:
+        telemetry = parse_telemetry(payload, received_at)
+        if isinstance(telemetry, Rejection):
+            return Refused(kit.lab, kit.kit, "payload", telemetry.reason, telemetry.dropped)
+        if self.seqs.is_duplicate(kit, telemetry.seq):
+            return Refused(kit.lab, kit.kit, DUPLICATE, DUPLICATE, seq=telemetry.seq)
+        self.seqs.mark(kit, telemetry.seq)
+        return TelemetryReceived(kit, telemetry)
+
+    def _input(self, kit: KitRef, payload: bytes, received_at: float) -> Outcome:
+        event = parse_switch_input(payload, received_at)
+        if isinstance(event, Rejection):
+            return Refused(kit.lab, kit.kit, "payload", event.reason)
+        if self._input_seqs.is_duplicate(kit, event.seq):
+            return Refused(kit.lab, kit.kit, DUPLICATE, DUPLICATE, seq=event.seq)
+        self._input_seqs.mark(kit, event.seq)
+        return InputReceived(kit, event)

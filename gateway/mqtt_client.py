@@ -1,0 +1,308 @@
+"""The one module that imports paho: an MQTT 3.1.1 client driven by the asyncio loop.
+
+paho's socket is registered with the event loop (``add_reader``/``add_writer``), so
+there is no network thread and no thread hand-off per message: ``on_message`` runs in
+the loop's own thread, converts paho's message into ``InboundMessage`` and hands it to
+the service. Subscriptions are made in ``on_connect`` (they are lost on reconnect
+otherwise); the session is persistent (clean session off) and QoS 1 messages are
+acknowledged manually, once the service has stored them. Reconnection is an explicit
+loop with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+
+from gateway.errors import MqttConnectionError
+from gateway.mqtt_url import BrokerAddress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A message as the service sees it; ``connection`` tells which connection it came on."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    mid: int
+    received_at: float
+    connection: int
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+def _to_inbound(message: paho.MQTTMessage, connection: int) -> InboundMessage | None:
+    """Convert paho's message type; None for a topic that is not valid UTF-8."""
+    try:
+        topic = message.topic
+    except UnicodeDecodeError:
+        return None
+    return InboundMessage(
+        topic=topic,
+        payload=bytes(message.payload),
+        qos=message.qos,
+        retain=bool(message.retain),
+        mid=message.mid,
+        received_at=time.time(),
+        connection=connection,
+    )
+
+
+class MqttClient:
+    """An asyncio-driven paho client with manual QoS 1 acknowledgement."""
+
+    def __init__(
+        self,
+        broker: BrokerAddress,
+        client_id: str,
+        on_message: Callable[[InboundMessage], None],
+        subscriptions: list[str] | None = None,
+        *,
+        persistent_session: bool = True,
+        manual_ack: bool = True,
+        will: Will | None = None,
+        keepalive: int = 30,
+        max_backoff_s: float = 30.0,
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.broker = broker
+        self._on_message = on_message
+        self._subscriptions = list(subscriptions or [])
+        self._keepalive = keepalive
+        self._max_backoff_s = max_backoff_s
+        self._on_connection_change = on_connection_change
+        self._connection = 0
+        self._connection_was_up = False
+        self._connected = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._stopping = False
+        self._received_in_read = 0
+        self.subscribed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=not persistent_session,
+            protocol=MQTTProtocolVersion.MQTTv311,
+            reconnect_on_failure=False,
+            manual_ack=manual_ack,
+        )
+        self._client.max_inflight_messages_set(1_000)
+        self._client.max_queued_messages_set(0)
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            self._client.tls_set_context(ssl.create_default_context())
+        if will is not None:
+            self._client.will_set(will.topic, will.payload, will.qos, will.retain)
+        self._client.on_connect = self._handle_connect
+        self._client.on_disconnect = self._handle_disconnect
+        self._client.on_subscribe = self._handle_subscribe
+        self._client.on_message = self._handle_message
+        self._client.on_socket_open = self._handle_socket_open
+        self._client.on_socket_close = self._handle_socket_close
+        self._client.on_socket_register_write = self._handle_register_write
+        self._client.on_socket_unregister_write = self._handle_unregister_write
+
+    # ---- public API -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> bool:
+        """Queue a message; paho keeps QoS 1 messages and resends them after a reconnect."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def ack(self, message: InboundMessage) -> None:
+        """Acknowledge a QoS 1 message, if it came on the connection we still have.
+
+        A message from an earlier connection is not acknowledged: its packet id means
+        nothing on the new connection, and the broker redelivers it anyway.
+        """
+        if message.qos > 0 and message.connection == self._connection and self.connected:
+            self._client.ack(message.mid, message.qos)
+
+    async def run(self) -> None:
+        """Connect, and reconnect with backoff, until ``stop`` is called."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        misc = asyncio.create_task(self._misc_loop())
+        backoff = 0.5
+        try:
+            while not self._stopping:
+                try:
+                    await self._connect_once()
+                    await self._lost.wait()
+                    backoff = 0.5 if self._connection_was_up else backoff
+                except MqttConnectionError as exc:
+                    log.warning("MQTT %s: %s", self.broker, exc)
+                if self._stopping:
+                    break
+                delay = backoff * (0.5 + random.random())
+                log.info("MQTT reconnecting to %s in %.1f s", self.broker, delay)
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, self._max_backoff_s)
+        finally:
+            misc.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await misc
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Disconnect cleanly (the will is not sent) and end ``run``."""
+        self._stopping = True
+        if self._client.socket() is not None:
+            self._client.disconnect()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), timeout)
+        self._close_socket()
+        self._lost.set()
+
+    # ---- connection loop --------------------------------------------------------------
+
+    async def _connect_once(self) -> None:
+        assert self._loop is not None
+        self._lost.clear()
+        self._connection_was_up = False
+        # Count the connection before the socket exists: its messages carry this number.
+        self._connection += 1
+        try:
+            rc = await self._loop.run_in_executor(
+                None, self._client.connect, self.broker.host, self.broker.port, self._keepalive
+            )
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
+            raise MqttConnectionError(f"cannot connect: {exc}") from exc
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            raise MqttConnectionError(f"cannot connect: {paho.error_string(rc)}")
+
+    def _close_socket(self) -> None:
+        sock = self._client.socket()
+        if sock is not None and self._loop is not None:
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
+
+    async def _misc_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self._client.socket() is not None:
+                self._client.loop_misc()
+
+    def _in_loop(self, func: Callable[[], Any]) -> None:
+        """Run ``func`` in the loop thread (paho calls some callbacks from connect's thread)."""
+        assert self._loop is not None
+        if threading.get_ident() == self._loop_thread:
+            func()
+        else:
+            self._loop.call_soon_threadsafe(func)
+
+    # ---- socket callbacks -------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        # Read while messages keep arriving (up to a bound), so one wake-up of the loop
+        # serves a burst of packets instead of one.
+        for _ in range(256):
+            before = self._received_in_read
+            rc = self._client.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._received_in_read == before:
+                break
+
+    def _on_writable(self) -> None:
+        self._client.loop_write()
+
+    def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(lambda: self._loop.add_reader(sock, self._on_readable))  # type: ignore[union-attr]
+
+    def _handle_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        def close() -> None:
+            assert self._loop is not None
+            self._loop.remove_reader(sock)
+            self._loop.remove_writer(sock)
+            self._set_disconnected()
+
+        self._in_loop(close)
+
+    def _handle_register_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(lambda: self._loop.add_writer(sock, self._on_writable))  # type: ignore[union-attr]
+
+    def _handle_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(lambda: self._loop.remove_writer(sock))  # type: ignore[union-attr]
+
+    # ---- MQTT callbacks (all in the loop thread) --------------------------------------
+
+    def _handle_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("MQTT broker %s refused the connection: %s", self.broker, reason)
+            self._client.disconnect()
+            return
+        log.info("MQTT connected to %s (session present: %s)", self.broker, flags.session_present)
+        self.subscribed = not self._subscriptions
+        if self._subscriptions:
+            self._client.subscribe([(topic, 1) for topic in self._subscriptions])
+        self._connection_was_up = True
+        self._connected.set()
+        if self._on_connection_change:
+            self._on_connection_change(True)
+
+    def _handle_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        failures = [r for r in reasons if r.is_failure]
+        if failures:
+            log.error("MQTT subscription refused: %s", failures)
+            return
+        self.subscribed = True
+
+    def _handle_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if not self._stopping:
+            log.warning("MQTT disconnected from %s: %s", self.broker, reason)
+        self._set_disconnected()
+
+    def _set_disconnected(self) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        self.subscribed = False
+        self._lost.set()
+        if was_connected and self._on_connection_change:
+            self._on_connection_change(False)
+
+    def _handle_message(
+        self, client: paho.Client, userdata: Any, message: paho.MQTTMessage
+    ) -> None:
+        self._received_in_read += 1
+        inbound = _to_inbound(message, self._connection)
+        if inbound is None:
+            log.warning("MQTT message with a topic that is not UTF-8 dropped")
+            if message.qos > 0:
+                self._client.ack(message.mid, message.qos)
+            return
+        self._on_message(inbound)

@@ -1,0 +1,258 @@
+"""Parse and validate kit payloads: telemetry, switch input and status.
+
+Order of judgement (CONTRACT.md): the message as a whole (size, encoding, JSON object,
+``ts``, ``seq``) → each reading and waveform → duplicate ``seq`` (``gateway.dedupe``).
+A reading or waveform that fails is dropped alone with its reason; a message left with
+nothing valid is rejected whole. Device payloads are read tolerantly: unknown keys are
+ignored. Every function here is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.sensors import SENSORS, sensor_name_error, unit_of
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_WAVEFORM_RATE_HZ = 1_000.0
+MAX_WAVEFORM_SAMPLES = 10_000
+# Device clocks before 2020 are unset RTCs (a Pi without network boots at 1970).
+EARLIEST_TS = 1_577_836_800.0
+# How far ahead of the service clock a device clock may run before we distrust it.
+MAX_FUTURE_SKEW_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    sensor: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waveform:
+    """Evenly spaced samples; the first at the message's ``ts``."""
+
+    sensor: str
+    rate_hz: float
+    samples: Sequence[float]
+    unit: str
+
+    def sample_ts(self, ts0: float, index: int) -> float:
+        return ts0 + index / self.rate_hz
+
+    @property
+    def last_ts_offset(self) -> float:
+        return (len(self.samples) - 1) / self.rate_hz
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """One reading or waveform that was dropped from an otherwise kept message."""
+
+    sensor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Telemetry:
+    ts: float
+    seq: int
+    readings: tuple[Reading, ...]
+    waveforms: tuple[Waveform, ...]
+    dropped: tuple[Dropped, ...] = ()
+
+    @property
+    def newest_ts(self) -> float:
+        offsets = [w.last_ts_offset for w in self.waveforms]
+        return self.ts + max(offsets, default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchInput:
+    ts: float
+    seq: int
+    switch: Literal["select", "next"]
+    state: Literal["down", "up"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why a whole message was refused, with any per-reading reasons."""
+
+    reason: str
+    dropped: tuple[Dropped, ...] = ()
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    ts: float = Field(allow_inf_nan=False)
+    seq: int = Field(ge=0, le=2**63 - 1)
+    readings: dict[str, Any] | None = None
+    waveforms: dict[str, Any] | None = None
+
+
+class _SwitchPayload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    ts: float = Field(allow_inf_nan=False)
+    seq: int = Field(ge=0, le=2**63 - 1)
+    switch: Literal["select", "next"]
+    state: Literal["down", "up"]
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json_object(payload: bytes) -> dict[str, Any] | Rejection:
+    """Size, encoding and syntax checks shared by every JSON channel."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return Rejection(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES} bytes")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejection(f"payload is not UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        return Rejection(f"payload is not JSON: {str(exc)[:120]}")
+    if not isinstance(document, dict):
+        return Rejection(f"payload must be a JSON object, not {_json_type(document)}")
+    return document
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:3]:
+        where = ".".join(str(p) for p in item["loc"]) or "payload"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def check_ts(ts: float, received_at: float) -> str | None:
+    """Why a device timestamp is not believable, or None."""
+    if ts < EARLIEST_TS:
+        return f"ts {ts:.3f} is before 2020-01-01 (device clock not set?)"
+    if ts > received_at + MAX_FUTURE_SKEW_S:
+        return f"ts {ts:.3f} is {ts - received_at:.0f} s ahead of the service clock"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return type(value) is float or type(value) is int
+
+
+def check_reading(sensor: str, value: object) -> Reading | Dropped:
+    name_error = sensor_name_error(sensor)
+    if name_error:
+        return Dropped(sensor[:64], name_error)
+    if not _is_number(value):
+        return Dropped(sensor, f"value must be a number, not {_json_type(value)}")
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        return Dropped(sensor, "value must be finite")
+    spec = SENSORS.get(sensor)
+    if spec is not None:
+        range_error = spec.range_error(number)
+        if range_error:
+            return Dropped(sensor, range_error)
+    return Reading(sensor, number, unit_of(sensor))
+
+
+def check_waveform(sensor: str, body: object) -> Waveform | Dropped:
+    name_error = sensor_name_error(sensor)
+    if name_error:
+        return Dropped(sensor[:64], name_error)
+    if not isinstance(body, dict):
+        return Dropped(sensor, "waveform must be an object with rate_hz and samples")
+    rate = body.get("rate_hz")
+    samples = body.get("samples")
+    if not _is_number(rate) or not (0 < float(rate) <= MAX_WAVEFORM_RATE_HZ):  # type: ignore[arg-type]
+        return Dropped(sensor, f"rate_hz must be a number in (0, {MAX_WAVEFORM_RATE_HZ:g}]")
+    if not isinstance(samples, list) or not samples:
+        return Dropped(sensor, "samples must be a non-empty array")
+    if len(samples) > MAX_WAVEFORM_SAMPLES:
+        return Dropped(sensor, f"more than {MAX_WAVEFORM_SAMPLES} samples")
+    if not all(type(x) is float or type(x) is int for x in samples):
+        return Dropped(sensor, "every sample must be a number")
+    low, high = min(samples), max(samples)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return Dropped(sensor, "every sample must be finite")
+    spec = SENSORS.get(sensor)
+    if spec is not None:
+        range_error = spec.range_error(low) or spec.range_error(high)
+        if range_error:
+            return Dropped(sensor, f"sample {range_error}")
+    return Waveform(sensor, float(rate), samples, unit_of(sensor))  # type: ignore[arg-type]
+
+
+def parse_telemetry(payload: bytes, received_at: float) -> Telemetry | Rejection:
+    """Validate one telemetry payload (duplicate ``seq`` is judged later)."""
+    document = decode_json_object(payload)
+    if isinstance(document, Rejection):
+        return document
+    try:
+        envelope = _Envelope.model_validate(document)
+    except ValidationError as exc:
+        return Rejection(_describe(exc))
+    ts_error = check_ts(envelope.ts, received_at)
+    if ts_error:
+        return Rejection(ts_error)
+    if not envelope.readings and not envelope.waveforms:
+        return Rejection("message has neither readings nor waveforms")
+    readings: list[Reading] = []
+    waveforms: list[Waveform] = []
+    dropped: list[Dropped] = []
+    for sensor, value in (envelope.readings or {}).items():
+        reading = check_reading(sensor, value)
+        (dropped if isinstance(reading, Dropped) else readings).append(reading)  # type: ignore[arg-type]
+    for sensor, body in (envelope.waveforms or {}).items():
+        waveform = check_waveform(sensor, body)
+        (dropped if isinstance(waveform, Dropped) else waveforms).append(waveform)  # type: ignore[arg-type]
+    if not readings and not waveforms:
+        return Rejection("no valid reading or waveform in message", tuple(dropped))
+    return Telemetry(envelope.ts, envelope.seq, tuple(readings), tuple(waveforms), tuple(dropped))
+
+
+def parse_switch_input(payload: bytes, received_at: float) -> SwitchInput | Rejection:
+    document = decode_json_object(payload)
+    if isinstance(document, Rejection):
+        return document
+    try:
+        event = _SwitchPayload.model_validate(document)
+    except ValidationError as exc:
+        return Rejection(_describe(exc))
+    ts_error = check_ts(event.ts, received_at)
+    if ts_error:
+        return Rejection(ts_error)
+    return SwitchInput(event.ts, event.seq, event.switch, event.state)
+
+
+def parse_status(payload: bytes) -> bool | Rejection:
+    """``online`` → True, ``offline`` → False (plain text, CONTRACT.md)."""
+    text = payload.strip()
+    if text == b"online":
+        return True
+    if text == b"offline":
+        return False
+    return Rejection("status must be 'online' or 'offline'")

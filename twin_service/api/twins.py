@@ -1,0 +1,64 @@
+"""Twins: list, one twin, history, desired state."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, status
+
+from gateway.sensors import SENSOR_NAME_PATTERN
+from twin_service.api.deps import Instructor, KitDep, RuntimeDep
+from twin_service.api.timeparse import parse_time
+from twin_service.registry import TwinLimitReachedError
+from twin_service.runtime import _unit
+
+router = APIRouter(prefix="/api/v1/twins", tags=["twins"], dependencies=[Instructor])
+
+MAX_HISTORY_POINTS = 10_000
+
+
+@router.get("")
+async def list_twins(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    return [twin.summary() for twin in runtime.twins]
+
+
+@router.get("/{lab}/{kit}")
+async def get_twin(kit: KitDep, runtime: RuntimeDep) -> dict[str, Any]:
+    twin = runtime.twins.get(kit)
+    if twin is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no twin {kit}")
+    return twin.to_json(time.time(), runtime.settings.stale_after_s)
+
+
+@router.get("/{lab}/{kit}/history")
+async def history(
+    kit: KitDep,
+    runtime: RuntimeDep,
+    sensor: Annotated[str, Query(pattern=f"^{SENSOR_NAME_PATTERN}$")],
+    start: str | None = None,
+    end: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_POINTS)] = 1_000,
+) -> dict[str, Any]:
+    try:
+        start_ts, end_ts = parse_time(start, "start"), parse_time(end, "end")
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
+    return {"sensor": sensor, "unit": _unit(sensor), "points": [[ts, v] for ts, v in points]}
+
+
+@router.put("/{lab}/{kit}/desired")
+async def put_desired(
+    kit: KitDep,
+    runtime: RuntimeDep,
+    desired: Annotated[dict[str, Any], Body(examples=[{"scenario": "cpr", "buzzer": True}])],
+) -> dict[str, Any]:
+    """Replace the kit's desired state; it is published retained to the kit's topic."""
+    try:
+        change = runtime.set_desired(kit, desired)
+    except TwinLimitReachedError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    twin = runtime.twins.get(kit)
+    assert twin is not None
+    return {"version": change.version, "desired": twin.desired, "delta": twin.delta()}

@@ -1,0 +1,61 @@
+"""The FastAPI application; its lifespan owns the runtime (MQTT, store, tasks)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import RequestResponseEndpoint
+
+from twin_service.api import health, pages, twins, ws
+from twin_service.runtime import Runtime
+from twin_service.settings import Settings
+from twin_service.store.base import TimeSeriesStore
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+PAGE_CSP = (
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; media-src 'self' blob:"
+)
+
+
+def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> FastAPI:
+    runtime = Runtime(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="accesstwin",
+        version="0.1.0",
+        summary="Live digital twins of lab kits, turned into accessible feedback",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if response.headers.get("content-type", "").startswith(
+            "text/html"
+        ) and not request.url.path.startswith("/docs"):
+            response.headers["Content-Security-Policy"] = PAGE_CSP
+        return response
+
+    app.include_router(health.router)
+    app.include_router(twins.router)
+    app.include_router(ws.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
+    return app

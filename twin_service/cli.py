@@ -1,0 +1,143 @@
+"""The ``accesstwin`` command line: demo, serve, kit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from twin_service.errors import SettingsError
+from twin_service.settings import Settings, load_settings, new_token
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mqtt-url", help="broker URL (ACCESSTWIN_MQTT_URL)")
+    parser.add_argument("--mqtt-prefix", help="topic prefix (ACCESSTWIN_MQTT_PREFIX)")
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+
+
+def _add_service(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="sqlite:///path or memory:// (ACCESSTWIN_STORE)")
+    parser.add_argument("--http-host", help="ACCESSTWIN_HTTP_HOST")
+    parser.add_argument("--http-port", type=int, help="ACCESSTWIN_HTTP_PORT")
+    parser.add_argument("--mqtt-client-id", help="ACCESSTWIN_MQTT_CLIENT_ID (persistent session)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accesstwin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="broker + service + simulated kits, nothing to install")
+    _add_common(demo)
+    _add_service(demo)
+    demo.add_argument("--kits", type=int, default=3, help="how many simulated kits (default 3)")
+
+    serve = commands.add_parser("serve", help="gateway + twin service from settings")
+    _add_common(serve)
+    _add_service(serve)
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="run without an API token (only on a closed network)",
+    )
+
+    kit = commands.add_parser("kit", help="the kit agent (simulated sensors for now)")
+    _add_common(kit)
+    kit.add_argument("--lab", required=True)
+    kit.add_argument("--kit", required=True)
+    kit.add_argument(
+        "--simulate",
+        choices=["vitals", "cpr", "mixed"],
+        help="publish a simulated kit instead of reading sensors",
+    )
+    kit.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object | None]:
+    names = ("mqtt_url", "mqtt_prefix", "store", "http_host", "http_port", "mqtt_client_id")
+    out: dict[str, object | None] = {n: getattr(args, n, None) for n in names}
+    if getattr(args, "insecure_no_auth", False):
+        out["insecure_no_auth"] = True
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "demo":
+            settings = load_settings(
+                overrides=_overrides(args),
+                store="sqlite:///./accesstwin-demo.db",
+                api_token=new_token(),
+                mqtt_client_id="accesstwin-demo-gateway",
+            )
+            from twin_service.demo import run_demo
+
+            asyncio.run(run_demo(settings, args.kits))
+        elif args.command == "serve":
+            settings = load_settings(overrides=_overrides(args))
+            asyncio.run(_serve(settings))
+        elif args.command == "kit":
+            return _kit(args)
+    except SettingsError as exc:
+        print(f"accesstwin: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    from twin_service.app import create_app
+    from twin_service.server import install_stop_signals, make_server
+
+    server = make_server(create_app(settings), settings.http_host, settings.http_port)
+
+    def stop() -> None:
+        server.should_exit = True
+
+    install_stop_signals(stop)
+    await server.serve()
+
+
+def _kit(args: argparse.Namespace) -> int:
+    from gateway.identifiers import InvalidIdentifierError, KitRef
+
+    try:
+        kit = KitRef(args.lab, args.kit)
+    except InvalidIdentifierError as exc:
+        print(f"accesstwin: {exc}", file=sys.stderr)
+        return 2
+    if not args.simulate:
+        print(
+            "accesstwin: reading real sensors is not available yet; use --simulate "
+            "vitals|cpr|mixed",
+            file=sys.stderr,
+        )
+        return 2
+    settings = load_settings(overrides=_overrides(args), insecure_no_auth=True)
+    from devices.simulated_kit import run_simulated_kit
+    from twin_service.server import install_stop_signals
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop.set)
+        sent = await run_simulated_kit(
+            settings.broker, settings.topics, kit, args.simulate, stop, seed=args.seed
+        )
+        print(f"kit {kit} stopped after {sent} telemetry messages")
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

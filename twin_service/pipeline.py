@@ -1,0 +1,202 @@
+"""From an inbound MQTT message to twin state, history, websocket frames and the ack.
+
+``Pipeline.handle`` runs in the event loop for every message: it judges the message
+(``gateway.ingest``), applies it to the twin, pushes the change to websocket clients,
+queues the points for the store and acknowledges the message once they are durable.
+Every refusal is published to ``P/_rejected/{lab}/{kit}`` and counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from gateway.identifiers import KitRef
+from gateway.ingest import (
+    DUPLICATE,
+    DesiredReceived,
+    Ingest,
+    InputReceived,
+    Refused,
+    StatusReceived,
+    TelemetryReceived,
+)
+from gateway.mqtt_client import InboundMessage
+from gateway.telemetry import Dropped, Telemetry
+from twin_service.hub import Hub
+from twin_service.metrics import ServiceMetrics
+from twin_service.persist import StoreWriter
+from twin_service.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.store.base import AppliedMessage, SamplePoint
+from twin_service.twin import TwinChange
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, int, bool], object]
+Ack = Callable[[InboundMessage], None]
+REJECTED_PAYLOAD_KEEP = 1_024
+
+
+def lab_group(lab: str) -> str:
+    return f"lab:{lab}"
+
+
+def telemetry_points(kit: KitRef, telemetry: Telemetry, received_at: float) -> list[SamplePoint]:
+    points = [
+        SamplePoint(kit.lab, kit.kit, r.sensor, telemetry.ts, r.value, received_at)
+        for r in telemetry.readings
+    ]
+    for waveform in telemetry.waveforms:
+        step = 1.0 / waveform.rate_hz
+        points.extend(
+            SamplePoint(
+                kit.lab, kit.kit, waveform.sensor, telemetry.ts + i * step, float(v), received_at
+            )
+            for i, v in enumerate(waveform.samples)
+        )
+    return points
+
+
+class Pipeline:
+    def __init__(
+        self,
+        ingest: Ingest,
+        twins: TwinRegistry,
+        writer: StoreWriter,
+        hub: Hub,
+        metrics: ServiceMetrics,
+        publish: Publish,
+        ack: Ack,
+    ) -> None:
+        self.ingest = ingest
+        self.twins = twins
+        self.writer = writer
+        self.hub = hub
+        self.metrics = metrics
+        self._publish = publish
+        self._ack = ack
+        self.on_input: Callable[[InputReceived], None] | None = None
+
+    def handle(self, message: InboundMessage) -> None:
+        outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
+        channel = message.topic.rsplit("/", 1)[-1] if "/" in message.topic else "?"
+        self.metrics.messages_received.labels(channel if channel in _CHANNELS else "other").inc()
+        if isinstance(outcome, TelemetryReceived):
+            self._telemetry(message, outcome)
+        elif isinstance(outcome, StatusReceived):
+            self._status(message, outcome)
+        elif isinstance(outcome, InputReceived):
+            if self.on_input is not None:
+                self.on_input(outcome)
+            self._ack(message)
+        elif isinstance(outcome, DesiredReceived):
+            self._desired(message, outcome)
+        else:
+            self._refuse(message, outcome)
+
+    def broadcast(self, change: TwinChange) -> None:
+        self.hub.publish(lab_group(change.kit.lab), change.to_frame())
+
+    def _telemetry(self, message: InboundMessage, outcome: TelemetryReceived) -> None:
+        kit, telemetry = outcome.kit, outcome.telemetry
+        try:
+            twin = self.twins.get_or_create(kit)
+        except TwinLimitReachedError as exc:
+            self.ingest.seqs.forget(kit)
+            self._refuse(message, Refused(kit.lab, kit.kit, "limit", str(exc), seq=telemetry.seq))
+            return
+        self.metrics.twins.set(len(self.twins))
+        change = twin.apply_telemetry(telemetry, message.received_at)
+        if change is not None:
+            self.broadcast(change)
+        if telemetry.dropped:
+            self.metrics.readings_dropped.inc(len(telemetry.dropped))
+            self._publish_rejection(
+                message, kit.lab, kit.kit, "dropped readings", telemetry.dropped, telemetry.seq
+            )
+        applied = AppliedMessage(
+            kit.lab,
+            kit.kit,
+            telemetry.seq,
+            message.received_at,
+            telemetry_points(kit, telemetry, message.received_at),
+        )
+        self.writer.enqueue(applied, lambda: self._ack(message))
+
+    def _status(self, message: InboundMessage, outcome: StatusReceived) -> None:
+        try:
+            twin = self.twins.get_or_create(outcome.kit)
+        except TwinLimitReachedError as exc:
+            self._refuse(message, Refused(outcome.kit.lab, outcome.kit.kit, "limit", str(exc)))
+            return
+        change = twin.apply_status(outcome.online, message.received_at)
+        if change is not None:
+            self.broadcast(change)
+            self.hub.publish(
+                lab_group(outcome.kit.lab),
+                {
+                    "type": "status",
+                    "lab": outcome.kit.lab,
+                    "kit": outcome.kit.kit,
+                    "online": outcome.online,
+                    "ts": message.received_at,
+                },
+            )
+        self._ack(message)
+
+    def _desired(self, message: InboundMessage, outcome: DesiredReceived) -> None:
+        twin = self.twins.get(outcome.kit)
+        if twin is None:
+            try:
+                twin = self.twins.get_or_create(outcome.kit)
+            except TwinLimitReachedError:
+                self._ack(message)
+                return
+        if outcome.version > twin.desired_version:
+            twin.desired = dict(outcome.desired)
+            twin.desired_version = outcome.version
+        self._ack(message)
+
+    def _refuse(self, message: InboundMessage, refused: Refused) -> None:
+        self.metrics.messages_rejected.labels(refused.stage).inc()
+        self._publish_rejection(
+            message, refused.lab, refused.kit, refused.reason, refused.dropped, refused.seq
+        )
+        if refused.stage == DUPLICATE:
+            # Ack a redelivery only once the original (perhaps still queued) is durable.
+            self.writer.enqueue(None, lambda: self._ack(message))
+        else:
+            self._ack(message)
+
+    def _publish_rejection(
+        self,
+        message: InboundMessage,
+        lab: str,
+        kit: str,
+        reason: str,
+        dropped: tuple[Dropped, ...],
+        seq: int | None,
+    ) -> None:
+        kept = message.payload[:REJECTED_PAYLOAD_KEEP]
+        body: dict[str, Any] = {
+            "reason": reason,
+            "topic": message.topic,
+            "received_at": message.received_at,
+            "payload_b64": base64.b64encode(kept).decode("ascii"),
+        }
+        if len(kept) < len(message.payload):
+            body["payload_truncated"] = True
+            body["payload_bytes"] = len(message.payload)
+        if dropped:
+            body["dropped"] = [{"sensor": d.sensor, "reason": d.reason} for d in dropped]
+        if seq is not None:
+            body["seq"] = seq
+        topic = self.ingest.scheme.rejected_topic(lab, kit)
+        self._publish(topic, json.dumps(body).encode(), 1, False)
+        log.debug("rejected %s: %s", message.topic, reason)
+
+
+_CHANNELS = {"telemetry", "input", "status", "desired"}

@@ -1,0 +1,151 @@
+"""The long-lived parts of one service instance, started and stopped by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+
+from gateway.dedupe import SeqTracker
+from gateway.identifiers import KitRef
+from gateway.ingest import Ingest
+from gateway.mqtt_client import InboundMessage, MqttClient
+from gateway.topics import Channel
+from twin_service.hub import Hub
+from twin_service.metrics import ServiceMetrics
+from twin_service.persist import StoreWriter
+from twin_service.pipeline import Pipeline
+from twin_service.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.settings import Settings
+from twin_service.store.base import TimeSeriesStore
+from twin_service.store.factory import open_store
+from twin_service.twin import JsonDict, TwinChange, ValueEntry
+
+log = logging.getLogger(__name__)
+
+DERIVED_NAMES = frozenset({"hr_ppg", "cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"})
+SEQ_WINDOW = 65_536
+
+
+class Runtime:
+    def __init__(self, settings: Settings, store: TimeSeriesStore | None = None) -> None:
+        self.settings = settings
+        self.metrics = ServiceMetrics()
+        self.store = store if store is not None else open_store(settings.store)
+        self.twins = TwinRegistry(settings.max_twins)
+        self.hub = Hub(self.metrics, settings.ws_queue_frames)
+        self.writer = StoreWriter(self.store, self.metrics, settings.store_batch_max)
+        self.ingest = Ingest(settings.topics, SeqTracker(SEQ_WINDOW))
+        self.mqtt = MqttClient(
+            settings.broker,
+            settings.mqtt_client_id,
+            self._on_message,
+            settings.topics.subscriptions(),
+            on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
+        )
+        self.pipeline = Pipeline(
+            self.ingest,
+            self.twins,
+            self.writer,
+            self.hub,
+            self.metrics,
+            self.mqtt.publish,
+            self._ack,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started_at = time.time()
+
+    def _ack(self, message: InboundMessage) -> None:
+        self.mqtt.ack(message)
+        self.metrics.messages_acked.inc()
+
+    def _on_message(self, message: InboundMessage) -> None:
+        self.pipeline.handle(message)
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self._restore()
+        self._tasks = [
+            asyncio.create_task(self.writer.run(), name="store-writer"),
+            asyncio.create_task(self.mqtt.run(), name="mqtt"),
+            asyncio.create_task(self._retention_loop(), name="retention"),
+        ]
+
+    async def _restore(self) -> None:
+        """Rebuild twins and the duplicate window from the store after a restart."""
+        values = await self.store.latest_values()
+        for row in values:
+            try:
+                twin = self.twins.get_or_create(KitRef(row.lab, row.kit))
+            except (TwinLimitReachedError, ValueError):
+                continue
+            entry = ValueEntry(row.value, _unit(row.sensor), row.ts, row.received_at)
+            (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
+            twin.version = max(twin.version, 1)
+            twin.updated_at = max(twin.updated_at, row.received_at)
+        for kit, seqs in (await self.store.recent_seqs(SEQ_WINDOW)).items():
+            self.ingest.seqs.mark_all(kit, seqs)
+        self.metrics.twins.set(len(self.twins))
+        if values:
+            log.info("restored %d twins from %r", len(self.twins), self.store)
+
+    async def stop(self, drain_timeout: float = 10.0) -> None:
+        """Stop taking messages, commit and acknowledge what was taken, then close."""
+        mqtt_task = self._tasks[1] if len(self._tasks) > 1 else None
+        # Commit first while still connected, so the acks for stored messages go out.
+        await self.writer.drain(drain_timeout)
+        await self.mqtt.stop()
+        if mqtt_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(mqtt_task, 5)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await task
+        await self.store.close()
+
+    async def ready(self) -> dict[str, bool]:
+        return {
+            "mqtt_connected": self.mqtt.connected,
+            "mqtt_subscribed": self.mqtt.subscribed,
+            "store_writable": self.writer.healthy and await self.store.check_writable(),
+        }
+
+    def set_desired(self, kit: KitRef, desired: JsonDict) -> TwinChange:
+        twin = self.twins.get_or_create(kit)
+        change = twin.set_desired(desired, time.time())
+        body = json.dumps({"version": twin.desired_version, "desired": twin.desired})
+        self.mqtt.publish(self.settings.topics.kit_topic(kit, Channel.DESIRED), body, 1, True)
+        self.pipeline.broadcast(change)
+        return change
+
+    async def _retention_loop(self) -> None:
+        while True:
+            cutoff = time.time() - self.settings.retention_days * 86_400
+            try:
+                deleted = await self.store.prune(cutoff)
+                if deleted:
+                    log.info(
+                        "retention: deleted %d points older than %.0f days",
+                        deleted,
+                        self.settings.retention_days,
+                    )
+            except Exception:
+                log.exception("retention prune failed")
+            await asyncio.sleep(3_600)
+
+
+def _unit(sensor: str) -> str:
+    from gateway.sensors import unit_of
+
+    derived_units = {
+        "hr_ppg": "bpm",
+        "cpr_rate": "/min",
+        "cpr_depth_mm": "mm",
+        "cpr_recoil_pct": "%",
+        "cpr_ccf": "%",
+    }
+    return derived_units.get(sensor) or unit_of(sensor)

@@ -1,0 +1,38 @@
+"""Run the app under uvicorn with our own signal handling (SIGINT/SIGTERM → clean stop)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Generator
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # Signals are handled by ``install_stop_signals``; uvicorn must not re-raise them.
+        yield
+
+
+def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        ws="websockets-sansio",
+        access_log=False,
+    )
+    return _Server(config)
+
+
+def install_stop_signals(on_stop: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_stop)

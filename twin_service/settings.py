@@ -1,0 +1,125 @@
+"""Typed settings, read once at start-up from the environment or matching CLI flags.
+
+A bad setting raises ``SettingsError`` with one line that names the variable; the CLI
+prints that line and exits. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from gateway.mqtt_url import BrokerAddress, parse_broker_url
+from gateway.topics import TopicScheme
+from twin_service.errors import SettingsError
+from twin_service.store.factory import check_store_url
+
+T = TypeVar("T")
+
+ENV_PREFIX = "ACCESSTWIN_"
+_PLACEHOLDER_TOKENS = {"changeme", "change-me", "secret", "token", "xxx", "password"}
+MIN_TOKEN_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_prefix: str = "accesstwin/v1"
+    mqtt_client_id: str = "accesstwin-gateway"
+    store: str = "sqlite:///./accesstwin.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    api_token: str | None = None
+    insecure_no_auth: bool = False
+    stale_after_s: float = 10.0
+    retention_days: float = 30.0
+    max_twins: int = 10_000
+    ws_queue_frames: int = 1_000
+    store_batch_max: int = 5_000
+    broker: BrokerAddress = field(init=False)
+    topics: TopicScheme = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "broker", _check("MQTT_URL", parse_broker_url, self.mqtt_url))
+        object.__setattr__(self, "topics", _check("MQTT_PREFIX", TopicScheme, self.mqtt_prefix))
+        _check("STORE", check_store_url, self.store)
+        if not 0 < self.http_port < 65536:
+            raise SettingsError(f"{ENV_PREFIX}HTTP_PORT: must be 1-65535, got {self.http_port}")
+        if self.api_token is not None:
+            token = self.api_token.strip()
+            if len(token) < MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDER_TOKENS:
+                raise SettingsError(
+                    f"{ENV_PREFIX}API_TOKEN: must be at least {MIN_TOKEN_LENGTH} characters and"
+                    " not a placeholder (make one: python -c 'import secrets;"
+                    " print(secrets.token_urlsafe())')"
+                )
+        elif not self.insecure_no_auth:
+            raise SettingsError(
+                f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
+            )
+        for name in ("stale_after_s", "retention_days"):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be positive")
+        for name in ("max_twins", "ws_queue_frames", "store_batch_max"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.api_token is not None
+
+
+def _check(name: str, parse: Callable[[str], T], value: str) -> T:
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise SettingsError(f"{ENV_PREFIX}{name}: {exc}") from exc
+
+
+def _number(name: str, raw: str, kind: Callable[[str], T]) -> T:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name}: {raw!r} is not a valid {kind.__name__}") from None
+
+
+_FIELDS: dict[str, Callable[[str], object]] = {
+    "MQTT_URL": str,
+    "MQTT_PREFIX": str,
+    "MQTT_CLIENT_ID": str,
+    "STORE": str,
+    "HTTP_HOST": str,
+    "HTTP_PORT": int,
+    "API_TOKEN": str,
+    "STALE_AFTER_S": float,
+    "RETENTION_DAYS": float,
+    "MAX_TWINS": int,
+    "WS_QUEUE_FRAMES": int,
+    "STORE_BATCH_MAX": int,
+}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object | None] | None = None,
+    **defaults: object,
+) -> Settings:
+    """Build settings: explicit overrides (CLI flags) > environment > ``defaults`` > built-in."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = dict(defaults)
+    for name, kind in _FIELDS.items():
+        raw = env.get(ENV_PREFIX + name)
+        if raw is None or raw == "":
+            continue
+        values[name.lower()] = raw if kind is str else _number(name, raw, kind)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)

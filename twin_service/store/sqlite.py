@@ -1,0 +1,198 @@
+"""SQLite history store: WAL mode, batched transactions, one writer thread.
+
+The writer connection lives in its own thread and commits each batch in one
+transaction; history reads use a second connection in another thread, so a long
+read never delays a write (WAL lets readers and the writer run at once). A message's
+``seq`` is recorded in the same transaction as its points, so a message redelivered
+after a crash is stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.identifiers import KitRef
+from twin_service.errors import StoreError
+from twin_service.store.base import AppliedMessage, StoredValue
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (
+    lab TEXT NOT NULL, kit TEXT NOT NULL, sensor TEXT NOT NULL,
+    ts REAL NOT NULL, value REAL NOT NULL, received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_sensor_ts ON samples (lab, kit, sensor, ts);
+CREATE TABLE IF NOT EXISTS applied_seq (
+    lab TEXT NOT NULL, kit TEXT NOT NULL, seq INTEGER NOT NULL, received_at REAL NOT NULL,
+    PRIMARY KEY (lab, kit, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    async def _on_writer(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            if self._writer is None:
+                raise StoreError("store is not open")
+            try:
+                return func(self._writer)
+            except sqlite3.Error as exc:
+                if self._writer.in_transaction:
+                    self._writer.rollback()
+                raise StoreError(f"SQLite {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._writer_pool, call)
+
+    async def _on_reader(self, func: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            if self._reader is None:
+                raise StoreError("store is not open")
+            try:
+                return func(self._reader)
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite {self.path}: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader_pool, call)
+
+    async def open(self) -> None:
+        def open_writer() -> sqlite3.Connection:
+            if self.path.parent and not self.path.parent.exists():
+                raise StoreError(f"SQLite directory {self.path.parent} does not exist")
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.executescript(_SCHEMA)
+            return conn
+
+        def open_reader() -> sqlite3.Connection:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout=5000")
+            return conn
+
+        loop = asyncio.get_running_loop()
+        try:
+            self._writer = await loop.run_in_executor(self._writer_pool, open_writer)
+            self._reader = await loop.run_in_executor(self._reader_pool, open_reader)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._writer is not None:
+            await loop.run_in_executor(self._writer_pool, self._writer.close)
+            self._writer = None
+        if self._reader is not None:
+            await loop.run_in_executor(self._reader_pool, self._reader.close)
+            self._reader = None
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+
+    async def write(self, messages: Sequence[AppliedMessage]) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            rows: list[tuple[str, str, str, float, float, float]] = []
+            conn.execute("BEGIN")
+            for message in messages:
+                if message.seq is not None:
+                    cursor = conn.execute(
+                        "INSERT OR IGNORE INTO applied_seq VALUES (?, ?, ?, ?)",
+                        (message.lab, message.kit, message.seq, message.received_at),
+                    )
+                    if cursor.rowcount == 0:
+                        continue  # stored before: a redelivery after a crash
+                rows.extend(
+                    (p.lab, p.kit, p.sensor, p.ts, p.value, p.received_at) for p in message.points
+                )
+            conn.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+            return len(rows)
+
+        return await self._on_writer(write)
+
+    async def history(
+        self, kit: KitRef, sensor: str, start: float | None, end: float | None, limit: int
+    ) -> list[tuple[float, float]]:
+        def query(conn: sqlite3.Connection) -> list[tuple[float, float]]:
+            rows = conn.execute(
+                "SELECT ts, value FROM samples WHERE lab = ? AND kit = ? AND sensor = ?"
+                " AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
+                (
+                    kit.lab,
+                    kit.kit,
+                    sensor,
+                    start if start is not None else float("-inf"),
+                    end if end is not None else float("inf"),
+                    limit,
+                ),
+            ).fetchall()
+            rows.reverse()
+            return [(float(ts), float(value)) for ts, value in rows]
+
+        return await self._on_reader(query)
+
+    async def latest_values(self) -> list[StoredValue]:
+        def query(conn: sqlite3.Connection) -> list[StoredValue]:
+            # SQLite returns the other columns of the row holding MAX(ts).
+            rows = conn.execute(
+                "SELECT lab, kit, sensor, MAX(ts), value, received_at FROM samples"
+                " GROUP BY lab, kit, sensor"
+            ).fetchall()
+            return [StoredValue(*row) for row in rows]
+
+        return await self._on_reader(query)
+
+    async def recent_seqs(self, limit_per_kit: int) -> dict[KitRef, list[int]]:
+        def query(conn: sqlite3.Connection) -> dict[KitRef, list[int]]:
+            out: dict[KitRef, list[int]] = defaultdict(list)
+            kits = conn.execute("SELECT DISTINCT lab, kit FROM applied_seq").fetchall()
+            for lab, kit in kits:
+                seqs = conn.execute(
+                    "SELECT seq FROM applied_seq WHERE lab = ? AND kit = ?"
+                    " ORDER BY received_at DESC LIMIT ?",
+                    (lab, kit, limit_per_kit),
+                ).fetchall()
+                out[KitRef(lab, kit)] = [s for (s,) in reversed(seqs)]
+            return dict(out)
+
+        return await self._on_reader(query)
+
+    async def check_writable(self) -> bool:
+        def touch(conn: sqlite3.Connection) -> bool:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('heartbeat', ?)", (repr(time.time()),)
+            )
+            return True
+
+        try:
+            return await self._on_writer(touch)
+        except StoreError:
+            return False
+
+    async def prune(self, older_than_ts: float) -> int:
+        def prune(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN")
+            deleted = conn.execute("DELETE FROM samples WHERE ts < ?", (older_than_ts,)).rowcount
+            conn.execute("DELETE FROM applied_seq WHERE received_at < ?", (older_than_ts,))
+            conn.execute("COMMIT")
+            return int(deleted)
+
+        return await self._on_writer(prune)

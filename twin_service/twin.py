@@ -1,0 +1,154 @@
+"""The twin of one kit: reported, derived and desired state with a version.
+
+Conventions (DOMAIN.md, after Eclipse Ditto and AWS IoT Device Shadow): the version
+increases on every change; "latest" is the newest device timestamp, not the last
+message received; each value keeps device time and receive time; a value goes stale
+when nothing newer was received for ``stale_after_s``; delta is the desired state
+that reported has not reached. Pure: no I/O, the clock is passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.identifiers import KitRef
+from gateway.telemetry import Telemetry
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(slots=True)
+class ValueEntry:
+    value: float
+    unit: str
+    ts: float
+    received_at: float
+
+    def to_json(self, now: float | None = None, stale_after_s: float | None = None) -> JsonDict:
+        doc: JsonDict = {
+            "value": self.value,
+            "unit": self.unit,
+            "ts": self.ts,
+            "received_at": self.received_at,
+        }
+        if now is not None and stale_after_s is not None:
+            doc["stale"] = now - self.received_at > stale_after_s
+        return doc
+
+
+@dataclass(slots=True)
+class TwinChange:
+    """What one update changed; becomes a ``twin.delta`` frame."""
+
+    kit: KitRef
+    version: int
+    online: bool
+    reported: dict[str, ValueEntry] = field(default_factory=dict)
+    derived: dict[str, ValueEntry] = field(default_factory=dict)
+    desired: JsonDict | None = None
+
+    def to_frame(self) -> JsonDict:
+        frame: JsonDict = {
+            "type": "twin.delta",
+            "lab": self.kit.lab,
+            "kit": self.kit.kit,
+            "version": self.version,
+            "reported": {name: entry.to_json() for name, entry in self.reported.items()},
+            "derived": {name: entry.to_json() for name, entry in self.derived.items()},
+            "online": self.online,
+        }
+        if self.desired is not None:
+            frame["desired"] = self.desired
+        return frame
+
+
+@dataclass(slots=True)
+class Twin:
+    kit: KitRef
+    version: int = 0
+    online: bool = False
+    reported: dict[str, ValueEntry] = field(default_factory=dict)
+    derived: dict[str, ValueEntry] = field(default_factory=dict)
+    desired: JsonDict = field(default_factory=dict)
+    desired_version: int = 0
+    updated_at: float = 0.0
+    last_seq: int | None = None
+
+    def _bump(self, now: float) -> int:
+        self.version += 1
+        self.updated_at = now
+        return self.version
+
+    def apply_telemetry(self, telemetry: Telemetry, received_at: float) -> TwinChange | None:
+        """Take the newer of each value; None when nothing changed (all values older)."""
+        changed: dict[str, ValueEntry] = {}
+        for reading in telemetry.readings:
+            entry = ValueEntry(reading.value, reading.unit, telemetry.ts, received_at)
+            if _newer(self.reported.get(reading.sensor), entry):
+                changed[reading.sensor] = entry
+        for waveform in telemetry.waveforms:
+            last_ts = telemetry.ts + waveform.last_ts_offset
+            entry = ValueEntry(float(waveform.samples[-1]), waveform.unit, last_ts, received_at)
+            if _newer(self.reported.get(waveform.sensor), entry):
+                changed[waveform.sensor] = entry
+        if not changed:
+            return None
+        self.reported.update(changed)
+        self.last_seq = telemetry.seq
+        return TwinChange(self.kit, self._bump(received_at), self.online, reported=changed)
+
+    def apply_derived(self, values: dict[str, ValueEntry], now: float) -> TwinChange | None:
+        changed = {n: e for n, e in values.items() if _newer(self.derived.get(n), e)}
+        if not changed:
+            return None
+        self.derived.update(changed)
+        return TwinChange(self.kit, self._bump(now), self.online, derived=changed)
+
+    def apply_status(self, online: bool, now: float) -> TwinChange | None:
+        if online == self.online and self.version > 0:
+            return None
+        self.online = online
+        return TwinChange(self.kit, self._bump(now), online)
+
+    def set_desired(self, desired: JsonDict, now: float) -> TwinChange:
+        self.desired = dict(desired)
+        self.desired_version += 1
+        return TwinChange(self.kit, self._bump(now), self.online, desired=self.desired)
+
+    def delta(self) -> JsonDict:
+        """Desired keys whose reported value differs (or has not been reported)."""
+        out: JsonDict = {}
+        for key, wanted in self.desired.items():
+            have = self.reported.get(key)
+            if have is None or have.value != wanted:
+                out[key] = wanted
+        return out
+
+    def to_json(self, now: float, stale_after_s: float) -> JsonDict:
+        return {
+            "lab": self.kit.lab,
+            "kit": self.kit.kit,
+            "version": self.version,
+            "online": self.online,
+            "updated_at": self.updated_at,
+            "reported": {
+                n: e.to_json(now, stale_after_s) for n, e in sorted(self.reported.items())
+            },
+            "derived": {n: e.to_json(now, stale_after_s) for n, e in sorted(self.derived.items())},
+            "desired": self.desired,
+            "delta": self.delta(),
+        }
+
+    def summary(self) -> JsonDict:
+        return {
+            "lab": self.kit.lab,
+            "kit": self.kit.kit,
+            "online": self.online,
+            "version": self.version,
+            "updated_at": self.updated_at,
+        }
+
+
+def _newer(current: ValueEntry | None, candidate: ValueEntry) -> bool:
+    return current is None or candidate.ts >= current.ts
