@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import APIRouter, HTTPException, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.identifiers import is_identifier
 
@@ -22,3 +22,8 @@ async def dashboard(lab: str) -> HTMLResponse:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such lab")
     page = resources.files("twin_service").joinpath("static/dashboard.html").read_text("utf-8")
     return HTMLResponse(page)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

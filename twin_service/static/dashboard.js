@@ -13,9 +13,9 @@ const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const TOKEN_KEY = 'accesstwin.token';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-// Main table rows: [reported key, label, unit, decimals]. 'bp' combines sbp/dbp.
+// Main table rows: [reported key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
 const VITALS = [
-  ['hr', 'Heart rate', 'bpm', 0], ['spo2', 'SpO2', '%', 0], ['temp_c', 'Temperature', '°C', 1],
+  ['hr', 'Heart rate', 'bpm', 0], ['spo2', 'SpO2', '%', null], ['temp_c', 'Temperature', '°C', 1],
   ['resp_rate', 'Respiration rate', '/min', 0], ['bp', 'Blood pressure', 'mmHg', 0],
   ['depth_mm', 'Compression depth (latest sample)', 'mm', 0],
 ];
@@ -293,6 +293,7 @@ function renderChart(k, v, now) {
   for (const s of SERIES) {
     const pts = k.history.filter((p) => isNum(p[s.key]));
     const xy = pts.map((p) => `${(((p.t - t0) / CHART_WINDOW_S) * 300).toFixed(1)},${(100 - clamp01((p[s.key] - s.min) / (s.max - s.min)) * 100).toFixed(1)}`);
+    if (xy.length === 1) xy.push(xy[0]); // a lone point still shows as a dot (round line caps)
     v.lines[s.key].setAttribute('points', xy.join(' '));
     v.legend[s.key].hidden = pts.length === 0;
     if (pts.length) summary.push(trendPhrase(s, pts.map((p) => p[s.key])));

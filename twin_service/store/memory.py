@@ -64,7 +64,7 @@ class MemoryStore:
 
     async def recent_seqs(self, limit_per_kit: int) -> dict[KitRef, list[int]]:
         return {
-            kit: sorted(seqs, key=seqs.__getitem__)[-limit_per_kit:]
+            kit: sorted(seqs, key=lambda seq: (seqs[seq], seq))[-limit_per_kit:]
             for kit, seqs in self._seqs.items()
         }
 

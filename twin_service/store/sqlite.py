@@ -167,7 +167,7 @@ class SqliteStore:
             for lab, kit in kits:
                 seqs = conn.execute(
                     "SELECT seq FROM applied_seq WHERE lab = ? AND kit = ?"
-                    " ORDER BY received_at DESC LIMIT ?",
+                    " ORDER BY received_at DESC, seq DESC LIMIT ?",
                     (lab, kit, limit_per_kit),
                 ).fetchall()
                 out[KitRef(lab, kit)] = [s for (s,) in reversed(seqs)]

@@ -1,0 +1,75 @@
+"""A private Mosquitto for the test run (the shared one keeps persistent sessions)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MOSQUITTO_CONF = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+# Queue enough for a gateway restart under load (the default of 1000 drops the rest).
+max_queued_messages 200000
+max_inflight_messages 1000
+log_dest file {log}
+log_type error
+log_type warning
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@dataclass
+class Mosquitto:
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(MOSQUITTO_CONF.format(port=self.port, log=self.workdir / "mosquitto.log"))
+        self.process = subprocess.Popen([binary, "-c", str(conf)])
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+def start_private_mosquitto() -> Mosquitto:
+    broker = Mosquitto(free_port(), Path(tempfile.mkdtemp(prefix="accesstwin-mosquitto-")))
+    broker.start()
+    return broker
+
+
+def external_broker_url() -> str | None:
+    return os.environ.get("ACCESSTWIN_TEST_MQTT_URL") or None

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from twin_service.errors import SettingsError
+from twin_service.settings import load_settings
+
+TOKEN = "a-sufficiently-long-token"
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = load_settings({"ACCESSTWIN_API_TOKEN": TOKEN})
+    assert settings.mqtt_url == "mqtt://127.0.0.1:1883"
+    assert settings.mqtt_prefix == "accesstwin/v1"
+    assert settings.store == "sqlite:///./accesstwin.db"
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8000)
+
+
+def test_url_with_credentials_and_tls() -> None:
+    settings = load_settings(
+        {
+            "ACCESSTWIN_API_TOKEN": TOKEN,
+            "ACCESSTWIN_MQTT_URL": "mqtts://kit%40a:p%3Ass@broker.lab:8884",
+        }
+    )
+    broker = settings.broker
+    assert (broker.host, broker.port, broker.tls, broker.username, broker.password) == (
+        "broker.lab",
+        8884,
+        True,
+        "kit@a",
+        "p:ss",
+    )
+    assert "p:ss" not in str(broker)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"ACCESSTWIN_HTTP_PORT": "eighty"}, "ACCESSTWIN_HTTP_PORT"),
+        ({"ACCESSTWIN_HTTP_PORT": "70000"}, "ACCESSTWIN_HTTP_PORT"),
+        ({"ACCESSTWIN_MQTT_URL": "http://x"}, "ACCESSTWIN_MQTT_URL"),
+        ({"ACCESSTWIN_MQTT_PREFIX": "a/#"}, "ACCESSTWIN_MQTT_PREFIX"),
+        ({"ACCESSTWIN_STORE": "postgres://x"}, "ACCESSTWIN_STORE"),
+        ({"ACCESSTWIN_API_TOKEN": "changeme"}, "ACCESSTWIN_API_TOKEN"),
+        ({"ACCESSTWIN_STALE_AFTER_S": "-1"}, "ACCESSTWIN_STALE_AFTER_S"),
+    ],
+)
+def test_a_bad_setting_names_the_variable(env: dict[str, str], names: str) -> None:
+    full = {"ACCESSTWIN_API_TOKEN": TOKEN, **env}
+    with pytest.raises(SettingsError, match=names):
+        load_settings(full)
+
+
+def test_serve_refuses_to_start_without_a_token_in_one_line() -> None:
+    env = {"PATH": "/usr/bin:/bin", "ACCESSTWIN_HTTP_PORT": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "twin_service.cli", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("accesstwin: ACCESSTWIN_API_TOKEN")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.identifiers import InvalidIdentifierError, KitRef
+from gateway.topics import Channel, KitTopic, TopicError, TopicScheme
+
+SCHEME = TopicScheme("accesstwin/v1")
+
+
+def test_kit_topic_round_trips() -> None:
+    kit = KitRef("lab-A", "kit_1")
+    topic = SCHEME.kit_topic(kit, Channel.TELEMETRY)
+    assert topic == "accesstwin/v1/lab-A/kit_1/telemetry"
+    assert SCHEME.parse(topic) == KitTopic(kit, Channel.TELEMETRY)
+
+
+@pytest.mark.parametrize(
+    ("topic", "reason_part", "lab", "kit"),
+    [
+        ("other/v1/a/k/telemetry", "outside prefix", "_unknown", "_unknown"),
+        ("accesstwin/v1/a/k", "{prefix}/{lab}/{kit}/{channel}", "_unknown", "_unknown"),
+        ("accesstwin/v1/a/k/x/telemetry", "{prefix}/{lab}/{kit}/{channel}", "_unknown", "_unknown"),
+        ("accesstwin/v1/l ab/k/telemetry", "lab identifier", "_unknown", "k"),
+        ("accesstwin/v1/a/k.1/telemetry", "kit identifier", "a", "_unknown"),
+        ("accesstwin/v1/a/" + "k" * 65 + "/telemetry", "kit identifier", "a", "_unknown"),
+        ("accesstwin/v1/a/k/firmware", "unknown channel", "a", "k"),
+    ],
+)
+def test_bad_topics_are_explained(topic: str, reason_part: str, lab: str, kit: str) -> None:
+    parsed = SCHEME.parse(topic)
+    assert isinstance(parsed, TopicError)
+    assert reason_part in parsed.reason
+    assert (parsed.lab, parsed.kit) == (lab, kit)
+
+
+@pytest.mark.parametrize("bad", ["", "a/b", "../etc", "x" * 65, "ünï", "a b", "a+b", "#"])
+def test_identifiers_outside_the_pattern_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match=r"\[A-Za-z0-9_-\]\{1,64\}"):
+        KitRef(bad, "kit")
+
+
+def test_rejected_topic_never_carries_a_bad_identifier() -> None:
+    assert SCHEME.rejected_topic("a/../b", "k") == "accesstwin/v1/_rejected/_unknown/k"
+
+
+@pytest.mark.parametrize("prefix", ["", "/x", "x/", "a/+/b", "a/#"])
+def test_bad_prefix_is_refused(prefix: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        TopicScheme(prefix)
