@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from accessibility.derived import DerivedSignals, DerivedValue
 from gateway.identifiers import KitRef
 from gateway.ingest import (
     DUPLICATE,
@@ -31,7 +32,7 @@ from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
 from twin_service.registry import TwinLimitReachedError, TwinRegistry
 from twin_service.store.base import AppliedMessage, SamplePoint
-from twin_service.twin import TwinChange
+from twin_service.twin import TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Pipeline:
         self._publish = publish
         self._ack = ack
         self.on_input: Callable[[InputReceived], None] | None = None
+        self._derived: dict[KitRef, DerivedSignals] = {}
 
     def handle(self, message: InboundMessage) -> None:
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
@@ -112,19 +114,39 @@ class Pipeline:
         change = twin.apply_telemetry(telemetry, message.received_at)
         if change is not None:
             self.broadcast(change)
+        points = telemetry_points(kit, telemetry, message.received_at)
+        derived = self._derive(kit, telemetry)
+        if derived:
+            entries = {
+                d.name: ValueEntry(d.value, d.unit, d.ts, message.received_at) for d in derived
+            }
+            derived_change = twin.apply_derived(entries, message.received_at)
+            if derived_change is not None:
+                self.broadcast(derived_change)
+            points.extend(
+                SamplePoint(kit.lab, kit.kit, d.name, d.ts, d.value, message.received_at)
+                for d in derived
+            )
         if telemetry.dropped:
             self.metrics.readings_dropped.inc(len(telemetry.dropped))
             self._publish_rejection(
                 message, kit.lab, kit.kit, "dropped readings", telemetry.dropped, telemetry.seq
             )
-        applied = AppliedMessage(
-            kit.lab,
-            kit.kit,
-            telemetry.seq,
-            message.received_at,
-            telemetry_points(kit, telemetry, message.received_at),
-        )
+        applied = AppliedMessage(kit.lab, kit.kit, telemetry.seq, message.received_at, points)
         self.writer.enqueue(applied, lambda: self._ack(message))
+
+    def _derive(self, kit: KitRef, telemetry: Telemetry) -> list[DerivedValue]:
+        if not telemetry.waveforms:
+            return []
+        engine = self._derived.get(kit)
+        if engine is None:
+            engine = self._derived[kit] = DerivedSignals()
+        out: list[DerivedValue] = []
+        for waveform in telemetry.waveforms:
+            out.extend(
+                engine.add_chunk(waveform.sensor, telemetry.ts, waveform.rate_hz, waveform.samples)
+            )
+        return out
 
     def _status(self, message: InboundMessage, outcome: StatusReceived) -> None:
         try:

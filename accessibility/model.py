@@ -1,0 +1,76 @@
+"""Value types shared by the feedback policy, the renderers and the scanning machine.
+
+Pure data: a learner's profile, the state of a twin as the feedback policy reads it,
+and the feedback the policy decides on (before it is rendered for one learner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["info", "warning", "critical"]
+ScanMode = Literal["auto", "step", "dwell"]
+ContrastLevel = Literal["aaa", "aa"]
+SwitchName = Literal["select", "next"]
+SwitchState = Literal["down", "up"]
+
+SEVERITY_RANK: Mapping[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
+
+# DOMAIN.md "Switch scanning": products ship 1 s scan time; WCAG 2.2.1: adjustable to
+# at least 10x the default. "Speech": ~150 wpm default, espeak-ng takes 80-450 wpm.
+DEFAULT_SCAN_INTERVAL_MS = 1_000
+MIN_SCAN_INTERVAL_MS = 250
+MAX_SCAN_INTERVAL_MS = 10_000
+DEFAULT_SPEECH_RATE_WPM = 150
+MIN_SPEECH_RATE_WPM = 80
+MAX_SPEECH_RATE_WPM = 450
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerProfile:
+    """How one learner perceives and answers (CONTRACT.md, learner profile)."""
+
+    switch_count: Literal[1, 2] = 1
+    scan_mode: ScanMode = "auto"
+    scan_interval_ms: int = DEFAULT_SCAN_INTERVAL_MS
+    adaptive_scan: bool = True
+    speech: bool = True
+    speech_rate_wpm: int = DEFAULT_SPEECH_RATE_WPM
+    contrast: ContrastLevel = "aaa"
+    text_scale: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TwinView:
+    """What the feedback policy reads of a twin: latest values by name, at a time."""
+
+    now: float  # device-time clock of the newest data (seconds)
+    values: Mapping[str, float] = field(default_factory=dict)  # reported and derived, by name
+    value_ts: Mapping[str, float] = field(default_factory=dict)  # device ts of each value
+    online: bool = True
+
+    def get(self, name: str) -> float | None:
+        return self.values.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """One piece of feedback the policy decided on, before rendering for a learner."""
+
+    id: str
+    topic: str  # what it is about, e.g. "cpr.rate"; newer feedback on a topic replaces older
+    severity: Severity
+    text: str  # shown on screen
+    speech_text: str  # spoken (may spell out numbers and units)
+    icon: str  # icon name drawn beside the text (never colour alone)
+    priority: int = 0  # higher first within a severity
+    choices: tuple[Choice, ...] = ()
+    ts: float = 0.0

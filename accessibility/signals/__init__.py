@@ -1,0 +1,19 @@
+"""Derived signals: pure numpy algorithms over recent waveform samples.
+
+* :class:`WaveformWindow` - bounded ring buffer of one waveform's recent samples.
+* :func:`heart_rate_from_ppg` - heart rate (``hr_ppg``) from a raw PPG window.
+* :func:`cpr_metrics` - CPR rate, depth, recoil and compression fraction
+  (``cpr_rate``, ``cpr_depth_mm``, ``cpr_recoil_pct``, ``cpr_ccf``).
+"""
+
+from accessibility.signals.cpr import CprMetrics, cpr_metrics
+from accessibility.signals.ppg import PpgEstimate, heart_rate_from_ppg
+from accessibility.signals.window import WaveformWindow
+
+__all__ = [
+    "CprMetrics",
+    "PpgEstimate",
+    "WaveformWindow",
+    "cpr_metrics",
+    "heart_rate_from_ppg",
+]

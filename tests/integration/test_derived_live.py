@@ -1,0 +1,50 @@
+"""Derived values computed from streamed waveforms appear in the twin and its history."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from devices.simulation import CprLearner, SimulatedKit
+from tests.support.mqtt import Publisher
+from tests.support.service import ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+def test_cpr_and_ppg_derived_values_follow_the_simulated_truth(
+    service: ServiceProcess, mqtt_url: str
+) -> None:
+    start = time.time() - 40
+    learner = CprLearner(seed=3, rate_per_min=108, depth_mm=54, drift=False)
+    cpr_kit = SimulatedKit("cpr", seed=3, start_ts=start, cpr=learner)
+    vitals_kit = SimulatedKit("vitals", seed=4, start_ts=start)
+    publisher = Publisher(mqtt_url)
+    last_hr = 0.0
+    try:
+        for message in cpr_kit.messages_until(start + 40):
+            publisher.send(f"{service.prefix}/sim/cpr1/telemetry", message)
+        for message in vitals_kit.messages_until(start + 40):
+            publisher.send(f"{service.prefix}/sim/vit1/telemetry", message)
+            last_hr = message.get("readings", {}).get("hr", last_hr)
+        publisher.flush()
+    finally:
+        publisher.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        cpr = service.get("/api/v1/twins/sim/cpr1")["derived"]
+        vitals = service.get("/api/v1/twins/sim/vit1")["derived"]
+        wanted = {"cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"}
+        if wanted <= cpr.keys() and "hr_ppg" in vitals and cpr["cpr_rate"]["ts"] > start + 39:
+            break
+        time.sleep(0.2)
+    assert cpr["cpr_rate"]["value"] == pytest.approx(108, abs=3)
+    assert cpr["cpr_rate"]["unit"] == "/min"
+    assert cpr["cpr_depth_mm"]["value"] == pytest.approx(54, abs=3)
+    assert cpr["cpr_recoil_pct"]["value"] >= 90
+    assert cpr["cpr_ccf"]["value"] >= 90
+    assert vitals["hr_ppg"]["value"] == pytest.approx(last_hr, abs=5)
+    history = service.get("/api/v1/twins/sim/cpr1/history", sensor="cpr_rate")
+    assert history["unit"] == "/min"
+    assert len(history["points"]) >= 40  # every 0.5 s of device time over ~30 s of CPR
