@@ -13,6 +13,7 @@ from gateway.identifiers import KitRef
 from gateway.ingest import Ingest
 from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.topics import Channel
+from twin_service.auth import FailureLimiter, InstructorTokens
 from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
@@ -33,6 +34,8 @@ class Runtime:
     def __init__(self, settings: Settings, store: TimeSeriesStore | None = None) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
+        self.instructors = InstructorTokens(settings.api_tokens, enabled=settings.auth_enabled)
+        self.auth_failures = FailureLimiter()
         self.store = store if store is not None else open_store(settings.store)
         self.twins = TwinRegistry(settings.max_twins)
         self.hub = Hub(self.metrics, settings.ws_queue_frames)

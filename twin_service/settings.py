@@ -7,7 +7,6 @@ prints that line and exits. Nothing here runs at import time.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -49,13 +48,8 @@ class Settings:
         if not 0 < self.http_port < 65536:
             raise SettingsError(f"{ENV_PREFIX}HTTP_PORT: must be 1-65535, got {self.http_port}")
         if self.api_token is not None:
-            token = self.api_token.strip()
-            if len(token) < MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDER_TOKENS:
-                raise SettingsError(
-                    f"{ENV_PREFIX}API_TOKEN: must be at least {MIN_TOKEN_LENGTH} characters and"
-                    " not a placeholder (make one: python -c 'import secrets;"
-                    " print(secrets.token_urlsafe())')"
-                )
+            for token in self.api_tokens or [""]:
+                _check_token(token)
         elif not self.insecure_no_auth:
             raise SettingsError(
                 f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
@@ -70,6 +64,22 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return self.api_token is not None
+
+    @property
+    def api_tokens(self) -> list[str]:
+        """Instructor tokens: ``ACCESSTWIN_API_TOKEN`` may list several, comma-separated."""
+        if self.api_token is None:
+            return []
+        return [t.strip() for t in self.api_token.split(",") if t.strip()]
+
+
+def _check_token(token: str) -> None:
+    if len(token) < MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDER_TOKENS:
+        raise SettingsError(
+            f"{ENV_PREFIX}API_TOKEN: each token must be at least {MIN_TOKEN_LENGTH} characters"
+            " and not a placeholder (make one: python -c 'import secrets;"
+            " print(secrets.token_urlsafe())')"
+        )
 
 
 def _check(name: str, parse: Callable[[str], T], value: str) -> T:
@@ -119,7 +129,3 @@ def load_settings(
         if value is not None:
             values[key] = value
     return Settings(**values)  # type: ignore[arg-type]
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request, status
 
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
-from twin_service.auth import bearer, token_ok
+from twin_service.auth import bearer
 from twin_service.runtime import Runtime
 
 
@@ -19,8 +19,16 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def require_instructor(request: Request, runtime: RuntimeDep) -> None:
-    if not token_ok(runtime.settings, bearer(request.headers.get("authorization"))):
+    client = client_address(request)
+    if runtime.auth_failures.blocked(client):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts")
+    if not runtime.instructors.check(bearer(request.headers.get("authorization"))):
+        runtime.auth_failures.failed(client)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong bearer token",

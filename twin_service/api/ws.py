@@ -11,7 +11,6 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from gateway.identifiers import is_identifier
-from twin_service.auth import token_ok
 from twin_service.pipeline import lab_group
 from twin_service.runtime import Runtime
 
@@ -24,7 +23,12 @@ POLICY_VIOLATION = 1008
 async def lab_socket(websocket: WebSocket, lab: str) -> None:
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
-    if not token_ok(runtime.settings, websocket.query_params.get("token")):
+    client = websocket.client.host if websocket.client else "?"
+    if runtime.auth_failures.blocked(client):
+        await websocket.close(POLICY_VIOLATION, "too many failed attempts")
+        return
+    if not runtime.instructors.check(websocket.query_params.get("token")):
+        runtime.auth_failures.failed(client)
         await websocket.close(POLICY_VIOLATION, "missing or wrong token")
         return
     if not is_identifier(lab):
