@@ -8,8 +8,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from twin_service.auth import new_token
 from twin_service.errors import SettingsError
-from twin_service.settings import Settings, load_settings, new_token
+from twin_service.settings import Settings, load_settings
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
