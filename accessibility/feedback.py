@@ -1,0 +1,317 @@
+"""Feedback policy: one session's scenario steps and rules turned into the feedback to deliver now.
+
+Pure: the caller passes device time in (``now``, ``TwinView.now``); nothing here reads a clock
+or does I/O. Rules are compiled once into small stateful evaluators, so ``update`` is a few
+dict look-ups and comparisons per rule.
+
+Delivery policy (what ``update`` returns):
+
+* hysteresis per threshold (enter/exit values from the scenario) and an optional ``for_s``
+  hold; values older than ``stale_after_s`` count as missing; nothing is judged while the
+  kit is offline;
+* a rule speaks when it becomes active, then again every ``repeat_s`` if it has one;
+* a topic is not repeated within ``min_repeat_s`` unless the severity rose;
+* at most one rule message every ``spoken_gap_s``, unless it is more severe than the last;
+* while a rule of higher severity is active, lower ones wait (info waits for warnings and
+  criticals, warnings wait for criticals); waiting messages are retried on later updates;
+* when an announced rule has stayed clear for ``resolve_hold_s`` its ``resolved`` text is
+  said (info); if it comes back before that, it never left (no new message); a resolved
+  message not deliverable within ``resolved_ttl_s`` is dropped. Resolved messages obey the
+  spoken gap but not the topic limit;
+* at most one rule message per update: the highest severity, then (for criticals) the one
+  that started most recently, then the rule priority. A step change adds the new prompt;
+  the list is ordered by severity, then priority.
+"""
+
+from __future__ import annotations
+
+from accessibility.model import SEVERITY_RANK, Choice, Feedback, TwinView
+from accessibility.scenario import Check, ChoiceSpec, Condition, Rule, Scenario, Step, When
+from accessibility.scoring import CprScorer, CprScoring, DecisionScorer, ScoreReport
+
+_MAIN, _RESOLVED = 1, 2
+
+
+class _Check:
+    __slots__ = ("below", "enter", "exit", "missing", "name", "on")
+
+    def __init__(self, c: Check) -> None:
+        self.name, self.enter, self.exit = c.value, c.enter, c.exit
+        self.below, self.missing = c.op == "below", c.op == "missing"
+        self.on = False
+
+    def reset(self) -> None:
+        self.on = False
+
+    def __call__(self, view: TwinView, t0: float, stale: float) -> bool:
+        v = view.values.get(self.name)
+        ts = view.value_ts.get(self.name, view.now) if v is not None else t0
+        if self.missing:  # a value from before the step began counts from the step start
+            return view.now - max(ts, t0) >= self.enter
+        if v is None or view.now - ts > stale:
+            self.on = False
+        elif self.below:
+            self.on = v <= self.exit if self.on else v < self.enter
+        else:
+            self.on = v >= self.exit if self.on else v > self.enter
+        return self.on
+
+
+class _Group:
+    __slots__ = ("all", "items")
+
+    def __init__(self, all_: bool, items: list[_Check | _Group]) -> None:
+        self.all, self.items = all_, items
+
+    def reset(self) -> None:
+        for c in self.items:
+            c.reset()
+
+    def __call__(self, view: TwinView, t0: float, stale: float) -> bool:
+        results = [c(view, t0, stale) for c in self.items]  # all of them: hysteresis state
+        return all(results) if self.all else any(results)
+
+
+def _compile(c: Condition) -> _Check | _Group:
+    if isinstance(c, Check):
+        return _Check(c)
+    return _Group(c.mode == "all", [_compile(x) for x in c.items])
+
+
+class _Timed:
+    __slots__ = ("cond", "for_s", "since")
+
+    def __init__(self, when: When) -> None:
+        self.cond, self.for_s = _compile(when.cond), when.for_s
+        self.since: float | None = None
+
+    def reset(self) -> None:
+        self.cond.reset()
+        self.since = None
+
+    def held(self, view: TwinView, t0: float, stale: float) -> bool:
+        if not self.cond(view, t0, stale):
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = view.now
+        return view.now - self.since >= self.for_s
+
+
+class _RuleRun:
+    __slots__ = (
+        "active",
+        "announced",
+        "entered_at",
+        "exit_since",
+        "last_sent",
+        "rank",
+        "rule",
+        "timed",
+    )
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule, self.rank, self.timed = rule, SEVERITY_RANK[rule.severity], _Timed(rule.when)
+        self.reset()
+
+    def reset(self) -> None:
+        self.timed.reset()
+        self.active = self.announced = False
+        self.entered_at = self.last_sent = 0.0
+        self.exit_since: float | None = None
+
+    def evaluate(self, view: TwinView, t0: float, stale: float, hold: float) -> None:
+        on, now = self.timed.held(view, t0, stale), view.now
+        if on and not self.active:
+            if self.exit_since is not None and now - self.exit_since >= hold:
+                self.announced = False  # a new episode, not a flap
+            self.active, self.entered_at, self.exit_since = True, now, None
+        elif not on and self.active:
+            self.active, self.exit_since = False, now
+
+    def candidate(self, now: float, hold: float, ttl: float) -> int | None:
+        if self.active:
+            rep = self.rule.repeat_s
+            if not self.announced or (rep is not None and now - self.last_sent >= rep):
+                return _MAIN
+            return None
+        if self.exit_since is None or now - self.exit_since < hold:
+            return None
+        if self.announced and self.rule.resolved and now - self.exit_since <= hold + ttl:
+            return _RESOLVED
+        self.announced, self.exit_since = False, None
+        return None
+
+
+class FeedbackPolicy:
+    """Steps, choices, rules and scoring of one session of one scenario."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        min_repeat_s: float = 8.0,
+        spoken_gap_s: float = 3.0,
+        stale_after_s: float = 5.0,
+        resolve_hold_s: float = 2.0,
+        resolved_ttl_s: float = 5.0,
+    ) -> None:
+        self.scenario = scenario
+        self._min_repeat, self._gap, self._stale = min_repeat_s, spoken_gap_s, stale_after_s
+        self._hold, self._ttl = resolve_hold_s, resolved_ttl_s
+        self._steps = {s.id: s for s in scenario.steps}
+        runs = [_RuleRun(r) for r in scenario.rules]
+        self._runs = {s.id: [r for r in runs if s.id in r.rule.steps] for s in scenario.steps}
+        self._advance = {s.id: _Timed(s.advance_when) for s in scenario.steps if s.advance_when}
+        self._step: Step | None = None
+        self._t0 = 0.0
+        self._remaining: tuple[ChoiceSpec, ...] = ()
+        self._prompt: Feedback | None = None
+        self._counter = 0
+        self._topic_last: dict[str, tuple[float, int]] = {}  # topic -> (ts, rank) of last rule
+        self._spoken = (float("-inf"), -1)  # (ts, rank) of the last message spoken
+        self.last_rejection: str | None = None
+        self._cpr: CprScorer | None = None
+        self._decisions: DecisionScorer | None = None
+        self._alarm: str | None = None
+        if isinstance(sc := scenario.scoring, CprScoring):
+            self._cpr = CprScorer(sc, stale_after_s=stale_after_s)
+        else:
+            self._decisions = DecisionScorer(sc, scenario.decision_steps)
+            self._alarm = sc.alarm_rule
+
+    @property
+    def step_id(self) -> str | None:
+        return self._step.id if self._step else None
+
+    @property
+    def finished(self) -> bool:
+        return self._step is not None and self._step.terminal
+
+    def current_prompt(self) -> Feedback | None:
+        """The current step's prompt with the choices still open (for a reconnecting page)."""
+        return self._prompt
+
+    def start(self, now: float) -> list[Feedback]:
+        if self._step is not None:
+            return [self._prompt] if self._prompt else []
+        return self._enter(self.scenario.steps[0], now)
+
+    def advance(self, now: float) -> list[Feedback]:
+        """Move on to the step's ``next`` (the instructor stops the step early)."""
+        step = self._step
+        if step is None or step.terminal or step.next is None:
+            return []
+        return self._enter(self._steps[step.next], now)
+
+    def score(self) -> ScoreReport:
+        if self._cpr is not None:
+            return self._cpr.report(self.scenario.id)
+        assert self._decisions is not None
+        return self._decisions.report(self.scenario.id)
+
+    def choose(self, choice_id: str, now: float) -> list[Feedback]:
+        """Apply a learner's choice; an unknown id is ignored and ``last_rejection`` says why."""
+        step = self._step
+        spec = next((c for c in self._remaining if c.id == choice_id), None)
+        if step is None or step.terminal or spec is None:
+            where = "no step is open" if step is None or step.terminal else f"step {step.id!r}"
+            self.last_rejection = f"choice {choice_id!r} is not available ({where})"
+            return []
+        self.last_rejection = None
+        if self._decisions is not None:
+            self._decisions.record(step.id, spec.id, spec.correct, now)
+        out: list[Feedback] = []
+        if spec.explain or not spec.correct:
+            text = spec.explain or "Not quite - try again."
+            icon = "check" if spec.correct else "cross"
+            out.append(
+                Feedback(self._new_id("explain"), "explain", "info", text, text, icon, ts=now)
+            )
+        target = spec.next or (step.next if spec.correct else None)
+        if target is not None:
+            return out + self._enter(self._steps[target], now)
+        self._remaining = tuple(c for c in self._remaining if c.id != spec.id)
+        self._prompt = self._make_prompt(now)
+        return [*out, self._prompt]
+
+    def update(self, view: TwinView) -> list[Feedback]:
+        """Evaluate the active rules on ``view``; return only the new feedback to deliver now."""
+        step = self._step
+        if step is None or step.terminal:
+            return []
+        now, out = view.now, []
+        adv = self._advance.get(step.id)
+        due = step.duration_s is not None and now - self._t0 >= step.duration_s
+        if (due or (adv is not None and adv.held(view, self._t0, self._stale))) and step.next:
+            out = self._enter(self._steps[step.next], now)
+            if self.finished:
+                return out
+        if self._cpr is not None and self.step_id == self._cpr.cfg.step:
+            self._cpr.add(view)
+        if view.online and (fb := self._evaluate(view)) is not None:
+            out.append(fb)
+            out.sort(key=lambda f: (-SEVERITY_RANK[f.severity], -f.priority))
+        return out
+
+    def _evaluate(self, view: TwinView) -> Feedback | None:
+        now, runs, top = view.now, self._runs[self.step_id or ""], -1
+        for run in runs:
+            run.evaluate(view, self._t0, self._stale, self._hold)
+            if run.active:
+                top = max(top, run.rank)
+                if run.rule.id == self._alarm and self._decisions is not None:
+                    self._decisions.alarm(now)
+        best: tuple[tuple[int, float, int], _RuleRun, int] | None = None
+        for run in runs:
+            kind = run.candidate(now, self._hold, self._ttl)
+            if kind is None:
+                continue
+            rank = run.rank if kind == _MAIN else 0
+            last = self._topic_last.get(run.rule.topic)
+            if rank < top or (rank <= self._spoken[1] and now - self._spoken[0] < self._gap):
+                continue
+            if kind == _MAIN and last and rank <= last[1] and now - last[0] < self._min_repeat:
+                continue
+            key = (rank, run.entered_at if rank == 2 else 0.0, run.rule.priority)
+            if best is None or key > best[0]:
+                best = (key, run, kind)
+        return None if best is None else self._deliver(best[1], best[2], now)
+
+    def _deliver(self, run: _RuleRun, kind: int, now: float) -> Feedback:
+        r = run.rule
+        if kind == _MAIN:
+            run.announced, run.last_sent = True, now
+            self._topic_last[r.topic] = (now, run.rank)
+            self._spoken = (now, run.rank)
+            return Feedback(self._new_id(r.topic), r.topic, r.severity, r.text, r.speech, r.icon,
+                            r.priority, ts=now)  # fmt: skip
+        run.announced, run.exit_since = False, None
+        self._spoken = (now, 0)
+        text = r.resolved or ""
+        return Feedback(
+            self._new_id(r.topic), r.topic, "info", text, text, "check", r.priority, ts=now
+        )
+
+    def _enter(self, step: Step, now: float) -> list[Feedback]:
+        staying = self._runs[step.id]
+        for run in self._runs[self._step.id] if self._step else []:
+            if run not in staying:
+                run.reset()
+        self._step, self._t0, self._remaining = step, now, step.choices
+        if (adv := self._advance.get(step.id)) is not None:
+            adv.reset()
+        self._prompt = self._make_prompt(now)
+        self._spoken = (now, 0)  # rule infos wait until the prompt has been said
+        return [self._prompt]
+
+    def _make_prompt(self, now: float) -> Feedback:
+        step = self._step
+        assert step is not None
+        choices = tuple(Choice(c.id, c.label) for c in self._remaining)
+        fid = self._new_id("prompt")
+        return Feedback(fid, "prompt", "info", step.prompt, step.speech, step.icon, 0, choices, now)
+
+    def _new_id(self, topic: str) -> str:
+        self._counter += 1
+        return f"{self.step_id}-{topic}-{self._counter}"

@@ -1,0 +1,310 @@
+"""FeedbackPolicy driven by synthetic TwinView sequences (device time, no clock)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from accessibility.feedback import FeedbackPolicy
+from accessibility.model import Feedback, TwinView
+from accessibility.scenario import load_scenario, parse_scenario
+
+GOOD = {"cpr_rate": 110.0, "cpr_depth_mm": 55.0, "cpr_recoil_pct": 95.0}
+Log = list[tuple[float, Feedback]]
+
+
+def view(t: float, values: dict[str, float], *, online: bool = True) -> TwinView:
+    return TwinView(now=t, values=values, value_ts=dict.fromkeys(values, t), online=online)
+
+
+def cpr_policy(**kwargs: float) -> FeedbackPolicy:
+    policy = FeedbackPolicy(load_scenario("cpr"), **kwargs)
+    policy.start(0.0)
+    policy.choose("ready", 0.0)
+    assert policy.step_id == "compressions"
+    return policy
+
+
+def drive(policy: FeedbackPolicy, t0: float, t1: float, dt: float = 0.5, **values: float) -> Log:
+    """Feed views from t0 (inclusive) to t1 (exclusive) every dt with GOOD overridden by values."""
+    out: Log = []
+    n = round((t1 - t0) / dt)
+    for i in range(n):
+        t = t0 + i * dt
+        out += [(t, f) for f in policy.update(view(t, {**GOOD, **values}))]
+    return out
+
+
+def with_word(log: Log, word: str) -> Log:
+    return [(t, f) for t, f in log if word in f.text.lower()]
+
+
+def test_start_gives_the_first_prompt_with_its_choice() -> None:
+    policy = FeedbackPolicy(load_scenario("cpr"))
+    assert policy.current_prompt() is None and policy.step_id is None
+    (prompt,) = policy.start(0.0)
+    assert [c.label for c in prompt.choices] == ["I'm ready"]
+    assert policy.current_prompt() == prompt and policy.step_id == "ready"
+    assert not policy.finished
+    assert policy.update(view(1.0, GOOD)) == []  # no rules in "ready"
+
+
+@pytest.mark.parametrize(
+    ("values", "word", "topic"),
+    [
+        ({"cpr_rate": 90.0}, "faster", "cpr.rate"),
+        ({"cpr_rate": 130.0}, "slow down", "cpr.rate"),
+        ({"cpr_depth_mm": 42.0}, "deeper", "cpr.depth"),
+        ({"cpr_depth_mm": 66.0}, "not quite so deep", "cpr.depth"),
+        ({"cpr_recoil_pct": 60.0}, "let the chest rise", "cpr.recoil"),
+    ],
+)
+def test_each_correction_is_a_warning_said_once(
+    values: dict[str, float], word: str, topic: str
+) -> None:
+    log = drive(cpr_policy(), 0.5, 30.0, **values)
+    assert [f.text.lower() for _, f in log if f.severity != "info"] == [
+        f.text.lower() for _, f in with_word(log, word)
+    ]
+    ((t, fb),) = with_word(log, word)
+    assert fb.severity == "warning" and fb.topic == topic and t == 0.5
+    assert fb.speech_text and fb.icon
+
+
+def test_stopped_gives_a_critical_resume() -> None:
+    policy = cpr_policy()
+    drive(policy, 0.5, 10.0)
+    log = drive(policy, 10.0, 12.0, cpr_rate=0.0)
+    assert [(t, f.severity) for t, f in with_word(log, "resume")] == [(10.0, "critical")]
+    assert not with_word(log, "faster")  # the slow-rate warning waits behind the critical
+
+
+def test_no_cpr_data_for_3_s_gives_a_critical_resume() -> None:
+    policy = cpr_policy()
+    log: Log = []
+    for i in range(1, 20):
+        t = i * 0.5
+        log += [(t, f) for f in policy.update(view(t, {"hr": 80.0}))]
+    ((t, fb),) = with_word(log, "resume")
+    assert fb.severity == "critical" and t == 3.0
+
+
+def test_stale_values_count_as_missing() -> None:
+    policy = cpr_policy()
+    drive(policy, 0.5, 5.0)
+    stale = TwinView(now=9.0, values=GOOD, value_ts=dict.fromkeys(GOOD, 5.0))
+    assert [f.severity for f in policy.update(stale)] == ["critical"]
+
+
+def test_values_oscillating_around_a_threshold_do_not_flap() -> None:
+    policy = cpr_policy()
+    log: Log = []
+    for i in range(1, 121):  # 60 s, alternating every 0.5 s
+        t = i * 0.5
+        rate = 99.5 if i % 2 else 100.5
+        log += [(t, f) for f in policy.update(view(t, {**GOOD, "cpr_rate": rate}))]
+    rate_msgs = [f for _, f in log if f.topic == "cpr.rate"]
+    assert 1 <= len(rate_msgs) <= 2
+    assert len(log) <= 2
+
+
+def test_same_warning_is_not_repeated_within_min_repeat_s() -> None:
+    policy = cpr_policy(min_repeat_s=8.0)
+    log: Log = []
+    t = 0.5
+    for _ in range(6):  # 3 s slow, 3 s good, repeatedly
+        log += drive(policy, t, t + 3.0, cpr_rate=90.0)
+        log += drive(policy, t + 3.0, t + 6.0)
+        t += 6.0
+    times = [t for t, _ in with_word(log, "faster")]
+    assert len(times) >= 2
+    assert all(b - a >= 8.0 for a, b in itertools.pairwise(times))
+
+
+def test_resolved_message_when_a_warning_clears() -> None:
+    policy = cpr_policy()
+    log = drive(policy, 0.5, 5.0, cpr_rate=90.0) + drive(policy, 5.0, 15.0)
+    assert [f.text for _, f in log if f.topic == "cpr.rate"] == [
+        "Push faster - aim for 100 to 120 a minute",
+        "Rate is good now",
+    ]
+    resolved = next(t for t, f in log if f.text == "Rate is good now")
+    assert resolved == 7.0  # after resolve_hold_s of good values
+
+
+def test_critical_preempts_a_recent_warning() -> None:
+    policy = cpr_policy()
+    log = drive(policy, 0.5, 1.0, cpr_depth_mm=40.0)
+    assert [f.severity for _, f in log] == ["warning"]
+    log = drive(policy, 1.0, 1.5, cpr_rate=0.0, cpr_depth_mm=40.0)  # 0.5 s later
+    assert [f.severity for _, f in log] == ["critical"]
+
+
+def test_at_most_one_critical_per_update_newest_wins() -> None:
+    text = """
+id: two
+title: Two alarms
+summary: Test.
+desired: {scenario: two}
+steps:
+  - {id: watch, prompt: Watch., choices: [{id: ok, label: OK, correct: true}]}
+  - {id: end, prompt: End.}
+rules:
+  - {id: a, steps: [watch], topic: a, severity: critical, priority: 5, text: Alarm A,
+     when: {value: hr, above: 120}}
+  - {id: b, steps: [watch], topic: b, severity: critical, priority: 1, text: Alarm B,
+     when: {value: spo2, below: 90}}
+  - {id: c, steps: [watch], topic: c, severity: warning, text: Warning C,
+     when: {value: sbp, below: 100}}
+scoring: {kind: decisions}
+"""
+    policy = FeedbackPolicy(parse_scenario(text, "two.yaml"))
+    policy.start(0.0)
+    both = {"hr": 130.0, "spo2": 85.0, "sbp": 80.0}
+    assert [f.text for f in policy.update(view(5.0, both))] == ["Alarm A"]  # higher priority
+    assert policy.update(view(5.5, both)) == []  # spoken gap between criticals
+    assert [f.text for f in policy.update(view(8.0, both))] == ["Alarm B"]
+    assert policy.update(view(20.0, both)) == []  # the warning waits while criticals are on
+    policy = FeedbackPolicy(parse_scenario(text, "two.yaml"))
+    policy.start(0.0)
+    policy.update(view(5.0, {"hr": 130.0}))
+    assert [f.text for f in policy.update(view(9.0, both))] == ["Alarm B"]  # newest critical
+
+
+def test_positive_reinforcement_is_rate_limited_and_waits_for_warnings() -> None:
+    log = drive(cpr_policy(), 0.5, 60.0)
+    times = [t for t, f in log if f.topic == "cpr.good"]
+    assert times and "keep going" in log[0][1].text.lower()
+    assert all(b - a >= 20.0 for a, b in itertools.pairwise(times))
+    assert len(times) <= 3
+    shallow = drive(cpr_policy(), 0.5, 60.0, cpr_depth_mm=45.0)
+    assert not [f for _, f in shallow if f.severity == "info"]
+
+
+def test_offline_kit_gets_no_corrections() -> None:
+    policy = cpr_policy()
+    assert policy.update(view(10.0, {}, online=False)) == []
+
+
+def test_compressions_end_after_two_minutes_or_when_the_instructor_stops() -> None:
+    policy = cpr_policy()
+    log = drive(policy, 0.5, 121.0)
+    assert policy.finished and policy.step_id == "done"
+    assert log[-1][1].topic == "prompt" and log[-1][0] == 120.0
+    assert policy.update(view(130.0, {"cpr_rate": 0.0})) == []
+    early = cpr_policy()
+    (prompt,) = early.advance(30.0)
+    assert early.finished and prompt == early.current_prompt()
+
+
+def test_feedback_ids_are_unique_and_name_the_step() -> None:
+    policy = cpr_policy()
+    log = drive(policy, 0.5, 20.0, cpr_rate=90.0) + drive(policy, 20.0, 40.0, cpr_rate=0.0)
+    log += drive(policy, 40.0, 125.0)
+    ids = [f.id for _, f in log]
+    assert len(ids) == len(set(ids)) and all(i.startswith("compressions-") for i in ids[:-1])
+
+
+def test_unknown_choice_is_ignored_with_a_reason() -> None:
+    policy = FeedbackPolicy(load_scenario("vitals"))
+    assert policy.choose("concerned", 0.0) == []
+    assert policy.last_rejection and "concerned" in policy.last_rejection
+    prompt = policy.start(0.0)[0]
+    assert policy.choose("teleport", 1.0) == []
+    assert policy.last_rejection and "teleport" in policy.last_rejection
+    assert policy.current_prompt() == prompt and policy.step_id == "observe"
+
+
+def run_vitals(choices: list[str]) -> FeedbackPolicy:
+    policy = FeedbackPolicy(load_scenario("vitals"))
+    policy.start(0.0)
+    t = 0.0
+    for choice in choices:
+        t += 5.0
+        # live values must not matter for completing the scenario
+        policy.update(view(t - 1.0, {"hr": 128.0, "spo2": 88.0, "sbp": 85.0}))
+        assert policy.choose(choice, t), choice
+    return policy
+
+
+def test_vitals_completed_by_choices_with_one_wrong_answer() -> None:
+    perfect = run_vitals(["concerned", "spo2", "escalate"])
+    assert perfect.finished and perfect.score().score == 100.0
+    policy = FeedbackPolicy(load_scenario("vitals"))
+    policy.start(0.0)
+    policy.choose("concerned", 1.0)
+    explain, again = policy.choose("temp", 2.0)
+    assert explain.severity == "info" and "oxygen" in explain.text.lower()
+    assert policy.step_id == "recognise"
+    assert [c.id for c in again.choices] == ["spo2", "thirst", "dbp"]
+    assert policy.current_prompt() == again
+    policy.choose("spo2", 3.0)
+    (prompt,) = policy.choose("escalate", 4.0)
+    assert policy.finished and prompt.text.startswith("Well done")
+    report = policy.score()
+    assert report.score < perfect.score().score
+    assert report.metrics["first_try_correct"] == 2 and report.metrics["attempts"] == 4
+
+
+def test_vitals_worst_case_still_finishes() -> None:
+    sc = load_scenario("vitals")
+    order = [c.id for s in sc.steps for c in sorted(s.choices, key=lambda c: c.correct)]
+    policy = run_vitals(order)
+    assert policy.finished and policy.score().score == pytest.approx(
+        100 * (0.5 + 0.25 + 0.25) / 3, abs=0.1
+    )
+
+
+def test_vitals_alarm_is_critical_and_times_recognition() -> None:
+    policy = FeedbackPolicy(load_scenario("vitals"))
+    policy.start(0.0)
+    normal = {"hr": 80.0, "spo2": 97.0, "sbp": 120.0, "resp_rate": 14.0, "temp_c": 36.8}
+    assert policy.update(view(5.0, normal)) == []
+    fired = policy.update(view(10.0, {**normal, "spo2": 90.0, "hr": 101.0}))
+    assert [f.severity for f in fired] == ["critical"]
+    assert policy.update(view(14.0, {**normal, "spo2": 90.0, "hr": 101.0})) == []
+    policy.choose("concerned", 25.0)
+    assert policy.score().metrics["time_to_recognise_s"] == 15.0
+
+
+def test_update_is_fast() -> None:
+    policy = cpr_policy()
+    views = [view(0.5 + i * 0.01, {**GOOD, "cpr_ccf": 90.0, "hr": 80.0}) for i in range(2000)]
+    start = time.perf_counter()
+    for v in views:
+        policy.update(v)
+    per_call = (time.perf_counter() - start) / len(views)
+    assert per_call < 0.5e-3
+
+
+def test_advance_when_held_and_branching_wrong_choice() -> None:
+    text = """
+id: flow
+title: Flow
+summary: Test.
+desired: {scenario: flow}
+steps:
+  - id: warm
+    prompt: Warm up.
+    advance_when: {value: cpr_rate, above: 100, exit_below: 95, for_s: 5}
+  - id: quiz
+    prompt: Ready?
+    choices:
+      - {id: go, label: Go, correct: true, explain: Good.}
+      - {id: skip, label: Skip, correct: false, next: end}
+  - {id: end, prompt: End.}
+scoring: {kind: decisions}
+rules: [{id: r, steps: [warm], topic: t, severity: info, text: Hi, when: {value: hr, above: 1}}]
+"""
+    policy = FeedbackPolicy(parse_scenario(text, "flow.yaml"))
+    policy.start(0.0)
+    for t in (1.0, 4.0, 5.5, 8.0):  # condition broken at 5.5: the hold restarts
+        policy.update(view(t, {"cpr_rate": 110.0 if t != 5.5 else 90.0}))
+    assert policy.step_id == "warm"
+    (prompt,) = policy.update(view(13.0, {"cpr_rate": 110.0}))
+    assert policy.step_id == "quiz" and [c.id for c in prompt.choices] == ["go", "skip"]
+    explain, end = policy.choose("skip", 14.0)
+    assert explain.icon == "cross" and policy.finished and end.text == "End."
+    assert policy.score().score == 0.0
