@@ -207,6 +207,10 @@ class ScanMachine:
     def interval_ms(self) -> int:
         return self.adaptive.interval_ms if self.adaptive else self.settings.interval_ms
 
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self._choices
+
     def _dwell_s(self, index: int) -> float:
         extra = self.settings.first_item_extra_ms if index == 0 else 0
         return (self.interval_ms + extra) / 1000.0

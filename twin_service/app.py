@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
-from twin_service.api import health, pages, twins, ws
+from twin_service.api import health, learning, pages, twins, ws
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 from twin_service.store.base import TimeSeriesStore
@@ -55,6 +55,7 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
 
     app.include_router(health.router)
     app.include_router(twins.router)
+    app.include_router(learning.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")

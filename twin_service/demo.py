@@ -10,6 +10,7 @@ from dataclasses import replace
 from devices.simulated_kit import PROFILES, run_simulated_kit
 from gateway.identifiers import KitRef
 from twin_service.app import create_app
+from twin_service.demo_learner import run_simulated_learner
 from twin_service.embedded_broker import EmbeddedBroker, broker_answers
 from twin_service.server import install_stop_signals, make_server
 from twin_service.settings import Settings
@@ -68,11 +69,19 @@ async def run_demo(settings: Settings, kits: int = 3) -> None:
         )
         for i in range(kits)
     ]
+    runtime = app.state.runtime
+    # A session for you to try (vital signs on kit-1) and one for a simulated learner (CPR).
+    yours, learner_token = runtime.sessions.create("you", KitRef(DEMO_LAB, "kit-1"), "vitals")
+    runtime.set_desired(yours.kit, dict(yours.scenario.desired))
+    simulated, _ = runtime.sessions.create("sim-learner", KitRef(DEMO_LAB, "kit-2"), "cpr")
+    runtime.set_desired(simulated.kit, dict(simulated.scenario.desired))
+    learner_task = asyncio.create_task(run_simulated_learner(runtime.sessions, simulated, stop))
     base = f"http://{settings.http_host}:{settings.http_port}"
     token = settings.api_token or ""
     print(
         "\naccesstwin demo is running.\n"
         f"  Instructor dashboard: {base}/labs/{DEMO_LAB}?token={token}\n"
+        f"  Learner page (you, one switch = Space): {base}/learn/{yours.id}?token={learner_token}\n"
         f"  REST API (token):      curl -H 'Authorization: Bearer {token}' {base}/api/v1/twins\n"
         f"  API documentation:     {base}/docs\n"
         f"  MQTT broker:           {settings.broker}  (topics under {settings.mqtt_prefix}/)\n"
@@ -80,6 +89,7 @@ async def run_demo(settings: Settings, kits: int = 3) -> None:
         flush=True,
     )
     await stop.wait()
+    learner_task.cancel()
     for task in kit_tasks:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 5)

@@ -31,6 +31,11 @@ def merge_delta(older: Frame, newer: Frame) -> Frame:
     return merged
 
 
+# Frames that describe current state: a newer one for the same twin replaces (or, for
+# deltas, merges into) the one still waiting.
+_KEYED = frozenset({"twin.delta", "status", "scan"})
+
+
 class ClientQueue:
     """The frames waiting for one client."""
 
@@ -43,7 +48,7 @@ class ClientQueue:
 
     def offer(self, frame: Frame, text: str) -> None:
         kind = frame.get("type")
-        if kind in ("twin.delta", "status"):
+        if kind in _KEYED:
             key = (str(kind), str(frame["lab"]), str(frame["kit"]))
             waiting = self._keyed.get(key)
             if waiting is None:

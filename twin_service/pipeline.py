@@ -32,7 +32,7 @@ from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
 from twin_service.registry import TwinLimitReachedError, TwinRegistry
 from twin_service.store.base import AppliedMessage, SamplePoint
-from twin_service.twin import TwinChange, ValueEntry
+from twin_service.twin import Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class Pipeline:
         self._publish = publish
         self._ack = ack
         self.on_input: Callable[[InputReceived], None] | None = None
+        self.on_change: Callable[[Twin], None] | None = None
         self._derived: dict[KitRef, DerivedSignals] = {}
 
     def handle(self, message: InboundMessage) -> None:
@@ -132,6 +133,8 @@ class Pipeline:
             self._publish_rejection(
                 message, kit.lab, kit.kit, "dropped readings", telemetry.dropped, telemetry.seq
             )
+        if self.on_change is not None and (change is not None or derived):
+            self.on_change(twin)
         applied = AppliedMessage(kit.lab, kit.kit, telemetry.seq, message.received_at, points)
         self.writer.enqueue(applied, lambda: self._ack(message))
 

@@ -8,21 +8,25 @@ import json
 import logging
 import time
 
+from accessibility.scenario import load_scenario, scenario_ids
 from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
-from gateway.ingest import Ingest
+from gateway.ingest import Ingest, InputReceived
 from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.topics import Channel
 from twin_service.auth import FailureLimiter, InstructorTokens
 from twin_service.hub import Hub
+from twin_service.learners import LearnerProfiles
 from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
 from twin_service.pipeline import Pipeline
 from twin_service.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.sessions import SessionManager
 from twin_service.settings import Settings
+from twin_service.speech_worker import EspeakSpeech
 from twin_service.store.base import TimeSeriesStore
 from twin_service.store.factory import open_store
-from twin_service.twin import JsonDict, TwinChange, ValueEntry
+from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +61,37 @@ class Runtime:
             self.mqtt.publish,
             self._ack,
         )
+        self.profiles = LearnerProfiles()
+        self.sessions = SessionManager(
+            {sid: load_scenario(sid) for sid in scenario_ids()}, self.hub, self.profiles.get
+        )
+        self.speech = EspeakSpeech()
+        self.pipeline.on_change = self._on_twin_change
+        self.pipeline.on_input = self._on_input
+        self._tick_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.time()
 
     def _ack(self, message: InboundMessage) -> None:
         self.mqtt.ack(message)
         self.metrics.messages_acked.inc()
+
+    def _on_twin_change(self, twin: Twin) -> None:
+        self.sessions.on_twin_change(twin)
+        self._tick_wake.set()
+
+    def _on_input(self, received: InputReceived) -> None:
+        self.sessions.on_kit_switch(received.kit, received.event.switch, received.event.state)
+        self._tick_wake.set()
+
+    async def _scan_clock(self) -> None:
+        """Tick scanning at each machine's next deadline, and at least once a second."""
+        while True:
+            deadline = self.sessions.tick(time.time())
+            delay = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.time()))
+            self._tick_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick_wake.wait(), delay)
 
     def _on_message(self, message: InboundMessage) -> None:
         self.pipeline.handle(message)
@@ -74,6 +103,7 @@ class Runtime:
             asyncio.create_task(self.writer.run(), name="store-writer"),
             asyncio.create_task(self.mqtt.run(), name="mqtt"),
             asyncio.create_task(self._retention_loop(), name="retention"),
+            asyncio.create_task(self._scan_clock(), name="scan-clock"),
         ]
 
     async def _restore(self) -> None:
@@ -109,6 +139,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await task
         await self.store.close()
+        await self.speech.close()
 
     async def ready(self) -> dict[str, bool]:
         return {

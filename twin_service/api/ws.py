@@ -1,4 +1,5 @@
-"""Websocket endpoints: ``/ws/labs/{lab}`` (snapshot, then ordered deltas)."""
+"""Websocket endpoints: ``/ws/labs/{lab}`` (snapshot, then ordered deltas) and
+``/ws/sessions/{id}`` (feedback for one learner; switch and choice frames back)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import asyncio
 import contextlib
 import json
 import time
+from typing import Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from gateway.identifiers import is_identifier
+from twin_service.learners import profile_json
 from twin_service.pipeline import lab_group
 from twin_service.runtime import Runtime
+from twin_service.sessions import session_group
 
 router = APIRouter()
 
@@ -73,3 +78,83 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     if websocket.application_state == WebSocketState.CONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(code, reason)
+
+
+class _ClientFrame(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    type: Literal["switch", "choose", "ping"]
+    switch: Literal["select", "next"] | None = None
+    state: Literal["down", "up"] | None = None
+    choice: str | None = Field(None, max_length=64)
+    ts: float | None = None
+
+
+def judge_client_frame(text: str) -> _ClientFrame | str:
+    """Parse a learner page's frame, or return why it was refused (never raises)."""
+    if len(text) > 4_096:
+        return "frame too large"
+    try:
+        frame = _ClientFrame.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "frame"
+        return f"{where}: {first['msg']}"
+    if frame.type == "switch" and (frame.switch is None or frame.state is None):
+        return "a switch frame needs switch and state"
+    if frame.type == "choose" and not frame.choice:
+        return "a choose frame needs choice"
+    return frame
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_socket(websocket: WebSocket, session_id: str) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    client = websocket.client.host if websocket.client else "?"
+    token = websocket.query_params.get("token")
+    session = runtime.sessions.get(session_id)
+    allowed = session is not None and (
+        runtime.sessions.learner_may_open(session, token) or runtime.instructors.check(token)
+    )
+    if runtime.auth_failures.blocked(client) or session is None or not allowed:
+        runtime.auth_failures.failed(client)
+        await websocket.close(POLICY_VIOLATION, "no such session for this token")
+        return
+    group = session_group(session.id)
+    queue = runtime.hub.subscribe(group)
+    pump = asyncio.create_task(runtime.hub.pump(queue, websocket.send_text))
+    try:
+        hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
+        await websocket.send_text(json.dumps(hello))
+        if session.prompt_frame is not None:
+            await websocket.send_text(json.dumps(session.prompt_frame))
+        reader = asyncio.create_task(_session_input(websocket, runtime, session.id))
+        done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (pump, reader):
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and isinstance(task.exception(), TimeoutError):
+                await _close(websocket, 1013, "client too slow")
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        pump.cancel()
+        runtime.hub.unsubscribe(group, queue)
+
+
+async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            text = await websocket.receive_text()
+            session = runtime.sessions.get(session_id)
+            if session is None:
+                return
+            frame = judge_client_frame(text)
+            if isinstance(frame, str):
+                runtime.metrics.messages_rejected.labels("ws_frame").inc()
+                await websocket.send_text(json.dumps({"type": "error", "reason": frame}))
+            elif frame.type == "switch" and frame.switch and frame.state:
+                runtime.sessions.on_switch(session, frame.switch, frame.state, time.time())
+            elif frame.type == "choose" and frame.choice:
+                runtime.sessions.choose(session, frame.choice, time.time())

@@ -1,0 +1,153 @@
+"""Issue 3, must-show 3 (service side): a whole session driven only by one switch."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import wave
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from accessibility.scenario import load_scenario
+from tests.support.service import ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+def frames(ws: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        yield json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+
+
+def correct_choice_ids(scenario_id: str) -> set[str]:
+    scenario = load_scenario(scenario_id)
+    return {c.id for step in scenario.steps for c in step.choices if c.correct}
+
+
+def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProcess) -> None:
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    profile = client.put("/api/v1/learners/learner-7/profile", json={"scan_interval_ms": 400})
+    assert profile.status_code == 200
+    assert profile.json()["switch_count"] == 1
+    assert profile.json()["scan_mode"] == "auto"
+    created = client.post(
+        "/api/v1/sessions",
+        json={"learner_id": "learner-7", "lab": "ward", "kit": "k1", "scenario": "vitals"},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["learner_url"].endswith(
+        f"/learn/{body['session_id']}?token={body['learner_token']}"
+    )
+    # Starting the scenario pushed its desired state to the kit.
+    assert client.get("/api/v1/twins/ward/k1").json()["desired"] == load_scenario("vitals").desired
+
+    correct = correct_choice_ids("vitals")
+    url = f"ws://127.0.0.1:{service.port}/ws/sessions/{body['session_id']}?token={body['learner_token']}"
+    presses = 0
+    feedback: list[dict[str, Any]] = []
+    with connect(url) as ws:
+        choices: list[dict[str, str]] = []
+        for frame in frames(ws, timeout=90):
+            if frame["type"] == "feedback":
+                feedback.append(frame)
+                assert frame["visual"]["contrast_ratio"] >= 7.0
+                if frame["choices"]:
+                    choices = frame["choices"]
+            highlighted = frame.get("highlighted") if frame["type"] == "scan" else None
+            if choices and highlighted is not None and choices[highlighted]["id"] in correct:
+                t = time.time()
+                for state in ("down", "up"):
+                    press = {"type": "switch", "switch": "select", "state": state, "ts": t}
+                    ws.send(json.dumps(press))
+                presses += 1
+                choices = []
+            summary = client.get(f"/api/v1/sessions/{body['session_id']}").json()
+            if summary["finished"]:
+                break
+    assert summary["finished"], f"not finished after {presses} presses; step {summary['step']}"
+    assert presses == sum(
+        1 for s in load_scenario("vitals").steps if any(c.correct for c in s.choices)
+    )
+    report = client.get(f"/api/v1/sessions/{body['session_id']}/report").json()
+    assert report["score"]["score"] == pytest.approx(100, abs=1e-6)
+    assert report["feedback"]
+    page = client.get(f"/api/v1/sessions/{body['session_id']}/report", params={"format": "html"})
+    assert page.status_code == 200
+    assert "Score over time" in page.text
+
+    # Every spoken message is served as a real WAV to the learner's token.
+    audio_url = next(f["speech"]["audio_url"] for f in feedback if f["speech"]["audio_url"])
+    wav = httpx.get(
+        service.base_url + audio_url, params={"token": body["learner_token"]}, timeout=30
+    )
+    assert wav.status_code == 200
+    with wave.open(io.BytesIO(wav.content)) as parsed:
+        assert parsed.getnframes() > 0
+
+
+def test_learner_tokens_open_only_their_own_session(service: ServiceProcess) -> None:
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    one = client.post(
+        "/api/v1/sessions", json={"learner_id": "a", "lab": "ward", "kit": "k1", "scenario": "cpr"}
+    ).json()
+    two = client.post(
+        "/api/v1/sessions", json={"learner_id": "b", "lab": "ward", "kit": "k2", "scenario": "cpr"}
+    ).json()
+    own = httpx.get(
+        f"{service.base_url}/api/v1/sessions/{one['session_id']}",
+        params={"token": one["learner_token"]},
+        timeout=5,
+    )
+    assert own.status_code == 200
+    other = httpx.get(
+        f"{service.base_url}/api/v1/sessions/{two['session_id']}",
+        params={"token": one["learner_token"]},
+        timeout=5,
+    )
+    assert other.status_code == 403
+    lab = f"ws://127.0.0.1:{service.port}/ws/labs/ward?token={one['learner_token']}"
+    with connect(lab) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    wrong = f"ws://127.0.0.1:{service.port}/ws/sessions/{two['session_id']}?token={one['learner_token']}"
+    with connect(wrong) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    bad = client.post(
+        "/api/v1/sessions",
+        json={"learner_id": "a", "lab": "ward", "kit": "k1", "scenario": "juggling"},
+    )
+    assert bad.status_code == 404
+
+
+def test_malformed_learner_frames_get_a_reason_and_the_session_goes_on(
+    service: ServiceProcess,
+) -> None:
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    session = client.post(
+        "/api/v1/sessions", json={"learner_id": "c", "lab": "ward", "kit": "k3", "scenario": "cpr"}
+    ).json()
+    url = f"ws://127.0.0.1:{service.port}/ws/sessions/{session['session_id']}?token={session['learner_token']}"
+    with connect(url) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "session"
+        for bad in ("not json", '{"type": "switch"}', '{"type": "fly"}', "[]", "x" * 5000):
+            ws.send(bad)
+        reasons = []
+        for frame in frames(ws, timeout=5):
+            if frame["type"] == "error":
+                reasons.append(frame["reason"])
+            if len(reasons) == 5:
+                break
+        assert len(reasons) == 5
+        assert all(reasons)
+        ws.send(json.dumps({"type": "ping"}))
+    assert client.get(f"/api/v1/sessions/{session['session_id']}").status_code == 200

@@ -1,0 +1,152 @@
+"""Speech through the real espeak-ng: valid WAVs, rate, cache, hung worker, coalescing."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import io
+import time
+import wave
+from collections.abc import AsyncIterator
+
+import pytest
+
+from accessibility.speech import SpeechRequest
+from twin_service.speech_worker import (
+    HANG_ENV,
+    TEST_HANG_TEXT,
+    EspeakSpeech,
+    SpeechError,
+    speech_available,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not speech_available(), reason="espeak-ng is not installed"),
+]
+
+PHRASE = "Push harder: 55 millimetres deep, 110 per minute."
+
+
+def wav_facts(data: bytes) -> tuple[int, int, int, float, int]:
+    """(channels, sample rate, frames, seconds, peak amplitude) of a 16-bit PCM WAV."""
+    assert data[:4] == b"RIFF"
+    assert data[8:12] == b"WAVE"
+    with wave.open(io.BytesIO(data)) as wav:
+        assert wav.getsampwidth() == 2
+        frames = wav.getnframes()
+        samples = array.array("h", wav.readframes(frames))
+        return (wav.getnchannels(), wav.getframerate(), frames,
+                frames / wav.getframerate(), max(map(abs, samples), default=0))  # fmt: skip
+
+
+@pytest.fixture
+async def speech() -> AsyncIterator[EspeakSpeech]:
+    synth = EspeakSpeech(allow_fallback=False)  # the worker path only, so failures show
+    yield synth
+    await synth.close()
+
+
+@pytest.mark.parametrize("prefer_pyttsx3", [True, False], ids=["pyttsx3-worker", "espeak-cli"])
+async def test_wav_is_valid_and_slower_speech_is_longer(prefer_pyttsx3: bool) -> None:
+    synth = EspeakSpeech(prefer_pyttsx3=prefer_pyttsx3, allow_fallback=not prefer_pyttsx3)
+    try:
+        seconds = {}
+        for rate in (80, 150, 300):
+            channels, sample_rate, frames, seconds[rate], peak = wav_facts(
+                await synth.synthesize(SpeechRequest(PHRASE, rate))
+            )
+            assert channels == 1
+            assert sample_rate > 8000
+            assert frames > 0
+            assert peak > 1000, "audio is silent"
+        assert seconds[80] > seconds[150] > seconds[300]
+        assert seconds[80] >= 1.5 * seconds[300]
+        expected = (3, 0) if prefer_pyttsx3 else (0, 3)
+        assert (synth.stats.worker_renders, synth.stats.cli_renders) == expected
+    finally:
+        await synth.close()
+
+
+async def test_cache_returns_the_same_bytes_without_a_new_synthesis(
+    speech: EspeakSpeech,
+) -> None:
+    request = SpeechRequest(PHRASE, 150)
+    first = await speech.synthesize(request)
+    started = time.perf_counter()
+    again = await speech.synthesize(SpeechRequest(f"  {PHRASE}\n", 150.2))
+    assert time.perf_counter() - started < 0.05
+    assert again == first
+    assert speech.stats.syntheses == 1
+    assert speech.stats.cache_hits == 1
+    assert speech.stats.worker_renders == 1
+
+
+async def test_concurrent_identical_requests_are_synthesised_once(
+    speech: EspeakSpeech,
+) -> None:
+    request = SpeechRequest("Good compressions. Keep this rhythm.", 120)
+    results = await asyncio.gather(*(speech.synthesize(request) for _ in range(6)))
+    assert all(result == results[0] for result in results)
+    assert speech.stats.syntheses == 1
+    assert speech.stats.coalesced == 5
+    assert speech.stats.worker_renders == 1
+
+
+@pytest.mark.slow
+async def test_hung_worker_is_killed_and_the_next_request_succeeds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(HANG_ENV, "1")  # read by the worker process only
+    synth = EspeakSpeech(timeout_s=2.0, allow_fallback=False)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SpeechError, match="killed"):
+            await synth.synthesize(SpeechRequest(TEST_HANG_TEXT, 150))
+        assert time.monotonic() - started < 5
+        assert synth.stats.worker_kills == 1
+        _, _, frames, _, _ = wav_facts(await synth.synthesize(SpeechRequest(PHRASE, 150)))
+        assert frames > 0
+        assert synth.stats.worker_starts == 2
+        assert synth.stats.worker_renders == 1
+    finally:
+        await synth.close()
+
+
+@pytest.mark.slow
+async def test_hung_worker_falls_back_to_the_espeak_binary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(HANG_ENV, "1")
+    synth = EspeakSpeech(timeout_s=2.0)
+    try:
+        _, _, frames, _, peak = wav_facts(
+            await synth.synthesize(SpeechRequest(TEST_HANG_TEXT, 150))
+        )
+        assert frames > 0
+        assert peak > 1000
+        assert (synth.stats.worker_kills, synth.stats.cli_renders) == (1, 1)
+    finally:
+        await synth.close()
+
+
+async def test_no_working_path_raises_speech_error() -> None:
+    synth = EspeakSpeech(prefer_pyttsx3=False, espeak_binary="/nonexistent/espeak-ng")
+    try:
+        with pytest.raises(SpeechError, match="espeak-ng"):
+            await synth.synthesize(SpeechRequest("Hello", 150))
+    finally:
+        await synth.close()
+    with pytest.raises(SpeechError, match="closed"):
+        await synth.synthesize(SpeechRequest("Hello", 150))
+
+
+async def test_unknown_voice_is_a_speech_error_and_a_fresh_worker_carries_on(
+    speech: EspeakSpeech,
+) -> None:
+    with pytest.raises(SpeechError, match="SetVoiceByName"):
+        await speech.synthesize(SpeechRequest("Hello", 150, "zz"))
+    for text in ("Hello", "Hello again"):
+        assert wav_facts(await speech.synthesize(SpeechRequest(text, 150)))[2] > 0
+    assert (speech.stats.worker_starts, speech.stats.worker_kills) == (2, 0)
+    assert speech.stats.worker_renders == 2

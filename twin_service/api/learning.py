@@ -1,0 +1,139 @@
+"""Learners, scenarios and sessions (CONTRACT.md, "Learners and sessions")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
+from twin_service.api.deps import Instructor, RuntimeDep, client_address
+from twin_service.auth import bearer
+from twin_service.learners import ProfileUpdate, profile_json
+from twin_service.report import report_html, report_json
+from twin_service.sessions import Session
+from twin_service.speech_worker import SpeechError
+
+router = APIRouter(tags=["learning"])
+
+LearnerId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$")]
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    learner_id: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
+    lab: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
+    kit: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
+    scenario: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
+
+
+@router.put("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
+async def put_profile(
+    learner_id: LearnerId, update: ProfileUpdate, runtime: RuntimeDep
+) -> dict[str, Any]:
+    try:
+        profile = runtime.profiles.update(learner_id, update)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return {"learner_id": learner_id, **profile_json(profile)}
+
+
+@router.get("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
+async def get_profile(learner_id: LearnerId, runtime: RuntimeDep) -> dict[str, Any]:
+    return {"learner_id": learner_id, **profile_json(runtime.profiles.get(learner_id))}
+
+
+@router.get("/api/v1/scenarios", dependencies=[Instructor])
+async def list_scenarios(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    return [
+        {"id": s.id, "title": s.title, "summary": s.summary, "desired": s.desired}
+        for s in runtime.sessions.scenarios.values()
+    ]
+
+
+@router.post("/api/v1/sessions", dependencies=[Instructor], status_code=201)
+async def create_session(
+    body: SessionCreate, request: Request, runtime: RuntimeDep
+) -> dict[str, Any]:
+    kit = KitRef(body.lab, body.kit)
+    try:
+        session, token = runtime.sessions.create(body.learner_id, kit, body.scenario)
+    except KeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
+    except OverflowError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    runtime.set_desired(kit, dict(session.scenario.desired))
+    base = str(request.base_url).rstrip("/")
+    return {
+        "session_id": session.id,
+        "learner_token": token,
+        "learner_url": f"{base}/learn/{session.id}?token={token}",
+    }
+
+
+@router.get("/api/v1/sessions", dependencies=[Instructor])
+async def list_sessions(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    return [s.summary() for s in runtime.sessions.all()]
+
+
+def _session_for(request: Request, runtime: RuntimeDep, session_id: str) -> Session:
+    """The session, if the caller holds its learner token or an instructor token."""
+    client = client_address(request)
+    if runtime.auth_failures.blocked(client):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts")
+    session = runtime.sessions.get(session_id)
+    token = bearer(request.headers.get("authorization")) or request.query_params.get("token")
+    allowed = session is not None and (
+        runtime.sessions.learner_may_open(session, token)
+        or (runtime.instructors.enabled and runtime.instructors.check(token))
+        or not runtime.instructors.enabled
+    )
+    if session is None or not allowed:
+        runtime.auth_failures.failed(client)
+        # The same answer for "no such session" and "not yours": ids are not disclosed.
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "no such session for this token")
+    return session
+
+
+@router.get("/api/v1/sessions/{session_id}")
+async def get_session(session_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    session = _session_for(request, runtime, session_id)
+    return {
+        **session.summary(),
+        "prompt": session.prompt_frame,
+        "profile": profile_json(session.profile),
+    }
+
+
+@router.get("/api/v1/sessions/{session_id}/report", response_model=None)
+async def get_report(
+    session_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+) -> dict[str, Any] | HTMLResponse:
+    session = _session_for(request, runtime, session_id)
+    wants_html = format == "html" or "text/html" in request.headers.get("accept", "")
+    if wants_html:
+        return HTMLResponse(report_html(session))
+    return report_json(session)
+
+
+@router.get("/api/v1/sessions/{session_id}/speech/{key}.wav")
+async def get_speech(session_id: str, key: str, request: Request, runtime: RuntimeDep) -> Response:
+    session = _session_for(request, runtime, session_id)
+    speech = session.speech.get(key)
+    if speech is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such audio in this session")
+    try:
+        audio = await runtime.speech.synthesize(speech)
+    except SpeechError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"speech unavailable: {exc}"
+        ) from None
+    return Response(
+        audio, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
+    )

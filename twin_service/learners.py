@@ -1,0 +1,61 @@
+"""Learner profiles: what ``PUT /api/v1/learners/{id}/profile`` accepts and keeps.
+
+Operator input is validated strictly (unknown keys refused). Learner identifiers are
+pseudonymous (``[A-Za-z0-9_-]{1,64}``); no personal data is needed or stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accessibility.model import (
+    MAX_SCAN_INTERVAL_MS,
+    MAX_SPEECH_RATE_WPM,
+    MIN_SCAN_INTERVAL_MS,
+    MIN_SPEECH_RATE_WPM,
+    LearnerProfile,
+)
+
+
+class ProfileUpdate(BaseModel):
+    """Any subset of the profile; fields left out keep their current value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    switch_count: Literal[1, 2] | None = None
+    scan_mode: Literal["auto", "step", "dwell"] | None = None
+    scan_interval_ms: int | None = Field(None, ge=MIN_SCAN_INTERVAL_MS, le=MAX_SCAN_INTERVAL_MS)
+    adaptive_scan: bool | None = None
+    speech: bool | None = None
+    speech_rate_wpm: int | None = Field(None, ge=MIN_SPEECH_RATE_WPM, le=MAX_SPEECH_RATE_WPM)
+    contrast: Literal["aaa", "aa"] | None = None
+    text_scale: float | None = Field(None, ge=1.0, le=3.0)
+
+
+def profile_json(profile: LearnerProfile) -> dict[str, object]:
+    return asdict(profile)
+
+
+class LearnerProfiles:
+    """Profiles by learner id; a learner without one gets the defaults."""
+
+    def __init__(self, max_learners: int = 10_000) -> None:
+        self._profiles: dict[str, LearnerProfile] = {}
+        self._max = max_learners
+
+    def get(self, learner_id: str) -> LearnerProfile:
+        return self._profiles.get(learner_id, LearnerProfile())
+
+    def update(self, learner_id: str, update: ProfileUpdate) -> LearnerProfile:
+        if learner_id not in self._profiles and len(self._profiles) >= self._max:
+            raise ValueError(f"learner limit {self._max} reached")
+        changes = update.model_dump(exclude_none=True)
+        profile = replace(self.get(learner_id), **changes)
+        if "switch_count" in changes and "scan_mode" not in changes:
+            # Two switches mean step scanning unless the learner asked otherwise.
+            profile = replace(profile, scan_mode="step" if profile.switch_count == 2 else "auto")
+        self._profiles[learner_id] = profile
+        return profile

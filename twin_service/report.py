@@ -1,0 +1,113 @@
+"""Session reports: JSON, and a printable HTML page whose charts have text alternatives."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from twin_service.sessions import Session
+
+CHART_W, CHART_H, PAD = 640, 200, 36
+
+
+def report_json(session: Session) -> dict[str, Any]:
+    return {
+        **session.summary(),
+        "feedback": [
+            {k: entry.get(k) for k in ("id", "severity", "text", "topic", "delivered_at")}
+            for entry in session.log
+        ],
+        "scan": session.scan.state_for_frame(),
+        "scan_explained": session.scan.explain(),
+    }
+
+
+def _fmt_time(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(ts)) + " UTC"
+
+
+def _chart(series: list[list[float]], title: str) -> str:
+    """An SVG line chart of score over time, described in words and backed by a table."""
+    if len(series) < 2:
+        return "<p>Not enough data for a chart yet.</p>"
+    t0, t1 = series[0][0], series[-1][0]
+    span = max(t1 - t0, 1e-9)
+
+    def xy(point: list[float]) -> str:
+        x = PAD + (point[0] - t0) / span * (CHART_W - 2 * PAD)
+        y = CHART_H - PAD - max(0.0, min(100.0, point[1])) / 100 * (CHART_H - 2 * PAD)
+        return f"{x:.1f},{y:.1f}"
+
+    points = " ".join(xy(p) for p in series)
+    first, last = series[0][1], series[-1][1]
+    low, high = min(p[1] for p in series), max(p[1] for p in series)
+    summary = (
+        f"{title}: from {first:.0f} to {last:.0f} out of 100 over {span:.0f} seconds; "
+        f"lowest {low:.0f}, highest {high:.0f}."
+    )
+    step = max(1, len(series) // 20)
+    rows = "".join(
+        f"<tr><td>{p[0] - t0:.0f} s</td><td>{p[1]:.0f}</td></tr>" for p in series[::step]
+    )
+    return (
+        f'<figure><svg role="img" aria-labelledby="chart-desc" viewBox="0 0 {CHART_W} {CHART_H}"'
+        f' width="{CHART_W}" height="{CHART_H}">'
+        f'<line x1="{PAD}" y1="{CHART_H - PAD}" x2="{CHART_W - PAD}" y2="{CHART_H - PAD}"'
+        ' class="axis"/>'
+        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{CHART_H - PAD}" class="axis"/>'
+        f'<text x="4" y="{PAD + 4}">100</text><text x="12" y="{CHART_H - PAD + 4}">0</text>'
+        f'<polyline points="{points}" class="line"/></svg>'
+        f'<figcaption id="chart-desc">{html.escape(summary)}</figcaption>'
+        f"<details><summary>Chart data as a table</summary><table><caption>{html.escape(title)}"
+        f'</caption><thead><tr><th scope="col">Time</th><th scope="col">Score</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></details></figure>"
+    )
+
+
+def _value(v: object) -> str:
+    if v is None:
+        return "—"
+    return html.escape(str(round(v, 1) if isinstance(v, float) else v))
+
+
+def report_html(session: Session) -> str:
+    report = report_json(session)
+    score = report["score"]
+    esc = html.escape
+    metrics = "".join(
+        f"<tr><th scope='row'>{esc(str(k).replace('_', ' '))}</th><td>{_value(v)}</td></tr>"
+        for k, v in score.get("metrics", {}).items()
+    )
+    decisions = "".join(
+        f"<tr><td>{esc(d['step'])}</td><td>{d['attempts']}</td>"
+        f"<td>{'yes' if d['first_try'] else 'no'}</td></tr>"
+        for d in score.get("decisions", [])
+    )
+    feedback = "".join(
+        f"<li><span class='sev'>{esc(str(f['severity']).capitalize())}:</span>"
+        f" {esc(str(f['text']))} <small>({_fmt_time(f['delivered_at'])})</small></li>"
+        for f in report["feedback"]
+    )
+    decision_table = (
+        "<h2>Decisions</h2><table><thead><tr><th scope='col'>Step</th><th scope='col'>Attempts"
+        f"</th><th scope='col'>Right first time</th></tr></thead><tbody>{decisions}</tbody></table>"
+        if decisions
+        else ""
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Session report — {esc(session.scenario.title)}</title>
+<link rel="stylesheet" href="/static/report.css"></head>
+<body><main><h1>Session report: {esc(session.scenario.title)}</h1>
+<p>Learner {esc(session.learner_id)}, kit {esc(session.kit.lab)}/{esc(session.kit.kit)},
+started {_fmt_time(session.created_at)}.
+{"Finished." if report["finished"] else "Still running."}</p>
+<h2>Score</h2><p><strong>{score["score"]:.0f} / 100 — {esc(score["grade"])}</strong></p>
+<p>How it is computed: {esc(score["formula"])}</p>
+<table><caption>Measures</caption><tbody>{metrics}</tbody></table>
+{decision_table}
+<h2>Score over time</h2>{_chart(score.get("series", []), "Score over time")}
+<h2>Feedback given</h2><ol>{feedback or "<li>None.</li>"}</ol>
+<h2>Switch scanning</h2><p>{esc(report["scan_explained"])}</p>
+</main></body></html>"""

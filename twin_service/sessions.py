@@ -1,0 +1,224 @@
+"""Learning sessions: a learner, a kit and a scenario, and the feedback that flows.
+
+A session owns the scenario's ``FeedbackPolicy`` and the learner's ``ScanMachine``.
+Twin changes of its kit feed the policy; switch events (from the kit's ``input`` topic
+or the learner's websocket) drive the scan machine; a selected choice goes back to the
+policy. New feedback is rendered for the learner's profile and sent to the session's
+websocket group (and, as an alert, to the lab's).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from accessibility.feedback import FeedbackPolicy
+from accessibility.model import Feedback, LearnerProfile, SwitchName, SwitchState, TwinView
+from accessibility.render import render_feedback
+from accessibility.scanning import ScanMachine, ScanSettings
+from accessibility.scenario import Scenario
+from accessibility.speech import SpeechRequest
+from gateway.identifiers import KitRef
+from twin_service.auth import digest, matches
+from twin_service.hub import Hub
+from twin_service.pipeline import lab_group
+from twin_service.twin import Twin
+
+MAX_LOG = 2_000
+_SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
+MAX_SPEECH_PER_SESSION = 256
+
+
+def session_group(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def twin_view(twin: Twin, now: float) -> TwinView:
+    values: dict[str, float] = {}
+    stamps: dict[str, float] = {}
+    for section in (twin.reported, twin.derived):
+        for name, entry in section.items():
+            values[name] = entry.value
+            stamps[name] = entry.ts
+    return TwinView(now=now, values=values, value_ts=stamps, online=twin.online)
+
+
+@dataclass
+class Session:
+    id: str
+    learner_id: str
+    kit: KitRef
+    scenario: Scenario
+    profile: LearnerProfile
+    policy: FeedbackPolicy
+    scan: ScanMachine
+    token_digest: bytes
+    created_at: float
+    finished_at: float | None = None
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
+    speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
+    prompt_frame: dict[str, Any] | None = None
+
+    @property
+    def audio_base(self) -> str:
+        return f"/api/v1/sessions/{self.id}/speech"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "session_id": self.id,
+            "learner_id": self.learner_id,
+            "lab": self.kit.lab,
+            "kit": self.kit.kit,
+            "scenario": self.scenario.id,
+            "step": self.policy.step_id,
+            "finished": self.policy.finished,
+            "created_at": self.created_at,
+            "finished_at": self.finished_at,
+            "score": self.policy.score().to_dict(),
+        }
+
+
+class SessionManager:
+    def __init__(
+        self,
+        scenarios: dict[str, Scenario],
+        hub: Hub,
+        profile_of: Callable[[str], LearnerProfile],
+        max_sessions: int = 1_000,
+    ) -> None:
+        self.scenarios = scenarios
+        self._hub = hub
+        self._profile_of = profile_of
+        self._max = max_sessions
+        self._sessions: dict[str, Session] = {}
+        self._by_kit: dict[KitRef, set[str]] = {}
+
+    # ---- lifecycle ------------------------------------------------------------------
+
+    def create(self, learner_id: str, kit: KitRef, scenario_id: str) -> tuple[Session, str]:
+        scenario = self.scenarios.get(scenario_id)
+        if scenario is None:
+            raise KeyError(f"unknown scenario {scenario_id!r}; known: {sorted(self.scenarios)}")
+        if len(self._sessions) >= self._max:
+            raise OverflowError(f"session limit {self._max} reached")
+        token = secrets.token_urlsafe(24)
+        profile = self._profile_of(learner_id)
+        now = time.time()
+        session = Session(
+            id=secrets.token_hex(8),
+            learner_id=learner_id,
+            kit=kit,
+            scenario=scenario,
+            profile=profile,
+            policy=FeedbackPolicy(scenario),
+            scan=ScanMachine(ScanSettings.from_profile(profile)),
+            token_digest=digest(token),
+            created_at=now,
+        )
+        self._sessions[session.id] = session
+        self._by_kit.setdefault(kit, set()).add(session.id)
+        self._deliver(session, session.policy.start(now), now)
+        return session, token
+
+    def get(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def all(self) -> list[Session]:
+        return sorted(self._sessions.values(), key=lambda s: s.created_at)
+
+    def learner_may_open(self, session: Session, token: str | None) -> bool:
+        return matches(token, [session.token_digest])
+
+    # ---- inputs -----------------------------------------------------------------------
+
+    def on_twin_change(self, twin: Twin) -> None:
+        ids = self._by_kit.get(twin.kit)
+        if not ids:
+            return
+        now = time.time()
+        view = twin_view(twin, now)
+        for session_id in tuple(ids):
+            session = self._sessions[session_id]
+            if not session.policy.finished:
+                self._deliver(session, session.policy.update(view), now)
+
+    def on_kit_switch(self, kit: KitRef, switch: SwitchName, state: SwitchState) -> None:
+        for session_id in tuple(self._by_kit.get(kit, ())):
+            self.on_switch(self._sessions[session_id], switch, state, time.time())
+
+    def on_switch(
+        self, session: Session, switch: SwitchName, state: SwitchState, now: float
+    ) -> None:
+        outcome = session.scan.on_switch(switch, state, now)
+        if outcome.kind == "selected" and outcome.choice is not None:
+            self.choose(session, outcome.choice.id, now)
+        if outcome.kind in _SCAN_CHANGES:
+            self._publish_scan(session)
+
+    def choose(self, session: Session, choice_id: str, now: float) -> None:
+        self._deliver(session, session.policy.choose(choice_id, now), now)
+        if session.policy.finished and session.finished_at is None:
+            session.finished_at = now
+
+    def tick(self, now: float) -> float | None:
+        """Advance scanning; return when to tick next (None: nothing scheduled)."""
+        soonest: float | None = None
+        for session in self._sessions.values():
+            outcome = session.scan.tick(now)
+            if outcome.kind == "selected" and outcome.choice is not None:
+                self.choose(session, outcome.choice.id, now)  # dwell acceptance
+            if outcome.kind in _SCAN_CHANGES:
+                self._publish_scan(session)
+            deadline = session.scan.next_deadline()
+            if deadline is not None and (soonest is None or deadline < soonest):
+                soonest = deadline
+        return soonest
+
+    # ---- output -----------------------------------------------------------------------
+
+    def _deliver(self, session: Session, feedback: list[Feedback], now: float) -> None:
+        for item in feedback:
+            if item.choices:
+                session.scan.set_choices(item.choices, now)
+            frame, speech = render_feedback(
+                item, session.profile, session.scan.state_for_frame(), session.audio_base
+            )
+            frame["session_id"] = session.id
+            if speech is not None:
+                self._remember_speech(session, frame["speech"]["audio_url"], speech)
+            if item.choices:
+                session.prompt_frame = frame
+            session.log.append({**frame, "delivered_at": now})
+            self._hub.publish(session_group(session.id), frame)
+            self._hub.publish(
+                lab_group(session.kit.lab),
+                {
+                    **frame,
+                    "lab": session.kit.lab,
+                    "kit": session.kit.kit,
+                    "learner_id": session.learner_id,
+                },
+            )
+
+    def _publish_scan(self, session: Session) -> None:
+        self._hub.publish(
+            session_group(session.id),
+            {
+                "type": "scan",
+                "session_id": session.id,
+                "lab": session.kit.lab,
+                "kit": session.kit.kit,
+                **session.scan.state_for_frame(),
+            },
+        )
+
+    def _remember_speech(self, session: Session, url: str, request: SpeechRequest) -> None:
+        key = url.rsplit("/", 1)[-1].removesuffix(".wav")
+        session.speech[key] = request
+        session.speech.move_to_end(key)
+        while len(session.speech) > MAX_SPEECH_PER_SESSION:
+            session.speech.popitem(last=False)
