@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
+from gateway.ratelimit import KitRateLimiter
 from gateway.telemetry import (
     Dropped,
     Rejection,
@@ -55,7 +56,7 @@ class DesiredReceived:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """A whole message refused; ``stage`` is ``topic``, ``payload`` or ``duplicate``."""
+    """A whole message refused; ``stage`` is ``topic``, ``payload``, ``duplicate`` or ``limit``."""
 
     lab: str
     kit: str
@@ -71,9 +72,15 @@ Outcome = TelemetryReceived | InputReceived | StatusReceived | DesiredReceived |
 class Ingest:
     """Judges raw messages; remembers applied ``seq`` per kit for duplicate detection."""
 
-    def __init__(self, scheme: TopicScheme, seqs: SeqTracker | None = None) -> None:
+    def __init__(
+        self,
+        scheme: TopicScheme,
+        seqs: SeqTracker | None = None,
+        limiter: KitRateLimiter | None = None,
+    ) -> None:
         self.scheme = scheme
         self.seqs = seqs if seqs is not None else SeqTracker()
+        self.limiter = limiter
         self._input_seqs = SeqTracker(window=4_096)
 
     def judge(self, topic: str, payload: bytes, received_at: float) -> Outcome:
@@ -81,6 +88,13 @@ class Ingest:
         if not isinstance(parsed, KitTopic):
             return Refused(parsed.lab, parsed.kit, "topic", parsed.reason)
         kit = parsed.kit
+        if (
+            self.limiter is not None
+            and parsed.channel in (Channel.TELEMETRY, Channel.INPUT)
+            and not self.limiter.allow(kit, received_at)
+        ):
+            rate = self.limiter.rate_per_s
+            return Refused(kit.lab, kit.kit, "limit", f"kit exceeds {rate:g} messages/s")
         if parsed.channel is Channel.TELEMETRY:
             return self._telemetry(kit, payload, received_at)
         if parsed.channel is Channel.INPUT:

@@ -13,6 +13,7 @@ from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
 from gateway.ingest import Ingest, InputReceived
 from gateway.mqtt_client import InboundMessage, MqttClient
+from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
 from twin_service.auth import FailureLimiter, InstructorTokens
 from twin_service.hub import Hub
@@ -44,7 +45,11 @@ class Runtime:
         self.twins = TwinRegistry(settings.max_twins)
         self.hub = Hub(self.metrics, settings.ws_queue_frames)
         self.writer = StoreWriter(self.store, self.metrics, settings.store_batch_max)
-        self.ingest = Ingest(settings.topics, SeqTracker(SEQ_WINDOW))
+        self.ingest = Ingest(
+            settings.topics,
+            SeqTracker(SEQ_WINDOW),
+            KitRateLimiter(settings.kit_rate_per_s, settings.kit_burst),
+        )
         self.mqtt = MqttClient(
             settings.broker,
             settings.mqtt_client_id,

@@ -38,6 +38,8 @@ class Settings:
     max_twins: int = 10_000
     ws_queue_frames: int = 1_000
     store_batch_max: int = 5_000
+    kit_rate_per_s: float = 200.0
+    kit_burst: int = 2_000
     broker: BrokerAddress = field(init=False)
     topics: TopicScheme = field(init=False)
 
@@ -54,10 +56,10 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
             )
-        for name in ("stale_after_s", "retention_days"):
+        for name in ("stale_after_s", "retention_days", "kit_rate_per_s"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be positive")
-        for name in ("max_twins", "ws_queue_frames", "store_batch_max"):
+        for name in ("max_twins", "ws_queue_frames", "store_batch_max", "kit_burst"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
 
@@ -109,6 +111,8 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "MAX_TWINS": int,
     "WS_QUEUE_FRAMES": int,
     "STORE_BATCH_MAX": int,
+    "KIT_RATE_PER_S": float,
+    "KIT_BURST": int,
 }
 
 

@@ -40,3 +40,17 @@ def test_status_and_desired_and_bad_topics() -> None:
     )
     refused = ingest.judge("p/la$b/kit/telemetry", telemetry(1), NOW)
     assert isinstance(refused, Refused) and refused.stage == "topic" and refused.lab == "_unknown"
+
+
+def test_a_flooding_kit_is_refused_before_parsing_and_others_are_not() -> None:
+    from gateway.ratelimit import KitRateLimiter
+
+    ingest = Ingest(TopicScheme("p"), limiter=KitRateLimiter(rate_per_s=10, burst=20))
+    outcomes = [ingest.judge("p/lab/noisy/telemetry", b"not even json", NOW) for _ in range(100)]
+    limited = [o for o in outcomes if isinstance(o, Refused) and o.stage == "limit"]
+    assert len(limited) == 80  # the burst of 20 got through to parsing (and failed there)
+    assert "10 messages/s" in limited[0].reason
+    assert isinstance(ingest.judge("p/lab/quiet/telemetry", telemetry(1), NOW), TelemetryReceived)
+    # Tokens come back with time: one second later, ten more pass.
+    later = [ingest.judge("p/lab/noisy/telemetry", telemetry(100 + i), NOW + 1) for i in range(12)]
+    assert sum(isinstance(o, TelemetryReceived) for o in later) == 10
