@@ -20,8 +20,25 @@ class BrokerAddress:
         return f"{scheme}://{user}{self.host}:{self.port}"
 
 
+def _redacted(url: str) -> str:
+    """The URL with any password replaced, for error messages."""
+    head, sep, tail = url.rpartition("@")
+    if not sep:
+        return url
+    scheme, _, userinfo = head.partition("://")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}" if ":" in userinfo else url
+
+
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Parse a broker URL, or raise ValueError saying what is wrong with it."""
+    """Parse a broker URL, or raise ValueError saying what is wrong with it (never the password)."""
+    try:
+        return _parse(url)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(url, _redacted(url))) from None
+
+
+def _parse(url: str) -> BrokerAddress:
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError(f"must start with mqtt:// or mqtts://, got {url!r}")

@@ -68,3 +68,22 @@ def test_serve_refuses_to_start_without_a_token_in_one_line() -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("accesstwin: ACCESSTWIN_API_TOKEN")
+
+
+def test_a_bad_broker_url_never_echoes_its_password() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "ACCESSTWIN_API_TOKEN": TOKEN,
+                "ACCESSTWIN_MQTT_URL": "mqtt://kit:s3cret-pass@host:99999",
+            }
+        )
+    assert "s3cret-pass" not in str(error.value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "ACCESSTWIN_API_TOKEN": TOKEN,
+                "ACCESSTWIN_MQTT_URL": "mqtt://kit:s3cret-pass@host/path",
+            }
+        )
+    assert "s3cret-pass" not in str(error.value)

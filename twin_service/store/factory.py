@@ -1,11 +1,14 @@
-"""Choose a store from ``ACCESSTWIN_STORE`` (``sqlite:///path``, ``memory://``)."""
+"""Choose a store from ``ACCESSTWIN_STORE`` (``sqlite:///path``, ``memory://``, ``influxdb://``)."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from twin_service.store.base import TimeSeriesStore
+from twin_service.store.influx_url import SCHEMES as INFLUX_SCHEMES
+from twin_service.store.influx_url import parse_influx_url, redact
 from twin_service.store.memory import MemoryStore
 from twin_service.store.sqlite import SqliteStore
 
@@ -21,15 +24,25 @@ def check_store_url(url: str) -> None:
         return
     if scheme == "memory":
         return
-    if scheme == "influxdb":
-        raise ValueError(
-            "influxdb:// is not available in this version yet; use sqlite:/// or memory://"
-        )
-    raise ValueError(f"unknown store {url!r}; use sqlite:///path or memory://")
+    if scheme in INFLUX_SCHEMES:
+        parse_influx_url(url)
+        if importlib.util.find_spec("influxdb_client") is None:
+            raise ValueError(
+                "influxdb:// needs the influxdb-client package (pip install influxdb-client)"
+            )
+        return
+    raise ValueError(
+        f"unknown store {redact(url)!r}; use sqlite:///path, memory:// or"
+        " influxdb://TOKEN@HOST:8086/ORG/BUCKET"
+    )
 
 
 def open_store(url: str) -> TimeSeriesStore:
     check_store_url(url)
     if url.startswith("memory:"):
         return MemoryStore()
+    if urlsplit(url).scheme in INFLUX_SCHEMES:
+        from twin_service.store.influx import InfluxStore
+
+        return InfluxStore(parse_influx_url(url))
     return SqliteStore(Path(url[len("sqlite:///") :]))
