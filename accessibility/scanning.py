@@ -211,6 +211,14 @@ class ScanMachine:
     def choices(self) -> tuple[Choice, ...]:
         return self._choices
 
+    def set_interval(self, interval_ms: int) -> None:
+        """The learner's own scan time (WCAG 2.2.1); adaptation, if on, restarts from it."""
+        s = self.settings
+        ms = min(max(int(interval_ms), s.min_interval_ms), s.max_interval_ms)
+        self.settings = replace(s, interval_ms=ms)
+        if self.adaptive is not None:
+            self.adaptive = AdaptiveInterval(ms, min_ms=s.min_interval_ms, max_ms=s.max_interval_ms)
+
     def _dwell_s(self, index: int) -> float:
         extra = self.settings.first_item_extra_ms if index == 0 else 0
         return (self.interval_ms + extra) / 1000.0

@@ -6,6 +6,7 @@ pseudonymous (``[A-Za-z0-9_-]{1,64}``); no personal data is needed or stored.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, replace
 from typing import Literal
 
@@ -48,6 +49,11 @@ class LearnerProfiles:
 
     def get(self, learner_id: str) -> LearnerProfile:
         return self._profiles.get(learner_id, LearnerProfile())
+
+    def remember_scan_interval(self, learner_id: str, interval_ms: int) -> None:
+        """Keep a learner's own scan-time choice for their next session."""
+        with contextlib.suppress(ValueError):  # learner limit reached: not remembered
+            self.update(learner_id, ProfileUpdate.model_validate({"scan_interval_ms": interval_ms}))
 
     def update(self, learner_id: str, update: ProfileUpdate) -> LearnerProfile:
         if learner_id not in self._profiles and len(self._profiles) >= self._max:

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from accessibility.feedback import FeedbackPolicy
@@ -29,6 +29,7 @@ from twin_service.pipeline import lab_group
 from twin_service.twin import Twin
 
 MAX_LOG = 2_000
+ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
 
@@ -163,6 +164,36 @@ class SessionManager:
         self._deliver(session, session.policy.choose(choice_id, now), now)
         if session.policy.finished and session.finished_at is None:
             session.finished_at = now
+
+    def set_scan_interval(self, session: Session, interval_ms: int) -> None:
+        """The learner's own choice of scan time; adaptation restarts from it."""
+        session.scan.set_interval(interval_ms)
+        session.profile = replace(session.profile, scan_interval_ms=interval_ms)
+        self._publish_scan(session)
+
+    def frames_for_new_page(self, session: Session, now: float) -> list[dict[str, Any]]:
+        """What a page that (re)connects must see: the open prompt, and alerts still fresh."""
+        frames: list[dict[str, Any]] = []
+        if session.prompt_frame is not None:
+            frames.append(session.prompt_frame)
+        recent = [
+            {k: v for k, v in entry.items() if k != "delivered_at"}
+            for entry in session.log
+            if entry["severity"] != "info"
+            and now - entry["delivered_at"] <= ALERT_REPLAY_S
+            and entry["id"] != (session.prompt_frame or {}).get("id")
+        ]
+        frames.extend(recent[-1:])
+        frames.append(
+            {
+                "type": "scan",
+                "session_id": session.id,
+                "lab": session.kit.lab,
+                "kit": session.kit.kit,
+                **session.scan.state_for_frame(),
+            }
+        )
+        return frames
 
     def tick(self, now: float) -> float | None:
         """Advance scanning; return when to tick next (None: nothing scheduled)."""

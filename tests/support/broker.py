@@ -66,7 +66,9 @@ class Mosquitto:
 
 
 def start_private_mosquitto() -> Mosquitto:
-    broker = Mosquitto(free_port(), Path(tempfile.mkdtemp(prefix="accesstwin-mosquitto-")))
+    workdir = Path(tempfile.mkdtemp(prefix="accesstwin-mosquitto-"))
+    workdir.chmod(0o777)  # run as root, mosquitto drops to its own user and writes its log here
+    broker = Mosquitto(free_port(), workdir)
     broker.start()
     return broker
 

@@ -40,12 +40,21 @@ class Publisher:
     ) -> None:
         if isinstance(payload, dict):
             payload = json.dumps(payload)
+        # Like a kit, hold messages while the broker is away (paho refuses them then).
+        deadline = time.monotonic() + 60
+        while not self.client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
         self._infos.append(self.client.publish(topic, payload, qos=qos, retain=retain))
 
     def flush(self, timeout: float = 30.0) -> None:
+        """Wait for every PUBACK. Messages published while disconnected are queued by paho
+        (rc "not connected") and sent after the reconnect, so poll rather than wait."""
         deadline = time.monotonic() + timeout
         for info in self._infos:
-            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+            while not info.is_published():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"message {info.mid} not acknowledged in {timeout} s")
+                time.sleep(0.01)
         self._infos.clear()
 
     def close(self) -> None:

@@ -287,3 +287,16 @@ def test_machine_records_reaction_times_but_not_carry_over_presses() -> None:
     m.on_switch("select", "down", 1.9)  # 0.2 s: probably meant for item 0, not a sample
     assert m.adaptive.samples == pytest.approx((0.6,))
     assert m.state_for_frame()["adaptive"] is True
+
+
+def test_the_learner_can_set_their_own_scan_time_within_bounds() -> None:
+    from accessibility.model import Choice as _Choice
+
+    machine = ScanMachine(ScanSettings(interval_ms=1_000, adaptive=True))
+    machine.set_choices([_Choice("a", "A"), _Choice("b", "B")], 0.0)
+    machine.set_interval(3_000)
+    assert machine.interval_ms == 3_000
+    machine.set_interval(50_000)
+    assert machine.interval_ms == 10_000
+    machine.set_interval(10)
+    assert machine.interval_ms == 250

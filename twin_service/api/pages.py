@@ -1,4 +1,4 @@
-"""The pages people open: the instructor dashboard (and its static assets)."""
+"""The pages people open: the instructor dashboard, the learner page (and their assets)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,21 @@ def static_dir() -> str:
 async def dashboard(lab: str) -> HTMLResponse:
     if not is_identifier(lab):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such lab")
-    page = resources.files("twin_service").joinpath("static/dashboard.html").read_text("utf-8")
-    return HTMLResponse(page)
+    return HTMLResponse(_page("dashboard.html"))
+
+
+@router.get("/learn/{session_id}", response_class=HTMLResponse)
+async def learner_page(session_id: str) -> HTMLResponse:
+    """The learner's page. The session id is checked against the identifier pattern only:
+    whether it exists, and whether the link's token opens it, the websocket decides, so
+    this page says nothing about which sessions exist."""
+    if not is_identifier(session_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+    return HTMLResponse(_page("learn.html"))
+
+
+def _page(name: str) -> str:
+    return resources.files("twin_service").joinpath(f"static/{name}").read_text("utf-8")
 
 
 @router.get("/favicon.ico")

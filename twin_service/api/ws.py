@@ -13,6 +13,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
+from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 from gateway.identifiers import is_identifier
 from twin_service.learners import profile_json
 from twin_service.pipeline import lab_group
@@ -83,11 +84,12 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    type: Literal["switch", "choose", "ping"]
+    type: Literal["switch", "choose", "ping", "settings"]
     switch: Literal["select", "next"] | None = None
     state: Literal["down", "up"] | None = None
     choice: str | None = Field(None, max_length=64)
     ts: float | None = None
+    scan_interval_ms: int | None = Field(None, ge=MIN_SCAN_INTERVAL_MS, le=MAX_SCAN_INTERVAL_MS)
 
 
 def judge_client_frame(text: str) -> _ClientFrame | str:
@@ -104,6 +106,8 @@ def judge_client_frame(text: str) -> _ClientFrame | str:
         return "a switch frame needs switch and state"
     if frame.type == "choose" and not frame.choice:
         return "a choose frame needs choice"
+    if frame.type == "settings" and frame.scan_interval_ms is None:
+        return "a settings frame needs scan_interval_ms"
     return frame
 
 
@@ -127,8 +131,8 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     try:
         hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
         await websocket.send_text(json.dumps(hello))
-        if session.prompt_frame is not None:
-            await websocket.send_text(json.dumps(session.prompt_frame))
+        for frame in runtime.sessions.frames_for_new_page(session, time.time()):
+            await websocket.send_text(json.dumps(frame))
         reader = asyncio.create_task(_session_input(websocket, runtime, session.id))
         done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
         for task in (pump, reader):
@@ -158,3 +162,7 @@ async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str
                 runtime.sessions.on_switch(session, frame.switch, frame.state, time.time())
             elif frame.type == "choose" and frame.choice:
                 runtime.sessions.choose(session, frame.choice, time.time())
+            elif frame.type == "settings" and frame.scan_interval_ms is not None:
+                # WCAG 2.2.1: the learner may slow scanning down (or speed it up) themselves.
+                runtime.sessions.set_scan_interval(session, frame.scan_interval_ms)
+                runtime.profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)

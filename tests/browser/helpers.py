@@ -1,0 +1,110 @@
+"""Shared steps of the browser tests: sessions, telemetry, axe and page checks."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from accessibility.scenario import load_scenario
+from tests.browser.driver import SCREENSHOTS, Browser, api
+from tests.support.mqtt import Publisher
+from tests.support.service import ServiceProcess
+
+# axe-core: WCAG 2.0/2.1/2.2 A and AA, plus the AAA contrast rule (7:1, our learner default).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]
+AXE_RULES = {"color-contrast-enhanced": True}
+
+# A deteriorating patient (NEWS2 bands, accessibility/scenarios/vitals.yaml): the alarm fires.
+DETERIORATING = {"hr": 124, "spo2": 90.5, "temp_c": 38.6, "resp_rate": 26, "sbp": 88, "dbp": 52}
+
+
+def correct_choice(step_id: str) -> str:
+    step = next(s for s in load_scenario("vitals").steps if s.id == step_id)
+    return next(c.id for c in step.choices if c.correct)
+
+
+def step_after(step_id: str) -> Any:
+    steps = load_scenario("vitals").steps
+    index = next(i for i, s in enumerate(steps) if s.id == step_id)
+    return steps[index + 1]
+
+
+def new_session(
+    svc: ServiceProcess, learner: str, lab: str, kit: str, **profile: Any
+) -> dict[str, Any]:
+    with api(svc) as client:
+        if profile:
+            put = client.put(f"/api/v1/learners/{learner}/profile", json=profile)
+            assert put.status_code == 200, put.text
+        created = client.post(
+            "/api/v1/sessions",
+            json={"learner_id": learner, "lab": lab, "kit": kit, "scenario": "vitals"},
+        )
+        assert created.status_code == 201, created.text
+        return dict(created.json())
+
+
+def session_summary(svc: ServiceProcess, session_id: str) -> dict[str, Any]:
+    with api(svc) as client:
+        return dict(client.get(f"/api/v1/sessions/{session_id}").json())
+
+
+def wait_for_step(svc: ServiceProcess, session_id: str, step: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    summary: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        summary = session_summary(svc, session_id)
+        if summary["step"] == step:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"session still at step {summary.get('step')!r}, wanted {step!r}")
+
+
+class Kit:
+    """Telemetry of one kit, with increasing ``seq`` and current device time."""
+
+    def __init__(self, pub: Publisher, svc: ServiceProcess, lab: str, kit: str) -> None:
+        self.pub, self.base, self.seq = pub, f"{svc.prefix}/{lab}/{kit}", 0
+
+    def status(self, text: str) -> None:
+        self.pub.send(f"{self.base}/status", text, retain=True)
+        self.pub.flush()
+
+    def send(self, readings: dict[str, float]) -> float:
+        """Publish and wait for the PUBACK; return the wall-clock time (ms) of the publish."""
+        self.seq += 1
+        t0 = time.time()
+        self.pub.send(f"{self.base}/telemetry", {"ts": t0, "seq": self.seq, "readings": readings})
+        self.pub.flush()
+        return t0 * 1000
+
+
+def check_axe(browser: Browser, page: str, label: str) -> dict[str, Any]:
+    result = browser.call("axe", name=page, tags=AXE_TAGS, rules=AXE_RULES)
+    ran = result["passes"] + [r["id"] for r in result["violations"] + result["incomplete"]]
+    assert "color-contrast-enhanced" in ran, "axe did not run color-contrast-enhanced"
+    assert result["violations"] == [], f"{label}: " + json.dumps(result["violations"], indent=1)
+    return dict(result)
+
+
+def check_clean(browser: Browser, page: str, allow_http: tuple[str, ...] = ()) -> None:
+    """No script errors, CSP refusals or unexpected HTTP errors in the page."""
+    seen = browser.call("seen", name=page)
+    assert seen["pageErrors"] == [], seen["pageErrors"]
+    assert seen["console"] == [], seen["console"]
+    http = [e for e in seen["httpErrors"] if not any(a in e for a in allow_http)]
+    assert http == [], http
+
+
+def shoot(browser: Browser, page: str, path: Path) -> None:
+    browser.call("screenshot", name=page, path=str(path))
+    assert path.stat().st_size > 1000
+
+
+def record(name: str, data: object) -> None:
+    """Keep a measurement for the report: artifacts/browser/{name}.json."""
+    out = SCREENSHOTS.parent / "browser"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(data, indent=1))

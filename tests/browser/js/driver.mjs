@@ -1,0 +1,176 @@
+// Browser driver for tests/browser: pytest starts `node driver.mjs` and sends one JSON command
+// per line on stdin; each answer is one JSON line on stdout ({"id", "ok", "result"|"error"}).
+// It drives Debian's Chromium (/usr/bin/chromium, never a downloaded browser) through
+// playwright-core and injects axe-core from npm into pages. Pages are named; each has its
+// own browser context (its own sessionStorage) and keeps what it saw: console errors, page
+// errors, CSP refusals, HTTP errors and the websocket frames it sent.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+const browser = await chromium.launch({
+  executablePath: process.env.ACCESSTWIN_CHROMIUM || '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+  headless: true,
+});
+const pages = new Map(); // name → { context, page, seen, routes, refuse }
+
+function get(name) {
+  const p = pages.get(name);
+  if (!p) throw new Error(`no page named ${name}`);
+  return p;
+}
+
+function watch(p) {
+  const { page, seen } = p;
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) seen.console.push(msg.text());
+  });
+  page.on('pageerror', (err) => seen.pageErrors.push(String(err)));
+  page.on('response', (res) => { if (res.status() >= 400) seen.httpErrors.push(`${res.status()} ${res.url()}`); });
+  page.on('websocket', (ws) => {
+    seen.sockets += 1;
+    ws.on('framesent', (f) => seen.wsSent.push(typeof f.payload === 'string' ? f.payload : '<binary>'));
+  });
+}
+
+async function routeSockets(p) { // lets a test cut the page's websockets and refuse new ones
+  await p.page.routeWebSocket(/\/ws\//, (ws) => {
+    if (p.refuse) { ws.close({ code: 4000, reason: 'test: network down' }); return; }
+    const server = ws.connectToServer();
+    const entry = { ws, server };
+    p.routes.add(entry);
+    ws.onClose(() => p.routes.delete(entry));
+    server.onClose(() => p.routes.delete(entry));
+  });
+}
+
+const commands = {
+  async open({ name, url, viewport = { width: 1280, height: 900 }, forced_colors = 'none', reduced_motion = 'no-preference', route_ws = false }) {
+    if (pages.has(name)) await commands.close({ name });
+    const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors });
+    const page = await context.newPage();
+    const p = { context, page, routes: new Set(), refuse: false, seen: { console: [], pageErrors: [], httpErrors: [], wsSent: [], sockets: 0 } };
+    pages.set(name, p);
+    watch(p);
+    if (route_ws) await routeSockets(p);
+    await page.goto(url, { waitUntil: 'load' });
+    return { url: page.url() };
+  },
+  async emulate({ name, forced_colors, reduced_motion }) {
+    const media = {};
+    if (forced_colors) media.forcedColors = forced_colors;
+    if (reduced_motion) media.reducedMotion = reduced_motion;
+    await get(name).page.emulateMedia(media);
+    return null;
+  },
+  async axe({ name, tags, rules = {} }) {
+    const { page } = get(name);
+    if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE);
+    return page.evaluate(async ([runTags, runRules]) => {
+      const res = await window.axe.run(document, {
+        runOnly: { type: 'tag', values: runTags },
+        rules: Object.fromEntries(runRules.map((r) => [r, { enabled: true }])),
+        resultTypes: ['violations', 'incomplete'],
+      });
+      const brief = (r) => ({
+        id: r.id, impact: r.impact, help: r.help,
+        nodes: r.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), summary: n.failureSummary, html: n.html.slice(0, 200) })),
+      });
+      return {
+        violations: res.violations.map(brief),
+        passes: res.passes.map((r) => r.id),
+        incomplete: res.incomplete.map((r) => ({
+          ...brief(r),
+          nodes: r.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), reason: n.any.concat(n.all, n.none).map((c) => c.message).join('; '), html: n.html.slice(0, 120) })),
+        })),
+        version: window.axe.version,
+      };
+    }, [tags, Object.keys(rules).filter((r) => rules[r])]);
+  },
+  async key({ name, key, action = 'press', delay = 30 }) {
+    const kb = get(name).page.keyboard;
+    if (action === 'down') await kb.down(key);
+    else if (action === 'up') await kb.up(key);
+    else await kb.press(key, { delay });
+    return null;
+  },
+  async click({ name, selector }) {
+    await get(name).page.click(selector);
+    return null;
+  },
+  // Polls with page.evaluate (DevTools evaluation, which the page's CSP allows), not
+  // waitForFunction (which evals a string inside the page: refused without 'unsafe-eval').
+  async wait({ name, expression, timeout_ms = 10000, interval_ms = 10 }) {
+    const { page } = get(name);
+    const deadline = Date.now() + timeout_ms;
+    let last;
+    for (;;) {
+      try { last = await page.evaluate(expression); } catch (err) { last = `error: ${err.message}`; }
+      if (last && !(typeof last === 'string' && last.startsWith('error: '))) return last;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for: ${expression} (last: ${JSON.stringify(last)})`);
+      await new Promise((r) => setTimeout(r, interval_ms));
+    }
+  },
+  async eval({ name, expression }) {
+    return get(name).page.evaluate(expression);
+  },
+  async screenshot({ name, path, full_page = true }) {
+    await get(name).page.screenshot({ path, fullPage: full_page, animations: 'disabled' });
+    return { path };
+  },
+  async seen({ name }) {
+    return get(name).seen;
+  },
+  async ws_cut({ name, refuse = true }) {
+    const p = get(name);
+    p.refuse = refuse;
+    const live = [...p.routes];
+    for (const { ws, server } of live) {
+      await server.close({ code: 1000, reason: 'test: cut' }).catch(() => {});
+      await ws.close({ code: 4000, reason: 'test: network down' }).catch(() => {});
+    }
+    p.routes.clear();
+    return { cut: live.length };
+  },
+  async ws_allow({ name }) {
+    get(name).refuse = false;
+    return null;
+  },
+  async close({ name }) {
+    const p = pages.get(name);
+    if (p) { pages.delete(name); await p.context.close(); }
+    return null;
+  },
+  async version() {
+    return { browser: browser.version() };
+  },
+};
+
+function reply(obj) { process.stdout.write(`${JSON.stringify(obj)}\n`); }
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+reply({ id: 0, ok: true, result: { ready: true, browser: browser.version() } });
+for await (const line of lines) { // one command at a time, in order
+  if (!line.trim()) continue;
+  let msg;
+  try { msg = JSON.parse(line); } catch { reply({ id: null, ok: false, error: 'bad JSON' }); continue; }
+  const { id, cmd, ...args } = msg;
+  if (cmd === 'quit') break;
+  const fn = commands[cmd];
+  if (!fn) { reply({ id, ok: false, error: `unknown command ${cmd}` }); continue; }
+  try {
+    reply({ id, ok: true, result: (await fn(args)) ?? null });
+  } catch (err) {
+    reply({ id, ok: false, error: String(err?.stack ?? err) });
+  }
+}
+await browser.close();

@@ -1,0 +1,298 @@
+"""The learner page /learn/{session_id} in a real Chromium: accessibility (axe-core, normal
+and forced colours), one-switch and two-switch operation with the keyboard alone, speech,
+timing controls, reconnection, and screenshots in artifacts/screenshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accessibility.scenario import load_scenario
+from tests.browser.driver import Browser
+from tests.browser.helpers import (
+    DETERIORATING,
+    Kit,
+    check_axe,
+    check_clean,
+    correct_choice,
+    new_session,
+    record,
+    session_summary,
+    shoot,
+    step_after,
+    wait_for_step,
+)
+from tests.support.mqtt import Publisher
+from tests.support.service import ServiceProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+LEARNER = "window.accesstwinLearner.state"
+
+
+def highlighted_id(browser: Browser, page: str) -> str | None:
+    return browser.js(page, "document.querySelector('.choice.is-scanned')?.dataset.choice ?? null")
+
+
+def open_learner(browser: Browser, page: str, url: str, **kw: object) -> None:
+    opened = browser.call("open", name=page, url=url, **kw)
+    # The token is moved to sessionStorage and removed from the address bar.
+    assert "token=" not in opened["url"]
+    browser.wait(page, "window.accesstwinLearner && window.accesstwinLearner.connected")
+    browser.wait(page, "document.querySelectorAll('.choice').length > 0")
+
+
+def start(browser: Browser, page: str) -> None:
+    """The first press is the Start gesture (browsers allow audio only after one)."""
+    assert browser.js(page, "document.getElementById('start-area').hidden") is False
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{LEARNER}.started && document.getElementById('start-area').hidden")
+
+
+def test_learner_page_rejects_bad_ids_and_serves_the_page(web: ServiceProcess) -> None:
+    assert httpx.get(f"{web.base_url}/learn/bad.id", timeout=5).status_code == 404
+    ok = httpx.get(f"{web.base_url}/learn/abc123", timeout=5)
+    assert ok.status_code == 200
+    assert "learn.js" in ok.text
+    assert "default-src 'self'" in ok.headers["content-security-policy"]
+
+
+def test_learner_page_is_accessible_speaks_and_shows_alerts(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+) -> None:
+    body = new_session(web, "lp-axe", "wardL", "k1", scan_interval_ms=3000)
+    kit = Kit(publisher, web, "wardL", "k1")
+    kit.status("online")
+    page = "learn-axe"
+    open_learner(browser, page, body["learner_url"])
+    token_key = f"accesstwin.learn.{body['session_id']}"
+    assert (
+        browser.js(page, f"sessionStorage.getItem({json.dumps(token_key)})")
+        == body["learner_token"]
+    )
+    shoot(browser, page, screenshots / "learn-before-start.png")
+    start(browser, page)
+    # Warning/critical feedback lands in the role=alert region, info in role=status.
+    # (Sent once the page is connected: alerts are not replayed to a page that joins later.)
+    kit.send(DETERIORATING)
+    browser.wait(page, "document.getElementById('msg-alert').textContent.includes('Critical')")
+    assert browser.js(page, "document.getElementById('msg-alert').getAttribute('role')") == "alert"
+    assert browser.js(page, "document.getElementById('msg-status').getAttribute('role')") == (
+        "status"
+    )
+    status = browser.js(page, "document.getElementById('msg-status').textContent")
+    assert "New question" in status
+    assert "How is this patient?" in status  # read out in full, shown in full below
+    # Speech: the prompt's WAV was fetched with the learner's token and played.
+    browser.wait(page, f"{LEARNER}.stats.played >= 1", timeout=20)
+    assert "token=" in browser.js(page, f"{LEARNER}.stats.lastAudio")
+    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null")
+
+    sizes = browser.js(
+        page,
+        "[...document.querySelectorAll('button:not([hidden])')].filter((b) => b.offsetParent)"
+        ".map((b) => { const r = b.getBoundingClientRect(); return [r.width, r.height]; })",
+    )
+    assert sizes
+    assert all(w >= 44 and h >= 44 for w, h in sizes), sizes
+    highlight = browser.js(page, HIGHLIGHT_STYLE)
+    assert highlight["width"] >= 4, highlight
+    assert highlight["style"] == "solid"
+    assert highlight["contrast"] >= 3, highlight  # WCAG 1.4.11 against the page behind it
+    assert browser.js(page, MOTION) == [], "transitions or animations found"
+
+    results = {"normal": check_axe(browser, page, "learner page, normal")}
+    shoot(browser, page, screenshots / "learn-normal.png")
+    browser.call("emulate", name=page, forced_colors="active")
+    browser.wait(page, "matchMedia('(forced-colors: active)').matches")
+    forced = browser.js(page, HIGHLIGHT_STYLE)
+    assert forced["width"] >= 4
+    assert forced["style"] == "solid", forced
+    results["forced-colors"] = check_axe(browser, page, "learner page, forced colours")
+    record("axe-learner", results)
+    shoot(browser, page, screenshots / "learn-forced-colors.png")
+    browser.call("emulate", name=page, forced_colors="none", reduced_motion="reduce")
+    assert browser.js(page, MOTION) == []
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+# Outline of the highlighted choice and its contrast against the page background (WCAG formula).
+HIGHLIGHT_STYLE = """(() => {
+  const el = document.querySelector('.choice.is-scanned');
+  const cs = getComputedStyle(el);
+  const bg = getComputedStyle(el.closest('.question')).backgroundColor;
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => { const [r, g, b] = rgb(c).map((v) => { v /= 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(cs.outlineColor), lum(bg)].sort((x, y) => y - x);
+  return { width: parseFloat(cs.outlineWidth), style: cs.outlineStyle,
+           color: cs.outlineColor, bg, contrast: (a + 0.05) / (b + 0.05) };
+})()"""
+
+WIDER_THAN_VIEWPORT = """[...document.querySelectorAll('body *')].filter((el) => {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.right > document.documentElement.clientWidth + 0.5;
+}).map((el) => `${el.tagName}#${el.id}.${el.className} ${el.getBoundingClientRect().right}`)"""
+
+MOTION = """[...document.querySelectorAll('*')].filter((el) => {
+  const cs = getComputedStyle(el);
+  return cs.animationName !== 'none' ||
+    cs.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
+}).map((el) => el.tagName)"""
+
+
+def test_one_switch_auto_scan_completes_a_step_with_space_only(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(web, "lp-one", "wardL", "k2", scan_interval_ms=1500, adaptive_scan=False)
+    Kit(publisher, web, "wardL", "k2").send(DETERIORATING)
+    page = "learn-one"
+    open_learner(browser, page, body["learner_url"], viewport={"width": 900, "height": 500})
+    start(browser, page)
+    assert browser.js(page, f"{LEARNER}.mode") == "auto"
+    target = correct_choice("observe")
+    browser.wait(
+        page,
+        f"document.querySelector('.choice.is-scanned')?.dataset.choice === {json.dumps(target)}",
+        timeout=20,
+    )
+    scrolled = browser.js(page, "window.scrollY")
+    browser.call("key", name=page, key="Space")  # one switch: select the highlighted answer
+    wait_for_step(web, body["session_id"], "recognise")
+    following = step_after("observe")
+    browser.wait(
+        page,
+        "document.getElementById('prompt-text').textContent === " + json.dumps(following.prompt),
+    )
+    browser.wait(page, "document.getElementById('msg-status').textContent.includes('Which sign')")
+    assert browser.js(page, "window.scrollY") == scrolled, "Space scrolled the page"
+    assert browser.js(page, "document.documentElement.scrollHeight > innerHeight")
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_two_switches_step_scan_with_space_and_enter(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+) -> None:
+    body = new_session(web, "lp-two", "wardL", "k3", switch_count=2)
+    assert session_summary(web, body["session_id"])["profile"]["scan_mode"] == "step"
+    Kit(publisher, web, "wardL", "k3").send(DETERIORATING)
+    page = "learn-two"
+    open_learner(browser, page, body["learner_url"], viewport={"width": 900, "height": 500})
+    start(browser, page)
+    browser.wait(page, f"{LEARNER}.mode === 'step' && {LEARNER}.highlighted === 0")
+    # A held key auto-repeats: that is still one press, so the highlight moves once.
+    browser.call("key", name=page, key="Space", action="down")
+    for _ in range(3):
+        browser.call("key", name=page, key="Space", action="down")  # repeat: true
+    browser.call("key", name=page, key="Space", action="up")
+    browser.wait(page, f"{LEARNER}.highlighted === 1")
+    sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    downs = [f for f in sent if f.get("type") == "switch" and f["state"] == "down"]
+    assert [(f["switch"], f["state"]) for f in downs] == [("next", "down")]
+    # The whole scenario, step by step, with Space (next) and Enter (select) only.
+    for step in ("observe", "recognise", "act"):
+        following = step_after(step)
+        target = correct_choice(step)
+        browser.wait(page, f"document.querySelector('.choice[data-choice={json.dumps(target)}]')")
+        for _ in range(8):
+            if highlighted_id(browser, page) == target:
+                break
+            before = browser.js(page, f"{LEARNER}.highlighted")
+            browser.call("key", name=page, key="Space")  # next
+            browser.wait(page, f"{LEARNER}.highlighted !== {before}")
+        assert highlighted_id(browser, page) == target
+        already = len(browser.call("seen", name=page)["wsSent"])
+        browser.call("key", name=page, key="Enter")  # select
+        wait_for_step(web, body["session_id"], following.id)
+        sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"][already:]]
+        assert [(f["type"], f["switch"], f["state"]) for f in sent][:1] == [
+            ("switch", "select", "down")
+        ]
+        # The next feedback frame (the next step's prompt) is on the page.
+        browser.wait(
+            page,
+            "document.getElementById('prompt-text').textContent === "
+            + json.dumps(following.prompt),
+        )
+        explain = next(c.explain for c in load_scenario("vitals").steps[1].choices if c.correct)
+        if step == "recognise":  # the answer's explanation stays beside the next question
+            status = browser.js(page, "document.getElementById('msg-status').textContent")
+            assert explain in status
+            assert "New question" in status
+    assert session_summary(web, body["session_id"])["finished"] is True
+    browser.wait(page, "!document.getElementById('done').hidden")
+    assert browser.js(page, "document.getElementById('choices').hidden") is True
+    assert browser.js(page, "window.scrollY") == 0
+    shoot(browser, page, screenshots / "learn-finished.png")
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_timing_and_speech_controls_with_large_text_on_a_narrow_screen(
+    browser: Browser, web: ServiceProcess, screenshots: Path
+) -> None:
+    body = new_session(
+        web, "lp-set", "wardL", "k4", scan_interval_ms=1000, adaptive_scan=False, text_scale=2.0
+    )
+    page = "learn-set"
+    open_learner(browser, page, body["learner_url"], viewport={"width": 400, "height": 800})
+    start(browser, page)
+    # text_scale 2 doubles the root font size; nothing needs sideways scrolling (WCAG 1.4.10).
+    assert browser.js(page, "parseFloat(getComputedStyle(document.documentElement).fontSize)") == 32
+    shoot(browser, page, screenshots / "learn-large-text-narrow.png")
+    wide = browser.js(page, WIDER_THAN_VIEWPORT)
+    assert wide == [], wide
+    browser.wait(page, "document.getElementById('scan-speed').textContent.includes('1 s')")
+    browser.call("click", name=page, selector="#scan-slower")
+    sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    assert {"type": "settings", "scan_interval_ms": 1500} in sent
+    # The server answers with a scan frame at the new interval, or refuses the frame:
+    # either way the page says what happened (never a silent no-op).
+    note = browser.wait(
+        page,
+        "(() => { const t = document.getElementById('scan-speed-note').textContent;"
+        " return !t.startsWith('Asked') && t; })()",
+    )
+    assert "1.5 s" in note or "could not be changed" in note, note
+    # (The server does not accept settings frames yet; when it does, it confirms with a scan
+    # frame carrying the new interval_ms and the note says "Scan time is now 1.5 s".)
+    # The focus went back to the page after a pointer click: Space is a switch again.
+    assert browser.js(page, "document.activeElement.tagName") != "BUTTON"
+    rate = browser.js(page, f"{LEARNER}.speechFactor")
+    browser.call("click", name=page, selector="#speech-slower")
+    assert browser.js(page, f"{LEARNER}.speechFactor") < rate
+    assert browser.js(page, f"{LEARNER}.audio.rate") < rate
+    assert "words a minute" in browser.js(
+        page, "document.getElementById('speech-speed').textContent"
+    )
+    browser.call("click", name=page, selector="#speech-toggle")
+    assert browser.js(page, "document.getElementById('speech-toggle').ariaPressed") == "false"
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_reconnects_by_itself_and_shows_offline(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(web, "lp-net", "wardL", "k5", scan_interval_ms=2000)
+    page = "learn-net"
+    open_learner(browser, page, body["learner_url"], route_ws=True)
+    start(browser, page)
+    first_prompt = browser.js(page, "document.getElementById('prompt-text').textContent")
+    assert browser.call("ws_cut", name=page)["cut"] == 1
+    browser.wait(page, "document.getElementById('conn').dataset.state === 'reconnecting'")
+    browser.wait(page, "document.getElementById('conn').dataset.state === 'offline'", timeout=15)
+    assert "Offline" in browser.js(page, "document.getElementById('conn').textContent")
+    browser.call("ws_allow", name=page)
+    browser.wait(page, "window.accesstwinLearner.connected", timeout=20)
+    assert browser.js(page, "document.getElementById('prompt-text').textContent") == first_prompt
+    # The resent prompt is not announced twice.
+    assert browser.js(page, "document.getElementById('history-list').children.length") == 0
+    check_clean(browser, page)
+    browser.call("close", name=page)
