@@ -83,9 +83,9 @@ def test_a_flooding_kit_is_limited_and_does_not_delay_another(
     )
     service.stop()
     latencies.sort()
-    print(
-        f"\nflood: sent {flood_sent}, limited {limited:.0f}; calm kit p50 {latencies[20] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms"
-    )
+    p50_ms, max_ms = latencies[len(latencies) // 2] * 1000, latencies[-1] * 1000
+    print(f"\nflood: sent {flood_sent}, limited {limited:.0f}; calm kit p50 {p50_ms:.1f} ms")
+    print(f"flood: calm kit max {max_ms:.1f} ms")
     p99 = latencies[int(0.99 * (len(latencies) - 1))]
     assert len(latencies) == 40
     assert p99 < 0.1, f"calm kit p99 {p99 * 1000:.1f} ms while the other kit flooded"
