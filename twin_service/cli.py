@@ -46,16 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="run without an API token (only on a closed network)",
     )
 
-    kit = commands.add_parser("kit", help="the kit agent (simulated sensors for now)")
+    kit = commands.add_parser("kit", help="the kit agent: real sensors, or a simulator")
     _add_common(kit)
     kit.add_argument("--lab", required=True)
     kit.add_argument("--kit", required=True)
     kit.add_argument(
         "--simulate",
         choices=["vitals", "cpr", "mixed"],
-        help="publish a simulated kit instead of reading sensors",
+        help="simulated sensors instead of the configured I2C/GPIO hardware",
     )
-    kit.add_argument("--seed", type=int, default=0)
+    kit.add_argument("--seed", type=int, default=0, help="simulator seed")
+    kit.add_argument(
+        "--config",
+        help="kit config TOML (ACCESSTWIN_KIT_CONFIG; default /etc/accesstwin/kit.toml)",
+    )
+    kit.add_argument("--spool", help="on-disk outbox SQLite file (ACCESSTWIN_KIT_SPOOL)")
     return parser
 
 
@@ -117,27 +122,18 @@ def _kit(args: argparse.Namespace) -> int:
     except InvalidIdentifierError as exc:
         print(f"accesstwin: {exc}", file=sys.stderr)
         return 2
-    if not args.simulate:
-        print(
-            "accesstwin: reading real sensors is not available yet; use --simulate "
-            "vitals|cpr|mixed",
-            file=sys.stderr,
-        )
-        return 2
     settings = load_settings(overrides=_overrides(args), insecure_no_auth=True)
-    from devices.simulated_kit import run_simulated_kit
-    from twin_service.server import install_stop_signals
+    from devices.agent.main import run_kit
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        install_stop_signals(stop.set)
-        sent = await run_simulated_kit(
-            settings.broker, settings.topics, kit, args.simulate, stop, seed=args.seed
-        )
-        print(f"kit {kit} stopped after {sent} telemetry messages")
-
-    asyncio.run(run())
-    return 0
+    return run_kit(
+        kit,
+        settings.broker,
+        settings.topics,
+        simulate=args.simulate,
+        seed=args.seed,
+        config_path=args.config,
+        spool_path=args.spool,
+    )
 
 
 if __name__ == "__main__":

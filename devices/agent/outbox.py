@@ -1,0 +1,178 @@
+"""Publishing from the spool: QoS 1, oldest first, delete on PUBACK, resend after reconnect.
+
+``Outbox`` is the logic; it publishes through a function that returns paho's message id
+(or None when the message could not be handed to the socket) and learns of PUBACKs via
+``on_puback(mid)``. Messages go out in spool order, at most ``window`` unacknowledged at
+a time. A connection loss forgets everything in flight: on the next connection the
+spool is replayed from its oldest row, so a message whose PUBACK never arrived is sent
+again (with its original ``ts`` and ``seq``; the service applies a repeated ``seq`` once).
+
+``TrackedMqttClient`` adds to the gateway's asyncio-driven ``MqttClient`` what the kit
+needs: the message id of each publish, paho's ``on_publish`` (called on PUBACK for QoS
+1), and dropping paho's own unacknowledged messages on connect so only the spool
+resends them (paho would otherwise resend them too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from paho.mqtt.enums import MQTTErrorCode
+
+from devices.agent.spool import Spool
+from gateway.mqtt_client import InboundMessage, MqttClient, Will
+from gateway.mqtt_url import BrokerAddress
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes], int | None]
+
+
+class Outbox:
+    """Moves spooled messages to the broker in order and deletes them once acknowledged."""
+
+    def __init__(self, spool: Spool, publish: Publish | None = None, *, window: int = 100) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.spool = spool
+        self.publish: Publish | None = publish
+        self.window = window
+        self.connected = False
+        self._inflight: dict[int, int] = {}  # paho mid → spool id
+        self._cursor = 0  # highest spool id handed to paho on this connection
+        self._highest_sent = 0  # highest spool id ever handed to paho (for the resend count)
+        self._acked: list[int] = []
+        self._pump_scheduled = False
+        self._empty = asyncio.Event()
+        self.sent = 0
+        self.resent = 0
+        self.acked = 0
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    def submit(self, topic: str, payload: bytes) -> int:
+        """Spool a message and publish it when its turn comes; returns its spool id."""
+        spool_id = self.spool.put(topic, payload)
+        self._empty.clear()
+        self.request_pump()
+        return spool_id
+
+    def on_connected(self) -> None:
+        self.connected = True
+        self._inflight.clear()
+        self._cursor = 0
+        self.request_pump()
+
+    def on_disconnected(self) -> None:
+        self.connected = False
+        self._inflight.clear()
+        self._cursor = 0
+
+    def on_puback(self, mid: int) -> None:
+        spool_id = self._inflight.pop(mid, None)
+        if spool_id is None:
+            return  # not ours (the status message) or from before a reconnect
+        self._acked.append(spool_id)
+        self.acked += 1
+        self.request_pump()
+
+    def request_pump(self) -> None:
+        """Pump soon (coalesced, in the running loop), or now when there is no loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.pump()
+            return
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            loop.call_soon(self.pump)
+
+    def pump(self) -> None:
+        """Delete what was acknowledged, then fill the in-flight window from the spool."""
+        self._pump_scheduled = False
+        if self._acked:
+            self.spool.delete(self._acked)
+            self._acked = []
+        while self.connected and self.publish is not None and len(self._inflight) < self.window:
+            entries = self.spool.after(self._cursor, self.window - len(self._inflight))
+            if not entries:
+                break
+            for entry in entries:
+                mid = self.publish(entry.topic, entry.payload)
+                if mid is None:
+                    return  # the connection is going; on_connected starts over
+                self._inflight[mid] = entry.id
+                self._cursor = entry.id
+                self.sent += 1
+                if entry.id <= self._highest_sent:
+                    self.resent += 1
+                self._highest_sent = max(self._highest_sent, entry.id)
+        if len(self.spool) == 0:
+            self._empty.set()
+
+    async def wait_empty(self, timeout: float) -> bool:
+        """Wait until every spooled message is acknowledged; False on timeout."""
+        if len(self.spool) == 0:
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        return len(self.spool) == 0
+
+
+class TrackedMqttClient(MqttClient):
+    """``MqttClient`` with message ids, PUBACK notification and spool-only resending."""
+
+    def __init__(
+        self,
+        broker: BrokerAddress,
+        client_id: str,
+        on_message: Callable[[InboundMessage], None],
+        subscriptions: list[str],
+        *,
+        will: Will,
+        on_puback: Callable[[int], None],
+        on_connection_change: Callable[[bool], None],
+        max_backoff_s: float = 10.0,
+        keepalive: int = 15,
+    ) -> None:
+        super().__init__(
+            broker,
+            client_id,
+            on_message,
+            subscriptions,
+            persistent_session=False,
+            manual_ack=False,
+            will=will,
+            keepalive=keepalive,
+            max_backoff_s=max_backoff_s,
+            on_connection_change=self._connection_changed,
+        )
+        self._on_puback = on_puback
+        self._on_change = on_connection_change
+        self._client.on_publish = self._handle_publish
+
+    def _connection_changed(self, up: bool) -> None:
+        if up:
+            # Runs inside paho's CONNACK handling, before paho resends its own queue.
+            dropped = len(self._client.drop_out_messages())
+            if dropped:
+                log.info("reconnected: %d unacknowledged messages go again from the spool", dropped)
+        self._on_change(up)
+
+    def publish_tracked(self, topic: str, payload: bytes, retain: bool = False) -> int | None:
+        """Publish QoS 1; the paho message id, or None when paho could not send it."""
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return None
+        return int(info.mid)
+
+    def _handle_publish(
+        self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
+        self._on_puback(mid)

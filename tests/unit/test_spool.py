@@ -1,0 +1,142 @@
+"""The kit's on-disk spool and the outbox that publishes from it (no broker needed)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from devices.agent.outbox import Outbox
+from devices.agent.spool import Spool
+
+
+def payloads(spool: Spool) -> list[bytes]:
+    return [e.payload for e in spool.oldest(10_000)]
+
+
+def test_messages_come_back_oldest_first(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db")
+    ids = [spool.put("t", f"m{i}".encode()) for i in range(5)]
+    assert ids == sorted(ids)
+    assert payloads(spool) == [b"m0", b"m1", b"m2", b"m3", b"m4"]
+    assert [e.payload for e in spool.after(ids[1], 2)] == [b"m2", b"m3"]
+    assert len(spool) == 5
+
+
+def test_bounded_oldest_dropped_and_counted_with_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = Spool(tmp_path / "s.db", max_messages=3)
+    with caplog.at_level(logging.WARNING, logger="devices.agent.spool"):
+        for i in range(7):
+            spool.put("t", f"m{i}".encode())
+    assert len(spool) == 3
+    assert payloads(spool) == [b"m4", b"m5", b"m6"]
+    assert spool.dropped == 4
+    assert "spool full (3 messages): dropped the 1 oldest" in caplog.text
+    assert len(caplog.records) == 1  # repeated drops are rate-limited
+
+
+def test_delete_only_what_was_acknowledged(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s.db")
+    ids = [spool.put("t", f"m{i}".encode()) for i in range(4)]
+    assert spool.delete([ids[1], ids[2]]) == 2
+    assert spool.delete([ids[1]]) == 0  # a late second ack deletes nothing
+    assert payloads(spool) == [b"m0", b"m3"]
+    assert len(spool) == 2
+
+
+def test_survives_reopen_with_messages_drop_count_and_seq(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    spool = Spool(path, max_messages=2)
+    for i in range(3):
+        spool.put("t", f"m{i}".encode())
+    assert [spool.next_seq("telemetry") for _ in range(3)] == [1, 2, 3]
+    assert spool.next_seq("input") == 1
+    spool.close()
+    again = Spool(path, max_messages=2)
+    assert payloads(again) == [b"m1", b"m2"]
+    assert again.dropped == 1
+    assert again.next_seq("telemetry") == 4  # clean close: no gap
+    assert again.next_seq("input") == 2
+
+
+def test_seq_never_repeats_after_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    spool = Spool(path, seq_block=100)
+    used = [spool.next_seq("telemetry") for _ in range(150)]
+    # no close(): as after a power cut
+    crashed = Spool(path, seq_block=100)
+    after = crashed.next_seq("telemetry")
+    assert after > max(used)
+    assert after == 201  # skipped to the end of the reserved block
+
+
+class FakeBroker:
+    """Hands out paho-like message ids and records what was published."""
+
+    def __init__(self) -> None:
+        self.mids = iter(range(1, 1_000_000))
+        self.sent: list[tuple[int, bytes]] = []
+        self.up = True
+
+    def publish(self, topic: str, payload: bytes) -> int | None:
+        if not self.up:
+            return None
+        mid = next(self.mids)
+        self.sent.append((mid, payload))
+        return mid
+
+
+def test_outbox_publishes_in_order_and_deletes_on_puback_only(tmp_path: Path) -> None:
+    broker = FakeBroker()
+    outbox = Outbox(Spool(tmp_path / "s.db"), broker.publish, window=2)
+    for i in range(5):
+        outbox.submit("t", f"m{i}".encode())
+    assert [p for _, p in broker.sent] == []  # not connected yet: all spooled
+    outbox.on_connected()
+    assert [p for _, p in broker.sent] == [b"m0", b"m1"]  # window of 2
+    assert len(outbox.spool) == 5
+    outbox.on_puback(broker.sent[0][0])
+    assert len(outbox.spool) == 4
+    assert [p for _, p in broker.sent] == [b"m0", b"m1", b"m2"]
+    outbox.on_puback(999)  # not ours: ignored
+    assert len(outbox.spool) == 4
+
+
+def test_outbox_resends_in_flight_messages_after_a_reconnect(tmp_path: Path) -> None:
+    broker = FakeBroker()
+    outbox = Outbox(Spool(tmp_path / "s.db"), broker.publish, window=3)
+    outbox.on_connected()
+    for i in range(4):
+        outbox.submit("t", f"m{i}".encode())
+    first_mid = broker.sent[0][0]
+    outbox.on_puback(first_mid)  # m0 acknowledged; m1, m2, m3 in flight
+    stale_mid = broker.sent[1][0]
+    outbox.on_disconnected()  # the connection drops before their PUBACKs
+    outbox.submit("t", b"m4")  # produced while offline
+    outbox.on_puback(stale_mid)  # a PUBACK from the old connection cannot count
+    assert payloads(outbox.spool) == [b"m1", b"m2", b"m3", b"m4"]
+    broker.sent.clear()
+    outbox.on_connected()
+    assert [p for _, p in broker.sent] == [b"m1", b"m2", b"m3"]  # oldest first, resent
+    for mid, _ in list(broker.sent):
+        outbox.on_puback(mid)
+    outbox.on_puback(broker.sent[-1][0])
+    assert [p for _, p in broker.sent] == [b"m1", b"m2", b"m3", b"m4"]
+    assert outbox.resent == 3
+    assert len(outbox.spool) == 0
+
+
+def test_outbox_keeps_messages_paho_could_not_send(tmp_path: Path) -> None:
+    broker = FakeBroker()
+    outbox = Outbox(Spool(tmp_path / "s.db"), broker.publish)
+    outbox.on_connected()
+    broker.up = False  # socket gone, disconnect not noticed yet
+    outbox.submit("t", b"m0")
+    assert outbox.inflight == 0 and len(outbox.spool) == 1
+    broker.up = True
+    outbox.on_disconnected()
+    outbox.on_connected()
+    assert [p for _, p in broker.sent] == [b"m0"]
