@@ -197,7 +197,13 @@ class EspeakSpeech:
             self.stats.syntheses += 1
             task = self._inflight[key] = asyncio.create_task(self._render(key, request))
             task.add_done_callback(lambda t: self._inflight.pop(key, None))
-        return await asyncio.shield(task)  # one caller giving up does not cancel the others
+        try:
+            return await asyncio.shield(task)  # one caller giving up cancels no other caller
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self._closed and current is not None and not current.cancelling():
+                raise SpeechError("speech synthesiser closed during the render") from None
+            raise
 
     async def _render(self, key: str, request: SpeechRequest) -> bytes:
         problems: list[str] = []

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from accessibility.speech import SpeechRequest
+from accessibility.speech import SpeechRequest, cache_key
 from twin_service.speech_worker import (
     HANG_ENV,
     TEST_HANG_TEXT,
@@ -150,3 +150,31 @@ async def test_unknown_voice_is_a_speech_error_and_a_fresh_worker_carries_on(
         assert wav_facts(await speech.synthesize(SpeechRequest(text, 150)))[2] > 0
     assert (speech.stats.worker_starts, speech.stats.worker_kills) == (2, 0)
     assert speech.stats.worker_renders == 2
+
+
+async def test_cache_is_bounded_by_entries_and_bytes() -> None:
+    synth = EspeakSpeech(cache_max_entries=2, cache_max_bytes=400_000)
+    try:
+        first, second, third = (SpeechRequest(f"Step {n}.", 150) for n in (1, 2, 3))
+        for request in (first, second, third):
+            await synth.synthesize(request)
+        assert synth.cached(cache_key(first)) is None
+        assert synth.cached(cache_key(third)) is not None
+        long = SpeechRequest("Keep going. " * 20, 80)  # well over 400 kB of audio
+        assert len(await synth.synthesize(long)) > 400_000
+        assert synth.cached(cache_key(long)) is None
+    finally:
+        await synth.close()
+
+
+@pytest.mark.slow
+async def test_close_stops_a_hung_render_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(HANG_ENV, "1")
+    synth = EspeakSpeech(timeout_s=30.0)
+    task = asyncio.create_task(synth.synthesize(SpeechRequest(TEST_HANG_TEXT, 150)))
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    await synth.close()
+    with pytest.raises(SpeechError, match="closed"):
+        await task
+    assert time.monotonic() - started < 2
