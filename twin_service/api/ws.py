@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import Literal
+from collections.abc import Coroutine
+from typing import Any, Literal
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +16,7 @@ from starlette.websockets import WebSocketState
 
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 from gateway.identifiers import is_identifier
+from twin_service.hub import ClientQueue
 from twin_service.learners import profile_json
 from twin_service.pipeline import lab_group
 from twin_service.runtime import Runtime
@@ -51,20 +53,38 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
             t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)
         ],
     }
-    pump = asyncio.create_task(runtime.hub.pump(queue, websocket.send_text))
+    await _serve(websocket, runtime, group, queue, [snapshot], _drain_client(websocket))
+
+
+async def _serve(
+    websocket: WebSocket,
+    runtime: Runtime,
+    group: str,
+    queue: ClientQueue,
+    first: list[dict[str, Any]],
+    reader: Coroutine[Any, Any, None],
+) -> None:
+    """Send ``first``, then pump the client's queue while ``reader`` handles its input.
+
+    The queue was subscribed before ``first`` was built, so nothing falls between them;
+    the pump starts only after ``first`` is out, so those frames arrive first.
+    """
+    reading = asyncio.create_task(reader)
+    pump: asyncio.Task[None] | None = None
     try:
-        await websocket.send_text(json.dumps(snapshot))
-        reader = asyncio.create_task(_drain_client(websocket))
-        done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (pump, reader):
-            task.cancel()
+        for frame in first:
+            await websocket.send_text(json.dumps(frame))
+        pump = asyncio.create_task(runtime.hub.pump(queue, websocket.send_text))
+        done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and isinstance(task.exception(), TimeoutError):
                 await _close(websocket, 1013, "client too slow")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        pump.cancel()
+        reading.cancel()
+        if pump is not None:
+            pump.cancel()
         runtime.hub.unsubscribe(group, queue)
 
 
@@ -127,24 +147,11 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         return
     group = session_group(session.id)
     queue = runtime.hub.subscribe(group)
-    pump = asyncio.create_task(runtime.hub.pump(queue, websocket.send_text))
-    try:
-        hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
-        await websocket.send_text(json.dumps(hello))
-        for frame in runtime.sessions.frames_for_new_page(session, time.time()):
-            await websocket.send_text(json.dumps(frame))
-        reader = asyncio.create_task(_session_input(websocket, runtime, session.id))
-        done, _ = await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (pump, reader):
-            task.cancel()
-        for task in done:
-            if not task.cancelled() and isinstance(task.exception(), TimeoutError):
-                await _close(websocket, 1013, "client too slow")
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        pump.cancel()
-        runtime.hub.unsubscribe(group, queue)
+    hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
+    first = [hello, *runtime.sessions.frames_for_new_page(session, time.time())]
+    await _serve(
+        websocket, runtime, group, queue, first, _session_input(websocket, runtime, session.id)
+    )
 
 
 async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str) -> None:
