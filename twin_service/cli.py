@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="kit config TOML (ACCESSTWIN_KIT_CONFIG; default /etc/accesstwin/kit.toml)",
     )
     kit.add_argument("--spool", help="on-disk outbox SQLite file (ACCESSTWIN_KIT_SPOOL)")
+
+    from twin_service.bench.cli import add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -75,7 +79,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=getattr(args, "log_level", "warning").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         if args.command == "demo":
@@ -93,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "kit":
             return _kit(args)
+        elif args.command == "bench":
+            from twin_service.bench.cli import run_bench
+
+            return run_bench(args)
     except SettingsError as exc:
         print(f"accesstwin: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,308 @@
+"""``bench ingest``: the real gateway against a bare paho subscriber (issue #8: ≥ 0.8 of it).
+
+Default ("backlog") mode: both consumers get a persistent QoS 1 session first, a
+publisher process floods the whole workload into the broker, then each consumer connects
+and drains its queue alone: the rate measured is the consumer's, never the publisher's.
+``--mode live`` instead runs each consumer while the publisher floods.
+
+The gateway is the service's ``Runtime`` (MQTT client, ingest, twins, derived signals,
+batched SQLite writes, acks after commit) in this process; it is done when every
+message has been committed and acknowledged, and the SQLite file is then counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing as mp
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from pathlib import Path
+from typing import Any
+
+from gateway.mqtt_client import InboundMessage
+from twin_service.bench import procs
+from twin_service.bench.broker import PrivateBroker, prime_session
+from twin_service.bench.payloads import Workload, generate_workload
+from twin_service.bench.profiling import Profile
+from twin_service.bench.report import BenchResult, Progress, fmt
+from twin_service.bench.stats import meets, rate, ratio
+from twin_service.runtime import DERIVED_NAMES, Runtime
+from twin_service.settings import Settings
+
+TARGET_RATIO = 0.8  # issue #8
+
+
+class CountingRuntime(Runtime):
+    """The service runtime, noting when the first message arrives and the last is acked."""
+
+    def __init__(self, settings: Settings, target: int) -> None:
+        super().__init__(settings)
+        self.target = target
+        self.acked_telemetry = 0
+        self.first_at = math.nan
+        self.done_at = math.nan
+        self.done = asyncio.Event()
+
+    def _on_message(self, message: InboundMessage) -> None:
+        if math.isnan(self.first_at):
+            self.first_at = time.perf_counter()
+        super()._on_message(message)
+
+    def _ack(self, message: InboundMessage) -> None:
+        super()._ack(message)
+        if message.topic.endswith("/telemetry"):
+            self.acked_telemetry += 1
+            if self.acked_telemetry == self.target:
+                self.done_at = time.perf_counter()
+                self.done.set()
+
+
+def _child(ctx: SpawnContext, target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=target, args=(*args, child), daemon=True)
+    process.start()
+    try:
+        deadline = time.monotonic() + 600
+        while not parent.poll(0.2):
+            if not process.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{target.__name__} process ended without a result")
+        result: dict[str, Any] = parent.recv()
+        return result
+    finally:
+        process.join(30)
+
+
+def _metric(runtime: Runtime, name: str) -> float:
+    total = 0.0
+    for family in runtime.metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == name:
+                total += sample.value
+    return total
+
+
+def _count_store(db: Path) -> dict[str, int]:
+    derived = ",".join("?" * len(DERIVED_NAMES))
+    with sqlite3.connect(db) as conn:
+        messages = conn.execute("SELECT COUNT(*) FROM applied_seq").fetchone()[0]
+        raw = conn.execute(
+            f"SELECT COUNT(*) FROM samples WHERE sensor NOT IN ({derived})",  # noqa: S608
+            tuple(DERIVED_NAMES),
+        ).fetchone()[0]
+        total = conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    return {"messages": messages, "raw_points": raw, "derived_points": total - raw}
+
+
+async def run_gateway(
+    url: str,
+    prefix: str,
+    client_id: str,
+    expected: int,
+    db: Path,
+    profile_path: Path | None = None,
+    on_subscribed: Callable[[], None] | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    settings = Settings(
+        mqtt_url=url,
+        mqtt_prefix=prefix,
+        mqtt_client_id=client_id,
+        store=f"sqlite:///{db}",
+        insecure_no_auth=True,
+    )
+    runtime = CountingRuntime(settings, expected)
+    profile = Profile(profile_path is not None)
+    profile.start()
+    await runtime.start()
+    try:
+        if on_subscribed is not None:
+            for _ in range(2_000):  # the subscription is acknowledged within 10 s
+                if runtime.mqtt.subscribed:
+                    break
+                await asyncio.sleep(0.005)
+            on_subscribed()
+        await asyncio.wait_for(runtime.done.wait(), timeout)
+    except TimeoutError:
+        pass
+    finally:
+        profiled = profile.stop(profile_path) if profile_path is not None else None
+        await runtime.stop()
+    return {
+        "profile": profiled,
+        "acked": runtime.acked_telemetry,
+        "seconds": runtime.done_at - runtime.first_at,
+        "rejected": _metric(runtime, "accesstwin_messages_rejected_total"),
+        "readings_dropped": _metric(runtime, "accesstwin_readings_dropped_total"),
+        "commits": _metric(runtime, "accesstwin_store_write_seconds_count"),
+        "commit_seconds": _metric(runtime, "accesstwin_store_write_seconds_sum"),
+        "stored": _count_store(db),
+    }
+
+
+def run_ingest(
+    messages: int,
+    kits: int,
+    broker: str | None,
+    mode: str,
+    profile_dir: Path | None,
+    progress: Progress,
+    waveforms: bool = True,
+) -> BenchResult:
+    ctx = mp.get_context("spawn")
+    profile_path = profile_dir / "ingest-gateway-profile" if profile_dir else None
+    run_id = uuid.uuid4().hex[:8]
+    prefix_c, prefix_g = f"bench{run_id}c/v1", f"bench{run_id}g/v1"
+    if mode == "backlog":
+        prefix_g = prefix_c  # one publish, queued for both sessions
+    counter_id, gateway_id = f"bench-counter-{run_id}", f"bench-gateway-{run_id}"
+    with ExitStack() as stack:
+        url = broker or stack.enter_context(PrivateBroker())
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accesstwin-bench-")))
+        progress(f"broker {url}; generating {messages:,} messages from {kits} kits")
+        load = generate_workload(messages, kits, prefix_c, waveforms=waveforms)
+        load_g = Workload(
+            [(t.replace(prefix_c, prefix_g, 1), p) for t, p in load.messages],
+            load.kits,
+            load.readings,
+            load.waveform_samples,
+        )
+        topic_c, topic_g = f"{prefix_c}/+/+/telemetry", f"{prefix_g}/+/+/telemetry"
+        published: list[dict[str, Any]] = []
+        if mode == "backlog":
+            prime_session(url, counter_id, [topic_c])
+            prime_session(url, gateway_id, [topic_g])
+            progress("publisher process flooding the broker (both sessions offline)")
+            published.append(_child(ctx, procs.flood, url, load.messages))
+            progress("bare paho subscriber draining its queue")
+            ready = ctx.Event()
+            ceiling = _child(ctx, procs.count, url, counter_id, topic_c, messages, ready)
+            progress("gateway (Runtime + SQLite) draining its queue")
+            gateway = asyncio.run(
+                run_gateway(url, prefix_g, gateway_id, messages, tmp / "g.db", profile_path)
+            )
+        else:
+            ready = ctx.Event()
+            parent, child = ctx.Pipe(duplex=False)
+            counter = ctx.Process(
+                target=procs.count,
+                args=(url, counter_id, topic_c, messages, ready, child),
+                daemon=True,
+            )
+            counter.start()
+            ready.wait(30)
+            progress("bare paho subscriber counting while the publisher floods")
+            published.append(_child(ctx, procs.flood, url, load.messages))
+            ceiling = parent.recv() if parent.poll(300) else {"received": 0, "seconds": math.nan}
+            counter.join(30)
+            progress("gateway (Runtime + SQLite) ingesting while the publisher floods")
+            flooders: list[tuple[mp.process.BaseProcess, Connection]] = []
+
+            def start_flood() -> None:
+                receive, send = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=procs.flood, args=(url, load_g.messages, send))
+                process.start()
+                flooders.append((process, receive))
+
+            gateway = asyncio.run(
+                run_gateway(
+                    url, prefix_g, gateway_id, messages, tmp / "g.db", profile_path, start_flood
+                )
+            )
+            for process, receive in flooders:
+                if receive.poll(60):
+                    published.append(receive.recv())
+                process.join(60)
+    return _result(
+        load, mode if waveforms else f"{mode}, readings only", published, ceiling, gateway, messages
+    )
+
+
+def _result(
+    load: Workload,
+    mode: str,
+    published: list[dict[str, Any]],
+    ceiling: dict[str, Any],
+    gateway: dict[str, Any],
+    expected: int,
+) -> BenchResult:
+    ceiling_rate = rate(ceiling["received"], ceiling["seconds"])
+    gateway_rate = rate(gateway["acked"], gateway["seconds"])
+    share = ratio(gateway_rate, ceiling_rate)
+    stored = gateway["stored"]
+    complete = (
+        gateway["acked"] == expected
+        and stored["messages"] == expected
+        and stored["raw_points"] == load.points
+        and ceiling["received"] == expected
+    )
+    rows = []
+    for pub in published:
+        pub_rate = rate(pub["acked"], pub["seconds"])
+        rows.append(
+            [
+                "publisher (QoS 1 flood)",
+                f"{pub['acked']:,}",
+                fmt(pub["seconds"], 2),
+                fmt(pub_rate, 0),
+                "-",
+                "-",
+            ]
+        )
+    for label, got, seconds in (
+        ("bare paho subscriber (ceiling)", ceiling["received"], ceiling["seconds"]),
+        ("gateway: Runtime + SQLite, acked", gateway["acked"], gateway["seconds"]),
+    ):
+        r = rate(got, seconds)
+        rows.append(
+            [
+                label,
+                f"{got:,}",
+                fmt(seconds, 2),
+                fmt(r, 0),
+                fmt(r * load.waveform_samples / expected, 0),
+                fmt(r * load.points / expected, 0),
+            ]
+        )
+    verdict = "MET" if meets(share, TARGET_RATIO, True) else "MISSED"
+    notes = [
+        f"mode {mode}; {expected:,} messages from {load.kits} kits, mean payload "
+        f"{load.payload_bytes / expected:.0f} B, {load.waveform_samples:,} waveform samples, "
+        f"{load.readings:,} readings",
+        f"gateway / ceiling = {fmt(share, 3)} (target ≥ {TARGET_RATIO}): {verdict}",
+        f"persisted: {stored['messages']:,}/{expected:,} messages, {stored['raw_points']:,}/"
+        f"{load.points:,} raw points, {stored['derived_points']:,} derived points; "
+        f"rejected {gateway['rejected']:.0f}: {'COMPLETE' if complete else 'INCOMPLETE'}",
+        f"store: {gateway['commits']:.0f} commits, mean {expected / max(gateway['commits'], 1):.0f}"
+        f" messages per commit, {gateway['commit_seconds']:.2f} s committing",
+    ]
+    if mode.startswith("live") and published:
+        notes.append(
+            "live mode: each consumer is also bounded by the publisher's rate"
+            f" ({rate(published[0]['acked'], published[0]['seconds']):,.0f} msg/s here)"
+        )
+    if gateway.get("profile"):
+        notes.append(f"gateway phase profiled: {gateway['profile']}")
+    data = {
+        "mode": mode,
+        "messages": expected,
+        "kits": load.kits,
+        "readings": load.readings,
+        "waveform_samples": load.waveform_samples,
+        "payload_bytes": load.payload_bytes,
+        "publisher": published,
+        "ceiling": ceiling | {"messages_per_s": ceiling_rate},
+        "gateway": gateway | {"messages_per_s": gateway_rate},
+        "ratio": share,
+        "target_ratio": TARGET_RATIO,
+        "target_met": verdict == "MET",
+        "complete": complete,
+    }
+    headers = ["consumer", "messages", "seconds", "messages/s", "waveform samples/s", "points/s"]
+    return BenchResult("ingest", headers, rows, data, notes, ok=complete)

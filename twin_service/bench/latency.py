@@ -1,0 +1,309 @@
+"""``bench latency``: MQTT publish → ``twin.delta`` frame at websocket clients.
+
+The service runs in its own process (``create_app`` under uvicorn, SQLite in a temporary
+directory); a publisher process sends telemetry at a steady rate with ``ts`` set to the
+wall-clock publish time; this process holds all websocket clients of ``/ws/labs/bench``
+(asyncio). A frame's latency is its receive time minus ``reported.hr.ts``: for a frame
+that coalesced several updates that is the age of the newest data it carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import resource
+import secrets
+import tempfile
+import time
+import urllib.request
+import uuid
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass
+from multiprocessing.context import SpawnContext
+from pathlib import Path
+from typing import Any
+
+from twin_service.bench import procs
+from twin_service.bench.broker import PrivateBroker, free_port
+from twin_service.bench.report import BenchResult, Progress, fmt, plot_latency
+from twin_service.bench.stats import meets, summarize
+
+LAB = "bench"
+CONNECT_BATCH = 100
+
+
+@dataclass
+class LatencyOptions:
+    rate: float = 1_000.0
+    clients: tuple[int, ...] | list[int] = (1, 100, 1_000)
+    seconds: float = 5.0
+    warmup: float = 1.0
+    kits: int | None = None
+    broker: str | None = None
+    compression: bool = True
+    profile_dir: Path | None = None
+    plot_path: Path | None = None
+
+
+def target_ms(clients: int) -> float:
+    """p99 targets: ≤ 50 ms up to 100 clients, ≤ 100 ms beyond (1,000 msg/s)."""
+    return 50.0 if clients <= 100 else 100.0
+
+
+def raise_fd_limit(wanted: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < ceiling:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+    return max(soft, ceiling)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc); NaN when unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fetch_metrics(base: str, token: str) -> dict[str, float]:
+    request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 service
+        base + "/metrics", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            key = name.split("{", 1)[0]
+            with suppress(ValueError):
+                out[key] = out.get(key, 0.0) + float(value)
+    return out
+
+
+def wait_ready(base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with suppress(OSError), urllib.request.urlopen(base + "/readyz", timeout=1) as response:  # noqa: S310
+            if response.status == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"service at {base} not ready after {timeout} s")
+
+
+class Client:
+    """One dashboard: latencies of frames whose data was published in the window."""
+
+    def __init__(self) -> None:
+        self.latencies_ms: list[float] = []
+        self.frames = 0  # every frame received inside the window
+
+    async def read(self, ws: Any, window: list[float]) -> None:
+        async for text in ws:
+            now = time.time()
+            if window[0] <= now <= window[1]:
+                self.frames += 1
+            frame = json.loads(text)
+            hr = frame.get("reported", {}).get("hr") if frame.get("type") == "twin.delta" else None
+            if hr is not None and hr["ts"] >= window[0]:
+                self.latencies_ms.append((now - hr["ts"]) * 1000.0)
+
+
+async def _connect(url: str, compression: bool) -> Any:
+    from websockets.asyncio.client import connect
+
+    ws = await connect(
+        url,
+        compression="deflate" if compression else None,
+        ping_interval=None,
+        max_size=2**24,
+        open_timeout=60,
+        close_timeout=2,
+    )
+    await ws.recv()  # the snapshot
+    return ws
+
+
+async def measure_round(
+    ctx: SpawnContext,
+    o: LatencyOptions,
+    n: int,
+    ws_url: str,
+    pub: tuple[Any, ...],
+    pids: dict[str, int],
+) -> dict[str, Any]:
+    connect_started = time.monotonic()
+    sockets: list[Any] = []
+    for start in range(0, n, CONNECT_BATCH):
+        batch = min(CONNECT_BATCH, n - start)
+        sockets += await asyncio.gather(*(_connect(ws_url, o.compression) for _ in range(batch)))
+    connect_s = time.monotonic() - connect_started
+    clients = [Client() for _ in sockets]
+    window = [float("inf"), float("inf")]
+    readers = [
+        asyncio.create_task(c.read(ws, window)) for c, ws in zip(clients, sockets, strict=True)
+    ]
+    parent, child = ctx.Pipe(duplex=False)
+    publisher = ctx.Process(target=procs.paced, args=(*pub, child), daemon=True)
+    publisher.start()
+    loop = asyncio.get_running_loop()
+    started = await loop.run_in_executor(None, parent.recv)
+    window[0] = started["start"] + o.warmup
+    await asyncio.sleep(max(0.0, window[0] - time.time()))
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    published = await loop.run_in_executor(None, parent.recv)
+    window[1] = time.time()
+    wall = window[1] - window[0]
+    cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / wall * 100 for name, pid in pids.items()}
+    await asyncio.sleep(1.0)  # let the last frames arrive
+    closing = (asyncio.wait_for(ws.close(), 5) for ws in sockets)
+    await asyncio.gather(*closing, return_exceptions=True)
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    publisher.join(10)
+    every = [x for c in clients for x in c.latencies_ms]
+    per_client_p99 = [summarize(c.latencies_ms)["p99"] for c in clients if c.latencies_ms]
+    sent = published["published"] - round(o.warmup * o.rate)  # published inside the window
+    return {
+        "clients": n,
+        "connect_s": connect_s,
+        "latency_ms": summarize(every),
+        "worst_client_p99_ms": max(per_client_p99, default=float("nan")),
+        "frames_per_client_per_s": sum(c.frames for c in clients) / n / wall,
+        "delivered_pct": 100.0 * len(every) / n / sent if sent else float("nan"),
+        "cpu_pct": cpu,
+        "publisher": published,
+        "samples": every,
+    }
+
+
+def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
+    raise_fd_limit(2 * max(o.clients) + 512)
+    ctx = mp.get_context("spawn")
+    kits = o.kits or max(1, round(o.rate * 0.2))
+    token = secrets.token_urlsafe(24)
+    rounds: list[dict[str, Any]] = []
+    service_metrics: dict[str, float] = {}
+    with ExitStack() as stack:
+        broker = PrivateBroker()
+        url = o.broker or stack.enter_context(broker)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accesstwin-bench-")))
+        port = free_port()
+        prefix = f"bench{uuid.uuid4().hex[:8]}/v1"
+        settings = {
+            "mqtt_url": url,
+            "mqtt_prefix": prefix,
+            "mqtt_client_id": f"bench-latency-{uuid.uuid4().hex[:8]}",
+            "store": f"sqlite:///{tmp / 'latency.db'}",
+            "http_port": port,
+            "api_token": token,
+        }
+        profile = str(o.profile_dir / "latency-service-profile") if o.profile_dir else None
+        service = ctx.Process(
+            target=procs.serve, args=(settings, profile, str(tmp / "service.log"))
+        )
+        service.start()
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            progress(f"service ready at {base}; broker {url}; {kits} kits at {o.rate:g} msg/s")
+            pids = {"service": service.pid or 0, "bench clients": os.getpid()}
+            if broker.pid and not o.broker:
+                pids["mosquitto"] = broker.pid
+            ws_url = f"ws://127.0.0.1:{port}/ws/labs/{LAB}?token={token}"
+            for index, n in enumerate(o.clients):
+                progress(f"{n} websocket clients: connecting, then {o.warmup + o.seconds:g} s")
+                pub = (url, prefix, LAB, kits, o.rate, o.warmup + o.seconds, index * 10_000_000 + 1)
+                rounds.append(asyncio.run(measure_round(ctx, o, n, ws_url, pub, pids)))
+                progress(f"{n} clients: p99 {rounds[-1]['latency_ms']['p99']:.1f} ms")
+            service_metrics = fetch_metrics(base, token)
+        finally:
+            service.terminate()
+            service.join(30)
+    return _result(o, kits, rounds, service_metrics, profile)
+
+
+def _result(
+    o: LatencyOptions,
+    kits: int,
+    rounds: list[dict[str, Any]],
+    metrics: dict[str, float],
+    profile: str | None,
+) -> BenchResult:
+    rows = []
+    for r in rounds:
+        lat = r["latency_ms"]
+        verdict = "MET" if meets(lat["p99"], target_ms(r["clients"]), False) else "MISSED"
+        cpu = r["cpu_pct"]
+        rows.append(
+            [
+                f"{r['clients']:,}",
+                fmt(r["frames_per_client_per_s"], 0),
+                fmt(r["delivered_pct"], 1),
+                fmt(lat["p50"], 1),
+                fmt(lat["p95"], 1),
+                fmt(lat["p99"], 1),
+                fmt(lat["max"], 1),
+                f"≤ {target_ms(r['clients']):.0f}: {verdict}",
+                fmt(cpu.get("service", float("nan")), 0),
+                fmt(cpu.get("bench clients", float("nan")), 0),
+                fmt(cpu.get("mosquitto", float("nan")), 0),
+            ]
+        )
+    offer = "offer" if o.compression else "do not offer"
+    coalesced = metrics.get("accesstwin_ws_frames_coalesced_total", 0.0)
+    dropped = metrics.get("accesstwin_ws_clients_dropped_total", 0.0)
+    notes = [
+        f"{o.rate:g} msg/s from {kits} kits (readings + 10-sample PPG each), {o.seconds:g} s"
+        f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate",
+        "latency is over the frames received; delivered % = frames carrying a new hr value per"
+        " client / messages published in the window (below 100: updates coalesced, or not"
+        " delivered within 1 s after the last publish)",
+        "CPU % is per process over the measured window (100 % = one core)",
+        f"service counters at the end: {coalesced:,.0f} frames coalesced, {dropped:,.0f} clients"
+        " dropped as too slow",
+    ]
+    for r in rounds:
+        if not r["latency_ms"]["n"]:
+            notes.append(
+                f"{r['clients']} clients: no frame with data published in the window arrived"
+                " before the clients closed, 1 s after the last publish: latency > 1 s"
+            )
+        lag = r["publisher"]["schedule_lag_ms"]
+        notes.append(
+            f"{r['clients']} clients: publisher sent {r['publisher']['published']:,} messages, "
+            f"schedule lag p99 {lag['p99']:.1f} ms; worst client's p99"
+            f" {r['worst_client_p99_ms']:.1f} ms"
+        )
+    if o.plot_path is not None:
+        series = {f"{r['clients']} clients": r["samples"] for r in rounds}
+        notes.append(plot_latency(o.plot_path, series, f"publish → twin.delta, {o.rate:g} msg/s"))
+    if profile:
+        notes.append(f"service process profiled: {profile}.txt")
+    data = {
+        "rate": o.rate,
+        "kits": kits,
+        "seconds": o.seconds,
+        "compression": o.compression,
+        "rounds": [{k: v for k, v in r.items() if k != "samples"} for r in rounds],
+        "service_metrics": {k: v for k, v in metrics.items() if k.startswith("accesstwin_")},
+    }
+    headers = [
+        "clients",
+        "frames/client/s",
+        "delivered %",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "p99 target",
+        "service CPU %",
+        "clients CPU %",
+        "broker CPU %",
+    ]
+    return BenchResult("latency", headers, rows, data, notes)
