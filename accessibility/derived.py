@@ -16,7 +16,11 @@ from accessibility.signals import WaveformWindow, cpr_metrics, heart_rate_from_p
 PPG_WINDOW_S = 12.0  # ≥ 4 s needed; 12 s holds 10+ beats even at 50 bpm
 CPR_RATE_WINDOW_S = 10.0  # "recent compressions": rate, depth, recoil
 CPR_CCF_WINDOW_S = 30.0  # one 30:2 cycle with its pause for breaths (AHA 2020)
-RECOMPUTE_EVERY_S = 0.5  # device seconds between recomputations of one signal
+RECOMPUTE_EVERY_S = 0.5  # seconds between recomputations of one signal
+BACKLOG_S = 2.0  # data older than this (by the caller's clock) is a replay, not live
+CCF_EVERY_S = 2.0  # the 30 s compression fraction changes slowly
+MIN_WINDOW_RATE_HZ = 25.0  # MAX30102's slowest rate (DOMAIN.md)
+_WINDOW_SECONDS = {"ppg": PPG_WINDOW_S, "depth_mm": CPR_CCF_WINDOW_S}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,37 +36,63 @@ class DerivedSignals:
 
     def __init__(self, every_s: float = RECOMPUTE_EVERY_S) -> None:
         self._every_s = every_s
-        self._ppg = WaveformWindow(PPG_WINDOW_S)
-        self._depth = WaveformWindow(CPR_CCF_WINDOW_S)
-        self._last_run: dict[str, float] = {}
+        self._windows: dict[str, WaveformWindow] = {}
+        self._last_device: dict[str, float] = {}
+        self._last_clock: dict[str, float] = {}
+        self._last_ccf = -float("inf")
         self.cpr_active = False
 
     def add_chunk(
-        self, sensor: str, ts0: float, rate_hz: float, samples: Sequence[float]
+        self,
+        sensor: str,
+        ts0: float,
+        rate_hz: float,
+        samples: Sequence[float],
+        now: float | None = None,
     ) -> list[DerivedValue]:
-        """Feed one waveform chunk; return the derived values that were recomputed."""
-        if sensor == "ppg":
-            self._ppg.extend(ts0, rate_hz, samples)
-            return self._heart_rate() if self._due("ppg") else []
-        if sensor == "depth_mm":
-            self._depth.extend(ts0, rate_hz, samples)
-            return self._cpr() if self._due("depth_mm") else []
-        return []
+        """Feed one waveform chunk; return the derived values that were recomputed.
 
-    def _due(self, key: str) -> bool:
-        window = self._ppg if key == "ppg" else self._depth
+        A signal is recomputed at most every ``every_s`` of device time; when the caller
+        passes its clock as ``now`` and the data is more than ``BACKLOG_S`` old (a kit
+        replaying its offline buffer, minutes of data in a second), also at most every
+        ``every_s`` of that clock, so a replay does not slow everything else down.
+        """
+        if sensor not in _WINDOW_SECONDS:
+            return []
+        window = self._window(sensor, rate_hz)
+        window.extend(ts0, rate_hz, samples)
+        if not self._due(sensor, window, now):
+            return []
+        return self._heart_rate() if sensor == "ppg" else self._cpr()
+
+    def _window(self, sensor: str, rate_hz: float) -> WaveformWindow:
+        """The sensor's window, sized for the rate the kit really uses (memory per twin)."""
+        window = self._windows.get(sensor)
+        if window is None or rate_hz > window.capacity / window.max_seconds:
+            capacity_hz = max(rate_hz, MIN_WINDOW_RATE_HZ)
+            window = WaveformWindow(_WINDOW_SECONDS[sensor], max_rate_hz=capacity_hz)
+            self._windows[sensor] = window
+        return window
+
+    def _due(self, key: str, window: WaveformWindow, now: float | None) -> bool:
         newest = window.newest_ts
         if newest is None:
             return False
-        last = self._last_run.get(key)
-        if last is not None and newest - last < self._every_s and newest >= last:
+        last = self._last_device.get(key)
+        if last is not None and 0 <= newest - last < self._every_s:
             return False
-        self._last_run[key] = newest
+        replay = now is not None and newest < now - BACKLOG_S
+        if replay and now - self._last_clock.get(key, -float("inf")) < self._every_s:  # type: ignore[operator]
+            return False
+        self._last_device[key] = newest
+        if now is not None:
+            self._last_clock[key] = now
         return True
 
     def _heart_rate(self) -> list[DerivedValue]:
-        times, values = self._ppg.contiguous_tail()
-        rate = self._ppg.rate_hz
+        window = self._windows["ppg"]
+        times, values = window.contiguous_tail()
+        rate = window.rate_hz
         if rate is None or times.size == 0:
             return []
         estimate = heart_rate_from_ppg(values, rate)
@@ -71,18 +101,22 @@ class DerivedSignals:
         return [DerivedValue("hr_ppg", round(estimate.bpm, 1), "bpm", float(times[-1]))]
 
     def _cpr(self) -> list[DerivedValue]:
-        times, depth = self._depth.contiguous_tail()
+        times, depth = self._windows["depth_mm"].contiguous_tail()
         if times.size == 0:
             return []
         newest = float(times[-1])
         recent = times >= newest - CPR_RATE_WINDOW_S
         short = cpr_metrics(times[recent], depth[recent])
-        long = cpr_metrics(times, depth)
         out: list[DerivedValue] = []
+        # The compression fraction moves slowly; its 30 s window is the costly one.
+        long = None
+        if newest - self._last_ccf >= CCF_EVERY_S or newest < self._last_ccf or short is None:
+            long = cpr_metrics(times, depth)
+            self._last_ccf = newest
         if long is not None:
             out.append(DerivedValue("cpr_ccf", round(long.ccf_pct, 1), "%", newest))
         if short is None:
-            if self.cpr_active and long is not None:
+            if self.cpr_active:
                 # Hands off for the whole recent window: the rate has dropped to zero.
                 out.append(DerivedValue("cpr_rate", 0.0, "/min", newest))
             self.cpr_active = False

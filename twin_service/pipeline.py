@@ -116,7 +116,7 @@ class Pipeline:
         if change is not None:
             self.broadcast(change)
         points = telemetry_points(kit, telemetry, message.received_at)
-        derived = self._derive(kit, telemetry)
+        derived = self._derive(kit, telemetry, message.received_at)
         if derived:
             entries = {
                 d.name: ValueEntry(d.value, d.unit, d.ts, message.received_at) for d in derived
@@ -138,7 +138,7 @@ class Pipeline:
         applied = AppliedMessage(kit.lab, kit.kit, telemetry.seq, message.received_at, points)
         self.writer.enqueue(applied, lambda: self._ack(message))
 
-    def _derive(self, kit: KitRef, telemetry: Telemetry) -> list[DerivedValue]:
+    def _derive(self, kit: KitRef, telemetry: Telemetry, now: float) -> list[DerivedValue]:
         if not telemetry.waveforms:
             return []
         engine = self._derived.get(kit)
@@ -147,7 +147,9 @@ class Pipeline:
         out: list[DerivedValue] = []
         for waveform in telemetry.waveforms:
             out.extend(
-                engine.add_chunk(waveform.sensor, telemetry.ts, waveform.rate_hz, waveform.samples)
+                engine.add_chunk(
+                    waveform.sensor, telemetry.ts, waveform.rate_hz, waveform.samples, now
+                )
             )
         return out
 

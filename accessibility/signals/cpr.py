@@ -40,6 +40,7 @@ Definitions (targets from AHA 2020 guidelines, DOMAIN.md "CPR quality"):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,12 +85,19 @@ def _savgol(x: FloatArray, half: int) -> FloatArray:
     """Savitzky-Golay smoothing (local least-squares polynomial): keeps peak heights."""
     if half <= SMOOTH_ORDER // 2 or x.size < 2 * half + 1:
         return x
+    padded = np.pad(x, half, mode="edge")
+    out: FloatArray = np.convolve(padded, _savgol_kernel(half), mode="valid")
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _savgol_kernel(half: int) -> FloatArray:
+    """Reversed Savitzky-Golay coefficients for a window of 2*half+1 (cached per size)."""
     k = np.arange(-half, half + 1, dtype=np.float64)
     design = np.vander(k, SMOOTH_ORDER + 1, increasing=True)
-    coeffs = np.linalg.pinv(design)[0]  # value of the fitted polynomial at k = 0
-    padded = np.pad(x, half, mode="edge")
-    out: FloatArray = np.convolve(padded, coeffs[::-1], mode="valid")
-    return out
+    coeffs: FloatArray = np.linalg.pinv(design)[0][::-1].copy()  # fitted value at k = 0
+    coeffs.setflags(write=False)
+    return coeffs
 
 
 def _candidates(s: FloatArray, half: int) -> IntArray:

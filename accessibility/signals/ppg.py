@@ -29,6 +29,7 @@ MAX30102 counts).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -71,8 +72,12 @@ class PpgEstimate:
     quality: float
 
 
+@functools.lru_cache(maxsize=64)
 def bandpass_kernel(rate_hz: float, band_hz: tuple[float, float] = BAND_HZ) -> FloatArray:
-    """Zero-DC windowed-sinc FIR band-pass kernel (odd length, unity gain mid-band)."""
+    """Zero-DC windowed-sinc FIR band-pass kernel (odd length, unity gain mid-band).
+
+    Cached per rate (kits use a handful of rates); the array is marked read-only.
+    """
     n = round(FIR_SECONDS * rate_hz) | 1
     k = np.arange(n, dtype=np.float64) - (n - 1) / 2
     window = np.hamming(n)
@@ -83,7 +88,9 @@ def bandpass_kernel(rate_hz: float, band_hz: tuple[float, float] = BAND_HZ) -> F
         out: FloatArray = h / h.sum()  # exact unity gain at DC
         return out
 
-    return lowpass(high) - lowpass(low)  # sums to 0: DC and drift removed
+    kernel = lowpass(high) - lowpass(low)  # sums to 0: DC and drift removed
+    kernel.setflags(write=False)
+    return kernel
 
 
 def bandpass(values: FloatArray, rate_hz: float) -> FloatArray:
