@@ -55,8 +55,12 @@ async def run_simulated_kit(
         await client.wait_connected(timeout=30)
         client.publish(status_topic, b"online", qos=1, retain=True)
         simulator = SimulatedKit(profile, seed=seed, start_ts=time.time())
+        # seq must keep increasing across runs (the service remembers applied ones); this
+        # kit keeps no state, so it starts from its clock.
+        seq_base = int(time.time() * 100)
         while not stop.is_set():
             message = simulator.next_message()
+            message["seq"] += seq_base
             due = _message_end(message)
             delay = due - time.time()
             if delay > 0:

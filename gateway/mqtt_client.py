@@ -30,6 +30,9 @@ from gateway.mqtt_url import BrokerAddress
 
 log = logging.getLogger(__name__)
 
+READ_BURST_MAX = 256  # messages handled per wake-up of the loop at most
+READ_BURST_S = 0.005  # ... and for at most this long
+
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
@@ -224,12 +227,16 @@ class MqttClient:
     # ---- socket callbacks -------------------------------------------------------------
 
     def _on_readable(self) -> None:
-        # Read while messages keep arriving (up to a bound), so one wake-up of the loop
-        # serves a burst of packets instead of one.
-        for _ in range(256):
+        # Read while messages keep arriving, so one wake-up of the loop serves a burst of
+        # packets; but give the loop back after READ_BURST_S, so websocket clients and
+        # timers are not held up behind a backlog.
+        deadline = time.perf_counter() + READ_BURST_S
+        for _ in range(READ_BURST_MAX):
             before = self._received_in_read
             rc = self._client.loop_read()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._received_in_read == before:
+                break
+            if time.perf_counter() > deadline:
                 break
 
     def _on_writable(self) -> None:

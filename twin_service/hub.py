@@ -1,10 +1,14 @@
 """Fan-out of frames to websocket clients, with bounded, coalescing per-client queues.
 
-Each client has its own pending map. A ``twin.delta`` for a twin that already has a
-frame waiting is merged into it (newest wins), so a slow client receives the current
-state in version order and its queue never holds more than one frame per twin plus a
-bounded number of feedback frames. A client that cannot take a batch within
-``send_timeout_s`` is disconnected; nobody else waits for it.
+Publishing serialises a frame once and hands the same text to every client: offering
+it to a client is one dict operation. Each client holds at most one waiting frame per
+twin (plus a bounded list of feedback frames). When a newer ``twin.delta`` arrives for
+a twin whose previous one is still waiting, the waiting one is marked stale and, at
+send time, replaced by the twin's full current state (one serialisation per twin
+version, shared by all clients): a slow client gets the newest state in version order,
+never a backlog. ``status`` and ``scan`` frames carry full state, so the newest simply
+replaces the older. A client that cannot take its frames within ``send_timeout_s`` is
+disconnected; nobody else waits for it.
 """
 
 from __future__ import annotations
@@ -19,56 +23,55 @@ from twin_service.metrics import ServiceMetrics
 
 Frame = dict[str, Any]
 SendText = Callable[[str], Awaitable[None]]
+Key = tuple[str, str, str]
+# The current full-state ``twin.delta`` text of a twin, by (lab, kit); None if gone.
+ResolveTwin = Callable[[str, str], str | None]
+
+_DELTA = "twin.delta"
+_KEYED = frozenset({_DELTA, "status", "scan"})
 
 
-def merge_delta(older: Frame, newer: Frame) -> Frame:
-    """Fold two ``twin.delta`` frames of one twin into one (newer values win)."""
-    merged = dict(newer)
-    for part in ("reported", "derived"):
-        merged[part] = {**older.get(part, {}), **newer.get(part, {})}
-    if "desired" not in newer and "desired" in older:
-        merged["desired"] = older["desired"]
-    return merged
-
-
-# Frames that describe current state: a newer one for the same twin replaces (or, for
-# deltas, merges into) the one still waiting.
-_KEYED = frozenset({"twin.delta", "status", "scan"})
+def frame_key(frame: Frame) -> Key | None:
+    """Frames that describe current state share a key per twin (or session)."""
+    kind = frame.get("type")
+    if kind not in _KEYED:
+        return None
+    owner = frame.get("session_id") if kind == "scan" else frame.get("lab")
+    return (str(kind), str(owner), str(frame.get("kit")))
 
 
 class ClientQueue:
     """The frames waiting for one client."""
 
-    def __init__(self, max_other_frames: int) -> None:
-        self._keyed: dict[tuple[str, str, str], tuple[Frame, str | None]] = {}
+    def __init__(self, max_other_frames: int, resolve: ResolveTwin) -> None:
+        self._keyed: dict[Key, str | None] = {}  # None: superseded, resolve at send time
         self._other: deque[str] = deque(maxlen=max_other_frames)
+        self._resolve = resolve
         self._ready = asyncio.Event()
         self.coalesced = 0
         self.dropped = 0
 
-    def offer(self, frame: Frame, text: str) -> None:
-        kind = frame.get("type")
-        if kind in _KEYED:
-            key = (str(kind), str(frame["lab"]), str(frame["kit"]))
-            waiting = self._keyed.get(key)
-            if waiting is None:
-                self._keyed[key] = (frame, text)
-            else:
-                self.coalesced += 1
-                merged = merge_delta(waiting[0], frame) if kind == "twin.delta" else frame
-                self._keyed[key] = (merged, None)
-        else:
+    def offer(self, key: Key | None, text: str) -> None:
+        if key is None:
             if len(self._other) == self._other.maxlen:
                 self.dropped += 1
             self._other.append(text)
+        elif key in self._keyed:
+            self.coalesced += 1
+            self._keyed[key] = None if key[0] == _DELTA else text
+        else:
+            self._keyed[key] = text
         self._ready.set()
 
     async def take(self) -> list[str]:
         await self._ready.wait()
         self._ready.clear()
-        texts = [
-            text if text is not None else json.dumps(frame) for frame, text in self._keyed.values()
-        ]
+        texts: list[str] = []
+        for (_, lab, kit), text in self._keyed.items():
+            if text is None:
+                text = self._resolve(lab, kit)
+            if text is not None:
+                texts.append(text)
         self._keyed.clear()
         texts.extend(self._other)
         self._other.clear()
@@ -78,13 +81,19 @@ class ClientQueue:
 class Hub:
     """Clients grouped by topic (``lab:{lab}``, ``session:{id}``)."""
 
-    def __init__(self, metrics: ServiceMetrics, max_other_frames: int = 1_000) -> None:
+    def __init__(
+        self,
+        metrics: ServiceMetrics,
+        max_other_frames: int = 1_000,
+        resolve_twin: ResolveTwin | None = None,
+    ) -> None:
         self._metrics = metrics
         self._max_other = max_other_frames
         self._groups: dict[str, set[ClientQueue]] = {}
+        self.resolve_twin: ResolveTwin = resolve_twin or (lambda lab, kit: None)
 
     def subscribe(self, group: str) -> ClientQueue:
-        queue = ClientQueue(self._max_other)
+        queue = ClientQueue(self._max_other, lambda lab, kit: self.resolve_twin(lab, kit))
         self._groups.setdefault(group, set()).add(queue)
         self._metrics.ws_clients.inc()
         return queue
@@ -102,11 +111,9 @@ class Hub:
         if not members:
             return
         text = json.dumps(frame)
+        key = frame_key(frame)
         for queue in members:
-            before = queue.coalesced
-            queue.offer(frame, text)
-            if queue.coalesced != before:
-                self._metrics.ws_frames_coalesced.inc()
+            queue.offer(key, text)
 
     def clients(self, group: str) -> int:
         return len(self._groups.get(group, ()))
@@ -114,9 +121,14 @@ class Hub:
     async def pump(self, queue: ClientQueue, send: SendText, send_timeout_s: float = 10.0) -> None:
         """Send queued frames until the client goes away or is too slow (TimeoutError)."""
         while True:
-            for text in await queue.take():
-                try:
-                    await asyncio.wait_for(send(text), send_timeout_s)
-                except TimeoutError:
-                    self._metrics.ws_clients_dropped.inc()
-                    raise
+            texts = await queue.take()
+            if queue.coalesced:
+                self._metrics.ws_frames_coalesced.inc(queue.coalesced)
+                queue.coalesced = 0
+            try:
+                async with asyncio.timeout(send_timeout_s):
+                    for text in texts:
+                        await send(text)
+            except TimeoutError:
+                self._metrics.ws_clients_dropped.inc()
+                raise

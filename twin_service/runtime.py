@@ -32,7 +32,7 @@ from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
 log = logging.getLogger(__name__)
 
 DERIVED_NAMES = frozenset({"hr_ppg", "cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"})
-SEQ_WINDOW = 65_536
+SEQ_WINDOW = 4_096
 
 
 class Runtime:
@@ -43,7 +43,8 @@ class Runtime:
         self.auth_failures = FailureLimiter()
         self.store = store if store is not None else open_store(settings.store)
         self.twins = TwinRegistry(settings.max_twins)
-        self.hub = Hub(self.metrics, settings.ws_queue_frames)
+        self.hub = Hub(self.metrics, settings.ws_queue_frames, self._full_twin_text)
+        self._full_texts: dict[KitRef, tuple[int, str]] = {}
         self.writer = StoreWriter(self.store, self.metrics, settings.store_batch_max)
         self.ingest = Ingest(
             settings.topics,
@@ -76,6 +77,19 @@ class Runtime:
         self._tick_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.time()
+
+    def _full_twin_text(self, lab: str, kit: str) -> str | None:
+        """The twin's full state as a delta, serialised once per version for all clients."""
+        ref = KitRef(lab, kit)
+        twin = self.twins.get(ref)
+        if twin is None:
+            return None
+        cached = self._full_texts.get(ref)
+        if cached is not None and cached[0] == twin.version:
+            return cached[1]
+        text = json.dumps(twin.full_delta_frame())
+        self._full_texts[ref] = (twin.version, text)
+        return text
 
     def _ack(self, message: InboundMessage) -> None:
         self.mqtt.ack(message)

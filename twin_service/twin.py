@@ -140,6 +140,20 @@ class Twin:
             "delta": self.delta(),
         }
 
+    def full_delta_frame(self) -> JsonDict:
+        """A ``twin.delta`` carrying every value: what a client that fell behind gets."""
+        return {
+            "type": "twin.delta",
+            "lab": self.kit.lab,
+            "kit": self.kit.kit,
+            "version": self.version,
+            "reported": {n: e.to_json() for n, e in self.reported.items()},
+            "derived": {n: e.to_json() for n, e in self.derived.items()},
+            "online": self.online,
+            "desired": self.desired,
+            "full": True,
+        }
+
     def summary(self) -> JsonDict:
         return {
             "lab": self.kit.lab,

@@ -54,3 +54,21 @@ def test_a_flooding_kit_is_refused_before_parsing_and_others_are_not() -> None:
     # Tokens come back with time: one second later, ten more pass.
     later = [ingest.judge("p/lab/noisy/telemetry", telemetry(100 + i), NOW + 1) for i in range(12)]
     assert sum(isinstance(o, TelemetryReceived) for o in later) == 10
+
+
+def test_seq_tracker_window_behaviour() -> None:
+    from gateway.dedupe import SeqTracker
+
+    seqs = SeqTracker(window=8)
+    for seq in (5, 7, 6, 20):
+        seqs.mark(KIT, seq)
+    assert seqs.is_duplicate(KIT, 20)
+    assert not seqs.is_duplicate(KIT, 19)  # inside the window, never applied
+    assert not seqs.is_duplicate(KIT, 21)
+    # 5, 6, 7 fell out of the 8-wide window below 20: the store judges those.
+    assert not seqs.is_duplicate(KIT, 7)
+    seqs.mark(KIT, 15)
+    assert seqs.is_duplicate(KIT, 15)
+    seqs.mark(KIT, 1_000)  # a jump wider than the window starts afresh
+    assert seqs.is_duplicate(KIT, 1_000)
+    assert not seqs.is_duplicate(KIT, 999)
