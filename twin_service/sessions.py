@@ -165,6 +165,23 @@ class SessionManager:
         if session.policy.finished and session.finished_at is None:
             session.finished_at = now
 
+    def advance(self, session: Session, now: float) -> None:
+        """The instructor moves the session on to the current step's next step."""
+        self._deliver(session, session.policy.advance(now), now)
+        if session.policy.finished and session.finished_at is None:
+            session.finished_at = now
+
+    def stop(self, session: Session, now: float) -> None:
+        """The instructor ends the session: steps left are skipped (and score nothing)."""
+        for _ in range(len(session.scenario.steps)):
+            if session.policy.finished:
+                break
+            self.advance(session, now)
+        if session.finished_at is None:
+            session.finished_at = now
+        session.scan.set_choices((), now)
+        self._publish_scan(session)
+
     def set_scan_interval(self, session: Session, interval_ms: int) -> None:
         """The learner's own choice of scan time; adaptation restarts from it."""
         session.scan.set_interval(interval_ms)

@@ -151,3 +151,24 @@ def test_malformed_learner_frames_get_a_reason_and_the_session_goes_on(
         assert all(reasons)
         ws.send(json.dumps({"type": "ping"}))
     assert client.get(f"/api/v1/sessions/{session['session_id']}").status_code == 200
+
+
+def test_the_instructor_can_advance_and_stop_a_session(service: ServiceProcess) -> None:
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    session = client.post(
+        "/api/v1/sessions", json={"learner_id": "d", "lab": "ward", "kit": "k4", "scenario": "cpr"}
+    ).json()
+    sid = session["session_id"]
+    first = client.get(f"/api/v1/sessions/{sid}").json()["step"]
+    moved = client.post(f"/api/v1/sessions/{sid}/advance").json()
+    assert moved["step"] != first
+    stopped = client.post(f"/api/v1/sessions/{sid}/stop").json()
+    assert stopped["finished"] is True
+    assert stopped["finished_at"] is not None
+    assert client.post("/api/v1/sessions/nope/stop").status_code == 404
+    learner = httpx.post(
+        f"{service.base_url}/api/v1/sessions/{sid}/stop",
+        params={"token": session["learner_token"]},
+        timeout=5,
+    )
+    assert learner.status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
@@ -95,6 +96,29 @@ def _session_for(request: Request, runtime: RuntimeDep, session_id: str) -> Sess
         runtime.auth_failures.failed(client)
         # The same answer for "no such session" and "not yours": ids are not disclosed.
         raise HTTPException(status.HTTP_403_FORBIDDEN, "no such session for this token")
+    return session
+
+
+@router.post("/api/v1/sessions/{session_id}/advance", dependencies=[Instructor])
+async def advance_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """Move the session to its current step's next step (e.g. end CPR compressions)."""
+    session = _instructor_session(runtime, session_id)
+    runtime.sessions.advance(session, time.time())
+    return session.summary()
+
+
+@router.post("/api/v1/sessions/{session_id}/stop", dependencies=[Instructor])
+async def stop_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+    """End the session now; the report keeps what was scored so far."""
+    session = _instructor_session(runtime, session_id)
+    runtime.sessions.stop(session, time.time())
+    return session.summary()
+
+
+def _instructor_session(runtime: RuntimeDep, session_id: str) -> Session:
+    session = runtime.sessions.get(session_id)
+    if session is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
     return session
 
 
