@@ -31,7 +31,7 @@ from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
 from twin_service.registry import TwinLimitReachedError, TwinRegistry
-from twin_service.store.base import AppliedMessage, SamplePoint
+from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
 from twin_service.twin import Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
@@ -46,19 +46,16 @@ def lab_group(lab: str) -> str:
 
 
 def telemetry_points(kit: KitRef, telemetry: Telemetry, received_at: float) -> list[SamplePoint]:
-    points = [
+    return [
         SamplePoint(kit.lab, kit.kit, r.sensor, telemetry.ts, r.value, received_at)
         for r in telemetry.readings
     ]
-    for waveform in telemetry.waveforms:
-        step = 1.0 / waveform.rate_hz
-        points.extend(
-            SamplePoint(
-                kit.lab, kit.kit, waveform.sensor, telemetry.ts + i * step, float(v), received_at
-            )
-            for i, v in enumerate(waveform.samples)
-        )
-    return points
+
+
+def telemetry_chunks(telemetry: Telemetry) -> list[WaveformChunk]:
+    return [
+        WaveformChunk(w.sensor, telemetry.ts, w.rate_hz, w.samples) for w in telemetry.waveforms
+    ]
 
 
 class Pipeline:
@@ -135,7 +132,14 @@ class Pipeline:
             )
         if self.on_change is not None and (change is not None or derived):
             self.on_change(twin)
-        applied = AppliedMessage(kit.lab, kit.kit, telemetry.seq, message.received_at, points)
+        applied = AppliedMessage(
+            kit.lab,
+            kit.kit,
+            telemetry.seq,
+            message.received_at,
+            points,
+            telemetry_chunks(telemetry),
+        )
         self.writer.enqueue(applied, lambda: self._ack(message))
 
     def _derive(self, kit: KitRef, telemetry: Telemetry, now: float) -> list[DerivedValue]:

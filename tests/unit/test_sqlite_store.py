@@ -70,3 +70,26 @@ async def test_sqlite_file_survives_reopen_and_reports_unwritable(tmp_path: Path
     await second.close()
     with pytest.raises(StoreError, match="does not exist"):
         await SqliteStore(tmp_path / "missing" / "h.db").open()
+
+
+def wave(seq: int, ts0: float, values: list[float]) -> AppliedMessage:
+    from twin_service.store.base import WaveformChunk
+
+    return AppliedMessage("lab", "kit", seq, NOW, [], [WaveformChunk("ppg", ts0, 50.0, values)])
+
+
+async def test_waveform_chunks_come_back_as_points(store: TimeSeriesStore) -> None:
+    assert await store.write([wave(1, NOW, [1.0, 2.0, 3.0]), wave(2, NOW + 0.06, [4.0, 5.0])]) == 5
+    assert await store.write([wave(2, NOW + 0.06, [4.0, 5.0])]) == 0  # redelivery
+    points = await store.history(KIT, "ppg", None, None, 100)
+    assert [v for _, v in points] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert [round(ts - NOW, 3) for ts, _ in points] == [0.0, 0.02, 0.04, 0.06, 0.08]
+    newest_three = await store.history(KIT, "ppg", None, None, 3)
+    assert [v for _, v in newest_three] == [3.0, 4.0, 5.0]
+    middle = await store.history(KIT, "ppg", NOW + 0.01, NOW + 0.07, 100)
+    assert [v for _, v in middle] == [2.0, 3.0, 4.0]
+    (latest,) = [v for v in await store.latest_values() if v.sensor == "ppg"]
+    assert (latest.value, round(latest.ts - NOW, 3)) == (5.0, 0.08)
+    assert await store.prune(NOW + 0.05) >= 0
+    assert [v for _, v in await store.history(KIT, "ppg", None, None, 100)] == [4.0, 5.0]
+    await store.close()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from gateway.identifiers import KitRef
 
 
-@dataclass(frozen=True, slots=True)
-class SamplePoint:
-    """One value of one sensor (or derived signal) at one device time."""
+class SamplePoint(NamedTuple):
+    """One value of one sensor (or derived signal) at one device time (a plain tuple,
+    so it goes into SQLite as it is)."""
 
     lab: str
     kit: str
@@ -22,14 +22,47 @@ class SamplePoint:
 
 
 @dataclass(frozen=True, slots=True)
+class WaveformChunk:
+    """Evenly spaced samples of one waveform, the first at device time ``ts0``."""
+
+    sensor: str
+    ts0: float
+    rate_hz: float
+    samples: Sequence[float]
+
+    @property
+    def ts_end(self) -> float:
+        return self.ts0 + (len(self.samples) - 1) / self.rate_hz
+
+    def points(self, lab: str, kit: str, received_at: float) -> list[SamplePoint]:
+        step = 1.0 / self.rate_hz
+        return [
+            SamplePoint(lab, kit, self.sensor, self.ts0 + i * step, float(v), received_at)
+            for i, v in enumerate(self.samples)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedMessage:
-    """A telemetry message and its points, written together exactly once per ``seq``."""
+    """A telemetry message's readings and waveform chunks, written exactly once per ``seq``."""
 
     lab: str
     kit: str
     seq: int | None
     received_at: float
     points: Sequence[SamplePoint]
+    chunks: Sequence[WaveformChunk] = ()
+
+    @property
+    def point_count(self) -> int:
+        return len(self.points) + sum(len(c.samples) for c in self.chunks)
+
+    def all_points(self) -> list[SamplePoint]:
+        """Every value as a point (waveform chunks expanded), for stores that want points."""
+        out = list(self.points)
+        for chunk in self.chunks:
+            out.extend(chunk.points(self.lab, self.kit, self.received_at))
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,7 +63,7 @@ def point_line(point: SamplePoint) -> str | None:
 def message_lines(messages: Iterable[AppliedMessage]) -> list[str]:
     lines = []
     for message in messages:
-        for point in message.points:
+        for point in message.all_points():
             line = point_line(point)
             if line is not None:
                 lines.append(line)

@@ -39,7 +39,7 @@ class MemoryStore:
                 if message.seq in self._seqs[kit]:
                     continue
                 self._seqs[kit][message.seq] = message.received_at
-            for p in message.points:
+            for p in message.all_points():
                 bisect.insort(
                     self._series[(p.lab, p.kit, p.sensor)], (p.ts, p.value, p.received_at)
                 )

@@ -18,6 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
 from twin_service.store.base import AppliedMessage, StoredValue
@@ -35,7 +38,24 @@ CREATE TABLE IF NOT EXISTS applied_seq (
     PRIMARY KEY (lab, kit, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    lab TEXT NOT NULL, kit TEXT NOT NULL, sensor TEXT NOT NULL,
+    ts0 REAL NOT NULL, ts_end REAL NOT NULL, rate_hz REAL NOT NULL,
+    samples BLOB NOT NULL, received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_sensor_end ON chunks (lab, kit, sensor, ts_end);
 """
+# Waveform samples are stored as one row per chunk (little-endian float64 array):
+# a 50 Hz kit sends 0.2 s chunks, so this is 10x fewer rows than one per sample.
+_SAMPLE = np.dtype("<f8")
+
+
+def _pack(samples: Sequence[float]) -> bytes:
+    return np.asarray(samples, dtype=_SAMPLE).tobytes()
+
+
+def _unpack(blob: bytes) -> npt.NDArray[np.float64]:
+    return np.frombuffer(blob, dtype=_SAMPLE).astype(np.float64)
 
 
 class SqliteStore:
@@ -110,6 +130,8 @@ class SqliteStore:
     async def write(self, messages: Sequence[AppliedMessage]) -> int:
         def write(conn: sqlite3.Connection) -> int:
             rows: list[tuple[str, str, str, float, float, float]] = []
+            chunk_rows: list[tuple[str, str, str, float, float, float, bytes, float]] = []
+            written = 0
             conn.execute("BEGIN")
             for message in messages:
                 if message.seq is not None:
@@ -119,33 +141,57 @@ class SqliteStore:
                     )
                     if cursor.rowcount == 0:
                         continue  # stored before: a redelivery after a crash
-                rows.extend(
-                    (p.lab, p.kit, p.sensor, p.ts, p.value, p.received_at) for p in message.points
+                rows.extend(message.points)
+                chunk_rows.extend(
+                    (
+                        message.lab,
+                        message.kit,
+                        c.sensor,
+                        c.ts0,
+                        c.ts_end,
+                        c.rate_hz,
+                        _pack(c.samples),
+                        message.received_at,
+                    )
+                    for c in message.chunks
                 )
+                written += message.point_count
             conn.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
             conn.execute("COMMIT")
-            return len(rows)
+            return written
 
         return await self._on_writer(write)
 
     async def history(
         self, kit: KitRef, sensor: str, start: float | None, end: float | None, limit: int
     ) -> list[tuple[float, float]]:
+        low = start if start is not None else float("-inf")
+        high = end if end is not None else float("inf")
+
         def query(conn: sqlite3.Connection) -> list[tuple[float, float]]:
             rows = conn.execute(
                 "SELECT ts, value FROM samples WHERE lab = ? AND kit = ? AND sensor = ?"
                 " AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?",
-                (
-                    kit.lab,
-                    kit.kit,
-                    sensor,
-                    start if start is not None else float("-inf"),
-                    end if end is not None else float("inf"),
-                    limit,
-                ),
+                (kit.lab, kit.kit, sensor, low, high, limit),
             ).fetchall()
-            rows.reverse()
-            return [(float(ts), float(value)) for ts, value in rows]
+            points = [(float(ts), float(value)) for ts, value in rows]
+            chunks = conn.execute(
+                "SELECT ts0, rate_hz, samples FROM chunks WHERE lab = ? AND kit = ? AND sensor = ?"
+                " AND ts_end >= ? AND ts0 <= ? ORDER BY ts_end DESC",
+                (kit.lab, kit.kit, sensor, low, high),
+            )
+            from_chunks = 0
+            for ts0, rate_hz, blob in chunks:
+                values = _unpack(blob)
+                times = ts0 + np.arange(values.size) / rate_hz
+                inside = (times >= low) & (times <= high)
+                points.extend(zip(times[inside].tolist(), values[inside].tolist(), strict=True))
+                from_chunks += int(inside.sum())
+                if from_chunks >= limit:
+                    break  # chunks come newest first: older ones cannot make the cut
+            points.sort()
+            return points[-limit:]
 
         return await self._on_reader(query)
 
@@ -156,7 +202,18 @@ class SqliteStore:
                 "SELECT lab, kit, sensor, MAX(ts), value, received_at FROM samples"
                 " GROUP BY lab, kit, sensor"
             ).fetchall()
-            return [StoredValue(*row) for row in rows]
+            latest = {(r[0], r[1], r[2]): StoredValue(*r) for r in rows}
+            for lab, kit, sensor, ts_end, blob, received_at in conn.execute(
+                "SELECT lab, kit, sensor, MAX(ts_end), samples, received_at FROM chunks"
+                " GROUP BY lab, kit, sensor"
+            ):
+                known = latest.get((lab, kit, sensor))
+                if known is None or ts_end >= known.ts:
+                    value = float(_unpack(blob)[-1])
+                    latest[(lab, kit, sensor)] = StoredValue(
+                        lab, kit, sensor, ts_end, value, received_at
+                    )
+            return list(latest.values())
 
         return await self._on_reader(query)
 
@@ -191,6 +248,7 @@ class SqliteStore:
         def prune(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN")
             deleted = conn.execute("DELETE FROM samples WHERE ts < ?", (older_than_ts,)).rowcount
+            conn.execute("DELETE FROM chunks WHERE ts_end < ?", (older_than_ts,))
             conn.execute("DELETE FROM applied_seq WHERE received_at < ?", (older_than_ts,))
             conn.execute("COMMIT")
             return int(deleted)
