@@ -117,7 +117,7 @@ class MqttClient:
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
         if broker.tls:
-            self._client.tls_set_context(ssl.create_default_context())
+            self._client.tls_set_context(ssl.create_default_context(cafile=broker.ca_file))
         if will is not None:
             self._client.will_set(will.topic, will.payload, will.qos, will.retain)
         self._client.on_connect = self._handle_connect

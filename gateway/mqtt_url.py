@@ -1,9 +1,15 @@
-"""Parsing of ``ACCESSTWIN_MQTT_URL`` (``mqtt://`` or ``mqtts://``, optional ``user:pass@``)."""
+"""Parsing of ``ACCESSTWIN_MQTT_URL``.
+
+``mqtt://[user:pass@]host[:port]``, or ``mqtts://…`` for TLS (port 8883 by default),
+which may name the CA that signed the broker's certificate: ``mqtts://…?ca=/path/ca.pem``
+(otherwise the system's CAs are trusted). The certificate's host name is always checked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +19,7 @@ class BrokerAddress:
     tls: bool = False
     username: str | None = None
     password: str | None = None
+    ca_file: str | None = None
 
     def __str__(self) -> str:
         scheme = "mqtts" if self.tls else "mqtt"
@@ -44,8 +51,16 @@ def _parse(url: str) -> BrokerAddress:
         raise ValueError(f"must start with mqtt:// or mqtts://, got {url!r}")
     if not parts.hostname:
         raise ValueError(f"has no host: {url!r}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
+    if parts.path not in ("", "/") or parts.fragment:
         raise ValueError("must be mqtt[s]://[user:pass@]host[:port] with nothing after the port")
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    if set(query) - {"ca"} or any(len(v) != 1 for v in query.values()):
+        raise ValueError("the only query parameter is ca=/path/to/ca.pem (with mqtts://)")
+    ca_file = query["ca"][0] if "ca" in query else None
+    if ca_file is not None and parts.scheme != "mqtts":
+        raise ValueError("ca= needs mqtts://")
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise ValueError(f"CA file {ca_file!r} does not exist")
     try:
         port = parts.port
     except ValueError as exc:
@@ -57,4 +72,5 @@ def _parse(url: str) -> BrokerAddress:
         tls=tls,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        ca_file=ca_file,
     )

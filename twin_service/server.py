@@ -27,6 +27,9 @@ def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> 
         lifespan="on",
         ws="websockets-sansio",
         access_log=False,
+        # Frames are small JSON; compressing each one for each client costs more CPU
+        # than the bandwidth it saves on a lab network.
+        ws_per_message_deflate=False,
     )
     return _Server(config)
 
