@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twin_service.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
 SendText = Callable[[str], Awaitable[None]]
@@ -125,10 +128,21 @@ class Hub:
             if queue.coalesced:
                 self._metrics.ws_frames_coalesced.inc(queue.coalesced)
                 queue.coalesced = 0
+            if queue.dropped:
+                log.warning(
+                    "a slow websocket client lost %d feedback frames (queue bound %d)",
+                    queue.dropped,
+                    self._max_other,
+                )
+                self._metrics.ws_frames_dropped.inc(queue.dropped)
+                queue.dropped = 0
             try:
                 async with asyncio.timeout(send_timeout_s):
                     for text in texts:
                         await send(text)
             except TimeoutError:
+                log.warning(
+                    "websocket client disconnected: it took no frames for %.0f s", send_timeout_s
+                )
                 self._metrics.ws_clients_dropped.inc()
                 raise

@@ -51,6 +51,11 @@ class ServiceMetrics:
             "Frames merged into a pending one for a slow client",
             registry=r,
         )
+        self.ws_frames_dropped = Counter(
+            "accesstwin_ws_frames_dropped",
+            "Feedback frames a slow client lost past its queue bound",
+            registry=r,
+        )
         self.ws_clients_dropped = Counter(
             "accesstwin_ws_clients_dropped",
             "Websocket clients disconnected as too slow",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,7 @@ class Pipeline:
         self.on_input: Callable[[InputReceived], None] | None = None
         self.on_change: Callable[[Twin], None] | None = None
         self._derived: dict[KitRef, DerivedSignals] = {}
+        self._limit_logged_at = -float("inf")
 
     def handle(self, message: InboundMessage) -> None:
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
@@ -105,6 +107,7 @@ class Pipeline:
         try:
             twin = self.twins.get_or_create(kit)
         except TwinLimitReachedError as exc:
+            self._warn_limit(exc)
             self.ingest.seqs.forget(kit)
             self._refuse(message, Refused(kit.lab, kit.kit, "limit", str(exc), seq=telemetry.seq))
             return
@@ -156,6 +159,12 @@ class Pipeline:
                 )
             )
         return out
+
+    def _warn_limit(self, exc: TwinLimitReachedError) -> None:
+        now = time.monotonic()
+        if now - self._limit_logged_at > 60:
+            self._limit_logged_at = now
+            log.warning("%s (ACCESSTWIN_MAX_TWINS); refusing new kits", exc)
 
     def _status(self, message: InboundMessage, outcome: StatusReceived) -> None:
         try:

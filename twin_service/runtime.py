@@ -71,7 +71,7 @@ class Runtime:
         self.sessions = SessionManager(
             {sid: load_scenario(sid) for sid in scenario_ids()}, self.hub, self.profiles.get
         )
-        self.speech = EspeakSpeech()
+        self.speech = EspeakSpeech(cache_max_bytes=settings.speech_cache_mb * 1024 * 1024)
         self.pipeline.on_change = self._on_twin_change
         self.pipeline.on_input = self._on_input
         self._tick_wake = asyncio.Event()

@@ -40,6 +40,7 @@ class Settings:
     store_batch_max: int = 5_000
     kit_rate_per_s: float = 200.0
     kit_burst: int = 2_000
+    speech_cache_mb: int = 32
     broker: BrokerAddress = field(init=False)
     topics: TopicScheme = field(init=False)
 
@@ -59,7 +60,13 @@ class Settings:
         for name in ("stale_after_s", "retention_days", "kit_rate_per_s"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be positive")
-        for name in ("max_twins", "ws_queue_frames", "store_batch_max", "kit_burst"):
+        for name in (
+            "max_twins",
+            "ws_queue_frames",
+            "store_batch_max",
+            "kit_burst",
+            "speech_cache_mb",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
 
@@ -113,6 +120,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "STORE_BATCH_MAX": int,
     "KIT_RATE_PER_S": float,
     "KIT_BURST": int,
+    "SPEECH_CACHE_MB": int,
 }
 
 

@@ -97,7 +97,14 @@ def _count_store(db: Path) -> dict[str, int]:
             tuple(DERIVED_NAMES),
         ).fetchone()[0]
         total = conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-    return {"messages": messages, "raw_points": raw, "derived_points": total - raw}
+        # Waveform samples are stored one row per chunk (8-byte floats in a blob).
+        in_chunks = conn.execute("SELECT COALESCE(SUM(LENGTH(samples)), 0) FROM chunks")
+        chunk_samples = in_chunks.fetchone()[0] // 8
+    return {
+        "messages": messages,
+        "raw_points": raw + chunk_samples,
+        "derived_points": total - raw,
+    }
 
 
 async def run_gateway(
