@@ -32,6 +32,10 @@ def correct_choice_ids(scenario_id: str) -> set[str]:
 
 def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProcess) -> None:
     client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    scenarios = client.get("/api/v1/scenarios")
+    assert scenarios.status_code == 200
+    assert {s["id"] for s in scenarios.json()} == {"cpr", "vitals"}
+    assert all(s["title"] and s["desired"]["scenario"] == s["id"] for s in scenarios.json())
     profile = client.put("/api/v1/learners/learner-7/profile", json={"scan_interval_ms": 400})
     assert profile.status_code == 200
     assert profile.json()["switch_count"] == 1

@@ -50,7 +50,7 @@ async def get_profile(learner_id: LearnerId, runtime: RuntimeDep) -> dict[str, A
 @router.get("/api/v1/scenarios", dependencies=[Instructor])
 async def list_scenarios(runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [
-        {"id": s.id, "title": s.title, "summary": s.summary, "desired": s.desired}
+        {"id": s.id, "title": s.title, "summary": s.summary, "desired": dict(s.desired)}
         for s in runtime.sessions.scenarios.values()
     ]
 

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,37 @@ def _pack(samples: Sequence[float]) -> bytes:
 
 def _unpack(blob: bytes) -> npt.NDArray[np.float64]:
     return np.frombuffer(blob, dtype=_SAMPLE).astype(np.float64)
+
+
+ROWS_PER_STATEMENT = 500
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, table: str, width: int, rows: list[tuple[Any, ...]]
+) -> None:
+    """Multi-row INSERTs: one statement step per 500 rows, not one per row. (Each step
+    lets go of the GIL and must win it back from the busy event loop.)"""
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        part = rows[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join([one] * len(part))
+        flat = [value for row in part for value in row]
+        conn.execute(f"INSERT INTO {table} VALUES {values}", flat)  # noqa: S608 - fixed names
+
+
+def _stored_seqs(
+    conn: sqlite3.Connection, messages: Sequence[AppliedMessage]
+) -> set[tuple[str, str, int]]:
+    """Which of these messages' (lab, kit, seq) are already stored."""
+    keys = [(m.lab, m.kit, m.seq) for m in messages if m.seq is not None]
+    found: set[tuple[str, str, int]] = set()
+    for start in range(0, len(keys), ROWS_PER_STATEMENT):
+        part = keys[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(part))
+        flat = [value for key in part for value in key]
+        query = f"SELECT lab, kit, seq FROM applied_seq WHERE (lab, kit, seq) IN (VALUES {values})"  # noqa: S608
+        found.update(conn.execute(query, flat))
+    return found
 
 
 class SqliteStore:
@@ -129,35 +160,29 @@ class SqliteStore:
 
     async def write(self, messages: Sequence[AppliedMessage]) -> int:
         def write(conn: sqlite3.Connection) -> int:
-            rows: list[tuple[str, str, str, float, float, float]] = []
-            chunk_rows: list[tuple[str, str, str, float, float, float, bytes, float]] = []
+            rows: list[tuple[Any, ...]] = []
+            chunk_rows: list[tuple[Any, ...]] = []
+            seq_rows: list[tuple[Any, ...]] = []
             written = 0
             conn.execute("BEGIN")
+            stored = _stored_seqs(conn, messages)
             for message in messages:
                 if message.seq is not None:
-                    cursor = conn.execute(
-                        "INSERT OR IGNORE INTO applied_seq VALUES (?, ?, ?, ?)",
-                        (message.lab, message.kit, message.seq, message.received_at),
-                    )
-                    if cursor.rowcount == 0:
+                    key = (message.lab, message.kit, message.seq)
+                    if key in stored:
                         continue  # stored before: a redelivery after a crash
+                    stored.add(key)
+                    seq_rows.append((*key, message.received_at))
                 rows.extend(message.points)
                 chunk_rows.extend(
-                    (
-                        message.lab,
-                        message.kit,
-                        c.sensor,
-                        c.ts0,
-                        c.ts_end,
-                        c.rate_hz,
-                        _pack(c.samples),
-                        message.received_at,
-                    )
+                    (message.lab, message.kit, c.sensor, c.ts0, c.ts_end, c.rate_hz,
+                     _pack(c.samples), message.received_at)
                     for c in message.chunks
-                )
+                )  # fmt: skip
                 written += message.point_count
-            conn.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
-            conn.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunk_rows)
+            _insert_rows(conn, "applied_seq", 4, seq_rows)
+            _insert_rows(conn, "samples", 6, rows)
+            _insert_rows(conn, "chunks", 8, chunk_rows)
             conn.execute("COMMIT")
             return written
 
