@@ -108,3 +108,36 @@ def record(name: str, data: object) -> None:
     out = SCREENSHOTS.parent / "browser"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(data, indent=1))
+
+
+def type_keys(browser: Browser, page: str, text: str) -> None:
+    """Type ``text`` one key press at a time (the keyboard, not a value set by script)."""
+    for ch in text:
+        browser.call("key", name=page, key="Space" if ch == " " else ch, delay=0)
+
+
+def focused(browser: Browser, page: str) -> str:
+    """A short description of the focused element: tag#id[data-action] and its text."""
+    return str(
+        browser.js(
+            page,
+            """(() => {
+              const e = document.activeElement;
+              if (!e) return '';
+              const action = e.dataset.action ?? '';
+              return `${e.tagName.toLowerCase()}#${e.id}[${action}] ${e.textContent.trim()}`;
+            })()""",
+        )
+    )
+
+
+def small_targets(browser: Browser, page: str, selector: str, min_px: float = 44) -> list[str]:
+    """Visible controls matching ``selector`` smaller than ``min_px`` × ``min_px`` CSS px."""
+    found = browser.js(
+        page,
+        f"""[...document.querySelectorAll({json.dumps(selector)})]
+          .filter((e) => e.getClientRects().length)
+          .map((e) => {{ const r = e.getBoundingClientRect();
+            return [e.outerHTML.slice(0, 80), r.width, r.height]; }})""",
+    )
+    return [f"{html} {w:.0f}×{hgt:.0f}" for html, w, hgt in found if w < min_px or hgt < min_px]

@@ -2,16 +2,20 @@
 // Plain ES2020 module, no dependencies, no inline code: works under CSP default-src 'self'.
 // Structure: constants → state store (apply* functions) → render (incremental, batched
 // with requestAnimationFrame) → socket manager (backoff reconnect) → start-up.
+// Each card's trend chart lives in dashboard-chart.js, its desired-state control in
+// dashboard-desired.js; sessions and the start form in dashboard-sessions.js; shared
+// helpers in dashboard-util.js.
+import { fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
+import { createDesiredControl, desiredDelta } from './dashboard-desired.js';
+import { initSessions } from './dashboard-sessions.js';
+import { CHART_WINDOW_S, SERIES, createChart, renderChart } from './dashboard-chart.js';
 
 const STALE_AFTER_MS = 10000;     // an entry whose received_at is older than this is stale
-const CHART_WINDOW_S = 120;        // charts show the last 2 minutes
 const MAX_ALERTS = 20;
-const TABLE_POINTS = 10;           // text alternative of each chart: last 10 points
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const TOKEN_KEY = 'accesstwin.token';
-const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // Main table rows: [reported key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
 const VITALS = [
@@ -26,44 +30,20 @@ const DERIVED = [
 // Raw waveform samples are not shown as readings (depth_mm is, see VITALS); sbp/dbp go into 'bp'.
 const NOT_IN_TABLE = new Set(['ppg', 'accel_z', 'force_n', 'sbp', 'dbp']);
 const KNOWN = { reported: new Set(VITALS.map((r) => r[0])), derived: new Set(DERIVED.map((r) => r[0])) };
-// Chart series with fixed y domains; sources are tried in order ([part, key]).
-const SERIES = [
-  { key: 'hr', label: 'Heart rate', unit: 'bpm', min: 0, max: 200, src: [['reported', 'hr'], ['derived', 'hr_ppg']] },
-  { key: 'cpr_rate', label: 'CPR rate', unit: '/min', min: 0, max: 200, src: [['derived', 'cpr_rate']] },
-  { key: 'cpr_depth', label: 'CPR depth', unit: 'mm', min: 0, max: 80, src: [['derived', 'cpr_depth_mm']] },
-];
 const SEVERITY = { info: ['ℹ\uFE0E', 'Info'], warning: ['⚠\uFE0E', 'Warning'], critical: ['‼\uFE0E', 'Critical'] };
 
 // ---------- helpers ----------
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-const fmtTime = (ms) => timeFmt.format(new Date(ms));
-const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
-const fmtNum = (x, d) => (!isNum(x) ? '—' : d == null ? String(Math.round(x * 100) / 100) : x.toFixed(d));
-const clamp01 = (x) => Math.min(1, Math.max(0, x));
-
-function toMs(t) { // Unix seconds, Unix ms or ISO 8601 → ms since epoch (or null)
-  if (isNum(t)) return t > 1e12 ? t : t * 1000;
-  if (typeof t === 'string' && t) { const ms = Date.parse(t); return Number.isNaN(ms) ? null : ms; }
-  return null;
-}
 function isStale(entry, nowMs) {
   if (!entry) return false;
   const rx = toMs(entry.received_at);
   return entry.stale === true || (rx !== null && nowMs - rx > STALE_AFTER_MS);
 }
-function h(tag, attrs = {}, ...kids) {
-  const el = tag.startsWith('svg:') ? document.createElementNS(SVG_NS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v != null) el.setAttribute(k, v);
-  el.append(...kids);
-  return el;
-}
-function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
 // ---------- state store ----------
 const state = { lab: null, connection: 'connecting', lastFrameAt: null, kits: new Map(), alerts: [], lastCritical: null };
 let alertSeq = 0;
 
-const newKit = (kit) => ({ kit, version: null, online: null, reported: {}, derived: {}, updatedAt: null, history: [] });
+const newKit = (kit) => ({ kit, version: null, online: null, reported: {}, derived: {}, desired: {}, updatedAt: null, history: [] });
 
 function mergeTwin(k, f) {
   for (const part of ['reported', 'derived']) {
@@ -71,6 +51,7 @@ function mergeTwin(k, f) {
     if (!src || typeof src !== 'object') continue;
     for (const [name, entry] of Object.entries(src)) if (entry && typeof entry === 'object') k[part][name] = entry;
   }
+  if (isPlainObject(f.desired)) k.desired = f.desired; // frames carry it when it changed
   if (typeof f.online === 'boolean') k.online = f.online;
   if (isNum(f.version)) k.version = f.version;
   recordHistory(k, f);
@@ -144,7 +125,7 @@ function handleFrame(raw) {
   if (f.type === 'snapshot') applySnapshot(f.twins);
   else if (f.type === 'twin.delta') applyDelta(f);
   else if (f.type === 'status') applyStatus(f);
-  else if (f.type === 'feedback') applyFeedback(f);
+  else if (f.type === 'feedback') { applyFeedback(f); sessions?.onFeedback(f); }
   else return; // unknown frame types are ignored
   scheduleRender();
 }
@@ -173,7 +154,7 @@ function render() {
   if (dirty.structure) syncCards();
   for (const kit of dirty.kits) {
     const k = state.kits.get(kit), v = views.get(kit);
-    if (k && v) { updateCard(k, v, now); if (dirty.charts) renderChart(k, v, now); }
+    if (k && v) { updateCard(k, v, now); if (dirty.charts) renderChart(k, v.chart, now); }
   }
   if (dirty.alerts) renderAlerts();
   if (dirty.conn) renderConnection();
@@ -193,11 +174,12 @@ function syncCards() { // add/remove cards and keep them sorted by kit id, movin
     prev = v.el;
   }
   $('no-kits').hidden = state.kits.size > 0;
+  sessions?.setKits([...state.kits.keys()].sort());
 }
 
 function createCard(kit) {
   const id = `kit-${++cardSeq}`;
-  const v = { rows: new Map(), lines: {}, legend: {}, tableSig: '' };
+  const v = { rows: new Map() };
   v.statusIcon = h('span', { class: 'icon', 'aria-hidden': 'true' });
   v.statusText = h('span');
   v.status = h('p', { class: 'kit-status' }, v.statusIcon, ' ', v.statusText);
@@ -206,25 +188,12 @@ function createCard(kit) {
   v.derived = h('dl', { class: 'readings' });
   v.vitalsGroup = h('div', { class: 'group' }, h('h3', {}, 'Vitals'), v.vitals);
   v.derivedGroup = h('div', { class: 'group' }, h('h3', {}, 'Derived'), v.derived);
-  v.svg = h('svg:svg', { class: 'chart', viewBox: '0 0 300 100', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'No trend data yet' });
-  const legend = h('ul', { class: 'legend' });
-  for (const s of SERIES) {
-    v.lines[s.key] = v.svg.appendChild(h('svg:polyline', { class: `series series-${s.key}`, points: '' }));
-    const swatch = h('svg:svg', { class: 'swatch', viewBox: '0 0 32 8', 'aria-hidden': 'true' },
-      h('svg:line', { class: `series series-${s.key}`, x1: 0, y1: 4, x2: 32, y2: 4 }));
-    v.legend[s.key] = legend.appendChild(h('li', { hidden: '' }, swatch, ` ${s.label} (scale ${s.min}–${s.max} ${s.unit})`));
-  }
-  v.thead = h('thead');
-  v.tbody = h('tbody');
-  v.details = h('details', { class: 'chart-data' }, h('summary', {}, 'Show data table'),
-    h('table', {}, h('caption', {}, `Kit ${kit}: last ${TABLE_POINTS} points, newest first`), v.thead, v.tbody));
-  v.details.addEventListener('toggle', () => { v.tableSig = ''; dirty.charts = true; dirty.kits.add(kit); scheduleRender(); });
-  v.chartGroup = h('div', { class: 'group chart-group', hidden: '' },
-    h('h3', {}, 'Trend, last 2 minutes'), v.svg, legend, v.details);
+  v.chart = createChart(kit, () => { dirty.charts = true; dirty.kits.add(kit); scheduleRender(); });
+  v.desired = createDesiredControl(id, { lab: state.lab, kit, token: () => token });
   v.el = h('article', { class: 'kit', 'aria-labelledby': `${id}-h`, 'data-kit': kit },
     h('h2', { id: `${id}-h` }, `Kit ${kit}`), v.status,
     h('p', { class: 'updated' }, 'Last update ', v.updated),
-    v.vitalsGroup, v.derivedGroup, v.chartGroup);
+    v.vitalsGroup, v.derivedGroup, v.chart.group, v.desired.el);
   return v;
 }
 
@@ -242,6 +211,7 @@ function updateCard(k, v, now) {
   for (const r of rows) upsertRow(v, r);
   v.vitalsGroup.hidden = !v.vitals.firstChild;
   v.derivedGroup.hidden = !v.derived.firstChild;
+  v.desired.update(k);
 }
 
 function readingRows(k, now) { // → [{key, group, order, label, text, unit, stale}]
@@ -284,45 +254,6 @@ function upsertRow(v, r) {
   setText(row.unit, r.unit);
   if (row.stale.hidden === r.stale) row.stale.hidden = !r.stale;
   row.el.classList.toggle('is-stale', r.stale);
-}
-
-function renderChart(k, v, now) {
-  const t0 = now / 1000 - CHART_WINDOW_S;
-  while (k.history.length && k.history[0].t < t0 - 1) k.history.shift();
-  const summary = [];
-  for (const s of SERIES) {
-    const pts = k.history.filter((p) => isNum(p[s.key]));
-    const xy = pts.map((p) => `${(((p.t - t0) / CHART_WINDOW_S) * 300).toFixed(1)},${(100 - clamp01((p[s.key] - s.min) / (s.max - s.min)) * 100).toFixed(1)}`);
-    if (xy.length === 1) xy.push(xy[0]); // a lone point still shows as a dot (round line caps)
-    v.lines[s.key].setAttribute('points', xy.join(' '));
-    v.legend[s.key].hidden = pts.length === 0;
-    if (pts.length) summary.push(trendPhrase(s, pts.map((p) => p[s.key])));
-  }
-  v.chartGroup.hidden = summary.length === 0;
-  v.svg.setAttribute('aria-label', summary.length
-    ? `Kit ${k.kit}, last 2 minutes: ${summary.join('; ')}.` : 'No trend data yet');
-  if (v.details.open) renderTable(k, v);
-}
-
-function trendPhrase(s, values) {
-  const first = values[0], last = values[values.length - 1];
-  const lo = Math.min(...values), hi = Math.max(...values);
-  const change = last - first;
-  const dir = Math.abs(change) < (s.max - s.min) * 0.05 ? 'steady'
-    : `${change > 0 ? 'rising' : 'falling'} from ${fmtNum(first, 0)}`;
-  return `${s.label} now ${fmtNum(last, 0)} ${s.unit}, ${dir} (range ${fmtNum(lo, 0)} to ${fmtNum(hi, 0)})`;
-}
-
-function renderTable(k, v) { // rebuilt only when its last 10 points change
-  const cols = SERIES.filter((s) => k.history.some((p) => isNum(p[s.key])));
-  const points = k.history.slice(-TABLE_POINTS).reverse();
-  const sig = JSON.stringify([cols.map((s) => s.key), points]);
-  if (sig === v.tableSig) return;
-  v.tableSig = sig;
-  v.thead.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'Time'),
-    ...cols.map((s) => h('th', { scope: 'col' }, `${s.label} (${s.unit})`))));
-  v.tbody.replaceChildren(...points.map((p) => h('tr', {}, h('th', { scope: 'row' }, fmtTime(p.t * 1000)),
-    ...cols.map((s) => h('td', {}, fmtNum(p[s.key], 0))))));
 }
 
 function alertItem(a) {
@@ -372,6 +303,7 @@ let attempt = 0;
 let retryTimer = null;
 let stopped = false;
 let token = null;
+let sessions = null; // the sessions table and start form (dashboard-sessions.js), once started
 
 function connect() {
   clearTimeout(retryTimer);
@@ -428,7 +360,10 @@ function start() {
     get state() {
       const kits = {};
       for (const [id, k] of state.kits) {
-        kits[id] = { kit: id, version: k.version, online: k.online, reported: k.reported, derived: k.derived, updated_at: k.updatedAt, history: k.history };
+        kits[id] = {
+          kit: id, version: k.version, online: k.online, reported: k.reported, derived: k.derived,
+          desired: k.desired, delta: desiredDelta(k.desired, k.reported), updated_at: k.updatedAt, history: k.history,
+        };
       }
       return structuredClone({ lab: state.lab, connection: state.connection, last_frame_at: state.lastFrameAt, kits, alerts: state.alerts });
     },
@@ -439,6 +374,8 @@ function start() {
   window.addEventListener('online', () => { if (retryTimer !== null) connect(); });
   // Once a second: re-evaluate staleness, move the charts along; also renders while the tab is hidden.
   setInterval(() => { markAllKits(); dirty.charts = true; render(); }, 1000);
+  sessions = initSessions({ lab: state.lab, token: () => token });
+  sessions.setKits([...state.kits.keys()].sort());
   connect();
 }
 
