@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
+# espeak-ng: the speech worker (pyttsx3) synthesises the learner's spoken feedback with it.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends espeak-ng libespeak-ng1 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/accesstwin \
         --shell /usr/sbin/nologin accesstwin \
     && install -d -o accesstwin -g accesstwin -m 0750 /data

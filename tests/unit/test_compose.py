@@ -182,3 +182,18 @@ def test_password_script_is_executable_and_strict() -> None:
     text = script.read_text(encoding="utf-8")
     assert text.startswith("#!/bin/sh") and "set -eu" in text
     assert "mosquitto_passwd -b" in text and "[A-Za-z0-9_-]{1,64}/" in text
+
+
+def test_dockerfile_installs_espeak_ng_slim() -> None:
+    """Speech needs espeak-ng in the image; installed without extras, apt lists removed."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    runs = re.findall(r"^RUN ((?:.*\\\n)*.*)$", text, re.MULTILINE)
+    apt = [run for run in runs if "apt-get install" in run]
+    assert len(apt) == 1, "one RUN installs the system packages"
+    words = apt[0].replace("\\\n", " ").split()
+    assert "apt-get" in words and "update" in words
+    install = words.index("install")
+    assert "--no-install-recommends" in words[install:] and "-y" in words[install:]
+    assert {"espeak-ng", "libespeak-ng1"} <= set(words[install:])
+    assert "rm -rf /var/lib/apt/lists/*" in " ".join(words)
+    assert text.index("apt-get install") < text.index("USER accesstwin")
