@@ -122,7 +122,8 @@ class DerivedSignals:
             self.cpr_active = False
             return out
         self.cpr_active = True
-        out.append(DerivedValue("cpr_rate", round(short.rate_per_min, 1), "/min", newest))
+        if short.rate_per_min is not None:  # None: one compression, no rate yet (not 0)
+            out.append(DerivedValue("cpr_rate", round(short.rate_per_min, 1), "/min", newest))
         out.append(DerivedValue("cpr_depth_mm", round(short.mean_depth_mm, 1), "mm", newest))
         if short.recoil_pct is not None:
             out.append(DerivedValue("cpr_recoil_pct", round(short.recoil_pct, 1), "%", newest))

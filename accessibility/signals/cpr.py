@@ -22,8 +22,12 @@ Definitions (targets from AHA 2020 guidelines, DOMAIN.md "CPR quality"):
   for more than ``PAUSE_S`` at the end of the window - the rate is
   0.0 and ``current_pause_s`` counts the hands-off time, so a trainer's rate
   gauge drops to zero at once instead of showing the last good rate while the
-  chest is untouched; ``ccf_pct`` falls as the pause grows. Once the window no
-  longer holds any compression the function returns None (nothing to score).
+  chest is untouched; ``ccf_pct`` falls as the pause grows. **Before a rate can
+  be measured** - the window holds no interval of at most ``PAUSE_S`` between two
+  compressions (the first compression of a run) and the learner has not
+  stopped - the rate is None, not 0: a learner who has just started is not a
+  learner who has stopped. Once the window no longer holds any compression the
+  function returns None (nothing to score).
 * ``mean_depth_mm``: mean peak depth (from 0) of the compressions.
 * ``recoil_pct`` (= ``pct_recoil_ok``): % of compressions after which the depth
   came back to <= 5 mm (CONTRACT.md) before the next compression started. The
@@ -63,7 +67,7 @@ DEFAULT_CYCLE_S = 60.0 / 110.0  # one cycle at the middle of the AHA rate target
 
 @dataclass(frozen=True, slots=True)
 class CprMetrics:
-    rate_per_min: float  # 0.0 while paused (see module doc) or before a 2nd compression
+    rate_per_min: float | None  # 0.0 while paused; None until measurable (see module doc)
     mean_depth_mm: float
     recoil_pct: float | None  # None until a compression's recoil can be judged
     ccf_pct: float
@@ -193,8 +197,13 @@ def cpr_metrics(times: npt.ArrayLike, depth_mm: npt.ArrayLike) -> CprMetrics | N
     ccf = 100.0 * (1.0 - min(total, off + current_pause) / total) if total > 0 else 0.0
 
     rates = 60.0 / active
+    rate: float | None = None  # one compression (since a pause) gives no rate yet
+    if current_pause > 0:
+        rate = 0.0  # the learner has stopped
+    elif active.size:
+        rate = float(60 / active.mean())
     return CprMetrics(
-        rate_per_min=0.0 if current_pause > 0 or not active.size else float(60 / active.mean()),
+        rate_per_min=rate,
         mean_depth_mm=float(peaks.mean()),
         recoil_pct=float(100 * recoil_ok[judged].mean()) if judged.any() else None,
         ccf_pct=ccf,

@@ -213,4 +213,5 @@ def test_window_cut_mid_compression_and_degenerate_input() -> None:
     one = make_trace(only_one)
     m1 = cpr_metrics(one.times, one.depth)
     assert m1 is not None and m1.compressions == 1 and m1.pct_rate_in_target is None
+    assert m1.rate_per_min is None  # one compression: no rate yet, and not a stop (0)
     assert m1.pct_recoil_ok == m1.recoil_pct

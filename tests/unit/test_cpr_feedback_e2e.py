@@ -1,0 +1,85 @@
+"""CPR feedback end to end: a simulated learner's depth trace, chunk by chunk, through
+``DerivedSignals`` and the CPR scenario's ``FeedbackPolicy`` (device time, no clock).
+
+The policy sees what a session sees: the newest derived values with their device ``ts``,
+evaluated after every 0.2 s chunk, as a kit sends them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accessibility.derived import DerivedSignals
+from accessibility.feedback import FeedbackPolicy
+from accessibility.model import Feedback, TwinView
+from accessibility.scenario import load_scenario
+from devices.simulation import CprLearner
+
+RATE_HZ = 50.0
+CHUNK = 10  # 0.2 s per message, as the simulated kits send
+T0 = 1_764_060_000.0
+Log = list[tuple[float, Feedback]]
+
+
+def run(learner: CprLearner, seconds: float) -> Log:
+    """Start the CPR scenario at T0 and feed ``seconds`` of the learner's compressions."""
+    policy = FeedbackPolicy(load_scenario("cpr"))
+    policy.start(T0)
+    policy.choose("ready", T0)
+    assert policy.step_id == "compressions"
+    engine = DerivedSignals()
+    values: dict[str, float] = {}
+    stamps: dict[str, float] = {}
+    log: Log = []
+    for i in range(round(seconds * RATE_HZ / CHUNK)):
+        ts = T0 + i * CHUNK / RATE_HZ
+        samples = learner.chunk(ts, CHUNK, RATE_HZ).tolist()
+        for v in engine.add_chunk("depth_mm", ts, RATE_HZ, samples):
+            values[v.name], stamps[v.name] = v.value, v.ts
+        now = ts + CHUNK / RATE_HZ
+        view = TwinView(now=now, values=dict(values), value_ts=dict(stamps))
+        log += [(now - T0, f) for f in policy.update(view)]
+    return log
+
+
+def said(log: Log, words: str) -> Log:
+    return [(t, f) for t, f in log if words in f.text.lower()]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_good_learner_starting_compressions_gets_no_resume_alarm(seed: int) -> None:
+    log = run(CprLearner(seed), 30.0)
+    assert said(log, "resume") == []
+    assert [f.text for _, f in log if f.severity == "critical"] == []
+    assert said(log, "good compressions")  # and the good run is recognised
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_five_second_pause_mid_way_gets_the_resume_correction(seed: int) -> None:
+    # 12 s of compressions, then 5 s hands off, then compressions again.
+    log = run(CprLearner(seed, pause_every_s=12.0, pause_len_s=5.0), 30.0)
+    resume = said(log, "resume compressions")
+    assert resume, [f.text for _, f in log]
+    (t, first), *_ = resume
+    assert first.severity == "critical"
+    assert 12.0 < t < 18.0  # during the pause, not at the start
+    assert said(log, "compressions resumed")  # and it clears once they restart
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "topic"),
+    [
+        ({"rate_per_min": 80.0}, "push faster", "cpr.rate"),
+        ({"depth_mm": 38.0}, "push deeper", "cpr.depth"),
+        ({"recoil_residual_mm": 12.0, "lean_prob": 0.7}, "let the chest rise", "cpr.recoil"),
+    ],
+    ids=["slow", "shallow", "leaning"],
+)
+def test_poor_compressions_get_their_correction(
+    kind: dict[str, float], words: str, topic: str
+) -> None:
+    log = run(CprLearner(7, **kind), 20.0)
+    hits = said(log, words)
+    assert hits, [f.text for _, f in log]
+    assert hits[0][1].severity == "warning" and hits[0][1].topic == topic
+    assert said(log, "resume") == []
