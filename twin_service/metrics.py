@@ -48,7 +48,7 @@ class ServiceMetrics:
         self.ws_clients = Gauge("accesstwin_ws_clients", "Connected websocket clients", registry=r)
         self.ws_frames_coalesced = Counter(
             "accesstwin_ws_frames_coalesced",
-            "Frames merged into a pending one for a slow client",
+            "Twin states sent in full to a client that missed a delta (slow client)",
             registry=r,
         )
         self.ws_frames_dropped = Counter(

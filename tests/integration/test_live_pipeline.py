@@ -299,3 +299,47 @@ def test_a_client_that_stops_reading_does_not_slow_the_others(
     # Each kit's version counts its messages; the reader saw all of them arrive.
     assert sorted(newest.values()) == [200, 200, 200]
     assert caught_up < 5.0, f"reader lagged {caught_up:.2f} s behind the publisher"
+
+
+def test_a_batching_client_gets_every_kit_in_batch_frames(
+    service: ServiceProcess, mqtt_url: str
+) -> None:
+    """``?batch_ms=`` (a contract addition): waiting frames arrive together, none lost."""
+    publisher = Publisher(mqtt_url)
+    kits = [f"kit{i}" for i in range(20)]
+    try:
+        with connect(service.ws_url("/ws/labs/wardBatch") + "&batch_ms=200") as ws:
+            assert next_frame(ws, "snapshot")["twins"] == []
+            now = time.time()
+            for seq, kit in enumerate(kits, start=1):
+                publisher.send(
+                    f"{service.prefix}/wardBatch/{kit}/telemetry",
+                    {"ts": now, "seq": seq, "readings": {"hr": 60 + seq}},
+                )
+            publisher.flush()
+            seen: dict[str, float] = {}
+            batches = 0
+            deadline = time.monotonic() + 10
+            while len(seen) < len(kits) and time.monotonic() < deadline:
+                frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+                frames = frame["frames"] if frame["type"] == "batch" else [frame]
+                batches += frame["type"] == "batch"
+                for f in frames:
+                    assert f["type"] == "twin.delta"
+                    seen[f["kit"]] = f["reported"]["hr"]["value"]
+    finally:
+        publisher.close()
+    assert seen == {kit: 60.0 + seq for seq, kit in enumerate(kits, start=1)}
+    assert batches >= 1
+
+
+@pytest.mark.parametrize("bad", ["-1", "1001", "fast", "1e3"])
+def test_a_bad_batch_interval_closes_the_socket_with_1008(
+    service: ServiceProcess, bad: str
+) -> None:
+    url = service.ws_url("/ws/labs/wardBatch") + f"&batch_ms={bad}"
+    with connect(url) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "batch_ms" in closed.value.rcvd.reason

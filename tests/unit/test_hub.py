@@ -3,8 +3,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 
-from twin_service.hub import ClientQueue, Hub, frame_key
+from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 
 
@@ -20,10 +21,6 @@ def delta(kit: str, version: int, **reported: float) -> dict[str, object]:
     }
 
 
-def offer(queue: ClientQueue, frame: dict[str, object]) -> None:
-    queue.offer(frame_key(frame), json.dumps(frame))
-
-
 async def test_a_slow_client_gets_the_current_full_state_once_per_twin_in_order() -> None:
     current = {"k1": delta("k1", 100, hr=100, spo2=97)}
     resolved: list[str] = []
@@ -32,35 +29,114 @@ async def test_a_slow_client_gets_the_current_full_state_once_per_twin_in_order(
         resolved.append(kit)
         return json.dumps({**current[kit], "full": True})
 
-    queue = ClientQueue(max_other_frames=10, resolve=resolve)
+    hub = Hub(ServiceMetrics(), resolve_twin=resolve)
+    slow, other = hub.subscribe("lab:a"), hub.subscribe("lab:a")
     for version in range(1, 101):
-        offer(queue, delta("k1", version, hr=version))
-    offer(queue, delta("k2", 7, hr=1))
-    frames = [json.loads(t) for t in await queue.take()]
+        hub.publish("lab:a", delta("k1", version, hr=version))
+    hub.publish("lab:a", delta("k2", 7, hr=1))
+    frames = [json.loads(t) for t in await slow.take()]
     assert [(f["kit"], f["version"]) for f in frames] == [("k1", 100), ("k2", 7)]
     assert frames[0]["reported"] == {"hr": {"value": 100}, "spo2": {"value": 97}}
     assert frames[0]["full"] is True
     assert "full" not in frames[1]  # never superseded: sent as published
-    assert resolved == ["k1"]
-    assert queue.coalesced == 99
+    assert slow.coalesced == 1
+    assert [json.loads(t) for t in await other.take()] == frames
+    assert resolved == ["k1"]  # one serialisation of the full state, shared
+
+
+async def test_a_client_that_kept_up_gets_each_delta_as_published() -> None:
+    hub = Hub(ServiceMetrics(), resolve_twin=lambda lab, kit: "FULL")
+    client = hub.subscribe("lab:a")
+    hub.publish("lab:a", delta("k1", 1, hr=60))
+    assert [json.loads(t)["version"] for t in await client.take()] == [1]
+    hub.publish("lab:a", delta("k1", 2, spo2=97))
+    hub.publish("lab:a", delta("k2", 1, hr=70))
+    frames = [json.loads(t) for t in await client.take()]
+    assert [(f["kit"], f["version"], f["reported"]) for f in frames] == [
+        ("k1", 2, {"spo2": {"value": 97}}),
+        ("k2", 1, {"hr": {"value": 70}}),
+    ]
+    # It missed version 3 while busy; version 4 then comes as full state.
+    hub.publish("lab:a", delta("k1", 3, hr=61))
+    hub.publish("lab:a", delta("k1", 4, hr=62))
+    assert await client.take() == ["FULL"]
+
+
+async def test_frames_of_one_twin_keep_publication_order_across_kinds() -> None:
+    hub = Hub(ServiceMetrics())
+    client = hub.subscribe("lab:a")
+    hub.publish("lab:a", {"type": "status", "lab": "a", "kit": "k", "online": False})
+    hub.publish("lab:a", {"type": "feedback", "id": "f1", "kit": "k"})
+    hub.publish("lab:a", delta("k", 5, hr=1))
+    kinds = [json.loads(t)["type"] for t in await client.take()]
+    assert kinds == ["status", "feedback", "twin.delta"]
 
 
 async def test_status_and_scan_frames_are_replaced_by_the_newest() -> None:
-    queue = ClientQueue(max_other_frames=10, resolve=lambda lab, kit: None)
+    hub = Hub(ServiceMetrics())
+    client = hub.subscribe("g")
     for online in (True, False, True):
-        offer(queue, {"type": "status", "lab": "a", "kit": "k", "online": online})
+        hub.publish("g", {"type": "status", "lab": "a", "kit": "k", "online": online})
     for highlighted in range(5):
-        offer(queue, {"type": "scan", "session_id": "s", "kit": "k", "highlighted": highlighted})
-    frames = [json.loads(t) for t in await queue.take()]
+        hub.publish(
+            "g", {"type": "scan", "session_id": "s", "kit": "k", "highlighted": highlighted}
+        )
+    frames = [json.loads(t) for t in await client.take()]
     assert [f.get("online", f.get("highlighted")) for f in frames] == [True, 4]
 
 
 async def test_feedback_frames_are_bounded_per_client() -> None:
-    queue = ClientQueue(max_other_frames=3, resolve=lambda lab, kit: None)
+    hub = Hub(ServiceMetrics(), max_other_frames=3)
+    client = hub.subscribe("g")
     for i in range(5):
-        offer(queue, {"type": "feedback", "id": i})
-    assert [json.loads(t)["id"] for t in await queue.take()] == [2, 3, 4]
-    assert queue.dropped == 2
+        hub.publish("g", {"type": "feedback", "id": i})
+    assert [json.loads(t)["id"] for t in await client.take()] == [2, 3, 4]
+    assert client.dropped == 2
+    hub.publish("g", {"type": "feedback", "id": 5})
+    assert [json.loads(t)["id"] for t in await client.take()] == [5]
+    assert client.dropped == 2
+
+
+async def test_a_new_client_gets_only_what_follows_its_subscription() -> None:
+    hub = Hub(ServiceMetrics())
+    early = hub.subscribe("g")
+    hub.publish("g", {"type": "feedback", "id": "before"})
+    late = hub.subscribe("g")
+    hub.publish("g", {"type": "feedback", "id": "after"})
+    assert [json.loads(t)["id"] for t in await late.take()] == ["after"]
+    assert [json.loads(t)["id"] for t in await early.take()] == ["before", "after"]
+    assert late.dropped == early.dropped == 0
+
+
+async def test_batching_clients_get_one_batch_message_shared_by_clients_in_step() -> None:
+    hub = Hub(ServiceMetrics())
+    clients = [hub.subscribe("lab:a") for _ in range(3)]
+    sent: list[list[str]] = [[] for _ in clients]
+
+    def sender(i: int) -> Callable[[str], Awaitable[None]]:
+        async def send(text: str) -> None:
+            sent[i].append(text)
+
+        return send
+
+    for version in range(1, 4):
+        hub.publish("lab:a", delta(f"k{version}", version, hr=60 + version))
+    pumps = [
+        asyncio.create_task(hub.pump(c, sender(i), batch_interval_s=0.05))
+        for i, c in enumerate(clients)
+    ]
+    await asyncio.sleep(0.01)
+    assert all(len(s) == 1 for s in sent)
+    batch = json.loads(sent[0][0])
+    assert batch["type"] == "batch"
+    assert [f["kit"] for f in batch["frames"]] == ["k1", "k2", "k3"]
+    assert sent[1][0] is sent[0][0] and sent[2][0] is sent[0][0]  # one text for all
+    hub.publish("lab:a", delta("k1", 4, hr=1))  # a single frame is sent as it is
+    await asyncio.sleep(0.08)
+    assert [json.loads(s[-1])["type"] for s in sent] == ["twin.delta"] * 3
+    for pump in pumps:
+        pump.cancel()
+    await asyncio.gather(*pumps, return_exceptions=True)
 
 
 async def test_one_stalled_client_does_not_hold_back_another() -> None:

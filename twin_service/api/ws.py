@@ -42,6 +42,10 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
     if not is_identifier(lab):
         await websocket.close(POLICY_VIOLATION, "bad lab identifier")
         return
+    batch_ms = batch_interval_ms(websocket.query_params.get("batch_ms"))
+    if isinstance(batch_ms, str):
+        await websocket.close(POLICY_VIOLATION, batch_ms)
+        return
     group = lab_group(lab)
     # Subscribe before the snapshot is taken: the loop does not switch tasks between
     # the two, so no delta can fall between snapshot and queue.
@@ -53,7 +57,21 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
             t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)
         ],
     }
-    await _serve(websocket, runtime, group, queue, [snapshot], _drain_client(websocket))
+    await _serve(
+        websocket, runtime, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
+    )
+
+
+MAX_BATCH_MS = 1_000
+
+
+def batch_interval_ms(raw: str | None) -> int | str:
+    """The ``batch_ms`` query parameter (0 or absent: one frame per message), or why not."""
+    if raw is None or raw == "":
+        return 0
+    if not (len(raw) <= 4 and raw.isascii() and raw.isdigit()) or int(raw) > MAX_BATCH_MS:
+        return f"batch_ms must be a whole number of milliseconds from 0 to {MAX_BATCH_MS}"
+    return int(raw)
 
 
 async def _serve(
@@ -63,6 +81,7 @@ async def _serve(
     queue: ClientQueue,
     first: list[dict[str, Any]],
     reader: Coroutine[Any, Any, None],
+    batch_interval_s: float = 0.0,
 ) -> None:
     """Send ``first``, then pump the client's queue while ``reader`` handles its input.
 
@@ -74,7 +93,9 @@ async def _serve(
     try:
         for frame in first:
             await websocket.send_text(json.dumps(frame))
-        pump = asyncio.create_task(runtime.hub.pump(queue, websocket.send_text))
+        pump = asyncio.create_task(
+            runtime.hub.pump(queue, websocket.send_text, batch_interval_s=batch_interval_s)
+        )
         done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and isinstance(task.exception(), TimeoutError):

@@ -86,6 +86,19 @@ def add_bench_parser(subparsers: Any) -> None:
         action="store_true",
         help="clients do not offer permessage-deflate (browsers do)",
     )
+    latency.add_argument(
+        "--batch-ms",
+        type=int,
+        default=25,
+        help="clients ask for batch frames at most this often (?batch_ms=; 0: one frame per"
+        " message; default 25)",
+    )
+    latency.add_argument(
+        "--measured-clients",
+        type=int,
+        default=100,
+        help="clients that parse every frame and time it; the rest only receive (default 100)",
+    )
     _common(latency)
 
     feedback = kinds.add_parser("feedback", help="derived-signal cost per twin update")
@@ -136,6 +149,8 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             kits=args.kits,
             broker=args.broker,
             compression=not args.no_compression,
+            batch_ms=args.batch_ms,
+            measured_clients=args.measured_clients,
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
         )

@@ -16,6 +16,7 @@ const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
 const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const TOKEN_KEY = 'accesstwin.token';
+const BATCH_MS = 50;             // the server sends waiting frames as one batch at most this often
 
 // Main table rows: [reported key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
 const VITALS = [
@@ -120,6 +121,11 @@ function applyFeedback(f) {
 function handleFrame(raw) {
   let f;
   try { f = JSON.parse(raw); } catch { return; }
+  if (f && f.type === 'batch' && Array.isArray(f.frames)) f.frames.forEach(applyFrame);
+  else applyFrame(f);
+}
+
+function applyFrame(f) {
   if (!f || typeof f !== 'object') return;
   if (typeof f.lab === 'string' && f.lab !== state.lab) return; // not this lab's
   if (f.type === 'snapshot') applySnapshot(f.twins);
@@ -309,7 +315,8 @@ function connect() {
   clearTimeout(retryTimer);
   retryTimer = null;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  // batch_ms: several frames per message at most every 50 ms (cheap for server and page).
+  const query = `?batch_ms=${BATCH_MS}` + (token ? `&token=${encodeURIComponent(token)}` : '');
   let ws;
   try { ws = new WebSocket(`${proto}//${location.host}/ws/labs/${encodeURIComponent(state.lab)}${query}`); }
   catch { scheduleReconnect(); return; }
