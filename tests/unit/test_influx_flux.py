@@ -13,17 +13,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twin_service.store.base import SamplePoint, StoredValue
+from twin_service.store.base import BucketWidth, SamplePoint, StoredValue
 from twin_service.store.influx_flux import (
     FluxQueryError,
+    flux_duration,
     flux_string,
     flux_time,
+    history_means_query,
     history_points,
     history_query,
     latest_query,
     latest_rows,
     parse_annotated_csv,
     parse_rfc3339_ns,
+    window_points,
 )
 from twin_service.store.influx_lines import (
     escape_tag,
@@ -173,3 +176,63 @@ def test_request_bodies_hold_at_most_the_given_number_of_lines() -> None:
     bodies = request_bodies([f"l{i}" for i in range(7)], per_request=3)
     assert bodies == [b"l0\nl1\nl2", b"l3\nl4\nl5", b"l6"]
     assert request_bodies([]) == []
+
+
+@pytest.mark.parametrize(
+    ("ns", "text"),
+    [
+        (10 * 10**9, "10s"),
+        (1_500_000_000, "1500ms"),
+        (1_000_000, "1ms"),
+        (86_400 * 10**9, "86400s"),
+        (2_500, "2500ns"),
+        (3_000, "3us"),
+    ],
+)
+def test_flux_durations_use_the_largest_exact_unit(ns: int, text: str) -> None:
+    assert flux_duration(ns) == text
+
+
+def test_flux_durations_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        flux_duration(0)
+
+
+def test_history_means_query_text() -> None:
+    start, end = BASE * 10**9, (BASE + 60) * 10**9
+    every = BucketWidth.from_seconds(10)
+    assert history_means_query("lab data", "a", "k1", "hr", start, end, every.ns, 6) == (
+        'from(bucket: "lab data")\n'
+        "  |> range(start: 2025-11-25T08:40:00.000000000Z,"
+        " stop: 2025-11-25T08:41:00.000000001Z)\n"
+        '  |> filter(fn: (r) => r._measurement == "twin" and r._field == "value")\n'
+        '  |> filter(fn: (r) => r.lab == "a" and r.kit == "k1" and r.sensor == "hr")\n'
+        "  |> aggregateWindow(every: 10s, fn: mean, createEmpty: false,"
+        ' timeSrc: "_start")\n'
+        '  |> sort(columns: ["_time"], desc: true)\n'
+        "  |> limit(n: 6)\n"
+        '  |> keep(columns: ["_time", "_value"])\n'
+    )
+    fine = history_means_query("b", "a", "k1", "ppg", start, end, 1_000_000, 10)
+    assert "aggregateWindow(every: 1ms, fn: mean, createEmpty: false" in fine
+
+
+def test_history_means_query_escapes_its_strings() -> None:
+    evil = 'hr" or r.lab != "'
+    query = history_means_query("b", "a", "k1", evil, 0, 10, 10**9, 5)
+    assert 'r.sensor == "hr\\" or r.lab != \\""' in query
+    assert query.count(" or ") == 1
+
+
+def test_recorded_window_means_are_put_on_the_window_grid() -> None:
+    records = parse_annotated_csv(recorded("history_means_hr.csv"))
+    every = BucketWidth.from_seconds(10).ns
+    # The first window started at the range start (08:40:03.5): it is reported at 08:40:00.
+    assert window_points(records, every, 3) == [
+        (BASE + 0.0, 70.0),
+        (BASE + 10.0, 72.25),
+        (BASE + 20.0, 73.5),
+    ]
+    assert window_points(records, every, 2) == [(BASE + 10.0, 72.25), (BASE + 20.0, 73.5)]
+    assert window_points(records, every, 0) == []
+    assert window_points([], every, 5) == []

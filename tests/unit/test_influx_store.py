@@ -20,7 +20,7 @@ import pytest
 
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
-from twin_service.store.base import AppliedMessage, SamplePoint
+from twin_service.store.base import AppliedMessage, BucketWidth, SamplePoint
 from twin_service.store.influx import InfluxStore
 from twin_service.store.influx_url import InfluxTarget
 
@@ -245,6 +245,25 @@ async def test_history_and_latest_from_recorded_answers(
     fake.query_answer = (DATA / "error_midstream.csv").read_text()
     with pytest.raises(StoreError, match="type conflict"):
         await store.latest_values()
+
+
+async def test_history_means_sends_aggregate_window_and_aligns_buckets(
+    store: InfluxStore, fake: FakeInflux
+) -> None:
+    fake.query_answer = (DATA / "history_means_hr.csv").read_text()
+    every = BucketWidth.from_seconds(10)
+    points = await store.history_means(KitRef("a", "k1"), "hr", BASE + 3.5, None, every, 3)
+    assert points == [(BASE, 70.0), (BASE + 10, 72.25), (BASE + 20, 73.5)]
+    query = str(fake.queries[-1]["query"])
+    assert "range(start: 2025-11-25T08:40:03.500000000Z, stop: 2200-01-01" in query
+    assert "aggregateWindow(every: 10s, fn: mean, createEmpty: false" in query
+    assert "limit(n: 3)" in query
+    asked = len(fake.queries)
+    assert await store.history_means(KitRef("a", "k1"), "hr", BASE + 9, BASE, every, 3) == []
+    assert len(fake.queries) == asked  # an empty range is not sent
+    fake.query_answer = (DATA / "error_midstream.csv").read_text()
+    with pytest.raises(StoreError, match="type conflict"):
+        await store.history_means(KitRef("a", "k1"), "hr", None, None, every, 3)
 
 
 async def test_an_unreachable_server_is_a_store_error(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+import random
 import time
 from pathlib import Path
 
@@ -7,7 +9,7 @@ import pytest
 
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
-from twin_service.store.base import AppliedMessage, SamplePoint, TimeSeriesStore
+from twin_service.store.base import AppliedMessage, BucketWidth, SamplePoint, TimeSeriesStore
 from twin_service.store.memory import MemoryStore
 from twin_service.store.sqlite import SqliteStore
 
@@ -93,3 +95,102 @@ async def test_waveform_chunks_come_back_as_points(store: TimeSeriesStore) -> No
     assert await store.prune(NOW + 0.05) >= 0
     assert [v for _, v in await store.history(KIT, "ppg", None, None, 100)] == [4.0, 5.0]
     await store.close()
+
+
+# Downsampling. Times are whole quarter seconds from a 10 s grid line, so every device
+# time and every bucket boundary is exact in binary floating point.
+GRID = 1_764_060_000.0
+
+
+def reading(seq: int, offset: float, value: float, sensor: str = "hr") -> AppliedMessage:
+    return AppliedMessage(
+        "lab", "kit", seq, NOW, [SamplePoint("lab", "kit", sensor, GRID + offset, value, NOW)]
+    )
+
+
+def quarter_wave(seq: int, offset: float, values: list[float]) -> AppliedMessage:
+    from twin_service.store.base import WaveformChunk
+
+    chunk = WaveformChunk("ppg", GRID + offset, 4.0, values)
+    return AppliedMessage("lab", "kit", seq, NOW, [], [chunk])
+
+
+async def test_history_means_of_readings_per_bucket(store: TimeSeriesStore) -> None:
+    data = [(0, 70), (1, 72), (4.75, 77), (5, 80), (9.5, 90), (12, 60), (13, 61), (30, 99)]
+    await store.write([reading(i, t, v) for i, (t, v) in enumerate(data)])
+    await store.write([reading(99, 1, 1000, sensor="spo2")])  # another sensor: not mixed in
+    five = BucketWidth.from_seconds(5)
+    means = await store.history_means(KIT, "hr", None, None, five, 100)
+    assert means == [
+        (GRID + 0, (70 + 72 + 77) / 3),
+        (GRID + 5, (80 + 90) / 2),
+        (GRID + 10, (60 + 61) / 2),
+        (GRID + 30, 99.0),  # empty buckets (15, 20, 25) are left out
+    ]
+    assert await store.history_means(KIT, "hr", None, None, five, 2) == means[-2:]
+    inside = await store.history_means(KIT, "hr", GRID + 1, GRID + 12, five, 100)
+    assert inside == [(GRID + 0, (72 + 77) / 2), (GRID + 5, 85.0), (GRID + 10, 60.0)]
+    whole = await store.history_means(KIT, "hr", None, None, BucketWidth.from_seconds(60), 10)
+    assert whole == [(GRID, sum(v for _, v in data) / len(data))]
+    fine = await store.history_means(KIT, "hr", GRID, GRID + 1, BucketWidth.from_seconds(0.25), 9)
+    assert fine == [(GRID, 70.0), (GRID + 1, 72.0)]
+    assert await store.history_means(KIT, "nothing", None, None, five, 10) == []
+    await store.close()
+
+
+async def test_history_means_of_a_waveform_per_bucket(store: TimeSeriesStore) -> None:
+    # 4 Hz chunks: samples at 0.5, 0.75, 1.0, 1.25 s, then at 1.5, 1.75, 2.0, 2.25 s.
+    await store.write([quarter_wave(1, 0.5, [1, 2, 3, 4]), quarter_wave(2, 1.5, [5, 6, 7, 8])])
+    second = BucketWidth.from_seconds(1)
+    means = await store.history_means(KIT, "ppg", None, None, second, 10)
+    assert means == [(GRID + 0, 1.5), (GRID + 1, 4.5), (GRID + 2, 7.5)]
+    # The newest two buckets, the middle one still made of both chunks.
+    assert await store.history_means(KIT, "ppg", None, None, second, 2) == means[1:]
+    assert await store.history_means(KIT, "ppg", GRID + 0.75, GRID + 1.5, second, 10) == [
+        (GRID + 0, 2.0),
+        (GRID + 1, 4.0),
+    ]
+    # A reading of the same sensor joins the chunks' samples in its bucket.
+    await store.write([reading(3, 1.1, 10, sensor="ppg")])
+    means = await store.history_means(KIT, "ppg", None, None, second, 10)
+    assert means[1] == (GRID + 1, (3 + 4 + 5 + 6 + 10) / 5)
+    await store.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_history_means_match_a_plain_computation(store: TimeSeriesStore, seed: int) -> None:
+    """Readings and overlapping chunks written out of order, any bucket width and limit:
+    the same answer as averaging the points ``history`` returns."""
+    rng = random.Random(seed)
+    messages = [
+        quarter_wave(seq, rng.randrange(0, 400) / 4, [rng.uniform(0, 1000) for _ in range(8)])
+        if rng.random() < 0.7
+        else reading(seq, rng.randrange(0, 400) / 4, rng.uniform(0, 1000), sensor="ppg")
+        for seq in range(60)
+    ]
+    await store.write(messages)
+    every = BucketWidth.from_seconds(rng.choice([0.5, 1, 2.5, 7, 30]))
+    limit = rng.choice([1, 3, 10, 1_000])
+    start = GRID + rng.randrange(0, 40) / 4
+    points = await store.history(KIT, "ppg", start, None, 100_000)
+    buckets: dict[int, list[float]] = {}
+    for ts, value in points:
+        buckets.setdefault(math.floor(ts / every.seconds), []).append(value)
+    expected = [(k * every.seconds, sum(v) / len(v)) for k, v in sorted(buckets.items())]
+    got = await store.history_means(KIT, "ppg", start, None, every, limit)
+    assert len(got) == min(limit, len(expected))
+    for (ts, mean), (want_ts, want_mean) in zip(got, expected[-limit:], strict=True):
+        assert ts == pytest.approx(want_ts, abs=1e-6)
+        assert mean == pytest.approx(want_mean, rel=1e-12)
+    await store.close()
+
+
+def test_bucket_widths_are_bounded_whole_nanoseconds() -> None:
+    assert BucketWidth.from_seconds(10).ns == 10 * 10**9
+    assert BucketWidth.from_seconds(0.001).seconds == 0.001
+    assert BucketWidth.from_seconds(86_400).ns == 86_400 * 10**9
+    width = BucketWidth.from_seconds(0.1)
+    assert (width.key(-0.05), width.start(-1)) == (-1, -0.1)
+    for bad in (0, 0.0009, 86_401, -5, math.nan, math.inf):
+        with pytest.raises(ValueError, match=r"0\.001 to 86400"):
+            BucketWidth.from_seconds(bad)

@@ -12,6 +12,7 @@ from twin_service.api.deps import Instructor, KitDep, RuntimeDep
 from twin_service.api.timeparse import parse_time
 from twin_service.registry import TwinLimitReachedError
 from twin_service.runtime import _unit
+from twin_service.store.base import BucketWidth
 
 router = APIRouter(prefix="/api/v1/twins", tags=["twins"], dependencies=[Instructor])
 
@@ -39,13 +40,34 @@ async def history(
     start: str | None = None,
     end: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_POINTS)] = 1_000,
+    every: Annotated[
+        float | None,
+        Query(
+            ge=0.001,
+            le=86_400,
+            allow_inf_nan=False,
+            description="Downsample: seconds per bucket (0.001 to 86400). Points become"
+            " [bucket_start, mean] of each non-empty bucket, buckets aligned to the Unix"
+            " epoch; `limit` then counts buckets.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     try:
         start_ts, end_ts = parse_time(start, "start"), parse_time(end, "end")
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
-    return {"sensor": sensor, "unit": _unit(sensor), "points": [[ts, v] for ts, v in points]}
+    unit = _unit(sensor)
+    if every is None:
+        points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
+        return {"sensor": sensor, "unit": unit, "points": [[ts, v] for ts, v in points]}
+    width = BucketWidth.from_seconds(every)
+    means = await runtime.store.history_means(kit, sensor, start_ts, end_ts, width, limit)
+    return {
+        "sensor": sensor,
+        "unit": unit,
+        "every": width.seconds,
+        "points": [[ts, v] for ts, v in means],
+    }
 
 
 @router.put("/{lab}/{kit}/desired")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
 from gateway.identifiers import KitRef
 
@@ -66,6 +67,41 @@ class AppliedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketWidth:
+    """The width of the time buckets a downsampled history averages over, in whole ns.
+
+    Buckets are aligned to the Unix epoch (as InfluxDB's ``aggregateWindow`` aligns its
+    windows): bucket ``k`` holds device times in ``[k * width, (k + 1) * width)``.
+    """
+
+    ns: int
+    MIN_NS: ClassVar[int] = 1_000_000  # 0.001 s
+    MAX_NS: ClassVar[int] = 86_400 * 1_000_000_000  # one day
+
+    def __post_init__(self) -> None:
+        if not self.MIN_NS <= self.ns <= self.MAX_NS:
+            raise ValueError(f"bucket width must be 0.001 to 86400 s, got {self.ns} ns")
+
+    @classmethod
+    def from_seconds(cls, seconds: float) -> BucketWidth:
+        if not math.isfinite(seconds) or not 0.001 <= seconds <= 86_400:
+            raise ValueError(f"bucket width must be 0.001 to 86400 s, got {seconds!r}")
+        return cls(round(seconds * 1_000_000_000))
+
+    @property
+    def seconds(self) -> float:
+        return self.ns / 1_000_000_000
+
+    def key(self, ts: float) -> int:
+        """The bucket of device time ``ts`` (floor division, as the SQLite query does it)."""
+        return math.floor(ts / self.seconds)
+
+    def start(self, key: int) -> float:
+        """Bucket ``key``'s first instant in Unix seconds (exact int ns, rounded once)."""
+        return (key * self.ns) / 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
 class StoredValue:
     """The newest stored value of a sensor, used to restore twins at start-up."""
 
@@ -92,6 +128,20 @@ class TimeSeriesStore(Protocol):
         self, kit: KitRef, sensor: str, start: float | None, end: float | None, limit: int
     ) -> list[tuple[float, float]]:
         """Newest ``limit`` points in [start, end], returned in ascending device time."""
+        ...
+
+    async def history_means(
+        self,
+        kit: KitRef,
+        sensor: str,
+        start: float | None,
+        end: float | None,
+        every: BucketWidth,
+        limit: int,
+    ) -> list[tuple[float, float]]:
+        """``(bucket start, mean)`` of the points in [start, end], one per ``every``-wide
+        bucket that holds any (empty buckets are left out): the newest ``limit`` buckets,
+        ascending. Readings and waveform samples alike."""
         ...
 
     async def latest_values(self) -> list[StoredValue]: ...

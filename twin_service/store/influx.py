@@ -18,8 +18,9 @@ A 4xx answer (bad token, missing bucket, type conflict) is never spooled: StoreE
 Exactly-once: InfluxDB keys a point by (measurement, tags, time), so rewriting a
 message overwrites its points with identical values; writes are idempotent. The seqs of
 durable messages are kept in the spool file for ``recent_seqs`` and to skip redeliveries.
-Reads: ``history`` and ``latest_values`` are Flux queries (``influx_flux``). ``prune``
-deletes nothing (the bucket's retention period does that) and returns 0.
+Reads: ``history``, ``history_means`` (``aggregateWindow``) and ``latest_values`` are
+Flux queries (``influx_flux``). ``prune`` deletes nothing (the bucket's retention period
+does that) and returns 0.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import TypeVar
 
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
-from twin_service.store.base import AppliedMessage, StoredValue
+from twin_service.store.base import AppliedMessage, BucketWidth, StoredValue
 from twin_service.store.influx_client import (
     InfluxHttp,
     InfluxRejectedError,
@@ -43,11 +44,13 @@ from twin_service.store.influx_client import (
 from twin_service.store.influx_flux import (
     LAST_NS,
     FluxQueryError,
+    history_means_query,
     history_points,
     history_query,
     latest_query,
     latest_rows,
     parse_annotated_csv,
+    window_points,
 )
 from twin_service.store.influx_lines import message_lines, request_bodies, ts_to_ns
 from twin_service.store.influx_spool import Spool
@@ -213,6 +216,27 @@ class InfluxStore:
         flux = history_query(self.target.bucket, kit.lab, kit.kit, sensor, start_ns, end_ns, limit)
         try:
             return history_points(parse_annotated_csv(await self._query(flux)), limit)
+        except FluxQueryError as exc:
+            raise StoreError(str(exc)) from exc
+
+    async def history_means(
+        self,
+        kit: KitRef,
+        sensor: str,
+        start: float | None,
+        end: float | None,
+        every: BucketWidth,
+        limit: int,
+    ) -> list[tuple[float, float]]:
+        start_ns = 0 if start is None else max(0, ts_to_ns(start))
+        end_ns = LAST_NS - 1 if end is None else min(LAST_NS - 1, ts_to_ns(end))
+        if limit <= 0 or end_ns < start_ns:
+            return []
+        flux = history_means_query(
+            self.target.bucket, kit.lab, kit.kit, sensor, start_ns, end_ns, every.ns, limit
+        )
+        try:
+            return window_points(parse_annotated_csv(await self._query(flux)), every.ns, limit)
         except FluxQueryError as exc:
             raise StoreError(str(exc)) from exc
 

@@ -81,6 +81,45 @@ def history_query(
     )
 
 
+def flux_duration(ns: int) -> str:
+    """A positive integer ns as a Flux duration literal in the largest exact unit."""
+    if ns <= 0:
+        raise ValueError(f"a window must be positive, got {ns} ns")
+    for unit, size in (("s", _NS), ("ms", 1_000_000), ("us", 1_000)):
+        if ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"
+
+
+def history_means_query(
+    bucket: str,
+    lab: str,
+    kit: str,
+    sensor: str,
+    start_ns: int,
+    end_ns: int,
+    every_ns: int,
+    limit: int,
+) -> str:
+    """Mean per ``every_ns`` window (epoch-aligned, empty ones left out) of one series
+    with device time in [start_ns, end_ns]: the newest ``limit`` windows, stamped with
+    their start. The first window's ``_start`` is cut to the range start by Flux;
+    ``align_points`` puts it back on the window grid."""
+    return (
+        f"from(bucket: {flux_string(bucket)})\n"
+        f"  |> range(start: {flux_time(start_ns)}, stop: {flux_time(end_ns + 1)})\n"
+        f"  |> filter(fn: (r) => r._measurement == {flux_string(MEASUREMENT)}"
+        f" and r._field == {flux_string(VALUE_FIELD)})\n"
+        f"  |> filter(fn: (r) => r.lab == {flux_string(lab)} and r.kit == {flux_string(kit)}"
+        f" and r.sensor == {flux_string(sensor)})\n"
+        f"  |> aggregateWindow(every: {flux_duration(every_ns)}, fn: mean,"
+        ' createEmpty: false, timeSrc: "_start")\n'
+        '  |> sort(columns: ["_time"], desc: true)\n'
+        f"  |> limit(n: {int(limit)})\n"
+        '  |> keep(columns: ["_time", "_value"])\n'
+    )
+
+
 def latest_query(bucket: str) -> str:
     """The newest (by device time) value and received_at of every series."""
     return (
@@ -157,6 +196,20 @@ def history_points(records: Iterable[FluxRecord], limit: int) -> list[tuple[floa
     rows.sort()
     rows = rows[-limit:] if limit > 0 else []
     return [(ns_to_ts(ns), value) for ns, value in rows]
+
+
+def window_points(
+    records: Iterable[FluxRecord], every_ns: int, limit: int
+) -> list[tuple[float, float]]:
+    """(window start, mean) ascending, each ``_time`` moved down onto the epoch-aligned
+    grid of ``every_ns`` (a window cut short by the range start keeps its grid start)."""
+    rows: dict[int, float] = {}
+    for r in records:
+        time_ns, value = r.get("_time"), r.get("_value")
+        if isinstance(time_ns, int) and isinstance(value, float | int):
+            rows[time_ns - time_ns % every_ns] = float(value)
+    newest = sorted(rows)[-limit:] if limit > 0 else []
+    return [(ns_to_ts(ns), rows[ns]) for ns in newest]
 
 
 def latest_rows(records: Iterable[FluxRecord]) -> list[StoredValue]:

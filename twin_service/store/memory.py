@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 
 from gateway.identifiers import KitRef
-from twin_service.store.base import AppliedMessage, StoredValue
+from twin_service.store.base import AppliedMessage, BucketWidth, StoredValue
 
 _Key = tuple[str, str, str]
 
@@ -54,6 +55,24 @@ class MemoryStore:
         high = float("inf") if end is None else end
         points = [(ts, value) for ts, value, _ in series if low <= ts <= high]
         return points[-limit:] if limit > 0 else []
+
+    async def history_means(
+        self,
+        kit: KitRef,
+        sensor: str,
+        start: float | None,
+        end: float | None,
+        every: BucketWidth,
+        limit: int,
+    ) -> list[tuple[float, float]]:
+        low = float("-inf") if start is None else start
+        high = float("inf") if end is None else end
+        buckets: dict[int, list[float]] = defaultdict(list)
+        for ts, value, _ in self._series.get((kit.lab, kit.kit, sensor), []):
+            if low <= ts <= high:
+                buckets[every.key(ts)].append(value)
+        newest = sorted(buckets)[-limit:] if limit > 0 else []
+        return [(every.start(key), statistics.fmean(buckets[key])) for key in newest]
 
     async def latest_values(self) -> list[StoredValue]:
         return [

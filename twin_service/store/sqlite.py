@@ -10,6 +10,7 @@ after a crash is stored once.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import sqlite3
 import time
 from collections import defaultdict
@@ -23,7 +24,7 @@ import numpy.typing as npt
 
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
-from twin_service.store.base import AppliedMessage, StoredValue
+from twin_service.store.base import AppliedMessage, BucketWidth, StoredValue
 
 T = TypeVar("T")
 
@@ -87,6 +88,56 @@ def _stored_seqs(
         query = f"SELECT lab, kit, seq FROM applied_seq WHERE (lab, kit, seq) IN (VALUES {values})"  # noqa: S608
         found.update(conn.execute(query, flat))
     return found
+
+
+def _add_chunk_buckets(
+    conn: sqlite3.Connection,
+    buckets: dict[int, list[float]],
+    kit: KitRef,
+    sensor: str,
+    low: float,
+    high: float,
+    every: BucketWidth,
+    limit: int,
+) -> None:
+    """Add the waveform samples in [low, high] to ``buckets`` ({bucket: [sum, count]}).
+
+    Chunks are packed arrays, so they are unpacked here rather than grouped in SQL.
+    They come newest ``ts_end`` first; once ``limit`` buckets are known, a chunk that
+    ends before the oldest of the newest ``limit`` cannot change the answer, nor can
+    any chunk after it.
+    """
+    cutoff: int | None = None
+    chunks = conn.execute(
+        "SELECT ts0, rate_hz, samples FROM chunks WHERE lab = ? AND kit = ? AND sensor = ?"
+        " AND ts_end >= ? AND ts0 <= ? ORDER BY ts_end DESC",
+        (kit.lab, kit.kit, sensor, low, high),
+    )
+    for ts0, rate_hz, blob in chunks:
+        values = _unpack(blob)
+        times = ts0 + np.arange(values.size) / rate_hz
+        if cutoff is not None and every.key(float(times[-1])) < cutoff:
+            break
+        inside = (times >= low) & (times <= high)
+        keys = np.floor(times[inside] / every.seconds).astype(np.int64)
+        if keys.size == 0:
+            continue
+        firsts = np.flatnonzero(np.diff(keys, prepend=keys[0] - 1))  # keys ascend in a chunk
+        sums = np.add.reduceat(values[inside], firsts)
+        counts = np.diff(np.append(firsts, keys.size))
+        grew = False
+        for key, total, count in zip(
+            keys[firsts].tolist(), sums.tolist(), counts.tolist(), strict=True
+        ):
+            known = buckets.get(key)
+            if known is None:
+                buckets[key] = [total, float(count)]
+                grew = True
+            else:
+                known[0] += total
+                known[1] += count
+        if grew and len(buckets) >= limit:
+            cutoff = heapq.nlargest(limit, buckets)[-1]
 
 
 class SqliteStore:
@@ -217,6 +268,41 @@ class SqliteStore:
                     break  # chunks come newest first: older ones cannot make the cut
             points.sort()
             return points[-limit:]
+
+        return await self._on_reader(query)
+
+    async def history_means(
+        self,
+        kit: KitRef,
+        sensor: str,
+        start: float | None,
+        end: float | None,
+        every: BucketWidth,
+        limit: int,
+    ) -> list[tuple[float, float]]:
+        low = start if start is not None else float("-inf")
+        high = end if end is not None else float("inf")
+        if limit <= 0:
+            return []
+
+        def query(conn: sqlite3.Connection) -> list[tuple[float, float]]:
+            # Readings: sum and count per bucket in SQL, so they can be merged with the
+            # waveform chunks' below. floor(x) written as CAST(x) - (x < CAST(x)), which
+            # needs no SQLite math functions (not every build has floor()).
+            buckets: dict[int, list[float]] = {
+                int(key): [float(total), float(count)]
+                for key, total, count in conn.execute(
+                    "SELECT CAST(x AS INTEGER) - (x < CAST(x AS INTEGER)) AS bucket,"
+                    " SUM(value), COUNT(*)"
+                    " FROM (SELECT ts / ? AS x, value FROM samples"
+                    " WHERE lab = ? AND kit = ? AND sensor = ? AND ts >= ? AND ts <= ?)"
+                    " GROUP BY bucket ORDER BY bucket DESC LIMIT ?",
+                    (every.seconds, kit.lab, kit.kit, sensor, low, high, limit),
+                )
+            }
+            _add_chunk_buckets(conn, buckets, kit, sensor, low, high, every, limit)
+            newest = sorted(buckets)[-limit:]
+            return [(every.start(key), buckets[key][0] / buckets[key][1]) for key in newest]
 
         return await self._on_reader(query)
 
