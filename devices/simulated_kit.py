@@ -2,6 +2,10 @@
 
 The kit announces itself with a retained ``online`` status and leaves ``offline`` as
 its last will, then publishes each chunk of samples (QoS 1) once its time has passed.
+It subscribes to its ``desired`` topic and applies desired state as the kit agent does
+(``devices/agent/desired.py``: the same keys, e.g. ``patient: deteriorating`` from the
+``vitals`` scenario, the same ``DesiredApplier``) and reports what it applied back as
+telemetry readings, so the twin's delta empties.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ import asyncio
 import json
 import logging
 import time
-from typing import Literal
+from collections import deque
+from typing import Any, Literal
 
+from devices.agent.actuators import DesiredApplier
+from devices.agent.desired import DesiredError, applied_readings, parse_desired
+from devices.agent.simulated import SimulatedActuators
 from devices.simulation.kit import SimulatedKit
 from gateway.identifiers import KitRef
 from gateway.mqtt_client import InboundMessage, MqttClient, Will
@@ -22,10 +30,31 @@ log = logging.getLogger(__name__)
 
 KitProfile = Literal["vitals", "cpr", "mixed"]
 PROFILES: tuple[KitProfile, ...] = ("vitals", "cpr", "mixed")
+MAX_PENDING_DESIRED = 16  # desired messages waiting for the next chunk (newest kept)
 
 
-def _ignore(message: InboundMessage) -> None:
-    return None
+def desired_applier(simulator: SimulatedKit) -> DesiredApplier:
+    """Desired state of a demo kit reaches its simulated patient and CPR learner."""
+    patient = simulator if simulator.vitals is not None else None
+    return DesiredApplier(SimulatedActuators(patient, simulator.cpr))
+
+
+def apply_desired(
+    applier: DesiredApplier, simulator: SimulatedKit, payload: bytes, ts: float
+) -> dict[str, Any] | None:
+    """Apply one desired message; the telemetry payload reporting it (None if unreadable)."""
+    try:
+        plan = parse_desired(payload)
+    except DesiredError as exc:
+        log.warning("desired state ignored: %s", exc)
+        return None
+    for key, reason in plan.errors.items():
+        log.warning("desired %s not applied: %s", key, reason)
+    if plan.unknown:
+        log.warning("desired keys unknown to this kit: %s", ", ".join(plan.unknown))
+    readings = applied_readings(plan.version, applier.apply(plan))
+    log.info("desired version %d applied: %s", plan.version, readings)
+    return simulator.readings_message(round(ts, 6), readings)
 
 
 async def run_simulated_kit(
@@ -41,10 +70,18 @@ async def run_simulated_kit(
     """Publish until ``stop`` is set; return how many telemetry messages were sent."""
     status_topic = scheme.kit_topic(kit, Channel.STATUS)
     telemetry_topic = scheme.kit_topic(kit, Channel.TELEMETRY)
+    desired_topic = scheme.kit_topic(kit, Channel.DESIRED)
+    desired: deque[bytes] = deque(maxlen=MAX_PENDING_DESIRED)
+
+    def on_message(message: InboundMessage) -> None:
+        if message.topic == desired_topic:
+            desired.append(message.payload)  # applied between chunks, in order
+
     client = MqttClient(
         broker,
         client_id or f"accesstwin-kit-{kit.lab}-{kit.kit}",
-        _ignore,
+        on_message,
+        [desired_topic],
         persistent_session=False,
         manual_ack=False,
         will=Will(status_topic, b"offline"),
@@ -55,10 +92,17 @@ async def run_simulated_kit(
         await client.wait_connected(timeout=30)
         client.publish(status_topic, b"online", qos=1, retain=True)
         simulator = SimulatedKit(profile, seed=seed, start_ts=time.time())
+        applier = desired_applier(simulator)
         # seq must keep increasing across runs (the service remembers applied ones); this
         # kit keeps no state, so it starts from its clock.
         seq_base = int(time.time() * 100)
         while not stop.is_set():
+            while desired:
+                report = apply_desired(applier, simulator, desired.popleft(), time.time())
+                if report is not None:
+                    report["seq"] += seq_base
+                    client.publish(telemetry_topic, json.dumps(report), qos=1)
+                    sent += 1
             message = simulator.next_message()
             message["seq"] += seq_base
             due = _message_end(message)

@@ -117,11 +117,18 @@ class Twin:
         return TwinChange(self.kit, self._bump(now), self.online, desired=self.desired)
 
     def delta(self) -> JsonDict:
-        """Desired keys whose reported value differs (or has not been reported)."""
+        """Desired keys whose reported value differs (or has not been reported).
+
+        Telemetry carries numbers only, so a kit reports a desired *name* (a string such
+        as ``scenario: vitals``) as the desired version that set it
+        (``devices/agent/desired.py``): a name is reached when that equals
+        ``desired_version``.
+        """
         out: JsonDict = {}
         for key, wanted in self.desired.items():
             have = self.reported.get(key)
-            if have is None or have.value != wanted:
+            target = self.desired_version if isinstance(wanted, str) else wanted
+            if have is None or have.value != target:
                 out[key] = wanted
         return out
 

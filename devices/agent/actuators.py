@@ -136,7 +136,11 @@ class DesiredApplier:
         act, values = self.actuators, plan.values
         applied: dict[str, float | str] = {}
         for key, value in values.items():
-            if isinstance(value, str):
+            if key == "patient" and isinstance(value, str):
+                # The patient's course is the ``deteriorating`` scenario parameter.
+                act.set_parameter("deteriorating", 1.0 if value == "deteriorating" else 0.0)
+                applied[key] = value
+            elif isinstance(value, str):
                 act.set_scenario(value)
                 applied[key] = value
             elif key == "led":

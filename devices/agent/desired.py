@@ -8,16 +8,21 @@ Known keys and the values they take:
 - ``metronome``: true/false; ``metronome_bpm``: compressions per minute (0 = off, else
   40..220; default 110 /min, the middle of the AHA 100-120 band)
 - ``sample_rate_hz``: waveform sample rate, 25..100 Hz (MAX30102 range in DOMAIN.md)
-- ``scenario``: a name (``stable``, ``deteriorating``, or anything the kit's display knows)
-- scenario parameters: ``deteriorating`` (true/false), ``cpr_rate_per_min`` (20..200),
-  ``cpr_depth_mm`` (5..100), ``cpr_recoil_residual_mm`` (0..30)
+- ``scenario``: a name (the running scenario, e.g. ``cpr`` or ``vitals``; the names
+  ``stable`` and ``deteriorating`` also set the simulated patient, as before)
+- ``patient``: ``stable`` or ``deteriorating`` - the simulated patient's course, as the
+  shipped ``vitals`` scenario pushes it (``accessibility/scenarios/vitals.yaml``)
+- scenario parameters: ``deteriorating`` (true/false, the same as ``patient``),
+  ``cpr_rate_per_min`` (20..200), ``cpr_depth_mm`` (5..100),
+  ``cpr_recoil_residual_mm`` (0..30)
 
 What was applied is reported back as telemetry readings under the same key (numbers;
 true/false as 1/0) plus ``desired_version``, so the twin's ``reported`` shows it and
 its ``delta`` (desired keys whose reported value differs) empties. Telemetry carries
-numbers only, so a string value (``scenario``) is applied and acknowledged through
-``desired_version`` but stays in the delta. Unknown keys and bad values are logged and
-left alone (they stay in the delta too). Pure: parsing and planning only.
+numbers only, so a name (``scenario``, ``patient``) is reported under its key as the
+desired ``version`` that set it; the twin counts a name as reached when that equals its
+desired version (``twin_service/twin.py``). Unknown keys and bad values are logged and
+left alone (they stay in the delta). Pure: parsing and planning only.
 """
 
 from __future__ import annotations
@@ -38,11 +43,14 @@ _RANGES: Final[dict[str, tuple[float, float]]] = {
     "cpr_recoil_residual_mm": (0.0, 30.0),
 }
 _BOOL_ONLY: Final = frozenset({"buzzer", "deteriorating", "metronome"})
+PATIENT_COURSES: Final = ("stable", "deteriorating")
 SCENARIO_PARAMETERS: Final = frozenset(
     {"deteriorating", "cpr_rate_per_min", "cpr_depth_mm", "cpr_recoil_residual_mm"}
 )
+NAME_KEYS: Final = frozenset({"scenario", "patient"})  # values are names, not numbers
 KNOWN_KEYS: Final = frozenset(
-    {"led", "buzzer", "metronome", "metronome_bpm", "sample_rate_hz", "scenario"}
+    {"led", "buzzer", "metronome", "metronome_bpm", "sample_rate_hz"}
+    | NAME_KEYS
     | SCENARIO_PARAMETERS
 )
 
@@ -71,6 +79,10 @@ def _check(key: str, value: Any) -> float | str:
         if isinstance(value, str) and is_identifier(value):
             return value
         raise ValueError("scenario must be a name matching [A-Za-z0-9_-]{1,64}")
+    if key == "patient":
+        if isinstance(value, str) and value in PATIENT_COURSES:
+            return value
+        raise ValueError("patient must be stable or deteriorating")
     if isinstance(value, bool):
         if key in _BOOL_ONLY or key == "led":
             return 1.0 if value else 0.0
@@ -118,10 +130,12 @@ def parse_desired(payload: bytes) -> DesiredPlan:
 
 
 def applied_readings(version: int, applied: dict[str, float | str]) -> dict[str, float | int]:
-    """Telemetry readings reporting an applied desired state (numbers only)."""
+    """Telemetry readings reporting an applied desired state (numbers only: a name is
+    reported as the desired ``version`` that set it, see the module doc)."""
     readings: dict[str, float | int] = {"desired_version": version}
     for key, value in applied.items():
         if isinstance(value, str):
+            readings[key] = version
             continue
         readings[key] = int(value) if float(value).is_integer() else float(value)
     return readings

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -139,10 +139,22 @@ class SimulatedPatient:
         return self._model
 
 
-class SimulatedActuators(QuietActuators):
-    """Quiet outputs; scenario changes reach the simulated patient and CPR learner."""
+class Patient(Protocol):
+    """A simulated patient whose course desired state sets (``SimulatedPatient`` here, the
+    demo's ``SimulatedKit``)."""
 
-    def __init__(self, patient: SimulatedPatient | None, learner: CprLearner | None) -> None:
+    scenario: Literal["stable", "deteriorating"]
+
+
+class SimulatedActuators(QuietActuators):
+    """Quiet outputs; scenario changes reach the simulated patient and CPR learner.
+
+    The patient's course comes from ``patient`` (applied as the ``deteriorating``
+    parameter, see ``DesiredApplier``), the ``deteriorating`` parameter, or a scenario
+    named ``stable`` / ``deteriorating``.
+    """
+
+    def __init__(self, patient: Patient | None, learner: CprLearner | None) -> None:
         super().__init__()
         self.patient = patient
         self.learner = learner

@@ -65,12 +65,29 @@ class SimulatedKit:
         if self.ppg is not None and not math.isclose(self.ppg.rate_hz, self.rate_hz):
             raise ValueError("the PPG synthesiser must run at the kit's rate_hz")
         self._readings_every = max(1, round(READINGS_PERIOD_S / self.chunk_s))
-        self._index = 0
+        self._index = 0  # chunks produced
+        self._seq = 0  # messages produced (chunks and readings_message)
 
     @property
     def seq(self) -> int:
         """``seq`` of the last message produced (0 before the first)."""
-        return self._index
+        return self._seq
+
+    @property
+    def scenario(self) -> Scenario:
+        """The simulated patient's course (``stable`` without vital signs)."""
+        return self.vitals.scenario if self.vitals is not None else "stable"
+
+    @scenario.setter
+    def scenario(self, value: Scenario) -> None:
+        """Change the patient's course; a deterioration starts at the next message."""
+        if self.vitals is not None and self.vitals.scenario != value:
+            self.vitals = VitalsModel(self.vitals.seed, value, t0=self.next_ts)
+
+    def readings_message(self, ts: float, readings: dict[str, float | int]) -> dict[str, Any]:
+        """A telemetry payload of ``readings`` only (e.g. applied desired state), next in seq."""
+        self._seq += 1
+        return {"ts": ts, "seq": self._seq, "readings": dict(readings)}
 
     @property
     def next_ts(self) -> float:
@@ -85,7 +102,8 @@ class SimulatedKit:
         index = self._index
         ts = self._ts(index)
         n = self.samples_per_chunk
-        msg: dict[str, Any] = {"ts": ts, "seq": index + 1}
+        self._seq += 1
+        msg: dict[str, Any] = {"ts": ts, "seq": self._seq}
         waveforms: dict[str, Any] = {}
         if self.vitals is not None and index % self._readings_every == 0:
             msg["readings"] = self.vitals.sample(ts)

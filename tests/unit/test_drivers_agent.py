@@ -82,6 +82,7 @@ def test_desired_known_keys_applied_and_reported() -> None:
         "metronome_bpm": 100,
         "sample_rate_hz": 100,
         "cpr_depth_mm": 45,
+        "scenario": 4,  # a name travels as the desired version that set it
     }
     assert actuators.state["scenario"] == "deteriorating"
     assert actuators.state["metronome_bpm"] == 100.0
