@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from accessibility.scenario import load_scenario
-from tests.browser.driver import Browser
+from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
     DETERIORATING,
     Kit,
@@ -252,16 +252,22 @@ def test_timing_and_speech_controls_with_large_text_on_a_narrow_screen(
     browser.call("click", name=page, selector="#scan-slower")
     sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
     assert {"type": "settings", "scan_interval_ms": 1500} in sent
-    # The server answers with a scan frame at the new interval, or refuses the frame:
-    # either way the page says what happened (never a silent no-op).
+    # The server applies it and confirms with a scan frame at the new interval; the page
+    # says so (a refusal or no answer would be a different note, and fails here).
     note = browser.wait(
         page,
         "(() => { const t = document.getElementById('scan-speed-note').textContent;"
         " return !t.startsWith('Asked') && t; })()",
     )
-    assert "1.5 s" in note or "could not be changed" in note, note
-    # (The server does not accept settings frames yet; when it does, it confirms with a scan
-    # frame carrying the new interval_ms and the note says "Scan time is now 1.5 s".)
+    assert note == "Scan time is now 1.5 s per answer.", note
+    assert browser.js(page, f"{LEARNER}.intervalMs") == 1500
+    assert "1.5 s" in browser.js(page, "document.getElementById('scan-speed').textContent")
+    # The session runs at the new scan time, and the learner's profile keeps it.
+    assert session_summary(web, body["session_id"])["profile"]["scan_interval_ms"] == 1500
+    with api(web) as client:
+        profile = client.get("/api/v1/learners/lp-set/profile")
+        assert profile.status_code == 200, profile.text
+        assert profile.json()["scan_interval_ms"] == 1500
     # The focus went back to the page after a pointer click: Space is a switch again.
     assert browser.js(page, "document.activeElement.tagName") != "BUTTON"
     rate = browser.js(page, f"{LEARNER}.speechFactor")
