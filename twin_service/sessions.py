@@ -9,6 +9,7 @@ websocket group (and, as an alert, to the lab's).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import OrderedDict, deque
@@ -28,7 +29,15 @@ from twin_service.hub import Hub
 from twin_service.pipeline import lab_group
 from twin_service.twin import Twin
 
+log = logging.getLogger(__name__)
+
 MAX_LOG = 2_000
+# A kit's switch event whose device ts is further behind the service clock than this is
+# not a live press (a kit replaying its spool after a broker outage, or a long-delayed
+# QoS 1 redelivery): it is counted and logged, never applied to the scanning machine.
+# Live presses arrive within ~0.1 s (DOMAIN.md "Latency"); 2 s leaves room for clock skew.
+STALE_SWITCH_S = 2.0
+STALE_LOG_EVERY_S = 10.0
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
@@ -97,6 +106,8 @@ class SessionManager:
         self._max = max_sessions
         self._sessions: dict[str, Session] = {}
         self._by_kit: dict[KitRef, set[str]] = {}
+        self.stale_switch_events = 0  # kit switch events too old to apply (see STALE_SWITCH_S)
+        self._stale_logged_at = -float("inf")
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -147,9 +158,28 @@ class SessionManager:
             if not session.policy.finished:
                 self._deliver(session, session.policy.update(view), now)
 
-    def on_kit_switch(self, kit: KitRef, switch: SwitchName, state: SwitchState) -> None:
+    def on_kit_switch(
+        self, kit: KitRef, switch: SwitchName, state: SwitchState, ts: float | None = None
+    ) -> bool:
+        """A switch event from a kit's ``input`` topic, ``ts`` its device time.
+
+        An event more than ``STALE_SWITCH_S`` behind the service clock is a replay, not a
+        press: it is counted (``stale_switch_events``) and logged, and False is returned.
+        """
+        now = time.time()
+        if ts is not None and now - ts > STALE_SWITCH_S:
+            self.stale_switch_events += 1
+            if time.monotonic() - self._stale_logged_at >= STALE_LOG_EVERY_S:
+                self._stale_logged_at = time.monotonic()
+                log.warning(
+                    "kit %s: switch %s %s from %.1f s ago not applied (a replay, not a live "
+                    "press); %d stale switch events so far",
+                    kit, switch, state, now - ts, self.stale_switch_events,
+                )  # fmt: skip
+            return False
         for session_id in tuple(self._by_kit.get(kit, ())):
-            self.on_switch(self._sessions[session_id], switch, state, time.time())
+            self.on_switch(self._sessions[session_id], switch, state, now)
+        return True
 
     def on_switch(
         self, session: Session, switch: SwitchName, state: SwitchState, now: float

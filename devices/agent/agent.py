@@ -2,6 +2,9 @@
 
 CONTRACT.md topics: telemetry and input go out QoS 1 through the on-disk spool (ts is
 the device time of the first sample; ``seq`` per channel, persisted across restarts);
+telemetry is replayed after an outage, but a switch ``input`` event still waiting after
+``INPUT_MAX_AGE_S`` is dropped, not sent: a press is an answer to what the learner saw
+then, and replayed later it would select whatever is highlighted now;
 ``status`` is ``online`` (retained, published on every connection, not spooled: it
 describes the connection, not the past) with ``offline`` as the last will and on a
 clean stop; ``desired`` is subscribed, applied through ``Actuators`` and reported back as
@@ -39,6 +42,9 @@ SwitchFactory = Callable[
     [Callable[[Body], None], Callable[[], int], Callable[[Callable[[], None]], object]], Any
 ]
 STATS_EVERY_S = 60.0
+# Switch events older than this are not sent (see the module doc); the service applies
+# the same bound to the event's ts (twin_service/sessions.py STALE_SWITCH_S).
+INPUT_MAX_AGE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +76,12 @@ class KitAgent:
         self.topics = {ch: scheme.kit_topic(kit, ch) for ch in Channel}
         self.broker = broker
         self.spool = spool
-        self.outbox = Outbox(spool, window=self.options.max_inflight)
+        self.outbox = Outbox(
+            spool,
+            window=self.options.max_inflight,
+            max_age_s={self.topics[Channel.INPUT]: INPUT_MAX_AGE_S},
+            clock=clock,
+        )
         self.batcher = WaveformBatcher(self.options.chunk_samples)
         self.runners = [SensorRunner(s, self._on_samples, clock=clock) for s in sensors]
         self.applier = DesiredApplier(actuators, self._request_rate)

@@ -6,6 +6,10 @@
 a time. A connection loss forgets everything in flight: on the next connection the
 spool is replayed from its oldest row, so a message whose PUBACK never arrived is sent
 again (with its original ``ts`` and ``seq``; the service applies a repeated ``seq`` once).
+Messages on a topic given a ``max_age_s`` (the kit's switch ``input``: a press is only
+meaningful live) are deleted instead of sent once they are older than that when their
+turn comes, e.g. after a broker outage; they are counted in ``expired``. Telemetry has no
+age limit: it is replayed, oldest first.
 
 ``TrackedMqttClient`` adds to the gateway's asyncio-driven ``MqttClient`` what the kit
 needs: the message id of each publish, paho's ``on_publish`` (called on PUBACK for QoS
@@ -18,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from paho.mqtt.enums import MQTTErrorCode
 
-from devices.agent.spool import Spool
+from devices.agent.spool import Spool, SpoolEntry
 from gateway.mqtt_client import InboundMessage, MqttClient, Will
 from gateway.mqtt_url import BrokerAddress
 
@@ -35,12 +40,23 @@ Publish = Callable[[str, bytes], int | None]
 class Outbox:
     """Moves spooled messages to the broker in order and deletes them once acknowledged."""
 
-    def __init__(self, spool: Spool, publish: Publish | None = None, *, window: int = 100) -> None:
+    def __init__(
+        self,
+        spool: Spool,
+        publish: Publish | None = None,
+        *,
+        window: int = 100,
+        max_age_s: Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
         self.spool = spool
         self.publish: Publish | None = publish
         self.window = window
+        self.max_age_s = dict(max_age_s or {})  # topic → seconds after which it is dropped
+        self._clock = clock
+        self.expired = 0
         self.connected = False
         self._inflight: dict[int, int] = {}  # paho mid → spool id
         self._cursor = 0  # highest spool id handed to paho on this connection
@@ -58,7 +74,7 @@ class Outbox:
 
     def submit(self, topic: str, payload: bytes) -> int:
         """Spool a message and publish it when its turn comes; returns its spool id."""
-        spool_id = self.spool.put(topic, payload)
+        spool_id = self.spool.put(topic, payload, created=self._clock())
         self._empty.clear()
         self.request_pump()
         return spool_id
@@ -103,6 +119,8 @@ class Outbox:
             entries = self.spool.after(self._cursor, self.window - len(self._inflight))
             if not entries:
                 break
+            if self.max_age_s:
+                entries = self._drop_expired(entries)
             for entry in entries:
                 mid = self.publish(entry.topic, entry.payload)
                 if mid is None:
@@ -115,6 +133,28 @@ class Outbox:
                 self._highest_sent = max(self._highest_sent, entry.id)
         if len(self.spool) == 0:
             self._empty.set()
+
+    def _drop_expired(self, entries: list[SpoolEntry]) -> list[SpoolEntry]:
+        """Delete the entries past their topic's ``max_age_s``; the rest, in order."""
+        now = self._clock()
+        keep: list[SpoolEntry] = []
+        expired: list[int] = []
+        for entry in entries:
+            limit = self.max_age_s.get(entry.topic)
+            if limit is not None and now - entry.created > limit:
+                expired.append(entry.id)
+            else:
+                keep.append(entry)
+        if expired:
+            self.spool.delete(expired)
+            self.expired += len(expired)
+            self._cursor = max(self._cursor, max(expired))
+            log.info(
+                "dropped %d spooled message(s) too old to send (%d in total)",
+                len(expired),
+                self.expired,
+            )
+        return keep
 
     async def wait_empty(self, timeout: float) -> bool:
         """Wait until every spooled message is acknowledged; False on timeout."""

@@ -140,3 +140,62 @@ def test_outbox_keeps_messages_paho_could_not_send(tmp_path: Path) -> None:
     outbox.on_disconnected()
     outbox.on_connected()
     assert [p for _, p in broker.sent] == [b"m0"]
+
+
+def test_outbox_drops_switch_presses_too_old_to_send_but_replays_telemetry(
+    tmp_path: Path,
+) -> None:
+    broker = FakeBroker()
+    now = [1_000.0]
+    outbox = Outbox(
+        Spool(tmp_path / "s.db"),
+        broker.publish,
+        window=2,
+        max_age_s={"input": 2.0},
+        clock=lambda: now[0],
+    )
+    # A broker outage: telemetry and two presses wait in the spool.
+    outbox.submit("telemetry", b"t0")
+    outbox.submit("input", b"old press")
+    outbox.submit("telemetry", b"t1")
+    outbox.submit("input", b"old release")
+    now[0] += 30.0
+    outbox.submit("input", b"fresh press")  # made just now
+    outbox.submit("telemetry", b"t2")
+    outbox.on_connected()
+    for _ in range(5):
+        for mid, _payload in list(broker.sent):
+            outbox.on_puback(mid)
+    assert [p for _, p in broker.sent] == [b"t0", b"t1", b"fresh press", b"t2"]
+    assert outbox.expired == 2
+    assert len(outbox.spool) == 0
+    # Live presses go out at once while connected.
+    outbox.submit("input", b"live press")
+    assert broker.sent[-1][1] == b"live press"
+
+
+def test_the_kit_agent_replays_telemetry_but_not_stale_switch_presses(tmp_path: Path) -> None:
+    from devices.agent import KitAgent
+    from devices.agent.actuators import QuietActuators
+    from gateway.identifiers import KitRef
+    from gateway.mqtt_url import BrokerAddress
+    from gateway.topics import Channel, TopicScheme
+
+    now = [1_764_060_000.0]
+    kit, scheme = KitRef("lab", "k-spool"), TopicScheme("test-spool/v1")
+    agent = KitAgent(
+        kit, scheme, BrokerAddress("127.0.0.1", 1), Spool(tmp_path / "s.db"), [],
+        QuietActuators(), clock=lambda: now[0],
+    )  # fmt: skip
+    broker = FakeBroker()
+    agent.outbox.publish = lambda topic, payload: broker.publish(topic, topic.encode())
+    # Offline: a press and telemetry wait in the spool for 10 s.
+    agent._on_switch({"ts": now[0], "seq": 1, "switch": "select", "state": "down"})
+    agent._send_telemetry({"ts": now[0], "readings": {"hr": 70}})
+    now[0] += 10.0
+    agent.outbox.on_connected()
+    telemetry, switch = (scheme.kit_topic(kit, c) for c in (Channel.TELEMETRY, Channel.INPUT))
+    assert [p.decode() for _, p in broker.sent] == [telemetry]
+    # A press made while connected goes out.
+    agent._on_switch({"ts": now[0], "seq": 2, "switch": "select", "state": "down"})
+    assert [p.decode() for _, p in broker.sent] == [telemetry, switch]

@@ -1,0 +1,73 @@
+"""Kit switch events reach a session's scanning machine only while they are live.
+
+A kit spools its ``input`` events like telemetry; after a broker outage it may deliver
+presses made long ago. Such an event (device ``ts`` far behind the service clock) must not
+select anything; a fresh one does.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from accessibility.model import LearnerProfile
+from accessibility.scenario import load_scenario
+from gateway.identifiers import KitRef
+from twin_service.hub import Hub
+from twin_service.metrics import ServiceMetrics
+from twin_service.sessions import STALE_SWITCH_S, Session, SessionManager
+
+KIT = KitRef("lab", "kit-switch")
+
+
+def start() -> tuple[SessionManager, Session]:
+    manager = SessionManager(
+        {"vitals": load_scenario("vitals")}, Hub(ServiceMetrics()), lambda _: LearnerProfile()
+    )
+    session, _ = manager.create("learner-1", KIT, "vitals")
+    assert session.policy.step_id == "observe"
+    return manager, session
+
+
+def open_choices(session: Session) -> list[str]:
+    prompt = session.policy.current_prompt()
+    assert prompt is not None
+    return [c.id for c in prompt.choices]
+
+
+def press(manager: SessionManager, ts: float | None) -> list[bool]:
+    return [
+        manager.on_kit_switch(KIT, "select", "down", ts),
+        manager.on_kit_switch(KIT, "select", "up", None if ts is None else ts + 0.1),
+    ]
+
+
+def test_a_press_replayed_from_a_kit_spool_selects_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    manager, session = start()
+    before = (open_choices(session), len(session.log))
+    with caplog.at_level(logging.WARNING, logger="twin_service.sessions"):
+        assert press(manager, time.time() - 60.0) == [False, False]  # a minute old
+    assert (open_choices(session), len(session.log)) == before
+    assert manager.stale_switch_events == 2
+    assert "not applied" in caplog.text  # said once (rate-limited), not per event
+    assert caplog.text.count("not applied") == 1
+
+
+@pytest.mark.parametrize("age_s", [0.0, 0.5, STALE_SWITCH_S - 0.5])
+def test_a_fresh_press_selects_the_highlighted_choice(age_s: float) -> None:
+    manager, session = start()
+    assert open_choices(session) == ["normal", "concerned"]
+    assert press(manager, time.time() - age_s) == [True, True]
+    # The first item was highlighted: "Vitals look normal" is wrong, explained and removed.
+    assert open_choices(session) == ["concerned"]
+    assert manager.stale_switch_events == 0
+
+
+def test_an_event_without_a_device_time_is_applied_as_before() -> None:
+    manager, session = start()
+    assert press(manager, None) == [True, True]
+    assert open_choices(session) == ["concerned"]
