@@ -17,10 +17,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gateway.sensors import SENSORS, sensor_name_error, unit_of
+from gateway.sensors import SENSORS, sensor_name_error, unit_of, waveform_rate_error
 
 MAX_PAYLOAD_BYTES = 64 * 1024
-MAX_WAVEFORM_RATE_HZ = 1_000.0
 MAX_WAVEFORM_SAMPLES = 10_000
 # Device clocks before 2020 are unset RTCs (a Pi without network boots at 1970).
 EARLIEST_TS = 1_577_836_800.0
@@ -162,13 +161,21 @@ def _is_number(value: object) -> bool:
     return type(value) is float or type(value) is int
 
 
+def _to_float(value: float | int) -> float:
+    """``float(value)``, but infinite for a JSON integer too large for a float."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def check_reading(sensor: str, value: object) -> Reading | Dropped:
     name_error = sensor_name_error(sensor)
     if name_error:
         return Dropped(sensor[:64], name_error)
     if not _is_number(value):
         return Dropped(sensor, f"value must be a number, not {_json_type(value)}")
-    number = float(value)  # type: ignore[arg-type]
+    number = _to_float(value)  # type: ignore[arg-type]
     if not math.isfinite(number):
         return Dropped(sensor, "value must be finite")
     spec = SENSORS.get(sensor)
@@ -187,15 +194,20 @@ def check_waveform(sensor: str, body: object) -> Waveform | Dropped:
         return Dropped(sensor, "waveform must be an object with rate_hz and samples")
     rate = body.get("rate_hz")
     samples = body.get("samples")
-    if not _is_number(rate) or not (0 < float(rate) <= MAX_WAVEFORM_RATE_HZ):  # type: ignore[arg-type]
-        return Dropped(sensor, f"rate_hz must be a number in (0, {MAX_WAVEFORM_RATE_HZ:g}]")
+    if not _is_number(rate):
+        return Dropped(sensor, f"rate_hz must be a number, not {_json_type(rate)}")
+    rate_hz = _to_float(rate)  # type: ignore[arg-type]
+    rate_error = waveform_rate_error(sensor, rate_hz)
+    if rate_error:
+        return Dropped(sensor, rate_error)
     if not isinstance(samples, list) or not samples:
         return Dropped(sensor, "samples must be a non-empty array")
     if len(samples) > MAX_WAVEFORM_SAMPLES:
         return Dropped(sensor, f"more than {MAX_WAVEFORM_SAMPLES} samples")
     if not all(type(x) is float or type(x) is int for x in samples):
         return Dropped(sensor, "every sample must be a number")
-    low, high = min(samples), max(samples)
+    # Every sample lies between these two, so finite bounds mean finite samples.
+    low, high = _to_float(min(samples)), _to_float(max(samples))
     if not (math.isfinite(low) and math.isfinite(high)):
         return Dropped(sensor, "every sample must be finite")
     spec = SENSORS.get(sensor)
@@ -203,7 +215,21 @@ def check_waveform(sensor: str, body: object) -> Waveform | Dropped:
         range_error = spec.range_error(low) or spec.range_error(high)
         if range_error:
             return Dropped(sensor, f"sample {range_error}")
-    return Waveform(sensor, float(rate), samples, unit_of(sensor))  # type: ignore[arg-type]
+    return Waveform(sensor, rate_hz, samples, unit_of(sensor))
+
+
+def check_waveform_end(waveform: Waveform, ts: float, received_at: float) -> str | None:
+    """Why a waveform starting at ``ts`` cannot be believed to end where it does, or None.
+
+    ``check_ts`` judges the first sample; this judges the last, so that a long chunk at
+    a low rate cannot put the sensor's "latest" value in the future.
+    """
+    end = ts + waveform.last_ts_offset
+    if not end <= received_at + MAX_FUTURE_SKEW_S:  # also catches inf and NaN
+        return (
+            f"last sample at ts {end:.3f} is {end - received_at:.0f} s ahead of the service clock"
+        )
+    return None
 
 
 def parse_telemetry(payload: bytes, received_at: float) -> Telemetry | Rejection:
@@ -228,6 +254,9 @@ def parse_telemetry(payload: bytes, received_at: float) -> Telemetry | Rejection
         (dropped if isinstance(reading, Dropped) else readings).append(reading)  # type: ignore[arg-type]
     for sensor, body in (envelope.waveforms or {}).items():
         waveform = check_waveform(sensor, body)
+        if isinstance(waveform, Waveform):
+            end_error = check_waveform_end(waveform, envelope.ts, received_at)
+            waveform = Dropped(sensor, end_error) if end_error else waveform
         (dropped if isinstance(waveform, Dropped) else waveforms).append(waveform)  # type: ignore[arg-type]
     if not readings and not waveforms:
         return Rejection("no valid reading or waveform in message", tuple(dropped))

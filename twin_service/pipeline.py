@@ -4,6 +4,10 @@
 (``gateway.ingest``), applies it to the twin, pushes the change to websocket clients,
 queues the points for the store and acknowledges the message once they are durable.
 Every refusal is published to ``P/_rejected/{lab}/{kit}`` and counted.
+
+Nothing raises out of ``handle``: derived values are best effort (a failed computation
+is logged and counted, and the message is stored all the same), and any other error
+refuses the message with stage ``internal`` rather than leaving it unacknowledged.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
+
+from prometheus_client import Counter
 
 from accessibility.derived import DerivedSignals, DerivedValue
 from gateway.identifiers import KitRef
@@ -28,6 +35,7 @@ from gateway.ingest import (
 )
 from gateway.mqtt_client import InboundMessage
 from gateway.telemetry import Dropped, Telemetry
+from gateway.topics import KitTopic
 from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
@@ -40,6 +48,8 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes, int, bool], object]
 Ack = Callable[[InboundMessage], None]
 REJECTED_PAYLOAD_KEEP = 1_024
+INTERNAL = "internal"  # stage of a message refused because handling it failed
+ERROR_LOG_EVERY_S = 60.0  # one traceback a minute per kind of failure; all are counted
 
 
 def lab_group(lab: str) -> str:
@@ -81,8 +91,29 @@ class Pipeline:
         self.on_change: Callable[[Twin], None] | None = None
         self._derived: dict[KitRef, DerivedSignals] = {}
         self._limit_logged_at = -float("inf")
+        self._error_logged_at: dict[str, float] = {}
+        self._settled = False  # the message in hand was acked or handed to the writer
+        self.derive_failures = Counter(
+            "accesstwin_derive_failures",
+            "Derived-value computations that failed (the message was stored all the same)",
+            registry=metrics.registry,
+        )
 
     def handle(self, message: InboundMessage) -> None:
+        """Judge and apply one message. Never raises.
+
+        An unexpected error is a bug here, not the device's fault; raised into paho it
+        would leave the packet unacknowledged, to be handled again and judged a duplicate.
+        So it is logged with its traceback, counted, acknowledged and published as a
+        rejection (stage ``internal``), and the next message is handled as usual.
+        """
+        self._settled = False
+        try:
+            self._handle(message)
+        except Exception as exc:  # noqa: BLE001 - the one boundary guard, see above
+            self._internal_error(message, exc)
+
+    def _handle(self, message: InboundMessage) -> None:
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
         channel = message.topic.rsplit("/", 1)[-1] if "/" in message.topic else "?"
         self.metrics.messages_received.labels(channel if channel in _CHANNELS else "other").inc()
@@ -93,7 +124,7 @@ class Pipeline:
         elif isinstance(outcome, InputReceived):
             if self.on_input is not None:
                 self.on_input(outcome)
-            self._ack(message)
+            self._settle(message)
         elif isinstance(outcome, DesiredReceived):
             self._desired(message, outcome)
         else:
@@ -133,8 +164,6 @@ class Pipeline:
             self._publish_rejection(
                 message, kit.lab, kit.kit, "dropped readings", telemetry.dropped, telemetry.seq
             )
-        if self.on_change is not None and (change is not None or derived):
-            self.on_change(twin)
         applied = AppliedMessage(
             kit.lab,
             kit.kit,
@@ -144,6 +173,9 @@ class Pipeline:
             telemetry_chunks(telemetry),
         )
         self.writer.enqueue(applied, lambda: self._ack(message))
+        self._settled = True
+        if self.on_change is not None and (change is not None or derived):
+            self.on_change(twin)
 
     def _derive(self, kit: KitRef, telemetry: Telemetry, now: float) -> list[DerivedValue]:
         if not telemetry.waveforms:
@@ -153,12 +185,40 @@ class Pipeline:
             engine = self._derived[kit] = DerivedSignals()
         out: list[DerivedValue] = []
         for waveform in telemetry.waveforms:
-            out.extend(
-                engine.add_chunk(
-                    waveform.sensor, telemetry.ts, waveform.rate_hz, waveform.samples, now
+            try:
+                out.extend(
+                    engine.add_chunk(
+                        waveform.sensor, telemetry.ts, waveform.rate_hz, waveform.samples, now
+                    )
                 )
-            )
+            except Exception as exc:  # noqa: BLE001 - best effort; the samples are kept
+                self.derive_failures.inc()
+                self._log_error("derive", f"derived values of {kit} from {waveform.sensor}", exc)
+                # Start the kit's windows afresh, so one bad window does not fail them all.
+                engine = self._derived[kit] = DerivedSignals()
         return out
+
+    def _internal_error(self, message: InboundMessage, exc: Exception) -> None:
+        self.metrics.messages_rejected.labels(INTERNAL).inc()
+        self._log_error(type(exc).__name__, f"handling a message on {message.topic[:200]!r}", exc)
+        if self._settled:
+            reason = f"internal error after the message was kept ({type(exc).__name__})"
+        else:
+            reason = f"internal error handling the message ({type(exc).__name__})"
+            self._settle(message)
+        parsed = self.ingest.scheme.parse(message.topic)
+        where = parsed.kit if isinstance(parsed, KitTopic) else parsed
+        self._publish_rejection(message, where.lab, where.kit, reason, (), None)
+
+    def _log_error(self, kind: str, what: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._error_logged_at.get(kind, -math.inf) >= ERROR_LOG_EVERY_S:
+            self._error_logged_at[kind] = now
+            log.error("%s failed (counted; logged once a minute): %s", what, exc, exc_info=exc)
+
+    def _settle(self, message: InboundMessage) -> None:
+        self._settled = True
+        self._ack(message)
 
     def _warn_limit(self, exc: TwinLimitReachedError) -> None:
         now = time.monotonic()
@@ -185,7 +245,7 @@ class Pipeline:
                     "ts": message.received_at,
                 },
             )
-        self._ack(message)
+        self._settle(message)
 
     def _desired(self, message: InboundMessage, outcome: DesiredReceived) -> None:
         twin = self.twins.get(outcome.kit)
@@ -193,12 +253,12 @@ class Pipeline:
             try:
                 twin = self.twins.get_or_create(outcome.kit)
             except TwinLimitReachedError:
-                self._ack(message)
+                self._settle(message)
                 return
         if outcome.version > twin.desired_version:
             twin.desired = dict(outcome.desired)
             twin.desired_version = outcome.version
-        self._ack(message)
+        self._settle(message)
 
     def _refuse(self, message: InboundMessage, refused: Refused) -> None:
         self.metrics.messages_rejected.labels(refused.stage).inc()
@@ -208,8 +268,9 @@ class Pipeline:
         if refused.stage == DUPLICATE:
             # Ack a redelivery only once the original (perhaps still queued) is durable.
             self.writer.enqueue(None, lambda: self._ack(message))
+            self._settled = True
         else:
-            self._ack(message)
+            self._settle(message)
 
     def _publish_rejection(
         self,

@@ -140,3 +140,73 @@ def test_switch_input_and_status() -> None:
     assert parse_status(b"online") is True
     assert parse_status(b"offline") is False
     assert isinstance(parse_status(b"maybe"), Rejection)
+
+
+@pytest.mark.parametrize(
+    ("sensor", "rate_hz", "kept"),
+    [
+        ("ppg", 5, False),  # passes "> 0" but holds no 0.5-4 Hz pulse band
+        ("ppg", 8, False),
+        ("ppg", 25, True),  # the MAX30102's rates on the kit: 25-100 Hz
+        ("ppg", 100, True),
+        ("depth_mm", 50, True),
+        ("depth_mm", 2, False),
+        ("ppg", 1_001, False),
+        ("custom_wave", 1, True),
+        ("custom_wave", 0.5, False),
+        ("custom_wave", 1e-6, False),
+        ("custom_wave", 5e-324, False),
+    ],
+)
+def test_waveform_rate_must_be_sane_for_its_sensor(sensor: str, rate_hz: float, kept: bool) -> None:
+    raw = payload(waveforms={sensor: {"rate_hz": rate_hz, "samples": [100.0, 101.0]}})
+    outcome = parse_telemetry(raw, NOW)
+    assert isinstance(outcome, Telemetry)
+    assert [w.sensor for w in outcome.waveforms] == ([sensor] if kept else [])
+    if not kept:
+        ((dropped_sensor, reason),) = [(d.sensor, d.reason) for d in outcome.dropped]
+        assert dropped_sensor == sensor and f"rate_hz={rate_hz:g} outside" in reason
+
+
+def test_ppg_rate_floor_is_above_what_heart_rate_needs() -> None:
+    from accessibility.signals.ppg import BAND_HZ
+    from gateway.sensors import SENSORS
+
+    assert SENSORS["ppg"].rate_hz[0] > 2 * BAND_HZ[1]
+
+
+def test_waveform_whose_last_sample_is_in_the_future_is_dropped_alone() -> None:
+    # 1 Hz is a valid rate, but 1,000 samples starting now end 999 s ahead of the clock.
+    raw = payload(
+        ts=NOW,
+        waveforms={
+            "slow": {"rate_hz": 1, "samples": [1.0] * 1_000},
+            "ppg": {"rate_hz": 50, "samples": [1.0] * 1_000},  # ends 20 s ahead: allowed
+        },
+    )
+    outcome = parse_telemetry(raw, NOW)
+    assert isinstance(outcome, Telemetry)
+    assert [w.sensor for w in outcome.waveforms] == ["ppg"]
+    ((sensor, reason),) = [(d.sensor, d.reason) for d in outcome.dropped]
+    assert sensor == "slow" and "999 s ahead of the service clock" in reason
+    # An old chunk may be long: only the end's distance from the clock matters.
+    old = payload(ts=NOW - 5_000, waveforms={"slow": {"rate_hz": 1, "samples": [1.0] * 1_000}})
+    assert [w.sensor for w in parse_telemetry(old, NOW).waveforms] == ["slow"]  # type: ignore[union-attr]
+
+
+def test_integers_too_large_for_a_float_are_dropped_not_raised() -> None:
+    huge = 10**400
+    raw = payload(
+        readings={"hr": huge, "spo2": 97},
+        waveforms={
+            "ppg": {"rate_hz": huge, "samples": [1.0]},
+            "depth_mm": {"rate_hz": 50, "samples": [1.0, -huge]},
+        },
+    )
+    outcome = parse_telemetry(raw, NOW)
+    assert isinstance(outcome, Telemetry)
+    assert [r.sensor for r in outcome.readings] == ["spo2"]
+    reasons = {d.sensor: d.reason for d in outcome.dropped}
+    assert reasons["hr"] == "value must be finite"
+    assert "rate_hz=inf outside" in reasons["ppg"]
+    assert reasons["depth_mm"] == "every sample must be finite"

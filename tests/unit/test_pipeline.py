@@ -1,0 +1,84 @@
+"""``Pipeline.handle``: inject a message, assert what was stored, published and acked."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from accessibility.derived import DerivedSignals
+from tests.unit.pipeline_rig import PipelineRig
+
+NOW = time.time()
+TOPIC = "p/lab/kit/telemetry"
+
+
+def test_a_ppg_too_slow_for_a_heart_rate_is_dropped_and_the_rest_is_stored() -> None:
+    rig = PipelineRig()
+    body = {
+        "ts": NOW,
+        "seq": 1,
+        "readings": {"hr": 70},
+        "waveforms": {"ppg": {"rate_hz": 5, "samples": [1, 2, 3] * 30}},
+    }
+    mid = rig.handle(TOPIC, body, NOW)
+    rig.flush()
+    assert rig.acked == [mid]
+    assert rig.stored("lab", "kit", "hr") == [(NOW, 70.0)]
+    (rejection,) = rig.rejections()
+    assert rejection["reason"] == "dropped readings"
+    assert rejection["dropped"][0]["sensor"] == "ppg"
+    assert "10..1000 Hz" in rejection["dropped"][0]["reason"]
+
+
+def test_a_failing_derived_computation_is_counted_and_the_message_still_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise ValueError("window broke")
+
+    monkeypatch.setattr(DerivedSignals, "add_chunk", broken)
+    rig = PipelineRig()
+    body = {"ts": NOW, "seq": 1, "waveforms": {"ppg": {"rate_hz": 50, "samples": [5.0] * 10}}}
+    mid = rig.handle(TOPIC, body, NOW)
+    rig.flush()
+    assert rig.acked == [mid]
+    assert len(rig.stored("lab", "kit", "ppg")) == 10
+    assert rig.derive_failures() == 1
+    assert rig.rejections() == []
+    # The next chunk is derived (and fails) again, on fresh windows; nothing escapes.
+    rig.handle(TOPIC, {**body, "seq": 2, "ts": NOW + 0.2}, NOW + 0.2)
+    assert rig.derive_failures() == 2
+
+
+def test_an_error_while_handling_is_a_counted_rejection_acked_once() -> None:
+    rig = PipelineRig()
+
+    def broken_hook(event: object) -> None:
+        raise RuntimeError("session bug")
+
+    rig.pipeline.on_input = broken_hook
+    switch = {"ts": NOW, "seq": 1, "switch": "select", "state": "down"}
+    mid = rig.handle("p/lab/kit/input", switch, NOW)
+    (rejection,) = rig.rejections()
+    assert rejection["reason"] == "internal error handling the message (RuntimeError)"
+    assert rejection["topic"] == "p/lab/kit/input"
+    assert rig.published[0][0] == "p/_rejected/lab/kit"
+    assert rig.acked == [mid]
+    assert rig.rejected_total("internal") == 1
+
+
+def test_an_error_after_the_message_was_queued_does_not_lose_or_double_ack_it() -> None:
+    rig = PipelineRig()
+
+    def broken_hook(twin: object) -> None:
+        raise RuntimeError("session bug")
+
+    rig.pipeline.on_change = broken_hook
+    mid = rig.handle(TOPIC, {"ts": NOW, "seq": 1, "readings": {"hr": 70}}, NOW)
+    rig.flush()
+    assert rig.acked == [mid]
+    assert rig.stored("lab", "kit", "hr") == [(NOW, 70.0)]
+    (rejection,) = rig.rejections()
+    assert rejection["reason"] == "internal error after the message was kept (RuntimeError)"
+    assert rig.rejected_total("internal") == 1
