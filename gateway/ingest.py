@@ -1,4 +1,4 @@
-"""The ingest chain: topic → identifiers → JSON → validation → duplicate check.
+"""The ingest chain: topic → identifiers → JSON → validation → rate limit → duplicate check.
 
 ``Ingest.judge`` takes one raw MQTT message and returns what it means, or why it is
 refused. It keeps only the duplicate tracker as state and does no I/O, so it can be
@@ -88,13 +88,6 @@ class Ingest:
         if not isinstance(parsed, KitTopic):
             return Refused(parsed.lab, parsed.kit, "topic", parsed.reason)
         kit = parsed.kit
-        if (
-            self.limiter is not None
-            and parsed.channel in (Channel.TELEMETRY, Channel.INPUT)
-            and not self.limiter.allow(kit, received_at)
-        ):
-            rate = self.limiter.rate_per_s
-            return Refused(kit.lab, kit.kit, "limit", f"kit exceeds {rate:g} messages/s")
         if parsed.channel is Channel.TELEMETRY:
             return self._telemetry(kit, payload, received_at)
         if parsed.channel is Channel.INPUT:
@@ -121,6 +114,9 @@ class Ingest:
         telemetry = parse_telemetry(payload, received_at)
         if isinstance(telemetry, Rejection):
             return Refused(kit.lab, kit.kit, "payload", telemetry.reason, telemetry.dropped)
+        limited = self._limit(kit, received_at, telemetry.newest_ts)
+        if limited:
+            return Refused(kit.lab, kit.kit, "limit", limited, seq=telemetry.seq)
         if self.seqs.is_duplicate(kit, telemetry.seq):
             return Refused(kit.lab, kit.kit, DUPLICATE, DUPLICATE, seq=telemetry.seq)
         self.seqs.mark(kit, telemetry.seq)
@@ -130,7 +126,16 @@ class Ingest:
         event = parse_switch_input(payload, received_at)
         if isinstance(event, Rejection):
             return Refused(kit.lab, kit.kit, "payload", event.reason)
+        limited = self._limit(kit, received_at, event.ts)
+        if limited:
+            return Refused(kit.lab, kit.kit, "limit", limited, seq=event.seq)
         if self._input_seqs.is_duplicate(kit, event.seq):
             return Refused(kit.lab, kit.kit, DUPLICATE, DUPLICATE, seq=event.seq)
         self._input_seqs.mark(kit, event.seq)
         return InputReceived(kit, event)
+
+    def _limit(self, kit: KitRef, received_at: float, device_ts: float) -> str | None:
+        """Why the kit is over its budget (``gateway.ratelimit``), or None."""
+        if self.limiter is None:
+            return None
+        return self.limiter.check(kit, received_at, device_ts)

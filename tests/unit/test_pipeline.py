@@ -82,3 +82,42 @@ def test_an_error_after_the_message_was_queued_does_not_lose_or_double_ack_it() 
     (rejection,) = rig.rejections()
     assert rejection["reason"] == "internal error after the message was kept (RuntimeError)"
     assert rig.rejected_total("internal") == 1
+
+
+def limited_rig() -> PipelineRig:
+    from gateway.ingest import Ingest
+    from gateway.ratelimit import KitRateLimiter
+    from gateway.topics import TopicScheme
+
+    return PipelineRig(Ingest(TopicScheme("p"), limiter=KitRateLimiter()))  # the defaults
+
+
+def chunk(seq: int, ts: float) -> dict[str, object]:
+    """One of a kit's normal messages: a 0.2 s PPG chunk at 50 Hz."""
+    return {"ts": ts, "seq": seq, "waveforms": {"ppg": {"rate_hz": 50, "samples": [5e4] * 10}}}
+
+
+def test_a_backlog_larger_than_the_burst_is_stored_whole() -> None:
+    # A kit replays 20 minutes of its spool (6,000 messages) in 2 s, oldest first.
+    rig = limited_rig()
+    count = 6_000
+    for i in range(count):
+        rig.handle(TOPIC, chunk(i + 1, NOW - (count - i) * 0.2), NOW + 2 * i / count)
+    rig.flush()
+    assert rig.rejected_total() == 0
+    assert len(rig.acked) == count
+    assert len(rig.stored("lab", "kit", "ppg")) == count * 10
+
+
+def test_a_live_50x_flood_is_limited_and_counted_at_the_default_settings() -> None:
+    rig = limited_rig()
+    rate, seconds = 250, 20  # 50 times a kit's 5 messages/s, with live timestamps
+    for i in range(rate * seconds):
+        rig.handle(TOPIC, chunk(i + 1, NOW + i / rate), NOW + i / rate)
+    rig.handle("p/lab/calm/telemetry", chunk(1, NOW + seconds), NOW + seconds)
+    rig.flush()
+    limited = rig.rejected_total("limit")
+    assert limited == pytest.approx(rate * seconds - 500 - 50 * seconds, abs=2)
+    assert len(rig.rejections()) == limited  # each one published with its reason
+    assert "exceeds 50 messages/s" in rig.rejections()[0]["reason"]
+    assert len(rig.stored("lab", "calm", "ppg")) == 10  # another kit is not held up
