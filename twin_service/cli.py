@@ -131,7 +131,9 @@ def _kit(args: argparse.Namespace) -> int:
     except InvalidIdentifierError as exc:
         print(f"accesstwin: {exc}", file=sys.stderr)
         return 2
-    settings = load_settings(overrides=_overrides(args), insecure_no_auth=True)
+    # The kit agent keeps no store: do not let ACCESSTWIN_STORE stop it from starting.
+    overrides = {**_overrides(args), "store": "memory://"}
+    settings = load_settings(overrides=overrides, insecure_no_auth=True)
     from devices.agent.main import run_kit
 
     return run_kit(
