@@ -2,6 +2,11 @@
 
 CONTRACT.md: ``lab``, ``kit`` and ``learner_id`` match ``[A-Za-z0-9_-]{1,64}``; anything
 else is rejected and never used to build a path, topic or query.
+
+Underscores are allowed anywhere, but a *lab* name that starts with one is reserved for
+the service's own topics, which sit at the lab position of ``{prefix}/{lab}/...``:
+``_rejected`` (refusals), ``_unknown`` (in those, for what could not be parsed) and
+``_twin`` (twin state for API replicas). Kits in such labs are refused.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 
 IDENTIFIER_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+RESERVED_LAB_PREFIX = "_"
 
 
 class InvalidIdentifierError(ValueError):
@@ -20,6 +26,11 @@ class InvalidIdentifierError(ValueError):
 def is_identifier(text: str) -> bool:
     """True when ``text`` is a valid lab, kit or learner identifier."""
     return _IDENTIFIER.fullmatch(text) is not None
+
+
+def is_reserved_lab(lab: str) -> bool:
+    """True for lab names kept for the service's own topics (a leading ``_``)."""
+    return lab.startswith(RESERVED_LAB_PREFIX)
 
 
 def check_identifier(text: str, what: str) -> str:

@@ -66,7 +66,14 @@ class Refused:
     seq: int | None = None
 
 
-Outcome = TelemetryReceived | InputReceived | StatusReceived | DesiredReceived | Refused
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """One of the service's own messages (under ``_rejected`` or ``_twin``): not judged."""
+
+    reason: str
+
+
+Outcome = TelemetryReceived | InputReceived | StatusReceived | DesiredReceived | Refused | Ignored
 
 
 class Ingest:
@@ -86,6 +93,8 @@ class Ingest:
     def judge(self, topic: str, payload: bytes, received_at: float) -> Outcome:
         parsed = self.scheme.parse(topic)
         if not isinstance(parsed, KitTopic):
+            if parsed.ignore:
+                return Ignored(parsed.reason)
             return Refused(parsed.lab, parsed.kit, "topic", parsed.reason)
         kit = parsed.kit
         if parsed.channel is Channel.TELEMETRY:

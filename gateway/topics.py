@@ -1,14 +1,23 @@
-"""The MQTT topic scheme ``{prefix}/{lab}/{kit}/{channel}`` (CONTRACT.md, "MQTT topics")."""
+"""The MQTT topic scheme ``{prefix}/{lab}/{kit}/{channel}`` (CONTRACT.md, "MQTT topics").
+
+The service publishes under ``{prefix}/_rejected/{lab}/{kit}`` and
+``{prefix}/_twin/{lab}/{kit}``; those match the kit filters ``{prefix}/+/+/{channel}``
+when a kit is named like a channel, so messages under them are the service's own and
+are ignored, not judged. Other lab names starting with ``_`` are refused
+(``gateway.identifiers.is_reserved_lab``).
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
-from gateway.identifiers import KitRef, is_identifier
+from gateway.identifiers import KitRef, is_identifier, is_reserved_lab
 
 UNKNOWN = "_unknown"
 REJECTED_SEGMENT = "_rejected"
+TWIN_SEGMENT = "_twin"
+SERVICE_SEGMENTS = frozenset({REJECTED_SEGMENT, TWIN_SEGMENT})
 
 
 class Channel(enum.StrEnum):
@@ -30,11 +39,15 @@ class KitTopic:
 
 @dataclass(frozen=True, slots=True)
 class TopicError:
-    """Why a topic could not be parsed, with whatever lab/kit could be read from it."""
+    """Why a topic could not be parsed, with whatever lab/kit could be read from it.
+
+    ``ignore`` marks one of the service's own topics: not a kit's mistake, not refused.
+    """
 
     reason: str
     lab: str = UNKNOWN
     kit: str = UNKNOWN
+    ignore: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +65,12 @@ class TopicScheme:
     def kit_topic(self, kit: KitRef, channel: Channel) -> str:
         return f"{self.prefix}/{kit.lab}/{kit.kit}/{channel.value}"
 
+    def twin_topic(self, kit: KitRef) -> str:
+        """Where a kit's twin state is published for API replicas."""
+        return f"{self.prefix}/{TWIN_SEGMENT}/{kit.lab}/{kit.kit}"
+
     def rejected_topic(self, lab: str, kit: str) -> str:
-        lab = lab if is_identifier(lab) else UNKNOWN
+        lab = lab if is_identifier(lab) and not is_reserved_lab(lab) else UNKNOWN
         kit = kit if is_identifier(kit) else UNKNOWN
         return f"{self.prefix}/{REJECTED_SEGMENT}/{lab}/{kit}"
 
@@ -67,6 +84,8 @@ class TopicScheme:
         if not topic.startswith(head):
             return TopicError(f"topic outside prefix {self.prefix!r}")
         parts = topic[len(head) :].split("/")
+        if parts[0] in SERVICE_SEGMENTS:
+            return TopicError(f"the service's own {parts[0]} topic", ignore=True)
         if len(parts) != 3:
             return TopicError("topic must be {prefix}/{lab}/{kit}/{channel}")
         lab, kit, channel_text = parts
@@ -76,6 +95,12 @@ class TopicScheme:
             return TopicError("lab identifier must match [A-Za-z0-9_-]{1,64}", shown_lab, shown_kit)
         if not kit_ok:
             return TopicError("kit identifier must match [A-Za-z0-9_-]{1,64}", shown_lab, shown_kit)
+        if is_reserved_lab(lab):
+            return TopicError(
+                "lab names starting with '_' are reserved for the service's own topics",
+                UNKNOWN,
+                kit,
+            )
         try:
             channel = Channel(channel_text)
         except ValueError:

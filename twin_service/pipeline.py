@@ -27,6 +27,7 @@ from gateway.identifiers import KitRef
 from gateway.ingest import (
     DUPLICATE,
     DesiredReceived,
+    Ignored,
     Ingest,
     InputReceived,
     Refused,
@@ -127,6 +128,8 @@ class Pipeline:
             self._settle(message)
         elif isinstance(outcome, DesiredReceived):
             self._desired(message, outcome)
+        elif isinstance(outcome, Ignored):
+            self._settle(message)  # the service's own message: nothing to refuse
         else:
             self._refuse(message, outcome)
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gateway.ingest import (
     DesiredReceived,
+    Ignored,
     Ingest,
     InputReceived,
     Refused,
@@ -31,7 +32,9 @@ json_values = st.recursive(
     ),
     max_leaves=30,
 )
-segments = st.sampled_from(["lab", "kit", "l_1", "k-2", "", "x y", "$", "ü", "a" * 65, "+"])
+segments = st.sampled_from(
+    ["lab", "kit", "l_1", "k-2", "", "x y", "$", "ü", "a" * 65, "+", "_rejected", "_twin", "_x"]
+)
 channels = st.sampled_from(["telemetry", "input", "status", "desired", "other", ""])
 topics = st.builds(lambda a, b, c: f"p/{a}/{b}/{c}", segments, segments, channels) | st.text(
     max_size=40
@@ -70,7 +73,7 @@ def encode(document: object) -> bytes:
     return json.dumps(document, allow_nan=True).encode()
 
 
-OUTCOMES = (TelemetryReceived, InputReceived, StatusReceived, DesiredReceived, Refused)
+OUTCOMES = (TelemetryReceived, InputReceived, StatusReceived, DesiredReceived, Refused, Ignored)
 
 
 @settings(max_examples=600, deadline=None)

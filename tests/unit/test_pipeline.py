@@ -121,3 +121,19 @@ def test_a_live_50x_flood_is_limited_and_counted_at_the_default_settings() -> No
     assert len(rig.rejections()) == limited  # each one published with its reason
     assert "exceeds 50 messages/s" in rig.rejections()[0]["reason"]
     assert len(rig.stored("lab", "calm", "ppg")) == 10  # another kit is not held up
+
+
+def test_the_services_own_topics_are_ignored_and_reserved_labs_refused() -> None:
+    rig = PipelineRig()
+    body = {"ts": NOW, "seq": 1, "readings": {"hr": 70}}
+    # A rejection about a kit named "telemetry" matches the kit filter p/+/+/telemetry.
+    own = rig.handle("p/_rejected/lab/telemetry", body, NOW)
+    replica = rig.handle("p/_twin/lab/telemetry", body, NOW)
+    assert rig.acked == [own, replica] and rig.published == []
+    reserved = rig.handle("p/_rejected_too/kit/telemetry", body, NOW + 1)
+    assert rig.acked[-1] == reserved
+    ((topic, rejection),) = rig.published
+    assert topic == "p/_rejected/_unknown/kit"
+    assert "reserved for the service's own topics" in rejection["reason"]
+    assert rig.rejected_total("topic") == 1
+    assert list(rig.pipeline.twins) == []

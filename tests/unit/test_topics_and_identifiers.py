@@ -25,6 +25,8 @@ def test_kit_topic_round_trips() -> None:
         ("accesstwin/v1/a/k.1/telemetry", "kit identifier", "a", "_unknown"),
         ("accesstwin/v1/a/" + "k" * 65 + "/telemetry", "kit identifier", "a", "_unknown"),
         ("accesstwin/v1/a/k/firmware", "unknown channel", "a", "k"),
+        ("accesstwin/v1/_unknown/k/telemetry", "reserved", "_unknown", "k"),
+        ("accesstwin/v1/_lab/k/status", "reserved", "_unknown", "k"),
     ],
 )
 def test_bad_topics_are_explained(topic: str, reason_part: str, lab: str, kit: str) -> None:
@@ -48,3 +50,25 @@ def test_rejected_topic_never_carries_a_bad_identifier() -> None:
 def test_bad_prefix_is_refused(prefix: str) -> None:
     with pytest.raises(ValueError, match="prefix"):
         TopicScheme(prefix)
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        # A kit named like a channel puts the service's own topics under the kit filters.
+        "accesstwin/v1/_rejected/lab/telemetry",
+        "accesstwin/v1/_rejected/_unknown/status",
+        "accesstwin/v1/_twin/lab/desired",
+        "accesstwin/v1/_twin/lab/kit",
+    ],
+)
+def test_the_services_own_topics_are_ignored_not_refused(topic: str) -> None:
+    parsed = SCHEME.parse(topic)
+    assert isinstance(parsed, TopicError) and parsed.ignore
+
+
+def test_underscores_are_allowed_except_at_the_start_of_a_lab() -> None:
+    parsed = SCHEME.parse("accesstwin/v1/lab_1/_kit_/telemetry")
+    assert parsed == KitTopic(KitRef("lab_1", "_kit_"), Channel.TELEMETRY)
+    assert SCHEME.rejected_topic("_rejected", "k") == "accesstwin/v1/_rejected/_unknown/k"
+    assert SCHEME.twin_topic(KitRef("a", "k")) == "accesstwin/v1/_twin/a/k"
