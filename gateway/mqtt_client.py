@@ -36,7 +36,11 @@ READ_BURST_S = 0.005  # ... and for at most this long
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """A message as the service sees it; ``connection`` tells which connection it came on."""
+    """A message as the service sees it; ``connection`` tells which connection it came on.
+
+    A topic that is not valid UTF-8 (MQTT requires it; a broker may not check) arrives
+    with ``topic_is_utf8`` False and ``topic`` showing the bad bytes as ``\\xNN``.
+    """
 
     topic: str
     payload: bytes
@@ -45,6 +49,7 @@ class InboundMessage:
     mid: int
     received_at: float
     connection: int
+    topic_is_utf8: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +60,12 @@ class Will:
     retain: bool = True
 
 
-def _to_inbound(message: paho.MQTTMessage, connection: int) -> InboundMessage | None:
-    """Convert paho's message type; None for a topic that is not valid UTF-8."""
+def _to_inbound(message: paho.MQTTMessage, connection: int) -> InboundMessage:
+    """Convert paho's message type (whose ``topic`` raises for bytes that are not UTF-8)."""
     try:
-        topic = message.topic
-    except UnicodeDecodeError:
-        return None
+        topic, utf8 = message.topic, True
+    except UnicodeDecodeError as exc:
+        topic, utf8 = exc.object.decode("utf-8", "backslashreplace"), False
     return InboundMessage(
         topic=topic,
         payload=bytes(message.payload),
@@ -69,6 +74,7 @@ def _to_inbound(message: paho.MQTTMessage, connection: int) -> InboundMessage | 
         mid=message.mid,
         received_at=time.time(),
         connection=connection,
+        topic_is_utf8=utf8,
     )
 
 
@@ -306,10 +312,4 @@ class MqttClient:
         self, client: paho.Client, userdata: Any, message: paho.MQTTMessage
     ) -> None:
         self._received_in_read += 1
-        inbound = _to_inbound(message, self._connection)
-        if inbound is None:
-            log.warning("MQTT message with a topic that is not UTF-8 dropped")
-            if message.qos > 0:
-                self._client.ack(message.mid, message.qos)
-            return
-        self._on_message(inbound)
+        self._on_message(_to_inbound(message, self._connection))

@@ -36,7 +36,7 @@ from gateway.ingest import (
 )
 from gateway.mqtt_client import InboundMessage
 from gateway.telemetry import Dropped, Telemetry
-from gateway.topics import KitTopic
+from gateway.topics import UNKNOWN, KitTopic
 from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
@@ -115,6 +115,10 @@ class Pipeline:
             self._internal_error(message, exc)
 
     def _handle(self, message: InboundMessage) -> None:
+        if not message.topic_is_utf8:
+            self.metrics.messages_received.labels("other").inc()
+            self._refuse(message, Refused(UNKNOWN, UNKNOWN, "topic", "topic is not valid UTF-8"))
+            return
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
         channel = message.topic.rsplit("/", 1)[-1] if "/" in message.topic else "?"
         self.metrics.messages_received.labels(channel if channel in _CHANNELS else "other").inc()
