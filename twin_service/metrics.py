@@ -18,6 +18,11 @@ class ServiceMetrics:
             ["stage"],
             registry=r,
         )
+        self.messages_skipped = Counter(
+            "accesstwin_messages_skipped",
+            "Messages of kits another gateway partition handles (acknowledged unread)",
+            registry=r,
+        )
         self.readings_dropped = Counter(
             "accesstwin_readings_dropped",
             "Readings or waveforms dropped from kept messages",

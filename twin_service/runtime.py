@@ -22,6 +22,14 @@ from twin_service.metrics import ServiceMetrics
 from twin_service.persist import StoreWriter
 from twin_service.pipeline import Pipeline
 from twin_service.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.replica import (
+    PUBLISH_INTERVAL_S,
+    ReplicaTwin,
+    decode_state,
+    encode_state,
+    state_filter,
+    state_topic,
+)
 from twin_service.sessions import SessionManager
 from twin_service.settings import Settings
 from twin_service.speech_worker import EspeakSpeech
@@ -51,11 +59,19 @@ class Runtime:
             SeqTracker(SEQ_WINDOW),
             KitRateLimiter(settings.kit_rate_per_s, settings.kit_burst),
         )
+        self.role = settings.role
+        self.owned = settings.owned
+        self.epoch = time.time()  # orders this process's twin states after a restart's
+        self._prefix = settings.topics.prefix + "/"
+        self._state_prefix = state_topic(settings.topics.prefix, "", "")[:-1]
+        self._replicas: dict[KitRef, ReplicaTwin] = {}
+        self._published_versions: dict[KitRef, int] = {}
         self.mqtt = MqttClient(
             settings.broker,
-            settings.mqtt_client_id,
+            settings.client_id,
             self._on_message,
-            settings.topics.subscriptions(),
+            subscriptions_for(settings),
+            persistent_session=settings.role != "api",
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
         self.pipeline = Pipeline(
@@ -100,7 +116,9 @@ class Runtime:
         self._tick_wake.set()
 
     def _on_input(self, received: InputReceived) -> None:
-        self.sessions.on_kit_switch(received.kit, received.event.switch, received.event.state)
+        self.sessions.on_kit_switch(
+            received.kit, received.event.switch, received.event.state, received.event.ts
+        )
         self._tick_wake.set()
 
     async def _scan_clock(self) -> None:
@@ -113,32 +131,90 @@ class Runtime:
                 await asyncio.wait_for(self._tick_wake.wait(), delay)
 
     def _on_message(self, message: InboundMessage) -> None:
+        if self.role == "api" and message.topic.startswith(self._state_prefix):
+            self._on_twin_state(message)
+            return
+        if self.owned.count > 1 and not self._owns(message.topic):
+            self.metrics.messages_skipped.inc()
+            self.mqtt.ack(message)  # another gateway's kit: it has its own copy
+            return
         self.pipeline.handle(message)
+
+    def _owns(self, topic: str) -> bool:
+        """Whether the kit of ``topic`` is this partition's (a topic that is not a kit
+        topic is judged here, so its rejection is published once, by partition 0)."""
+        parts = topic[len(self._prefix) :].split("/") if topic.startswith(self._prefix) else []
+        if len(parts) != 3:
+            return self.owned.index == 0
+        return self.owned.owns(parts[0], parts[1])
+
+    def _on_twin_state(self, message: InboundMessage) -> None:
+        """An API replica takes a gateway's twin state (CONTRACT addition: ``P/_twin``)."""
+        self.mqtt.ack(message)
+        lab, _, kit = message.topic[len(self._state_prefix) :].partition("/")
+        try:
+            ref = KitRef(lab, kit)
+            state = decode_state(message.payload)
+            replica = self._replicas.get(ref)
+            if replica is None:
+                replica = self._replicas[ref] = ReplicaTwin(self.twins.get_or_create(ref))
+        except (ValueError, TwinLimitReachedError) as exc:
+            self.metrics.messages_rejected.labels("twin_state").inc()
+            log.warning("twin state on %s refused: %s", message.topic, exc)
+            return
+        change = replica.apply(state)
+        if change is not None:
+            self.metrics.twins.set(len(self.twins))
+            self.pipeline.broadcast(change)
+            self._on_twin_change(replica.twin)
+
+    async def _publish_twin_states(self) -> None:
+        """A gateway publishes each changed twin's state, retained, for API replicas."""
+        while True:
+            await asyncio.sleep(PUBLISH_INTERVAL_S)
+            if not self.mqtt.connected:
+                continue
+            for twin in self.twins:
+                if self._published_versions.get(twin.kit) == twin.version:
+                    continue
+                topic = state_topic(self.settings.topics.prefix, twin.kit.lab, twin.kit.kit)
+                if self.mqtt.publish(topic, encode_state(twin, self.epoch), 1, True):
+                    self._published_versions[twin.kit] = twin.version
 
     async def start(self) -> None:
         await self.store.open()
-        await self._restore()
+        if self.role != "api":
+            await self._restore()
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="store-writer"),
             asyncio.create_task(self.mqtt.run(), name="mqtt"),
-            asyncio.create_task(self._retention_loop(), name="retention"),
             asyncio.create_task(self._scan_clock(), name="scan-clock"),
         ]
+        if self.role != "api":
+            self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        if self.role == "gateway":
+            self._tasks.append(asyncio.create_task(self._publish_twin_states(), name="twin-states"))
 
     async def _restore(self) -> None:
         """Rebuild twins and the duplicate window from the store after a restart."""
         values = await self.store.latest_values()
+        restart_version = int(time.time() * 1000)
         for row in values:
+            if not self.owned.owns(row.lab, row.kit):
+                continue  # another partition's kit (the store may be shared)
             try:
                 twin = self.twins.get_or_create(KitRef(row.lab, row.kit))
             except (TwinLimitReachedError, ValueError):
                 continue
             entry = ValueEntry(row.value, _unit(row.sensor), row.ts, row.received_at)
             (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
-            twin.version = max(twin.version, 1)
+            # Versions never go backwards across a restart: a restored twin continues from
+            # the clock in ms (fine while a twin changes under 1,000 times a second).
+            twin.version = max(twin.version, restart_version)
             twin.updated_at = max(twin.updated_at, row.received_at)
         for kit, seqs in (await self.store.recent_seqs(SEQ_WINDOW)).items():
-            self.ingest.seqs.mark_all(kit, seqs)
+            if self.owned.owns(kit.lab, kit.kit):
+                self.ingest.seqs.mark_all(kit, seqs)
         self.metrics.twins.set(len(self.twins))
         if values:
             log.info("restored %d twins from %r", len(self.twins), self.store)
@@ -189,6 +265,29 @@ class Runtime:
             except Exception:
                 log.exception("retention prune failed")
             await asyncio.sleep(3_600)
+
+
+def subscriptions_for(settings: Settings) -> list[str]:
+    """What this process subscribes to, by role.
+
+    ``api``: the twin states the gateways publish, and kits' switch input (sessions live
+    in the API process). ``all`` / ``gateway``: every kit topic; with
+    ``ACCESSTWIN_MQTT_SHARE_GROUP`` telemetry and input through a shared subscription
+    (``$share/GROUP/…``; the broker must deliver one topic to one member, e.g. EMQX's
+    ``hash_topic`` strategy). ``status`` and ``desired`` stay plain subscriptions: shared
+    subscriptions get no retained messages.
+    """
+    prefix = settings.topics.prefix
+    if settings.role == "api":
+        return [state_filter(prefix), f"{prefix}/+/+/{Channel.INPUT.value}"]
+    group = settings.mqtt_share_group
+    shared = {Channel.TELEMETRY.value, Channel.INPUT.value}
+    out = []
+    for topic in settings.topics.subscriptions():
+        if group is not None and topic.rsplit("/", 1)[-1] in shared:
+            topic = f"$share/{group}/{topic}"
+        out.append(topic)
+    return out
 
 
 def _unit(sensor: str) -> str:

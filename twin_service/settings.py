@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from gateway.identifiers import is_identifier
 from gateway.mqtt_url import BrokerAddress, parse_broker_url
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
+from twin_service.partition import Partition
 from twin_service.store.factory import check_store_url
 
 T = TypeVar("T")
@@ -21,6 +23,9 @@ T = TypeVar("T")
 ENV_PREFIX = "ACCESSTWIN_"
 _PLACEHOLDER_TOKENS = {"changeme", "change-me", "secret", "token", "xxx", "password"}
 MIN_TOKEN_LENGTH = 16
+# all: ingest + API in one process; gateway: ingest, publishes twin state for replicas;
+# api: REST, pages and websockets from the twin state the gateways publish.
+ROLES = ("all", "gateway", "api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +46,25 @@ class Settings:
     kit_rate_per_s: float = 200.0
     kit_burst: int = 2_000
     speech_cache_mb: int = 32
+    role: str = "all"
+    partition: str = "0/1"
+    mqtt_share_group: str | None = None
     broker: BrokerAddress = field(init=False)
     topics: TopicScheme = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "broker", _check("MQTT_URL", parse_broker_url, self.mqtt_url))
         object.__setattr__(self, "topics", _check("MQTT_PREFIX", TopicScheme, self.mqtt_prefix))
+        if self.role not in ROLES:
+            raise SettingsError(
+                f"{ENV_PREFIX}ROLE: must be one of {', '.join(ROLES)}, got {self.role!r}"
+            )
+        _check("PARTITION", Partition.parse, self.partition)
+        if self.mqtt_share_group is not None and not is_identifier(self.mqtt_share_group):
+            raise SettingsError(
+                f"{ENV_PREFIX}MQTT_SHARE_GROUP: must match [A-Za-z0-9_-]{{1,64}},"
+                f" got {self.mqtt_share_group!r}"
+            )
         _check("STORE", check_store_url, self.store)
         if not 0 < self.http_port < 65536:
             raise SettingsError(f"{ENV_PREFIX}HTTP_PORT: must be 1-65535, got {self.http_port}")
@@ -69,6 +87,21 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
+
+    @property
+    def owned(self) -> Partition:
+        """The share of the kits this gateway ingests (``ACCESSTWIN_PARTITION``)."""
+        return Partition.parse(self.partition)
+
+    @property
+    def client_id(self) -> str:
+        """The MQTT client id: the configured one, made distinct per partition and role."""
+        owned = self.owned
+        if self.role == "api":
+            return f"{self.mqtt_client_id}-api-{os.getpid()}"
+        if owned.count > 1:
+            return f"{self.mqtt_client_id}-{owned.index}of{owned.count}"
+        return self.mqtt_client_id
 
     @property
     def auth_enabled(self) -> bool:
@@ -121,6 +154,9 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "KIT_RATE_PER_S": float,
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,
+    "ROLE": str,
+    "PARTITION": str,
+    "MQTT_SHARE_GROUP": str,
 }
 
 

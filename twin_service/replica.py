@@ -1,0 +1,155 @@
+"""Twin state shared through the broker, so API replicas see what the gateways see.
+
+A gateway (``ACCESSTWIN_ROLE=gateway``) publishes each twin's state, retained, to
+``{prefix}/_twin/{lab}/{kit}`` whenever it changed (at most every
+``PUBLISH_INTERVAL_S``). An API replica (``ACCESSTWIN_ROLE=api``) subscribes to
+``{prefix}/_twin/+/+``: the retained messages give it every twin's current state at
+start-up, later ones every change. It applies a state only if it is newer than what it
+has — ordered by (the publishing gateway's epoch, the gateway's version) — and turns the
+entries that changed into the ``twin.delta`` frame its own websocket clients get. The
+replica numbers its own versions, so a gateway restart never makes them go backwards.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
+
+TWIN_SEGMENT = "_twin"
+PUBLISH_INTERVAL_S = 0.05
+FORMAT = 1
+
+
+def state_topic(prefix: str, lab: str, kit: str) -> str:
+    return f"{prefix}/{TWIN_SEGMENT}/{lab}/{kit}"
+
+
+def state_filter(prefix: str) -> str:
+    return f"{prefix}/{TWIN_SEGMENT}/+/+"
+
+
+def encode_state(twin: Twin, epoch: float) -> str:
+    """The twin's whole state as the gateway publishes it."""
+    return json.dumps(
+        {
+            "format": FORMAT,
+            "epoch": epoch,
+            "version": twin.version,
+            "online": twin.online,
+            "updated_at": twin.updated_at,
+            "reported": {n: _entry_list(e) for n, e in twin.reported.items()},
+            "derived": {n: _entry_list(e) for n, e in twin.derived.items()},
+            "desired": twin.desired,
+            "desired_version": twin.desired_version,
+        }
+    )
+
+
+def _entry_list(entry: ValueEntry) -> list[Any]:
+    return [entry.value, entry.unit, entry.ts, entry.received_at]
+
+
+@dataclass(frozen=True, slots=True)
+class TwinState:
+    """A decoded state message."""
+
+    epoch: float
+    version: int
+    online: bool
+    updated_at: float
+    reported: dict[str, ValueEntry]
+    derived: dict[str, ValueEntry]
+    desired: JsonDict
+    desired_version: int
+
+    @property
+    def order(self) -> tuple[float, int]:
+        return (self.epoch, self.version)
+
+
+def decode_state(payload: bytes) -> TwinState:
+    """Parse a state message, or raise ``ValueError`` saying what is wrong with it."""
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"twin state is not JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"twin state must be an object with format {FORMAT}")
+    epoch, version = doc.get("epoch"), doc.get("version")
+    if not _number(epoch) or type(version) is not int or version < 0:
+        raise ValueError("twin state needs a numeric epoch and a whole version")
+    desired = doc.get("desired")
+    desired_version = doc.get("desired_version")
+    if not isinstance(desired, dict) or type(desired_version) is not int:
+        raise ValueError("twin state needs desired (object) and desired_version (int)")
+    updated_at = doc.get("updated_at")
+    return TwinState(
+        epoch=float(epoch),
+        version=version,
+        online=doc.get("online") is True,
+        updated_at=float(updated_at) if _number(updated_at) else 0.0,
+        reported=_entries(doc.get("reported"), "reported"),
+        derived=_entries(doc.get("derived"), "derived"),
+        desired=desired,
+        desired_version=desired_version,
+    )
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _entries(raw: object, block: str) -> dict[str, ValueEntry]:
+    if not isinstance(raw, dict):
+        raise ValueError(f"twin state {block} must be an object")
+    out: dict[str, ValueEntry] = {}
+    for name, item in raw.items():
+        if (
+            not isinstance(item, list)
+            or len(item) != 4
+            or not (_number(item[0]) and isinstance(item[1], str))
+            or not (_number(item[2]) and _number(item[3]))
+        ):
+            raise ValueError(f"twin state {block}.{name} must be [value, unit, ts, received_at]")
+        out[str(name)] = ValueEntry(float(item[0]), item[1], float(item[2]), float(item[3]))
+    return out
+
+
+class ReplicaTwin:
+    """One twin as an API replica holds it, with the order of the state it last took."""
+
+    def __init__(self, twin: Twin) -> None:
+        self.twin = twin
+        self.order: tuple[float, int] = (-math.inf, -1)
+
+    def apply(self, state: TwinState) -> TwinChange | None:
+        """Take ``state`` if it is newer; the change (for a ``twin.delta``) or None."""
+        if state.order <= self.order:
+            return None
+        self.order = state.order
+        twin = self.twin
+        reported = {n: e for n, e in state.reported.items() if twin.reported.get(n) != e}
+        derived = {n: e for n, e in state.derived.items() if twin.derived.get(n) != e}
+        desired_changed = state.desired != twin.desired
+        if not (reported or derived or desired_changed or state.online != twin.online):
+            return None
+        twin.reported = dict(state.reported)
+        twin.derived = dict(state.derived)
+        twin.desired = dict(state.desired)
+        twin.desired_version = state.desired_version
+        twin.online = state.online
+        twin.version += 1
+        twin.updated_at = max(twin.updated_at, state.updated_at)
+        return TwinChange(
+            twin.kit,
+            twin.version,
+            twin.online,
+            reported=reported,
+            derived=derived,
+            desired=twin.desired if desired_changed else None,
+        )
