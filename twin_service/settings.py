@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from gateway.identifiers import is_identifier
 from gateway.mqtt_url import BrokerAddress, parse_broker_url
+from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
 from twin_service.partition import Partition
@@ -43,8 +44,8 @@ class Settings:
     max_twins: int = 10_000
     ws_queue_frames: int = 1_000
     store_batch_max: int = 5_000
-    kit_rate_per_s: float = 200.0
-    kit_burst: int = 2_000
+    kit_rate_per_s: float = DEFAULT_RATE_PER_S
+    kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
     role: str = "all"
     partition: str = "0/1"
