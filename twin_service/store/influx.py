@@ -79,6 +79,7 @@ class InfluxStore:
         self._reads = ThreadPoolExecutor(2, thread_name_prefix="influx-read")
         self._replay_refused: str | None = None  # InfluxDB refuses the oldest spooled body
         self._spool_wake = asyncio.Event()
+        self._closing = asyncio.Event()
         self._replay: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -108,6 +109,9 @@ class InfluxStore:
 
     async def close(self) -> None:
         if self._replay is not None:
+            # The loop also watches _closing: a cancel that lands while a replay attempt's
+            # answer is being delivered can be absorbed, and must not keep it going.
+            self._closing.set()
             self._replay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._replay
@@ -163,7 +167,7 @@ class InfluxStore:
 
     async def _replay_loop(self) -> None:
         delay = self._backoff_s
-        while True:
+        while not self._closing.is_set():
             if not self.spool.points:
                 self._spool_wake.clear()
                 if not self.spool.points:
@@ -179,7 +183,8 @@ class InfluxStore:
             else:
                 delay = self._backoff_s
                 continue
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
             delay = min(delay * 2, self._replay_max_backoff_s)
 
     def _replay_one(self) -> None:
