@@ -41,6 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(serve)
     _add_service(serve)
     serve.add_argument(
+        "--role",
+        choices=["all", "gateway", "api"],
+        help="all (default): ingest + API; gateway: ingest, publishes twin state for API"
+        " replicas; api: REST, pages and websockets from that state (ACCESSTWIN_ROLE)",
+    )
+    serve.add_argument(
+        "--partition",
+        metavar="I/N",
+        help="ingest only partition I of N of the kits, e.g. 0/2 (ACCESSTWIN_PARTITION)",
+    )
+    serve.add_argument(
+        "--mqtt-share-group",
+        metavar="GROUP",
+        help="subscribe to telemetry and input as $share/GROUP/…; needs a broker that sends"
+        " one topic to one member, e.g. EMQX hash_topic (ACCESSTWIN_MQTT_SHARE_GROUP)",
+    )
+    serve.add_argument(
         "--insecure-no-auth",
         action="store_true",
         help="run without an API token (only on a closed network)",
@@ -69,7 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object | None]:
-    names = ("mqtt_url", "mqtt_prefix", "store", "http_host", "http_port", "mqtt_client_id")
+    names = (
+        "mqtt_url",
+        "mqtt_prefix",
+        "store",
+        "http_host",
+        "http_port",
+        "mqtt_client_id",
+        "role",
+        "partition",
+        "mqtt_share_group",
+    )
     out: dict[str, object | None] = {n: getattr(args, n, None) for n in names}
     if getattr(args, "insecure_no_auth", False):
         out["insecure_no_auth"] = True

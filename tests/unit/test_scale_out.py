@@ -138,3 +138,19 @@ def test_state_topic_and_document() -> None:
 def test_a_malformed_state_is_refused_with_its_reason(payload: bytes, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         decode_state(payload)
+
+
+def test_serve_flags_reach_the_settings_and_a_bad_one_stops_start_up(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twin_service.cli import _overrides, build_parser, main
+
+    args = build_parser().parse_args(
+        ["serve", "--role", "gateway", "--partition", "1/4", "--mqtt-share-group", "gw"]
+    )
+    built = load_settings(TOKEN_ENV, overrides=_overrides(args))
+    assert (built.role, built.owned, built.mqtt_share_group) == ("gateway", Partition(1, 4), "gw")
+    monkeypatch.setenv("ACCESSTWIN_API_TOKEN", TOKEN_ENV["ACCESSTWIN_API_TOKEN"])
+    assert main(["serve", "--partition", "4/4"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("accesstwin: ACCESSTWIN_PARTITION: ")
