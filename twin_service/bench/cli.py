@@ -57,6 +57,12 @@ def add_bench_parser(subparsers: Any) -> None:
     ingest = kinds.add_parser("ingest", help="gateway ingest rate vs a bare paho subscriber")
     ingest.add_argument("--messages", type=int, default=20_000, help="default 20000")
     ingest.add_argument("--kits", type=int, default=30, help="default 30")
+    ingest.add_argument(
+        "--gateways",
+        type=int,
+        default=1,
+        help="backlog mode: N partitioned gateway processes sharing the store (default 1)",
+    )
     ingest.add_argument("--broker", metavar="URL", help="use this broker, not a private one")
     ingest.add_argument(
         "--mode",
@@ -137,6 +143,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             profile_dir,
             progress,
             waveforms=args.payload == "realistic",
+            gateways=args.gateways,
         )
     if name == "latency":
         from twin_service.bench.latency import LatencyOptions, run_latency

@@ -8,6 +8,12 @@ and drains its queue alone: the rate measured is the consumer's, never the publi
 The gateway is the service's ``Runtime`` (MQTT client, ingest, twins, derived signals,
 batched SQLite writes, acks after commit) in this process; it is done when every
 message has been committed and acknowledged, and the SQLite file is then counted.
+
+``--gateways N`` (backlog mode) runs N gateway processes instead, partitions ``i/N`` of
+the kits (``ACCESSTWIN_PARTITION``) sharing one SQLite file as the README's scale-out
+section describes, started together; their rate is all messages over the time from the
+first message any of them took to the last acknowledgement (``perf_counter`` is the
+system-wide monotonic clock on Linux).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from twin_service.bench.payloads import Workload, generate_workload
 from twin_service.bench.profiling import Profile
 from twin_service.bench.report import BenchResult, Progress, fmt
 from twin_service.bench.stats import meets, rate, ratio
+from twin_service.partition import partition_of
 from twin_service.runtime import DERIVED_NAMES, Runtime
 from twin_service.settings import Settings
 
@@ -116,6 +123,7 @@ async def run_gateway(
     profile_path: Path | None = None,
     on_subscribed: Callable[[], None] | None = None,
     timeout: float = 300.0,
+    partition: str = "0/1",
 ) -> dict[str, Any]:
     settings = Settings(
         mqtt_url=url,
@@ -123,6 +131,7 @@ async def run_gateway(
         mqtt_client_id=client_id,
         store=f"sqlite:///{db}",
         insecure_no_auth=True,
+        partition=partition,
     )
     runtime = CountingRuntime(settings, expected)
     profile = Profile(profile_path is not None)
@@ -145,10 +154,65 @@ async def run_gateway(
         "profile": profiled,
         "acked": runtime.acked_telemetry,
         "seconds": runtime.done_at - runtime.first_at,
+        "first_at": runtime.first_at,
+        "done_at": runtime.done_at,
         "rejected": _metric(runtime, "accesstwin_messages_rejected_total"),
         "readings_dropped": _metric(runtime, "accesstwin_readings_dropped_total"),
         "commits": _metric(runtime, "accesstwin_store_write_seconds_count"),
         "commit_seconds": _metric(runtime, "accesstwin_store_write_seconds_sum"),
+        "stored": _count_store(db),
+    }
+
+
+def partition_gateway(
+    url: str, prefix: str, client_id: str, expected: int, db: str, partition: str, out: Connection
+) -> None:
+    """A child process: one partitioned gateway draining its queue."""
+    result = asyncio.run(
+        run_gateway(url, prefix, client_id, expected, Path(db), partition=partition)
+    )
+    out.send({k: v for k, v in result.items() if k != "stored"})
+
+
+def run_partitioned(
+    ctx: SpawnContext, url: str, prefix: str, client_id: str, load: Workload, db: Path, n: int
+) -> dict[str, Any]:
+    """N partitioned gateway processes at once; their combined result."""
+    owned = [0] * n
+    for topic, _ in load.messages:
+        lab, kit = topic[len(prefix) + 1 :].split("/")[:2]
+        owned[partition_of(lab, kit, n)] += 1
+    pipes, processes = [], []
+    for i in range(n):
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(
+            target=partition_gateway,
+            args=(url, prefix, client_id, owned[i], str(db), f"{i}/{n}", send),
+            daemon=True,
+        )
+        process.start()
+        pipes.append(receive)
+        processes.append(process)
+    results = []
+    for receive, process in zip(pipes, processes, strict=True):
+        if not receive.poll(600):
+            raise RuntimeError("a partitioned gateway ended without a result")
+        results.append(receive.recv())
+        process.join(30)
+    first = min(r["first_at"] for r in results)
+    done = max(r["done_at"] for r in results)
+    return {
+        "profile": None,
+        "acked": sum(r["acked"] for r in results),
+        "seconds": done - first,
+        "partitions": [
+            {"partition": f"{i}/{n}", "messages": owned[i], "seconds": r["seconds"]}
+            for i, r in enumerate(results)
+        ],
+        "rejected": sum(r["rejected"] for r in results),
+        "readings_dropped": sum(r["readings_dropped"] for r in results),
+        "commits": sum(r["commits"] for r in results),
+        "commit_seconds": sum(r["commit_seconds"] for r in results),
         "stored": _count_store(db),
     }
 
@@ -161,7 +225,10 @@ def run_ingest(
     profile_dir: Path | None,
     progress: Progress,
     waveforms: bool = True,
+    gateways: int = 1,
 ) -> BenchResult:
+    if gateways > 1 and mode != "backlog":
+        raise ValueError("--gateways applies to backlog mode only")
     ctx = mp.get_context("spawn")
     profile_path = profile_dir / "ingest-gateway-profile" if profile_dir else None
     run_id = uuid.uuid4().hex[:8]
@@ -184,16 +251,25 @@ def run_ingest(
         published: list[dict[str, Any]] = []
         if mode == "backlog":
             prime_session(url, counter_id, [topic_c])
-            prime_session(url, gateway_id, [topic_g])
+            if gateways == 1:
+                prime_session(url, gateway_id, [topic_g])
+            for i in range(gateways if gateways > 1 else 0):
+                prime_session(url, f"{gateway_id}-{i}of{gateways}", [topic_g])
             progress("publisher process flooding the broker (both sessions offline)")
             published.append(_child(ctx, procs.flood, url, load.messages))
             progress("bare paho subscriber draining its queue")
             ready = ctx.Event()
             ceiling = _child(ctx, procs.count, url, counter_id, topic_c, messages, ready)
-            progress("gateway (Runtime + SQLite) draining its queue")
-            gateway = asyncio.run(
-                run_gateway(url, prefix_g, gateway_id, messages, tmp / "g.db", profile_path)
-            )
+            if gateways > 1:
+                progress(f"{gateways} partitioned gateway processes draining their queues")
+                gateway = run_partitioned(
+                    ctx, url, prefix_g, gateway_id, load_g, tmp / "g.db", gateways
+                )
+            else:
+                progress("gateway (Runtime + SQLite) draining its queue")
+                gateway = asyncio.run(
+                    run_gateway(url, prefix_g, gateway_id, messages, tmp / "g.db", profile_path)
+                )
         else:
             ready = ctx.Event()
             parent, child = ctx.Pipe(duplex=False)
@@ -226,9 +302,10 @@ def run_ingest(
                 if receive.poll(60):
                     published.append(receive.recv())
                 process.join(60)
-    return _result(
-        load, mode if waveforms else f"{mode}, readings only", published, ceiling, gateway, messages
-    )
+    label = mode if waveforms else f"{mode}, readings only"
+    if gateways > 1:
+        label += f", {gateways} partitioned gateway processes"
+    return _result(load, label, published, ceiling, gateway, messages, gateways)
 
 
 def _result(
@@ -238,6 +315,7 @@ def _result(
     ceiling: dict[str, Any],
     gateway: dict[str, Any],
     expected: int,
+    gateways: int = 1,
 ) -> BenchResult:
     ceiling_rate = rate(ceiling["received"], ceiling["seconds"])
     gateway_rate = rate(gateway["acked"], gateway["seconds"])
@@ -264,7 +342,13 @@ def _result(
         )
     for label, got, seconds in (
         ("bare paho subscriber (ceiling)", ceiling["received"], ceiling["seconds"]),
-        ("gateway: Runtime + SQLite, acked", gateway["acked"], gateway["seconds"]),
+        (
+            "gateway: Runtime + SQLite, acked"
+            if gateways == 1
+            else f"{gateways} gateways (partitions), acked",
+            gateway["acked"],
+            gateway["seconds"],
+        ),
     ):
         r = rate(got, seconds)
         rows.append(
@@ -293,6 +377,11 @@ def _result(
         notes.append(
             "live mode: each consumer is also bounded by the publisher's rate"
             f" ({rate(published[0]['acked'], published[0]['seconds']):,.0f} msg/s here)"
+        )
+    for part in gateway.get("partitions", []):
+        notes.append(
+            f"partition {part['partition']}: {part['messages']:,} messages in"
+            f" {part['seconds']:.2f} s (its own first message to its last ack)"
         )
     if gateway.get("profile"):
         notes.append(f"gateway phase profiled: {gateway['profile']}")
