@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from accessibility.signals import WaveformWindow, cpr_metrics, heart_rate_from_ppg
+
+FloatArray = npt.NDArray[np.float64]
 
 PPG_WINDOW_S = 12.0  # ≥ 4 s needed; 12 s holds 10+ beats even at 50 bpm
 CPR_RATE_WINDOW_S = 10.0  # "recent compressions": rate, depth, recoil
@@ -65,6 +70,20 @@ class DerivedSignals:
             return []
         return self._heart_rate() if sensor == "ppg" else self._cpr()
 
+    def window_samples(self, sensor: str) -> tuple[FloatArray, FloatArray, float | None]:
+        """(times, values, rate_hz) of the samples a recomputation of ``sensor`` uses now.
+
+        Right after ``add_chunk`` returned a value for the sensor, this is the exact window
+        the value was computed from (for inspection and reference-tool tests). ``depth_mm``
+        gives the whole 30 s window; the CPR rate, depth and recoil use its last 10 s.
+        """
+        window = self._windows.get(sensor)
+        if window is None:
+            empty = np.empty(0, dtype=np.float64)
+            return empty, empty.copy(), None
+        times, values = window.contiguous_tail()
+        return times, values, window.rate_hz
+
     def _window(self, sensor: str, rate_hz: float) -> WaveformWindow:
         """The sensor's window, sized for the rate the kit really uses (memory per twin)."""
         window = self._windows.get(sensor)
@@ -90,9 +109,7 @@ class DerivedSignals:
         return True
 
     def _heart_rate(self) -> list[DerivedValue]:
-        window = self._windows["ppg"]
-        times, values = window.contiguous_tail()
-        rate = window.rate_hz
+        times, values, rate = self.window_samples("ppg")
         if rate is None or times.size == 0:
             return []
         estimate = heart_rate_from_ppg(values, rate)

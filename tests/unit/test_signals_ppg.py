@@ -1,23 +1,22 @@
 """Heart rate from PPG against the field's reference tools (DOMAIN.md).
 
 (a) NeuroKit2 ``ppg_simulate`` at known rates: within 2 bpm.
-(b) HeartPy's bundled recordings, streamed through ``WaveformWindow`` in 0.2 s
-    chunks as a kit sends them; every 10 s the window's last 20 s go both to
-    ``heartpy.process`` and to ``heart_rate_from_ppg``: within 5 %. Each
-    recording is tested at its own rate (100 Hz, ~117 Hz from data2's ms timer,
-    ~100.4 Hz from data3's datetime column, as HeartPy's docs compute them) and
-    decimated 2:1 (pairwise mean, a crude anti-alias low-pass) as a ~50 Hz kit
-    would send it.
-
-HeartPy is a reference, not ground truth: on a few data3 segments with sensor
-drop-outs it counts dicrotic waves as beats and says so itself by rejecting
-beats (``removed_beats``). So: where HeartPy rejected no beat we must give an
-estimate and agree within 5 % every time; over all segments where both give
-one, at least 90 % must agree.
+(b) HeartPy's bundled recordings streamed as telemetry: 10-sample chunks at the
+    recording's rate (the kit agent's default ``chunk_samples``) go through
+    ``DerivedSignals``, the product's own path (12 s window, recomputed every
+    0.5 s); every ``hr_ppg`` it emits is compared with ``heartpy.process`` on the
+    very window it was computed from: within 5 %, apart from a small, bounded
+    share of windows (see ``test_heartpy_recordings_through_derived_signals``).
+    Each recording is tested at its own rate (100 Hz, ~117 Hz from data2's ms
+    timer, ~100.4 Hz from data3's datetime column, as HeartPy's docs compute
+    them) and decimated 2:1 (pairwise mean, a crude anti-alias low-pass) as a
+    ~50 Hz kit would send it.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import heartpy as hp
@@ -26,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from accessibility.signals import PpgEstimate, WaveformWindow, heart_rate_from_ppg
+from accessibility.derived import PPG_WINDOW_S, RECOMPUTE_EVERY_S, DerivedSignals
+from accessibility.signals import heart_rate_from_ppg
 
 FloatArray = npt.NDArray[np.float64]
 T0 = 1_764_060_000.0
@@ -114,53 +114,94 @@ def load(name: str) -> tuple[FloatArray, float]:
     return hp.get_data(path, column_name="hr"), float(rate)
 
 
-def stream_segments(
-    x: FloatArray, rate: float, window_s: float = 20.0, hop_s: float = 10.0
-) -> list[tuple[float, FloatArray]]:
-    """Feed ``x`` through a WaveformWindow in 0.2 s chunks; snapshot every ``hop_s``."""
-    window = WaveformWindow(max_seconds=window_s)
-    chunk = max(1, int(0.2 * rate))
-    due = min(window_s, x.size / rate - 0.5)
-    out: list[tuple[float, FloatArray]] = []
-    for i in range(0, x.size, chunk):
-        window.extend(T0 + i / rate, rate, x[i : i + chunk])
-        newest = window.newest_ts
-        if newest is not None and newest - T0 >= due:
-            due += hop_s
-            out.append((newest - T0, window.values()))
-    return out
+CHUNK_SAMPLES = 10  # devices/agent AgentOptions.chunk_samples: what a kit sends per message
+# data2.csv starts with the finger off the sensor (a flat line, then a drop-out to 0) for
+# about 40 s; windows reaching into it are not expected to give a heart rate.
+FINGER_ON_S = {"data.csv": 0.0, "data2.csv": 41.0, "data3.csv": 0.0}
+
+# Exceptions. HeartPy is a reference, not ground truth: on 12 s windows of data2's and
+# data3's noisy stretches it now and then counts dicrotic waves as beats or drops real
+# ones (often saying so through ``removed_beats``, not always). When a third reference,
+# NeuroKit2's ``ppg_findpeaks`` on the same window, agrees with us, HeartPy is outvoted.
+# Measured (native / decimated): more than 5 % from HeartPy on 0 / 0 % of data.csv's
+# windows, 1.9 / 5.5 % of data2's, 6.2 / 7.2 % of data3's; more than 5 % from both HeartPy
+# and NeuroKit2 on at most 1.9 / 3.0 % (data2). The limits leave little room above that.
+MAX_OFF_HEARTPY = 0.08  # share of emitted values more than 5 % from HeartPy
+MAX_OFF_BOTH = 0.04  # share more than 5 % from HeartPy and from NeuroKit2
+# Emitted on at least this share of the recomputations once the window is full and the
+# finger on (measured 80 % on data3, whose noisy stretches are refused, 93-100 % otherwise).
+MIN_EMITTED = 0.75
 
 
-def compare(name: str, decimate: bool) -> list[tuple[float, float, PpgEstimate | None, bool]]:
-    x, rate = load(name)
-    if decimate:
-        x, rate = x[: x.size // 2 * 2].reshape(-1, 2).mean(axis=1), rate / 2
-    rows = []
-    for end_s, seg in stream_segments(np.asarray(x, dtype=np.float64), rate):
-        try:
-            wd, m = hp.process(seg, rate)
-        except hp.exceptions.BadSignalWarning:
-            continue  # HeartPy itself found no usable signal
-        flagged = len(wd["removed_beats"]) > 0
-        rows.append((end_s, float(m["bpm"]), heart_rate_from_ppg(seg, rate), flagged))
-    return rows
+@dataclass
+class Streamed:
+    rate: float
+    due: int  # recomputations once the 12 s window is full (and the finger on)
+    rows: list[tuple[float, float, FloatArray]]  # (end s, hr_ppg, window values), from 4 s on
+
+
+def stream_through_derived(x: FloatArray, rate: float, finger_on_s: float) -> Streamed:
+    """Feed ``x`` to ``DerivedSignals`` as telemetry would; keep each hr_ppg with its window."""
+    derived = DerivedSignals()
+    rows: list[tuple[float, float, FloatArray]] = []
+    due, last = 0, -float("inf")
+    for i in range(0, x.size, CHUNK_SAMPLES):
+        chunk = x[i : i + CHUNK_SAMPLES]
+        out = derived.add_chunk("ppg", T0 + i / rate, rate, chunk.tolist())
+        newest = (i + chunk.size - 1) / rate
+        if newest - last >= RECOMPUTE_EVERY_S:  # DerivedSignals' own schedule (live data)
+            last = newest
+            due += newest >= finger_on_s + PPG_WINDOW_S
+        for value in out:
+            assert value.name == "hr_ppg" and value.unit == "bpm"
+            times, seg, seg_rate = derived.window_samples("ppg")
+            assert seg_rate == rate and times[-1] == pytest.approx(value.ts)
+            full = value.ts - T0 >= PPG_WINDOW_S
+            assert not full or seg.size == pytest.approx(PPG_WINDOW_S * rate, abs=2)
+            rows.append((value.ts - T0, value.value, seg))
+    return Streamed(rate, due, rows)
+
+
+def neurokit_bpm(seg: FloatArray, rate: float) -> float:
+    """NeuroKit2's heart rate of one window (its cleaning and Elgendi peak detector)."""
+    try:
+        clean = nk.ppg_clean(seg, sampling_rate=round(rate))
+        peaks = nk.ppg_findpeaks(clean, sampling_rate=round(rate))["PPG_Peaks"]
+    except Exception:  # NeuroKit2 found no usable peaks
+        return math.nan
+    ibi = np.diff(np.asarray(peaks, dtype=np.float64)) / rate
+    return 60.0 / float(ibi.mean()) if ibi.size else math.nan
+
+
+def within(value: float, ref: float, rel: float = 0.05) -> bool:
+    return math.isfinite(ref) and abs(value - ref) <= rel * ref
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
 @pytest.mark.parametrize("decimate", [False, True], ids=["native", "decimated"])
 @pytest.mark.parametrize("name", ["data.csv", "data2.csv", "data3.csv"])
-def test_heartpy_recordings_streamed(name: str, decimate: bool) -> None:
-    rows = compare(name, decimate)
-    assert rows
-    agree = 0
-    for end_s, ref, est, flagged in rows:
-        if est is None:
-            # data2's first 40 s: finger off (flat line, then a drop-out to 0), where
-            # HeartPy reports nonsense; otherwise only segments HeartPy flags itself.
-            assert flagged or (name == "data2.csv" and end_s <= 41), (end_s, ref)
+def test_heartpy_recordings_through_derived_signals(name: str, decimate: bool) -> None:
+    x, rate = load(name)
+    x = np.asarray(x, dtype=np.float64)
+    if decimate:
+        x, rate = x[: x.size // 2 * 2].reshape(-1, 2).mean(axis=1), rate / 2
+    run = stream_through_derived(x, rate, FINGER_ON_S[name])
+    assert run.due > 0
+    live = [r for r in run.rows if r[0] >= FINGER_ON_S[name] + PPG_WINDOW_S]
+    assert len(live) >= MIN_EMITTED * run.due, (len(live), run.due)
+    off_heartpy: list[tuple[float, float, float]] = []
+    off_both: list[tuple[float, float, float, float]] = []
+    for end_s, bpm, seg in run.rows:
+        try:
+            ref = float(hp.process(seg, rate)[1]["bpm"])
+        except hp.exceptions.BadSignalWarning:
+            ref = math.nan  # HeartPy found no heart rate where we gave one: an exception
+        if within(bpm, ref):
             continue
-        ok = abs(est.bpm - ref) <= 0.05 * ref
-        agree += ok
-        assert ok or flagged, (end_s, ref, est)
-    scored = sum(est is not None for _e, _r, est, _f in rows)
-    assert agree >= 0.9 * scored, (agree, scored)
+        off_heartpy.append((end_s, bpm, ref))
+        third = neurokit_bpm(seg, rate)
+        if not within(bpm, third):
+            off_both.append((end_s, bpm, ref, third))
+    n = len(run.rows)
+    assert len(off_heartpy) <= MAX_OFF_HEARTPY * n, (n, off_heartpy)
+    assert len(off_both) <= MAX_OFF_BOTH * n, (n, off_both)
