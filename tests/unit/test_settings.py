@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
+from tests.support.cli import run_cli
 from twin_service.errors import SettingsError
 from twin_service.settings import load_settings
 
@@ -57,14 +55,7 @@ def test_a_bad_setting_names_the_variable(env: dict[str, str], names: str) -> No
 
 def test_serve_refuses_to_start_without_a_token_in_one_line() -> None:
     env = {"PATH": "/usr/bin:/bin", "ACCESSTWIN_HTTP_PORT": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "twin_service.cli", "serve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["serve"], env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("accesstwin: ACCESSTWIN_API_TOKEN")

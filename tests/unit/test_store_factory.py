@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_cli
 from twin_service.store.factory import check_store_url
 
 TOKEN = "a-test-token-long-enough"
@@ -52,14 +51,7 @@ def test_serve_with_a_store_in_a_missing_directory_stops_in_one_line() -> None:
         "ACCESSTWIN_STORE": "sqlite:////nonexistent/dir/x.db",
         "ACCESSTWIN_HTTP_PORT": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "twin_service.cli", "serve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(["serve"], env)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2, result.stderr[-2000:]
     assert lines == [

@@ -67,6 +67,11 @@ def history_query(
     bucket: str, lab: str, kit: str, sensor: str, start_ns: int, end_ns: int, limit: int
 ) -> str:
     """Newest ``limit`` values of one series with device time in [start_ns, end_ns]."""
+    return _one_series(bucket, lab, kit, sensor, start_ns, end_ns) + _newest(limit)
+
+
+def _one_series(bucket: str, lab: str, kit: str, sensor: str, start_ns: int, end_ns: int) -> str:
+    """The values of one series with device time in [start_ns, end_ns]."""
     # range() excludes its stop, so stop one nanosecond after the inclusive end.
     return (
         f"from(bucket: {flux_string(bucket)})\n"
@@ -75,6 +80,12 @@ def history_query(
         f" and r._field == {flux_string(VALUE_FIELD)})\n"
         f"  |> filter(fn: (r) => r.lab == {flux_string(lab)} and r.kit == {flux_string(kit)}"
         f" and r.sensor == {flux_string(sensor)})\n"
+    )
+
+
+def _newest(limit: int) -> str:
+    """The newest ``limit`` rows, as (_time, _value)."""
+    return (
         '  |> sort(columns: ["_time"], desc: true)\n'
         f"  |> limit(n: {int(limit)})\n"
         '  |> keep(columns: ["_time", "_value"])\n'
@@ -106,17 +117,9 @@ def history_means_query(
     their start. The first window's ``_start`` is cut to the range start by Flux;
     ``align_points`` puts it back on the window grid."""
     return (
-        f"from(bucket: {flux_string(bucket)})\n"
-        f"  |> range(start: {flux_time(start_ns)}, stop: {flux_time(end_ns + 1)})\n"
-        f"  |> filter(fn: (r) => r._measurement == {flux_string(MEASUREMENT)}"
-        f" and r._field == {flux_string(VALUE_FIELD)})\n"
-        f"  |> filter(fn: (r) => r.lab == {flux_string(lab)} and r.kit == {flux_string(kit)}"
-        f" and r.sensor == {flux_string(sensor)})\n"
-        f"  |> aggregateWindow(every: {flux_duration(every_ns)}, fn: mean,"
-        ' createEmpty: false, timeSrc: "_start")\n'
-        '  |> sort(columns: ["_time"], desc: true)\n'
-        f"  |> limit(n: {int(limit)})\n"
-        '  |> keep(columns: ["_time", "_value"])\n'
+        _one_series(bucket, lab, kit, sensor, start_ns, end_ns)
+        + f"  |> aggregateWindow(every: {flux_duration(every_ns)}, fn: mean,"
+        ' createEmpty: false, timeSrc: "_start")\n' + _newest(limit)
     )
 
 
