@@ -319,3 +319,61 @@ def test_press_events_are_contract_input_payloads() -> None:
     assert times == sorted(times)
     with pytest.raises(ValueError, match="unknown switch"):
         user.press_events(0.0, "enter")  # type: ignore[arg-type]
+
+
+# --- PPG against the reference tools (DOMAIN.md: HeartPy and NeuroKit2) ---------------------
+# HeartPy's own advice for raw sensor data is to band-pass it first (``filter_signal``);
+# unfiltered, its peak fitter gives up on the simulator's baseline wander at every rate.
+# NeuroKit2's default cleaning (a 0.5-8 Hz Butterworth) needs more than 25 Hz sampling.
+
+
+def synth_ppg(synth: PpgSynth, seconds: float, hr: float) -> FloatArray:
+    n = round(0.2 * synth.rate_hz)  # 0.2 s chunks, as the simulated sensor is polled
+    return np.concatenate([synth.chunk(i * 0.2, n, hr) for i in range(round(seconds / 0.2))])
+
+
+def heartpy_bpm(x: FloatArray, rate: float) -> float:
+    import heartpy as hp
+
+    filtered = hp.filter_signal(x, [0.5, 4.0], rate, filtertype="bandpass")
+    return float(hp.process(filtered, rate)[1]["bpm"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("rate", [25.0, 50.0, 100.0])
+@pytest.mark.parametrize("hr", [45.0, 60.0, 90.0, 130.0, 170.0])
+def test_heartpy_finds_the_simulated_heart_rate(hr: float, rate: float) -> None:
+    for seed, inverted in ((41, False), (42, True)):
+        synth = PpgSynth(seed, rate, inverted=inverted)
+        x = synth_ppg(synth, 60.0, hr)
+        if inverted:  # raw MAX30102 orientation: upright it as a kit's display would
+            x = -x
+        assert heartpy_bpm(x, rate) == pytest.approx(hr, abs=3.0), (seed, inverted)
+
+
+@pytest.mark.parametrize("rate", [50.0, 100.0])
+@pytest.mark.parametrize("hr", [45.0, 75.0, 120.0, 170.0])
+def test_neurokit_finds_the_simulated_heart_rate(hr: float, rate: float) -> None:
+    import neurokit2 as nk
+
+    x = synth_ppg(PpgSynth(43, rate), 60.0, hr)
+    clean = nk.ppg_clean(x, sampling_rate=round(rate))
+    peaks = np.asarray(nk.ppg_findpeaks(clean, sampling_rate=round(rate))["PPG_Peaks"])
+    assert 60.0 / float(np.mean(np.diff(peaks) / rate)) == pytest.approx(hr, abs=3.0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+def test_simulated_kit_ppg_carries_the_heart_rate_it_reports() -> None:
+    """``--simulate vitals``: HeartPy on the kit's PPG matches the kit's own ``hr`` readings."""
+    from devices.agent.simulated import simulated_kit
+
+    sensors, _ = simulated_kit("vitals", seed=5)
+    ppg, vitals = sensors
+    samples, readings = [], []
+    for k in range(1, 301):  # 30 s, polled every 0.1 s like the agent's runner
+        now = START + k * 0.1
+        samples += ppg.read(now)
+        readings += [s.value for s in vitals.read(now) if s.sensor == "hr"]
+    x = np.array([s.value for s in samples])
+    assert len(readings) >= 25
+    assert heartpy_bpm(x, ppg.rate_hz) == pytest.approx(float(np.mean(readings)), abs=3.0)
