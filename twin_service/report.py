@@ -27,10 +27,39 @@ def _fmt_time(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(ts)) + " UTC"
 
 
-def _chart(series: list[list[float]], title: str) -> str:
-    """An SVG line chart of score over time, described in words and backed by a table."""
+MAX_TABLE_ROWS = 21  # the chart's data table: first, last and evenly spaced points between
+
+
+def table_indices(n: int, max_rows: int = MAX_TABLE_ROWS) -> list[int]:
+    """Indices of the series points listed in a chart's data table: all of them when
+    there are at most ``max_rows``, else ``max_rows`` evenly spaced ones, first and last
+    (the final score) always included."""
+    if n <= max_rows:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (max_rows - 1)) for i in range(max_rows)})
+
+
+class _Charts:
+    """Renders a page's charts, giving each its own ids (``chart-1``, ``chart-2``, …)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def render(self, series: list[list[float]], title: str) -> str:
+        self.count += 1
+        return _chart(series, title, f"chart-{self.count}")
+
+
+def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
+    """An SVG line chart of score over time, described in words and backed by a table.
+
+    ``chart_id`` must be unique in the page: the SVG (``role="img"``) is labelled by the
+    title and described by the summary, both in the figure's ``<figcaption>``. The data
+    table follows the chart outside any ``<details>``, so it is read and printed with it.
+    """
+    esc = html.escape
     if len(series) < 2:
-        return "<p>Not enough data for a chart yet.</p>"
+        return f'<p id="{chart_id}">{esc(title)}: not enough data for a chart yet.</p>'
     t0, t1 = series[0][0], series[-1][0]
     span = max(t1 - t0, 1e-9)
 
@@ -43,25 +72,29 @@ def _chart(series: list[list[float]], title: str) -> str:
     first, last = series[0][1], series[-1][1]
     low, high = min(p[1] for p in series), max(p[1] for p in series)
     summary = (
-        f"{title}: from {first:.0f} to {last:.0f} out of 100 over {span:.0f} seconds; "
-        f"lowest {low:.0f}, highest {high:.0f}."
+        f"From {first:.0f} to {last:.0f} out of 100 over {span:.0f} seconds; "
+        f"lowest {low:.0f}, highest {high:.0f}. The table below lists the values."
     )
-    step = max(1, len(series) // 20)
     rows = "".join(
-        f"<tr><td>{p[0] - t0:.0f} s</td><td>{p[1]:.0f}</td></tr>" for p in series[::step]
+        f'<tr><th scope="row">{series[i][0] - t0:.0f} s</th><td>{series[i][1]:.1f}</td></tr>'
+        for i in table_indices(len(series))
     )
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     return (
-        f'<figure><svg role="img" aria-labelledby="chart-desc" viewBox="0 0 {CHART_W} {CHART_H}"'
-        f' width="{CHART_W}" height="{CHART_H}">'
+        f'<figure id="{chart_id}" class="chart">'
+        f'<svg role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}"'
+        f' viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}">'
         f'<line x1="{PAD}" y1="{CHART_H - PAD}" x2="{CHART_W - PAD}" y2="{CHART_H - PAD}"'
         ' class="axis"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{CHART_H - PAD}" class="axis"/>'
-        f'<text x="4" y="{PAD + 4}">100</text><text x="12" y="{CHART_H - PAD + 4}">0</text>'
+        f'<text x="4" y="{PAD + 4}" aria-hidden="true">100</text>'
+        f'<text x="12" y="{CHART_H - PAD + 4}" aria-hidden="true">0</text>'
         f'<polyline points="{points}" class="line"/></svg>'
-        f'<figcaption id="chart-desc">{html.escape(summary)}</figcaption>'
-        f"<details><summary>Chart data as a table</summary><table><caption>{html.escape(title)}"
-        f'</caption><thead><tr><th scope="col">Time</th><th scope="col">Score</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></details></figure>"
+        f'<figcaption><strong id="{title_id}">{esc(title)}</strong>. '
+        f'<span id="{desc_id}">{esc(summary)}</span></figcaption>'
+        f'<table id="{chart_id}-data" class="chart-data"><caption>{esc(title)}: data'
+        '</caption><thead><tr><th scope="col">Time since start</th><th scope="col">Score'
+        f"</th></tr></thead><tbody>{rows}</tbody></table></figure>"
     )
 
 
@@ -75,6 +108,7 @@ def report_html(session: Session) -> str:
     report = report_json(session)
     score = report["score"]
     esc = html.escape
+    charts = _Charts()
     metrics = "".join(
         f"<tr><th scope='row'>{esc(str(k).replace('_', ' '))}</th><td>{_value(v)}</td></tr>"
         for k, v in score.get("metrics", {}).items()
@@ -107,7 +141,7 @@ started {_fmt_time(session.created_at)}.
 <p>How it is computed: {esc(score["formula"])}</p>
 <table><caption>Measures</caption><tbody>{metrics}</tbody></table>
 {decision_table}
-<h2>Score over time</h2>{_chart(score.get("series", []), "Score over time")}
+<h2>Score over time</h2>{charts.render(score.get("series", []), "Score over time")}
 <h2>Feedback given</h2><ol>{feedback or "<li>None.</li>"}</ol>
 <h2>Switch scanning</h2><p>{esc(report["scan_explained"])}</p>
 </main></body></html>"""
