@@ -14,7 +14,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from accessibility.scenario import load_scenario
+from tests.support.report_html import check_report_charts
 from tests.support.service import ServiceProcess
+from twin_service.speech_worker import speech_available
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +87,8 @@ def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProc
     page = client.get(f"/api/v1/sessions/{body['session_id']}/report", params={"format": "html"})
     assert page.status_code == 200
     assert "Score over time" in page.text
+    figures = check_report_charts(page.text, report)  # captions, labelling, table == JSON
+    assert len(report["score"]["series"]) < 2 or len(figures) == 1
 
     # Every spoken message is served as a real WAV to the learner's token.
     audio_url = next(f["speech"]["audio_url"] for f in feedback if f["speech"]["audio_url"])
@@ -176,3 +180,52 @@ def test_the_instructor_can_advance_and_stop_a_session(service: ServiceProcess) 
         timeout=5,
     )
     assert learner.status_code == 401
+
+
+def first_spoken(ws: Any, timeout: float = 10) -> dict[str, Any]:
+    for frame in frames(ws, timeout):
+        if frame["type"] == "feedback" and frame["speech"]["audio_url"]:
+            return dict(frame["speech"])
+    raise AssertionError("no spoken feedback frame")
+
+
+@pytest.mark.skipif(not speech_available(), reason="espeak-ng is not installed")
+def test_speech_urls_serve_wavs_that_are_longer_for_a_slower_speech_rate(
+    service: ServiceProcess,
+) -> None:
+    """Issue 3 must-show 4 at URL level: two learners whose profiles differ only in
+    ``speech_rate_wpm`` hear the same prompt; the slower one's WAV is clearly longer."""
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    seconds: dict[int, float] = {}
+    texts: set[str] = set()
+    for n, wpm in enumerate((100, 200)):
+        learner = f"rate-{wpm}"
+        put = client.put(f"/api/v1/learners/{learner}/profile", json={"speech_rate_wpm": wpm})
+        assert put.status_code == 200 and put.json()["speech_rate_wpm"] == wpm
+        session = client.post(
+            "/api/v1/sessions",
+            json={"learner_id": learner, "lab": "ward", "kit": f"sp{n}", "scenario": "vitals"},
+        ).json()
+        url = (
+            f"ws://127.0.0.1:{service.port}/ws/sessions/{session['session_id']}"
+            f"?token={session['learner_token']}"
+        )
+        with connect(url) as ws:
+            speech = first_spoken(ws)
+        assert speech["rate_wpm"] == wpm
+        texts.add(speech["text"])
+        audio_url = speech["audio_url"]
+        assert audio_url.startswith(f"/api/v1/sessions/{session['session_id']}/")
+        wav = httpx.get(
+            service.base_url + audio_url, params={"token": session["learner_token"]}, timeout=60
+        )
+        assert wav.status_code == 200, wav.text
+        assert wav.headers["content-type"].startswith("audio/")
+        assert wav.content[:4] == b"RIFF" and wav.content[8:12] == b"WAVE"
+        with wave.open(io.BytesIO(wav.content)) as parsed:
+            assert parsed.getnchannels() == 1 and parsed.getsampwidth() == 2
+            assert parsed.getnframes() > 0
+            seconds[wpm] = parsed.getnframes() / parsed.getframerate()
+    assert len(texts) == 1, texts  # the same words, only the rate differs
+    # Half the rate: espeak-ng takes about twice as long (measured 4.6 s vs 2.2 s).
+    assert seconds[100] >= 1.7 * seconds[200], seconds
