@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class SpeechCacheSource(Protocol):
+    """What the speech synthesiser reports about its WAV cache."""
+
+    @property
+    def cache_bytes(self) -> int: ...
+    @property
+    def cache_max_bytes(self) -> int: ...
+    @property
+    def cache_evictions(self) -> int: ...
 
 
 class ServiceMetrics:
@@ -14,7 +30,9 @@ class ServiceMetrics:
         )
         self.messages_rejected = Counter(
             "accesstwin_messages_rejected",
-            "Whole messages refused, by stage (topic, payload, duplicate, limit)",
+            "Whole messages refused, by stage: topic, payload, duplicate, limit (ingest);"
+            " internal (handling failed); twin_state (a replica's state message);"
+            " ws_frame (a learner page's frame)",
             ["stage"],
             registry=r,
         )
@@ -46,6 +64,16 @@ class ServiceMetrics:
         self.store_pending = Gauge(
             "accesstwin_store_pending_messages", "Messages waiting for a commit", registry=r
         )
+        self.store_pending_max = Gauge(
+            "accesstwin_store_pending_max_messages",
+            "Bound on messages waiting for a commit (QoS 0 messages are refused past it)",
+            registry=r,
+        )
+        self.store_pending_refused = Counter(
+            "accesstwin_store_pending_refused",
+            "QoS 0 messages not stored because the commit queue was full (store too slow or down)",
+            registry=r,
+        )
         self.twins = Gauge("accesstwin_twins", "Twins held in memory", registry=r)
         self.mqtt_connected = Gauge(
             "accesstwin_mqtt_connected", "1 while connected to the broker", registry=r
@@ -67,5 +95,31 @@ class ServiceMetrics:
             registry=r,
         )
 
+    def watch_speech_cache(self, source: SpeechCacheSource) -> None:
+        """Export the speech cache's size, bound and evictions, read at each scrape."""
+        self.registry.register(_SpeechCacheCollector(source))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _SpeechCacheCollector(Collector):
+    def __init__(self, source: SpeechCacheSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "accesstwin_speech_cache_bytes",
+            "Bytes of WAV audio held in the speech cache",
+            value=self._source.cache_bytes,
+        )
+        yield GaugeMetricFamily(
+            "accesstwin_speech_cache_max_bytes",
+            "Bound on the speech cache (ACCESSTWIN_SPEECH_CACHE_MB)",
+            value=self._source.cache_max_bytes,
+        )
+        yield CounterMetricFamily(
+            "accesstwin_speech_cache_evictions",
+            "WAVs evicted from the speech cache to stay within its bounds",
+            value=self._source.cache_evictions,
+        )

@@ -5,12 +5,22 @@ The ingest path never waits for the store. It enqueues a message with a callback
 batch and then runs the callbacks, in order. A failed write is retried with backoff
 and nothing is acknowledged until it succeeds, so the broker keeps redelivering
 (and eventually holds back) rather than anything being lost.
+
+The queue is bounded for QoS 0 messages only (``max_pending``). A QoS 1 message waits
+unacknowledged, so the broker sends no more than its in-flight window
+(Mosquitto's ``max_inflight_messages``) until the store commits; after a reconnect it
+redelivers those, which come back as duplicates (barriers). QoS 0 messages have no such
+brake: during a store outage they would grow the queue without limit, so past the bound
+they are refused (not stored), counted (``accesstwin_store_pending_refused_total``) and
+logged once a minute. QoS 1 messages and barriers are never refused: refusing one would
+either lose an acknowledged message or hold its in-flight slot until a reconnect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +33,9 @@ log = logging.getLogger(__name__)
 
 OnDurable = Callable[[], None]
 
+DEFAULT_MAX_PENDING = 200_000  # messages; at ~1 KiB each, some 200 MB at worst
+REFUSAL_LOG_EVERY_S = 60.0
+
 
 class StoreWriter:
     def __init__(
@@ -31,10 +44,17 @@ class StoreWriter:
         metrics: ServiceMetrics,
         batch_max: int = 5_000,
         max_backoff_s: float = 5.0,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
         self._store = store
         self._metrics = metrics
         self._batch_max = batch_max
+        self.max_pending = max_pending
+        self.refused = 0
+        self._refusal_logged_at = -math.inf
+        metrics.store_pending_max.set(max_pending)
         self._max_backoff_s = max_backoff_s
         self._pending: deque[tuple[AppliedMessage | None, OnDurable]] = deque()
         self._wake = asyncio.Event()
@@ -47,11 +67,39 @@ class StoreWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def enqueue(self, message: AppliedMessage | None, on_durable: OnDurable) -> None:
-        """Queue a message (or None: a barrier that is durable once all before it are)."""
+    def enqueue(
+        self, message: AppliedMessage | None, on_durable: OnDurable, *, qos: int = 1
+    ) -> bool:
+        """Queue a message (or None: a barrier that is durable once all before it are).
+
+        ``qos`` is the MQTT QoS the message came with. A QoS 0 message is refused when
+        ``max_pending`` messages are waiting: then it is counted and logged, ``on_durable``
+        is never called and the result is False. Anything else is always queued (True).
+        """
+        if qos == 0 and message is not None and len(self._pending) >= self.max_pending:
+            self._refuse(message)
+            return False
         self._pending.append((message, on_durable))
         self._idle.clear()
         self._wake.set()
+        return True
+
+    def _refuse(self, message: AppliedMessage) -> None:
+        self.refused += 1
+        self._metrics.store_pending_refused.inc()
+        now = time.monotonic()
+        if now - self._refusal_logged_at >= REFUSAL_LOG_EVERY_S:
+            self._refusal_logged_at = now
+            log.warning(
+                "store queue full (%d messages waiting for a commit, bound %d): refusing"
+                " QoS 0 messages until the store catches up, %d so far, latest from %s/%s"
+                " (logged once a minute)",
+                len(self._pending),
+                self.max_pending,
+                self.refused,
+                message.lab,
+                message.kit,
+            )
 
     async def run(self) -> None:
         backoff = 0.05

@@ -29,6 +29,8 @@ import importlib.util
 import io
 import itertools
 import json
+import logging
+import math
 import os
 import shutil
 import sys
@@ -43,6 +45,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from accessibility.speech import SpeechRequest, cache_key
+
+log = logging.getLogger(__name__)
 
 HANG_ENV = "ACCESSTWIN_SPEECH_TEST_HANG"
 TEST_HANG_TEXT = "accesstwin test hang"
@@ -83,9 +87,16 @@ class SpeechStats:
 
 
 class _LruCache:
+    """WAVs by key, least recently used evicted past ``max_entries`` or ``max_bytes``;
+    evictions are counted and logged (once a minute at most)."""
+
+    LOG_EVERY_S = 60.0
+
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._max_entries, self._max_bytes, self.bytes = max_entries, max_bytes, 0
+        self._max_entries, self.max_bytes, self.bytes = max_entries, max_bytes, 0
+        self.evictions = 0
+        self._logged_at = -math.inf
 
     def get(self, key: str) -> bytes | None:
         if key in self._items:
@@ -93,12 +104,30 @@ class _LruCache:
         return self._items.get(key)
 
     def put(self, key: str, value: bytes) -> None:
-        if len(value) > self._max_bytes or self._max_entries <= 0:
+        if len(value) > self.max_bytes or self._max_entries <= 0:
             return
         self.bytes += len(value) - len(self._items.pop(key, b""))
         self._items[key] = value
-        while len(self._items) > self._max_entries or self.bytes > self._max_bytes:
+        evicted = 0
+        while len(self._items) > self._max_entries or self.bytes > self.max_bytes:
             self.bytes -= len(self._items.popitem(last=False)[1])
+            evicted += 1
+        if evicted:
+            self.evictions += evicted
+            self._log_eviction()
+
+    def _log_eviction(self) -> None:
+        now = time.monotonic()
+        if now - self._logged_at >= self.LOG_EVERY_S:
+            self._logged_at = now
+            log.warning(
+                "speech cache full (%d entries, %.1f of %.1f MiB; ACCESSTWIN_SPEECH_CACHE_MB):"
+                " evicting least recently used audio, %d evicted so far (logged once a minute)",
+                len(self._items),
+                self.bytes / 2**20,
+                self.max_bytes / 2**20,
+                self.evictions,
+            )
 
 
 class _Worker:
@@ -179,6 +208,18 @@ class EspeakSpeech:
         self._worker = _Worker(self._workdir, self.stats)
         self._seq = itertools.count()
         self._closed = False
+
+    @property
+    def cache_bytes(self) -> int:
+        return self._cache.bytes
+
+    @property
+    def cache_max_bytes(self) -> int:
+        return self._cache.max_bytes
+
+    @property
+    def cache_evictions(self) -> int:
+        return self._cache.evictions
 
     def cached(self, key: str) -> bytes | None:
         """The WAV already rendered under ``key`` (for ``/api/v1/speech/{key}.wav``)."""

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.broker import free_port, wait_for_port
@@ -55,6 +56,15 @@ class RestartableBroker:
             self.process = None
 
 
+def store_errors(service: ServiceProcess) -> float:
+    """``accesstwin_store_errors_total`` from the service's /metrics."""
+    text = httpx.get(service.base_url + "/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith("accesstwin_store_errors_total "):
+            return float(line.split()[1])
+    raise AssertionError("accesstwin_store_errors_total not in /metrics")
+
+
 @pytest.fixture
 def broker() -> Iterator[RestartableBroker]:
     b = RestartableBroker()
@@ -93,11 +103,21 @@ def test_broker_restart_locked_store_and_sigterm_lose_nothing(
         time.sleep(1.5)
         broker.start()
         time.sleep(2)
+        errors_before = store_errors(service)
         lock = sqlite3.connect(db, timeout=10)  # 2. another process locks the store
         lock.execute("BEGIN EXCLUSIVE")
-        time.sleep(10)
+        locked_until = time.monotonic() + 10
+        errors_during = errors_before
+        while errors_during == errors_before and time.monotonic() < locked_until:
+            time.sleep(0.25)
+            errors_during = store_errors(service)
+        # The writer is unhealthy until a write succeeds: /readyz answers 503 at once.
+        ready_during = httpx.get(service.base_url + "/readyz", timeout=5).status_code
+        time.sleep(max(0.0, locked_until - time.monotonic()))
         lock.rollback()
         lock.close()
+        assert errors_during > errors_before, "the lock caused no failed store write"
+        assert ready_during == 503
         time.sleep(1)
         assert service.stop() == 0  # 3. SIGTERM: drain, ack, exit cleanly
         service.start()
