@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
-from twin_service.api import health, learning, pages, twins, ws
+from twin_service.api import health, learning, pages, tokens, twins, ws
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 from twin_service.store.base import TimeSeriesStore
@@ -20,7 +20,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 PAGE_CSP = (
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; media-src 'self' blob:"
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:;"
+    " media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
 
@@ -42,6 +43,8 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    runtime.metrics.watch_speech_cache(runtime.speech)
+    app.add_middleware(tokens.CloseSocketsOnRevoke, tokens=runtime.instructors)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
@@ -56,6 +59,7 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
     app.include_router(health.router)
     app.include_router(twins.router)
     app.include_router(learning.router)
+    app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")

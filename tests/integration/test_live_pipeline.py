@@ -134,6 +134,31 @@ def test_auth_is_required_and_checked(service: ServiceProcess) -> None:
     assert closed.value.rcvd.code == 1008
 
 
+def test_both_websockets_opened_with_no_token_at_all_close_with_1008(
+    service: ServiceProcess,
+) -> None:
+    created = httpx.post(
+        service.base_url + "/api/v1/sessions",
+        json={"learner_id": "L9", "lab": "wardN", "kit": "k1", "scenario": "cpr"},
+        headers=service.headers,
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    session_path = f"/ws/sessions/{created.json()['session_id']}"
+    for path in ("/ws/labs/wardN", session_path):
+        with (
+            connect(f"ws://127.0.0.1:{service.port}{path}") as ws,
+            pytest.raises(ConnectionClosed) as closed,
+        ):
+            ws.recv(timeout=5)
+        assert closed.value.rcvd is not None, path
+        assert closed.value.rcvd.code == 1008, path
+    # The same paths with the token open (so the refusals above were the missing token's).
+    for path in ("/ws/labs/wardN", session_path):
+        with connect(service.ws_url(path)) as ws:
+            assert json.loads(ws.recv(timeout=5))["type"] in {"snapshot", "session"}
+
+
 def build_hostile_stream(
     prefix: str, lab: str, kit: str, count: int, now: float
 ) -> tuple[list[tuple[str, bytes]], dict[str, int]]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
 
-from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
+from gateway.identifiers import IDENTIFIER_PATTERN, RESERVED_LAB_PREFIX, KitRef, is_reserved_lab
 from twin_service.auth import bearer
 from twin_service.runtime import Runtime
 
@@ -41,7 +41,17 @@ LabId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$", description="lab 
 KitId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$", description="kit identifier")]
 
 
+RESERVED_LAB_MESSAGE = (
+    f"lab names starting with {RESERVED_LAB_PREFIX!r} are reserved for the service's own"
+    " topics; choose a lab name that starts with a letter, digit or '-'"
+)
+
+
 def kit_ref(lab: LabId, kit: KitId) -> KitRef:
+    """The kit named in the path; a reserved lab (``_twin``, ``_rejected``, …) is refused
+    (422), so nothing the API does can publish into the service's own topics."""
+    if is_reserved_lab(lab):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, RESERVED_LAB_MESSAGE)
     return KitRef(lab, kit)
 
 

@@ -1,0 +1,127 @@
+"""Issue 7: an instructor token revoked at run time, against the running service.
+
+Two instructor tokens (``ACCESSTWIN_API_TOKEN`` comma-separated). Revoking one through
+``POST /api/v1/tokens/revoke`` refuses it at once on REST (401) and on both websockets
+(1008), closes the sockets already open with it (1008, "token revoked"), and leaves the
+other token's and the learner's sockets open.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support.mqtt import Publisher
+from tests.support.service import TOKEN, ServiceProcess
+
+pytestmark = pytest.mark.integration
+
+SECOND = "second-token-" + uuid.uuid4().hex
+
+
+@pytest.fixture
+def two_token_service(mqtt_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    svc = ServiceProcess(
+        mqtt_url=mqtt_url,
+        db_path=tmp_path / "twin.db",
+        extra_env={"ACCESSTWIN_API_TOKEN": f"{TOKEN},{SECOND}"},
+    )
+    svc.start()
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def next_frame(ws: ClientConnection, wanted: str, timeout: float = 5.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if frame["type"] == wanted:
+            return frame
+
+
+def close_of(ws: ClientConnection, timeout: float = 5.0) -> tuple[int, str]:
+    """Read until the server closes the socket; its close code and reason."""
+    deadline = time.monotonic() + timeout
+    with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 - frames may come first
+        while True:
+            ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+    assert closed.value.rcvd is not None, "closed without a close frame from the server"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def assert_open(ws: ClientConnection) -> None:
+    assert ws.ping().wait(5), "no pong: the socket is not open"
+
+
+def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
+    two_token_service: ServiceProcess, mqtt_url: str
+) -> None:
+    svc = two_token_service
+    api = httpx.Client(base_url=svc.base_url, timeout=10)
+    created = api.post(
+        "/api/v1/sessions",
+        json={"learner_id": "L1", "lab": "wardR", "kit": "k1", "scenario": "cpr"},
+        headers=auth(TOKEN),
+    )
+    assert created.status_code == 201, created.text
+    session_id, learner_token = created.json()["session_id"], created.json()["learner_token"]
+    ws_base = f"ws://127.0.0.1:{svc.port}"
+    lab_path, session_path = "/ws/labs/wardR", f"/ws/sessions/{session_id}"
+    publisher = Publisher(mqtt_url)
+    with (
+        connect(f"{ws_base}{lab_path}?token={TOKEN}") as lab_first,
+        connect(f"{ws_base}{session_path}?token={TOKEN}") as session_first,
+        connect(f"{ws_base}{lab_path}?token={SECOND}") as lab_second,
+        connect(f"{ws_base}{session_path}?token={learner_token}") as learner,
+    ):
+        next_frame(lab_first, "snapshot")
+        next_frame(lab_second, "snapshot")
+        next_frame(session_first, "session")
+        next_frame(learner, "session")
+
+        revoked = api.post("/api/v1/tokens/revoke", json={"token": TOKEN}, headers=auth(SECOND))
+        assert revoked.status_code == 200, revoked.text
+        assert revoked.json()["websockets_closed"] == 2
+
+        assert close_of(lab_first) == (1008, "token revoked")
+        assert close_of(session_first) == (1008, "token revoked")
+        assert_open(learner)
+        assert_open(lab_second)
+        try:  # the other token's socket still gets live updates
+            publisher.send(
+                f"{svc.prefix}/wardR/k1/telemetry",
+                {"ts": time.time(), "seq": 1, "readings": {"hr": 71}},
+            )
+            publisher.flush()
+            delta = next_frame(lab_second, "twin.delta")
+        finally:
+            publisher.close()
+        assert delta["reported"]["hr"]["value"] == 71
+
+    # Refused at once for anything new.
+    assert api.get("/api/v1/twins", headers=auth(TOKEN)).status_code == 401
+    assert api.get("/api/v1/twins", headers=auth(SECOND)).status_code == 200
+    for path in (lab_path, session_path):
+        with connect(f"{ws_base}{path}?token={TOKEN}") as ws:
+            assert close_of(ws)[0] == 1008
+    # The last token in force stays.
+    last = api.post("/api/v1/tokens/revoke", json={"token": SECOND}, headers=auth(SECOND))
+    assert last.status_code == 409
+    listing = api.get("/api/v1/tokens", headers=auth(SECOND)).json()
+    assert [t["revoked"] for t in listing] == [True, False]
+    api.close()
