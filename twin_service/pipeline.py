@@ -179,7 +179,16 @@ class Pipeline:
             points,
             telemetry_chunks(telemetry),
         )
-        self.writer.enqueue(applied, lambda: self._ack(message))
+        if not self.writer.enqueue(applied, lambda: self._ack(message), qos=message.qos):
+            # A QoS 0 message while the store's queue is full (counted by the writer).
+            self._publish_rejection(
+                message,
+                kit.lab,
+                kit.kit,
+                "store queue full: QoS 0 message not stored",
+                (),
+                telemetry.seq,
+            )
         self._settled = True
         if self.on_change is not None and (change is not None or derived):
             self.on_change(twin)

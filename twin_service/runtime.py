@@ -53,7 +53,12 @@ class Runtime:
         self.twins = TwinRegistry(settings.max_twins)
         self.hub = Hub(self.metrics, settings.ws_queue_frames, self._full_twin_text)
         self._full_texts: dict[KitRef, tuple[int, str]] = {}
-        self.writer = StoreWriter(self.store, self.metrics, settings.store_batch_max)
+        self.writer = StoreWriter(
+            self.store,
+            self.metrics,
+            settings.store_batch_max,
+            max_pending=settings.store_max_pending,
+        )
         self.ingest = Ingest(
             settings.topics,
             SeqTracker(SEQ_WINDOW),

@@ -44,6 +44,7 @@ class Settings:
     max_twins: int = 10_000
     ws_queue_frames: int = 1_000
     store_batch_max: int = 5_000
+    store_max_pending: int = 200_000
     kit_rate_per_s: float = DEFAULT_RATE_PER_S
     kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
@@ -83,6 +84,7 @@ class Settings:
             "max_twins",
             "ws_queue_frames",
             "store_batch_max",
+            "store_max_pending",
             "kit_burst",
             "speech_cache_mb",
         ):
@@ -152,6 +154,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "MAX_TWINS": int,
     "WS_QUEUE_FRAMES": int,
     "STORE_BATCH_MAX": int,
+    "STORE_MAX_PENDING": int,
     "KIT_RATE_PER_S": float,
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,

@@ -368,3 +368,11 @@ def test_a_bad_batch_interval_closes_the_socket_with_1008(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
     assert "batch_ms" in closed.value.rcvd.reason
+
+
+def test_a_reserved_lab_socket_closes_with_1008(service: ServiceProcess) -> None:
+    with connect(service.ws_url("/ws/labs/_twin")) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "reserved" in closed.value.rcvd.reason

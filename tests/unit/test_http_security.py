@@ -150,3 +150,18 @@ async def test_an_ordinary_lab_with_an_underscore_inside_is_accepted(
     )
     assert response.status_code == 200, response.text
     assert published == [runtime.settings.topics.prefix + "/ward_1/k_1/desired"]
+
+
+@pytest.mark.parametrize("lab", RESERVED)
+async def test_reserved_labs_have_no_session_and_no_dashboard(
+    app_and_client: tuple[Runtime, httpx.AsyncClient], lab: str
+) -> None:
+    runtime, client = app_and_client
+    published: list[tuple[Any, ...]] = []
+    runtime.mqtt.publish = lambda *args, **kw: published.append(args) or True  # type: ignore[method-assign]
+    body = {"learner_id": "l1", "lab": lab, "kit": "k1", "scenario": "cpr"}
+    response = await client.post("/api/v1/sessions", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert "reserved" in response.text
+    assert published == []
+    assert (await client.get(f"/labs/{lab}")).status_code == 404

@@ -137,3 +137,18 @@ def test_the_services_own_topics_are_ignored_and_reserved_labs_refused() -> None
     assert "reserved for the service's own topics" in rejection["reason"]
     assert rig.rejected_total("topic") == 1
     assert list(rig.pipeline.twins) == []
+
+
+def test_qos0_telemetry_past_the_store_queue_bound_is_refused_and_published() -> None:
+    from gateway.mqtt_client import InboundMessage
+
+    rig = PipelineRig()
+    rig.writer.max_pending = 2
+    for seq in range(1, 5):
+        body = f'{{"ts": {NOW + seq}, "seq": {seq}, "readings": {{"hr": {60 + seq}}}}}'
+        rig.pipeline.handle(InboundMessage(TOPIC, body.encode(), 0, False, 0, NOW + seq, 1))
+    refused = rig.rejections()
+    assert [r["reason"] for r in refused] == ["store queue full: QoS 0 message not stored"] * 2
+    assert [r["seq"] for r in refused] == [3, 4]
+    rig.flush()
+    assert [v for _, v in rig.stored("lab", "kit", "hr")] == [61.0, 62.0]

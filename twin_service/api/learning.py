@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
-from twin_service.api.deps import Instructor, RuntimeDep, client_address
+from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
+from twin_service.api.deps import RESERVED_LAB_MESSAGE, Instructor, RuntimeDep, client_address
 from twin_service.auth import bearer
 from twin_service.learners import ProfileUpdate, profile_json
 from twin_service.report import report_html, report_json
@@ -29,6 +29,13 @@ class SessionCreate(BaseModel):
     lab: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
     kit: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
     scenario: str = Field(pattern=f"^{IDENTIFIER_PATTERN}$")
+
+    @field_validator("lab")
+    @classmethod
+    def _not_reserved(cls, lab: str) -> str:
+        if is_reserved_lab(lab):
+            raise ValueError(RESERVED_LAB_MESSAGE)
+        return lab
 
 
 @router.put("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])

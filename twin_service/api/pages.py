@@ -7,7 +7,7 @@ from importlib import resources
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.identifiers import is_identifier
+from gateway.identifiers import is_identifier, is_reserved_lab
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,7 +18,7 @@ def static_dir() -> str:
 
 @router.get("/labs/{lab}", response_class=HTMLResponse)
 async def dashboard(lab: str) -> HTMLResponse:
-    if not is_identifier(lab):
+    if not is_identifier(lab) or is_reserved_lab(lab):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such lab")
     return HTMLResponse(_page("dashboard.html"))
 
