@@ -9,6 +9,11 @@ then, and replayed later it would select whatever is highlighted now;
 describes the connection, not the past) with ``offline`` as the last will and on a
 clean stop; ``desired`` is subscribed, applied through ``Actuators`` and reported back as
 telemetry readings (``desired_version`` plus the applied keys, see ``desired.py``).
+
+The spool's drop count (messages lost because it was full during a long outage, oldest
+first, over the spool file's life) goes to the twin as the unitless reading
+``spool_dropped`` so instructors see it: on every connection (after the replay, so it
+is the newest value) and every ``STATS_EVERY_S`` while connected.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ STATS_EVERY_S = 60.0
 # Switch events older than this are not sent (see the module doc); the service applies
 # the same bound to the event's ts (twin_service/sessions.py STALE_SWITCH_S).
 INPUT_MAX_AGE_S = 2.0
+SPOOL_DROPPED = "spool_dropped"  # reading: messages the full spool dropped (module doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,13 @@ class KitAgent:
         for body in bodies:
             self._send_telemetry(body)
 
+    def _report_spool_dropped(self) -> None:
+        """Send the spool's drop count as the ``spool_dropped`` reading."""
+        spool = self.spool
+        # Spooling this very message drops the oldest one when the spool is full: count it.
+        readings = {SPOOL_DROPPED: spool.dropped + max(0, len(spool) + 1 - spool.max_messages)}
+        self._send_telemetry({"ts": round(self._clock(), 6), "readings": readings})
+
     def _next_input_seq(self) -> int:
         return self.spool.next_seq(Channel.INPUT.value)
 
@@ -181,6 +194,9 @@ class KitAgent:
         if up:
             self.connections += 1
             self.client.publish_tracked(self.topics[Channel.STATUS], b"online", retain=True)
+            # Spooled before the replay starts (a drop it causes hits an unsent message)
+            # and after everything waiting, so the twin gets it last, as the newest value.
+            self._report_spool_dropped()
             self.outbox.on_connected()
             backlog = len(self.spool)
             if backlog:
@@ -253,6 +269,8 @@ class KitAgent:
                 await asyncio.wait_for(stop.wait(), STATS_EVERY_S)
             if stop.is_set():
                 return
+            if self.client.connected:
+                self._report_spool_dropped()
             o = self.outbox
             log.info(
                 "kit %s: %d messages produced, spool %d (dropped %d), sent %d, acked %d, resent %d",

@@ -199,3 +199,43 @@ def test_the_kit_agent_replays_telemetry_but_not_stale_switch_presses(tmp_path: 
     # A press made while connected goes out.
     agent._on_switch({"ts": now[0], "seq": 2, "switch": "select", "state": "down"})
     assert [p.decode() for _, p in broker.sent] == [telemetry, switch]
+
+
+def test_the_kit_agent_reports_the_spool_drop_count_to_the_twin(tmp_path: Path) -> None:
+    """A long outage overflowed the spool: on reconnecting, the agent replays what is left,
+    oldest first, then tells the twin how many messages were lost (``spool_dropped``)."""
+    import json
+
+    from devices.agent import KitAgent
+    from devices.agent.actuators import QuietActuators
+    from gateway.identifiers import KitRef
+    from gateway.mqtt_url import BrokerAddress
+    from gateway.telemetry import Reading, Telemetry, parse_telemetry
+    from gateway.topics import TopicScheme
+
+    now = [1_764_060_000.0]
+    agent = KitAgent(
+        KitRef("lab", "k-drop"), TopicScheme("test-drop/v1"), BrokerAddress("127.0.0.1", 1),
+        Spool(tmp_path / "s.db", max_messages=4), [], QuietActuators(), clock=lambda: now[0],
+    )  # fmt: skip
+    broker = FakeBroker()
+    agent.outbox.publish = broker.publish
+    for i in range(7):  # offline: 7 readings into a 4-message spool
+        agent._send_telemetry({"ts": now[0] + i, "readings": {"hr": 60 + i}})
+    assert agent.spool.dropped == 3
+    now[0] += 60.0
+    agent._on_connection(True)
+    for mid, _ in list(broker.sent):
+        agent.outbox.on_puback(mid)
+    sent = [json.loads(p) for _, p in broker.sent]
+    # Spooling the report into the full spool dropped one more (hr 63), and it says so.
+    assert [m["readings"] for m in sent] == [
+        {"hr": 64}, {"hr": 65}, {"hr": 66}, {"spool_dropped": 4},
+    ]  # fmt: skip
+    assert agent.spool.dropped == 4
+    last = sent[-1]
+    assert last["ts"] == now[0] and last["seq"] > sent[-2]["seq"]
+    # A contract telemetry message the gateway accepts (unknown sensors are unitless).
+    parsed = parse_telemetry(json.dumps(last).encode(), received_at=now[0])
+    assert isinstance(parsed, Telemetry) and not parsed.dropped
+    assert parsed.readings == (Reading("spool_dropped", 4.0, ""),)
