@@ -90,9 +90,11 @@ def run_kit(
     sensors: list[Sensor]
     actuators: Actuators
     if simulate:
-        from devices.agent.simulated import simulated_kit
+        from devices.agent.simulated import simulated_kit, simulated_switches
 
         sensors, actuators = simulated_kit(simulate, seed)  # type: ignore[arg-type]
+        if simulate == "switch":
+            switches = simulated_switches(seed)
     else:
         from devices.agent.hardware import hardware_kit
 

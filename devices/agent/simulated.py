@@ -1,5 +1,9 @@
 """Simulated sensors for ``accesstwin kit --simulate NAME``: the real agent, fake chips.
 
+``switch`` simulates no sensor but a learner at the kit's big ``select`` switch
+(``SimulatedSwitchUser``): it answers a cue every few seconds after a reaction time drawn
+from ``devices.simulation.SwitchUser`` and the agent publishes the presses as ``input``.
+
 The seedable models of ``devices.simulation`` (``PpgSynth``, ``VitalsModel``,
 ``CprLearner``) are wrapped as ``Sensor``\\ s: a waveform sensor emits every sample of its
 grid (``start + k / rate_hz``) up to the poll time, as a FIFO-read chip would, so the
@@ -9,22 +13,27 @@ parameters from desired state change the models (``SimulatedActuators``).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import math
+import time
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from devices.agent.actuators import QuietActuators
 from devices.drivers.base import Sample, Sensor
-from devices.simulation import CprLearner, PpgSynth, VitalsModel
+from devices.simulation import CprLearner, PpgSynth, SwitchUser, VitalsModel
 
 log = logging.getLogger(__name__)
 
-Profile = Literal["vitals", "cpr", "mixed"]
-PROFILES: tuple[Profile, ...] = ("vitals", "cpr", "mixed")
+Profile = Literal["vitals", "cpr", "mixed", "switch"]
+PROFILES: tuple[Profile, ...] = ("vitals", "cpr", "mixed", "switch")
+# The simulated switch user gets a cue (a new highlight to answer) this often.
+SWITCH_CUE_EVERY_S = 4.0
 Generator = Callable[[float, int, float], npt.NDArray[np.float64]]
 # After a stall longer than this, restart the grid at the poll time instead of catching up.
 MAX_CATCH_UP_S = 30.0
@@ -181,7 +190,8 @@ def simulated_kit(
     profile: Profile, seed: int = 0, rate_hz: float = 50.0
 ) -> tuple[list[Sensor], SimulatedActuators]:
     """Sensors and actuators of a simulated kit: ``vitals`` (PPG + vital signs), ``cpr``
-    (compression depth) or ``mixed`` (both), seeded like ``SimulatedKit``."""
+    (compression depth), ``mixed`` (both) or ``switch`` (none: see ``simulated_switches``),
+    seeded like ``SimulatedKit``."""
     if profile not in PROFILES:
         raise ValueError(f"unknown simulator {profile!r}; choose one of {', '.join(PROFILES)}")
     s_vitals, s_ppg, s_cpr = (int(x) for x in np.random.SeedSequence(seed).generate_state(3))
@@ -205,3 +215,74 @@ def simulated_kit(
         sensors.append(SimulatedWaveform("depth_mm", rate_hz, learner.chunk))
     log.info("simulated kit %r (seed %d) at %g Hz", profile, seed, rate_hz)
     return sensors, SimulatedActuators(patient, learner)
+
+
+class SimulatedSwitchUser:
+    """A learner pressing ``select`` in answer to a cue every ``cue_every_s``.
+
+    Built like ``SwitchBank`` by the agent's switch factory call ``(emit, next_seq,
+    dispatch)`` inside the running event loop; events are scheduled on that loop at the
+    device time ``SwitchUser.press_events`` gives them (cue + reaction time, then the
+    hold), so ``ts`` is when the simulated switch moved. ``close`` cancels what is pending.
+    """
+
+    def __init__(
+        self,
+        user: SwitchUser,
+        emit: Callable[[dict[str, Any]], None],
+        next_seq: Callable[[], int],
+        *,
+        cue_every_s: float = SWITCH_CUE_EVERY_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if cue_every_s <= 0:
+            raise ValueError("cue_every_s must be positive")
+        self.user = user
+        self._emit = emit
+        self._next_seq = next_seq
+        self._every = cue_every_s
+        self._clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._handles: set[asyncio.Handle] = set()
+        self.presses = 0
+        self._schedule(cue_every_s, self._cue)
+
+    def _schedule(self, delay: float, func: Callable[[], None]) -> None:
+        handle: asyncio.TimerHandle | None = None
+
+        def run() -> None:
+            assert handle is not None
+            self._handles.discard(handle)
+            func()
+
+        handle = self._loop.call_later(max(0.0, delay), run)
+        self._handles.add(handle)
+
+    def _cue(self) -> None:
+        now = self._clock()
+        for event in self.user.press_events(now, "select"):
+            ts = float(event["ts"])  # type: ignore[arg-type]
+            body = {"ts": ts, "switch": event["switch"], "state": event["state"]}
+            self._schedule(ts - now, functools.partial(self._send, body))
+        self.presses += 1
+        self._schedule(self._every, self._cue)
+
+    def _send(self, body: dict[str, Any]) -> None:
+        self._emit({"ts": body["ts"], "seq": self._next_seq(), **body})
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.cancel()
+        self._handles.clear()
+
+
+def simulated_switches(
+    seed: int = 0, cue_every_s: float = SWITCH_CUE_EVERY_S
+) -> Callable[..., SimulatedSwitchUser]:
+    """The agent's switch factory for ``--simulate switch`` (a slow, seeded switch user)."""
+    user = SwitchUser(seed, mean_reaction_ms=1200.0, sd_ms=350.0)
+
+    def build(emit: Any, next_seq: Any, dispatch: Any) -> SimulatedSwitchUser:
+        return SimulatedSwitchUser(user, emit, next_seq, cue_every_s=cue_every_s)
+
+    return build

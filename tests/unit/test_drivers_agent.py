@@ -229,3 +229,61 @@ async def test_runner_waits_for_a_set_clock_then_polls_on_schedule() -> None:
     await task
     assert runner.started and got
     assert got[0].ts == 1_764_060_000.0
+
+
+async def test_simulated_switch_user_presses_select_after_each_cue() -> None:
+    import asyncio
+    import time
+
+    from devices.agent.simulated import SimulatedSwitchUser
+    from devices.simulation import SwitchUser
+
+    events: list[dict[str, object]] = []
+    seq = iter(range(1, 1000))
+    started = time.time()
+    user = SwitchUser(3, mean_reaction_ms=300.0, sd_ms=50.0, miss_prob=0.0)
+    sim = SimulatedSwitchUser(user, events.append, lambda: next(seq), cue_every_s=0.6)
+    await asyncio.sleep(2.1)  # cues at 0.6, 1.2, 1.8 s; each press lasts ~0.3 + ~0.25 s
+    sim.close()
+    done = len(events)
+    await asyncio.sleep(0.8)
+    assert len(events) == done  # nothing after close
+    assert sim.presses == 3
+    assert 4 <= done <= 6
+    assert [e["state"] for e in events] == ["down", "up"] * (done // 2) + ["down"] * (done % 2)
+    assert all(set(e) == {"ts", "seq", "switch", "state"} for e in events)
+    assert all(e["switch"] == "select" for e in events)
+    assert [e["seq"] for e in events] == list(range(1, done + 1))
+    stamps = [float(e["ts"]) for e in events]  # type: ignore[arg-type]
+    assert stamps == sorted(stamps)
+    assert stamps[0] >= started + 0.6 + 0.15  # the first cue plus a human reaction time
+    assert stamps[-1] <= time.time()  # sent when the switch moved, not ahead of time
+
+
+async def test_kit_agent_simulating_a_switch_user_spools_input_events(tmp_path: Path) -> None:
+    import asyncio
+
+    from devices.agent import KitAgent, Spool
+    from devices.agent.simulated import simulated_switches
+    from gateway.identifiers import KitRef
+    from gateway.mqtt_url import BrokerAddress
+    from gateway.topics import TopicScheme
+
+    sensors, actuators = simulated_kit("switch", seed=2)
+    assert sensors == []
+    spooled: list[tuple[str, dict[str, object]]] = []
+    agent = KitAgent(
+        KitRef("lab", "k-sw"), TopicScheme("test-sw/v1"), BrokerAddress("127.0.0.1", 1),
+        Spool(tmp_path / "s.db"), sensors, actuators,
+        switches=simulated_switches(2, cue_every_s=0.3),
+        on_spooled=lambda channel, body: spooled.append((channel, body)),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(agent.run(stop))
+    await asyncio.sleep(3.0)  # no broker here: the presses wait in the spool
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    inputs = [body for channel, body in spooled if channel == "input"]
+    assert inputs and agent.input_events == len(inputs)
+    assert inputs[0]["switch"] == "select" and inputs[0]["state"] == "down"
+    assert all(set(body) == {"ts", "seq", "switch", "state"} for body in inputs)
