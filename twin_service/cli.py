@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     kit.add_argument("--kit", required=True)
     kit.add_argument(
         "--simulate",
-        choices=["vitals", "cpr", "mixed"],
+        choices=["vitals", "cpr", "mixed", "switch"],
         help="simulated sensors instead of the configured I2C/GPIO hardware",
     )
     kit.add_argument("--seed", type=int, default=0, help="simulator seed")
