@@ -45,6 +45,7 @@ class DerivedSignals:
         self._last_device: dict[str, float] = {}
         self._last_clock: dict[str, float] = {}
         self._last_ccf = -float("inf")
+        self._deferred: set[str] = set()
         self.cpr_active = False
 
     def add_chunk(
@@ -103,6 +104,15 @@ class DerivedSignals:
         replay = now is not None and newest < now - BACKLOG_S
         if replay and now - self._last_clock.get(key, -float("inf")) < self._every_s:  # type: ignore[operator]
             return False
+        if key not in self._deferred and any(
+            other != key and at == newest for other, at in self._last_device.items()
+        ):
+            # Another signal was recomputed on this very chunk time (a kit sending PPG and
+            # depth in one message): take the next chunk instead, so the two alternate and
+            # no single update pays for both (at most once in a row, so none starves).
+            self._deferred.add(key)
+            return False
+        self._deferred.discard(key)
         self._last_device[key] = newest
         if now is not None:
             self._last_clock[key] = now

@@ -50,3 +50,28 @@ def test_values_match_the_learner_and_unknown_sensors_are_ignored() -> None:
     assert abs(by_name["cpr_rate"] - 104) <= 3
     assert abs(by_name["cpr_depth_mm"] - 52) <= 3
     assert engine.add_chunk("force_n", 0.0, RATE, [1.0, 2.0]) == []
+
+
+def test_a_kit_sending_ppg_and_depth_together_never_pays_for_both_in_one_update() -> None:
+    from devices.simulation.ppg import PpgSynth
+
+    engine = DerivedSignals()
+    learner = CprLearner(seed=2, drift=False)
+    ppg = PpgSynth(seed=2, rate_hz=RATE)
+    both = ppg_updates = cpr_updates = 0
+    for i in range(int(30 * RATE / CHUNK)):
+        ts = 1_000.0 + i * CHUNK / RATE
+        got = {
+            v.name for v in engine.add_chunk("ppg", ts, RATE, ppg.chunk(ts, CHUNK, 72.0).tolist())
+        }
+        got |= {
+            v.name
+            for v in engine.add_chunk("depth_mm", ts, RATE, learner.chunk(ts, CHUNK, RATE).tolist())
+        }
+        has_hr, has_cpr = "hr_ppg" in got, bool(got & {"cpr_rate", "cpr_depth_mm", "cpr_ccf"})
+        both += has_hr and has_cpr
+        ppg_updates += has_hr
+        cpr_updates += has_cpr
+    assert both == 0
+    # Each signal is still recomputed about every 0.6 s (every third 0.2 s chunk).
+    assert 40 <= ppg_updates <= 52 and 40 <= cpr_updates <= 52
