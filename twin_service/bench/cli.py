@@ -100,10 +100,16 @@ def add_bench_parser(subparsers: Any) -> None:
         " message; default 25)",
     )
     latency.add_argument(
+        "--sessions",
+        type=int,
+        default=20,
+        help="learning sessions started on the first kits: the feedback engine runs (default 20)",
+    )
+    latency.add_argument(
         "--measured-clients",
         type=int,
-        default=100,
-        help="clients that parse every frame and time it; the rest only receive (default 100)",
+        default=20,
+        help="clients that parse every frame and time it; the rest only receive (default 20)",
     )
     _common(latency)
 
@@ -158,6 +164,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             compression=not args.no_compression,
             batch_ms=args.batch_ms,
             measured_clients=args.measured_clients,
+            sessions=args.sessions,
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
         )

@@ -49,7 +49,8 @@ class LatencyOptions:
     broker: str | None = None
     compression: bool = True
     batch_ms: int = 25
-    measured_clients: int = 100
+    measured_clients: int = 20
+    sessions: int = 20
     profile_dir: Path | None = None
     plot_path: Path | None = None
 
@@ -90,6 +91,24 @@ def fetch_metrics(base: str, token: str) -> dict[str, float]:
             with suppress(ValueError):
                 out[key] = out.get(key, 0.0) + float(value)
     return out
+
+
+def start_sessions(base: str, token: str, kits: int, sessions: int) -> int:
+    """Learning sessions on the first kits, so the feedback engine runs on their updates."""
+    from twin_service.bench.payloads import kit_name
+
+    started = 0
+    for k in range(min(kits, sessions)):
+        body = {"learner_id": f"bench-l{k}", "lab": LAB, "kit": kit_name(k), "scenario": "vitals"}
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 service
+            base + "/api/v1/sessions",
+            data=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            started += response.status == 201
+    return started
 
 
 def wait_ready(base: str, timeout: float = 30.0) -> None:
@@ -230,7 +249,11 @@ def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base)
-            progress(f"service ready at {base}; broker {url}; {kits} kits at {o.rate:g} msg/s")
+            sessions = start_sessions(base, token, kits, o.sessions)
+            progress(
+                f"service ready at {base}; broker {url}; {kits} kits at {o.rate:g} msg/s;"
+                f" {sessions} learning sessions (feedback engine on)"
+            )
             pids = {"service": service.pid or 0, "bench clients": os.getpid()}
             if broker.pid and not o.broker:
                 pids["mosquitto"] = broker.pid
@@ -279,7 +302,8 @@ def _result(
     dropped = metrics.get("accesstwin_ws_clients_dropped_total", 0.0)
     notes = [
         f"{o.rate:g} msg/s from {kits} kits (readings + 10-sample PPG each), {o.seconds:g} s"
-        f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate",
+        f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate;"
+        f" feedback engine on: {o.sessions} learning sessions (vitals scenario) on as many kits",
         f"clients ask for batch_ms={o.batch_ms}"
         + (" (one frame per message)" if not o.batch_ms else " (waiting frames sent together)")
         + f"; latency and frames/client/s from the first {o.measured_clients} clients of each"
@@ -314,6 +338,7 @@ def _result(
         "seconds": o.seconds,
         "compression": o.compression,
         "batch_ms": o.batch_ms,
+        "sessions": o.sessions,
         "measured_clients": o.measured_clients,
         "rounds": [{k: v for k, v in r.items() if k != "samples"} for r in rounds],
         "service_metrics": {k: v for k, v in metrics.items() if k.startswith("accesstwin_")},
