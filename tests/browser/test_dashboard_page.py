@@ -4,9 +4,12 @@ table and start form (keyboard only), desired state pushed from a kit card, scre
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +17,7 @@ import pytest
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
     DETERIORATING,
+    MOTION,
     Kit,
     check_axe,
     check_clean,
@@ -26,7 +30,7 @@ from tests.browser.helpers import (
     type_keys,
     wait_for_step,
 )
-from tests.support.mqtt import Publisher
+from tests.support.mqtt import Collector, Publisher
 from tests.support.service import TOKEN, ServiceProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -39,6 +43,30 @@ def reading(kit: str, label: str) -> str:
     return f"""([...document.querySelectorAll('[data-kit={json.dumps(kit)}] .reading')]
       .find((r) => r.querySelector('dt').textContent === {json.dumps(label)})
       ?.querySelector('.value').textContent ?? null)"""
+
+
+def stale_marks(kit: str) -> str:
+    """JS: the visible stale marks of a kit's readings: text, value underline, mark border."""
+    return f"""[...document.querySelectorAll('[data-kit={json.dumps(kit)}] .reading')]
+      .filter((r) => r.querySelector('.stale-mark').getClientRects().length)
+      .map((r) => ({{ text: r.querySelector('.stale-mark').textContent,
+        underline: getComputedStyle(r.querySelector('.value')).textDecorationStyle,
+        border: getComputedStyle(r.querySelector('.stale-mark')).borderTopStyle }}))"""
+
+
+KIT_EVENTS_REGION = """(() => { const e = document.getElementById('kit-events');
+  return [e.getAttribute('role'), e.getAttribute('aria-live'), e.textContent]; })()"""
+
+# JS: note when the first alert and the first session row appear.
+WATCH_ALERT_AND_ROW = """(() => {
+  window.__alertAt = window.__rowAt = null;
+  const has = (sel) => document.querySelector(sel) !== null;
+  new MutationObserver(() => {
+    if (!window.__alertAt && has('#alert-list li')) window.__alertAt = performance.now();
+    if (!window.__rowAt && has('tr[data-session]')) window.__rowAt = performance.now();
+  }).observe(document.body, { subtree: true, childList: true });
+  return true;
+})()"""
 
 
 def watch_for(kit: str, label: str, text: str) -> str:
@@ -66,6 +94,8 @@ def test_dashboard_live_numbers_offline_kits_and_accessibility(
     page = "dash"
     opened = browser.call("open", name=page, url=f"{web.base_url}/labs/{LAB}?token={TOKEN}")
     assert "token=" not in opened["url"]
+    # The polite live region for kit online/offline changes is there (empty) before any change.
+    assert browser.js(page, KIT_EVENTS_REGION) == ["status", "polite", ""]
     browser.wait(page, "window.accesstwinDashboard && window.accesstwinDashboard.connected")
     browser.wait(
         page, f"{reading('k1', 'Heart rate')} === '72' && {reading('k2', 'SpO2')} === '97.5'"
@@ -82,6 +112,7 @@ def test_dashboard_live_numbers_offline_kits_and_accessibility(
     assert max(latencies) < 1000, latencies
 
     # A kit taken offline (its retained status topic) is shown as offline, in words too.
+    assert browser.js(page, stale_marks("k2")) == [], "values of an online kit marked stale"
     k2.status("offline")
     browser.wait(
         page,
@@ -92,12 +123,32 @@ def test_dashboard_live_numbers_offline_kits_and_accessibility(
     assert "Online" in browser.js(
         page, "document.querySelector('[data-kit=\"k1\"] .kit-status').textContent"
     )
+    # ... and every value it showed is marked as not current: a word, a boxed mark and a
+    # dashed underline (not colour alone), plus a note on the card; k1's values are live.
+    marks = browser.wait(
+        page, f"(() => {{ const m = {stale_marks('k2')}; return m.length && m; }})()"
+    )
+    assert len(marks) == 5 and all(m["text"].startswith("◷ stale (received ") for m in marks)
+    assert all(m["underline"] == "dashed" and m["border"] != "none" for m in marks), marks
+    assert "Kit offline" in browser.js(
+        page, "document.querySelector('[data-kit=\"k2\"] .offline-note:not([hidden])').textContent"
+    )
+    assert browser.js(page, stale_marks("k1")) == []
+    # The change is said in the polite live region.
+    browser.wait(
+        page, "document.getElementById('kit-events').textContent.includes('Kit k2 went offline')"
+    )
 
-    # Feedback of a learner's session reaches the alert list (and a critical one the alert region).
+    # Feedback of a learner's session reaches the alert list (and a critical one the alert region);
+    # the sessions table lists the session named by the first feedback frame at once.
+    browser.js(page, WATCH_ALERT_AND_ROW)
     new_session(web, "dash-learner", LAB, "k1")
     k1.send(DETERIORATING)
     browser.wait(page, "document.getElementById('critical').textContent.includes('Critical')")
     browser.wait(page, "document.querySelectorAll('#alert-list li').length >= 2")
+    alert_at, row_at = browser.wait(page, "window.__rowAt && [window.__alertAt, window.__rowAt]")
+    assert row_at - alert_at < 400, (alert_at, row_at)
+    assert browser.js(page, "document.getElementById('no-sessions').hidden") is True
     browser.js(page, "document.querySelector('[data-kit=\"k1\"] details').open = true")
 
     results = {"normal": check_axe(browser, page, "dashboard, normal")}
@@ -133,8 +184,33 @@ def row(session_id: str) -> str:
     return f"document.querySelector('tr[data-session={json.dumps(session_id)}]')"
 
 
+def desired_version(
+    mqtt_url: str, svc: ServiceProcess, lab: str, kit: str, want: dict[str, Any]
+) -> int:
+    """The version of the kit's retained desired message once it holds ``want``."""
+    collector = Collector(mqtt_url, f"{svc.prefix}/{lab}/{kit}/desired")
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            got = [json.loads(p) for _, p in collector.messages]
+            if got and got[-1]["desired"] == want:
+                return int(got[-1]["version"])
+            time.sleep(0.05)
+        raise AssertionError(f"no retained desired {want} for {lab}/{kit}")
+    finally:
+        collector.close()
+
+
+def delta_state(card: str) -> str:
+    return f"{card}.querySelector('.delta-line').dataset.state"
+
+
 def test_dashboard_sessions_and_desired_state(
-    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+    browser: Browser,
+    web: ServiceProcess,
+    publisher: Publisher,
+    mqtt_url: str,
+    screenshots: Path,
 ) -> None:
     k1, k2 = Kit(publisher, web, LAB2, "k1"), Kit(publisher, web, LAB2, "k2")
     for kit in (k1, k2):
@@ -264,6 +340,22 @@ def test_dashboard_sessions_and_desired_state(
     )
     browser.js(page, f"{k2_card}.querySelector('.desired-edit').open = true")
     assert json.loads(browser.js(page, f"{k2_card}.querySelector('textarea').value")) == wanted
+    # The kit reports the names as the desired version that set them (the server's rule):
+    # one of two reached, then both; the server's delta agrees.
+    version = desired_version(mqtt_url, web, LAB2, "k2", wanted)
+    k2.send({"scenario": version})
+    browser.wait(
+        page,
+        f"{k2_card}.querySelector('.delta-list').textContent.trim() === 'patient = deteriorating'",
+    )
+    assert browser.js(page, delta_state(k2_card)) == "pending"
+    k2.send({"patient": version})
+    browser.wait(page, f"{delta_state(k2_card)} === 'ok'")
+    assert "reports every desired value" in browser.js(
+        page, f"{k2_card}.querySelector('.delta-line').textContent"
+    )
+    with api(web) as client:
+        assert client.get(f"/api/v1/twins/{LAB2}/k2").json()["delta"] == {}
 
     # Push desired state to k1 from its card: bad JSON is refused here, good JSON reaches the twin.
     k1_card = "document.querySelector('[data-kit=\"k1\"]')"
@@ -298,13 +390,26 @@ def test_dashboard_sessions_and_desired_state(
     browser.wait(
         page, f"{k1_card}.querySelector('.delta-list').textContent.includes('metronome_bpm = 100')"
     )
-    # Once the kit reports a desired value it leaves the delta.
+    # Once the kit reports a desired value it leaves the delta, and the push line follows.
     k1.send({"metronome_bpm": 100})
     browser.wait(
         page, f"!{k1_card}.querySelector('.delta-list').textContent.includes('metronome_bpm')"
     )
     assert "scenario = cpr" in browser.js(
         page, f"{k1_card}.querySelector('.delta-list').textContent"
+    )
+    push_line = f"{k1_card}.querySelector('.push-result').textContent"
+    browser.wait(page, f"{push_line}.endsWith('Not yet reported by the kit: scenario.')")
+    k1.send({"scenario": desired_version(mqtt_url, web, LAB2, "k1", twin["desired"])})
+    browser.wait(page, f"{delta_state(k1_card)} === 'ok'")
+    browser.wait(page, f"{push_line}.endsWith('The kit reports every desired value.')")
+    # The desired state changes elsewhere: the push line of the old one goes.
+    with api(web) as client:
+        put = client.put(f"/api/v1/twins/{LAB2}/k1/desired", json={"metronome_bpm": 110})
+        assert put.status_code == 200, put.text
+    browser.wait(page, f"{push_line} === '' && {delta_state(k1_card)} === 'pending'")
+    assert browser.js(page, f"{k1_card}.querySelector('.delta-list').textContent").strip() == (
+        "metronome_bpm = 110"
     )
 
     # A session started elsewhere shows up by itself: its first feedback frame triggers a
@@ -324,5 +429,143 @@ def test_dashboard_sessions_and_desired_state(
     results["forced-colors"] = check_axe(browser, page, "dashboard sessions, forced colours")
     shoot(browser, page, screenshots / "dashboard-sessions-forced-colors.png")
     record("axe-dashboard-sessions", results)
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+LAB3 = "wardF"
+CARD = "document.querySelector('[data-kit=\"k1\"]')"
+HR_LINE = f"{CARD}.querySelector('polyline.series-hr')"
+# JS: the [x, y] points of k1's heart-rate line.
+HR_XY = f"""{HR_LINE}.getAttribute('points').trim().split(/\\s+/).filter(Boolean)
+  .map((p) => p.split(',').map(Number))"""
+# JS: the data table alternative: [device ts, time text, value text] per row, newest first.
+TABLE_ROWS = f"""[...{CARD}.querySelectorAll('.chart-data tbody tr')].map((tr) =>
+  [Number(tr.dataset.ts), tr.cells[0].textContent, tr.cells[1].textContent])"""
+
+
+def expect_rows(browser: Browser, page: str, points: list[tuple[float, float]]) -> list[Any]:
+    """Wait until the chart's line has exactly these points and its table their newest 10."""
+    want = sorted(points, reverse=True)[:10]
+    browser.wait(page, f"{HR_XY}.length === {len(points)}", timeout=5)
+    browser.wait(page, f"{TABLE_ROWS}.length === {len(want)}", timeout=5)
+    rows = browser.js(page, TABLE_ROWS)
+    assert [(round(ts, 3), value) for ts, _, value in rows] == [
+        (round(ts, 3), f"{v:g}") for ts, v in want
+    ], rows
+    return list(rows)
+
+
+def test_dashboard_charts_backfill_history_and_plot_device_time(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+) -> None:
+    k1 = Kit(publisher, web, LAB3, "k1")
+    k1.status("online")
+    # 3.5 s of heart rate before the page opens, several readings in one second.
+    t0 = time.time() - 5
+    before = [(t0 + dt, 70 + 2 * i) for i, dt in enumerate((0, 0.3, 0.6, 1.0, 1.4, 2.0, 2.8, 3.5))]
+    for ts, hr in before:
+        k1.send({"hr": hr}, ts=ts)
+    page = "charts"
+    browser.call("open", name=page, url=f"{web.base_url}/labs/{LAB3}?token={TOKEN}")
+    browser.wait(page, "window.accesstwinDashboard && window.accesstwinDashboard.connected")
+    browser.js(page, f"{CARD}.querySelector('.chart-data').open = true")
+    # On load the chart is filled from the history API, one point per reading (device time).
+    rows = expect_rows(browser, page, before)
+    # Device time to the tenth of a second, so that readings in one second stay apart.
+    assert [text[-2:] for _, text, _ in rows] == [
+        f".{int((ts % 1) * 10 + 1e-6)}" for ts, _, _ in rows
+    ]
+    xs = [x for x, _ in browser.js(page, HR_XY)]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs), xs
+    gaps = [b - a for a, b in itertools.pairwise(xs)]
+    assert gaps[0] < gaps[-2], gaps  # placed by device time: 0.3 s apart vs 0.8 s apart
+    # Live readings add to it, again one point each, three within one second (a kit sends
+    # about 5 a second; the page takes 50 ms batches, each with a kit's newest state).
+    live = []
+    for hr in (101.0, 103.0, 105.0):
+        live.append((time.time(), hr))
+        k1.send({"hr": hr}, ts=live[-1][0])
+        time.sleep(0.2)
+    expect_rows(browser, page, before + live)
+    label = browser.js(page, f"{CARD}.querySelector('svg.chart').getAttribute('aria-label')")
+    assert "Heart rate now 105 bpm, rising from 70 (range 70 to 105)" in label, label
+    ys = [y for _, y in browser.js(page, HR_XY)]
+    assert ys[-1] == pytest.approx(100 - 105 / 2, abs=0.1), ys  # fixed scale 0-200 bpm
+    check_axe(browser, page, "dashboard charts")
+    shoot(browser, page, screenshots / "dashboard-charts.png")
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+LAB4 = "wardG"
+CONN = "document.getElementById('conn')"
+
+
+def test_dashboard_reconnects_by_itself_with_fresh_data_and_calm_motion(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+) -> None:
+    k1 = Kit(publisher, web, LAB4, "k1")
+    k1.status("online")
+    k1.send({"hr": 61, "spo2": 98})
+    page = "reconnect"
+    browser.call(
+        "open",
+        name=page,
+        url=f"{web.base_url}/labs/{LAB4}?token={TOKEN}",
+        route_ws=True,
+        reduced_motion="reduce",
+    )
+    browser.wait(page, "window.accesstwinDashboard && window.accesstwinDashboard.connected")
+    browser.wait(page, f"{reading('k1', 'Heart rate')} === '61'")
+    # Nothing on the dashboard moves (no animations or transitions), with or without the
+    # reduced-motion preference.
+    assert browser.js(page, "matchMedia('(prefers-reduced-motion: reduce)').matches") is True
+    assert browser.js(page, MOTION) == []
+    browser.call("emulate", name=page, reduced_motion="no-preference")
+    assert browser.js(page, MOTION) == []
+
+    # The network goes away: the page says so, first "Reconnecting…", then "Offline".
+    cut_at = time.monotonic()
+    assert browser.call("ws_cut", name=page)["cut"] == 1
+    browser.wait(page, f"{CONN}.dataset.state === 'reconnecting'", timeout=5)
+    assert "Reconnecting" in browser.js(page, f"{CONN}.textContent")
+    assert browser.js(page, "window.accesstwinDashboard.connected") is False
+    # Meanwhile the kit goes on sending; the page cannot know, and keeps the old numbers.
+    sent = []
+    for hr in (62, 63, 64):
+        ts = time.time()
+        k1.send({"hr": hr, "spo2": 97}, ts=ts)
+        sent.append((ts, float(hr)))
+        time.sleep(0.2)
+    browser.wait(page, f"{CONN}.dataset.state === 'offline'", timeout=15)
+    k1.send({"hr": 65, "spo2": 97})
+    assert "Offline — last update" in browser.js(page, f"{CONN}.textContent")
+    assert browser.js(page, reading("k1", "Heart rate")) == "61"
+    kit_status = "document.querySelector('[data-kit=\"k1\"] .kit-status').textContent"
+    assert "Online (last known: this page is not connected)" in browser.js(page, kit_status)
+    # Values not renewed for 10 s are marked stale, though the kit was online when last heard.
+    marks = browser.wait(
+        page, f"(() => {{ const m = {stale_marks('k1')}; return m.length && m; }})()"
+    )
+    assert len(marks) == 2 and time.monotonic() - cut_at < 15, marks
+    shoot(browser, page, screenshots / "dashboard-offline.png")
+
+    # The network is back: the page reconnects by itself and shows the fresh data.
+    browser.call("ws_allow", name=page)
+    browser.wait(page, "window.accesstwinDashboard.connected", timeout=20)
+    browser.wait(page, f"{reading('k1', 'Heart rate')} === '65'")
+    assert browser.js(page, f"{CONN}.textContent").strip().endswith("Live")
+    assert browser.js(page, kit_status).strip().endswith("Online")
+    # The chart has the readings sent while the page was away (history, after the reconnect).
+    browser.js(page, f"{CARD}.querySelector('.chart-data').open = true")
+    browser.wait(page, f"{TABLE_ROWS}.length === 5", timeout=5)
+    rows = browser.js(page, TABLE_ROWS)
+    assert [v for _, _, v in rows] == ["65", "64", "63", "62", "61"], rows
+    # Live again: a new reading is shown at once, not marked stale.
+    k1.send({"hr": 70, "spo2": 96})
+    browser.wait(page, f"{reading('k1', 'Heart rate')} === '70'")
+    browser.wait(page, f"{stale_marks('k1')}.length === 0")
+    check_axe(browser, page, "dashboard after reconnect")
     check_clean(browser, page)
     browser.call("close", name=page)

@@ -14,6 +14,7 @@ from accessibility.scenario import load_scenario
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
     DETERIORATING,
+    MOTION,
     Kit,
     check_axe,
     check_clean,
@@ -139,12 +140,6 @@ WIDER_THAN_VIEWPORT = """[...document.querySelectorAll('body *')].filter((el) =>
   return r.width > 0 && r.right > document.documentElement.clientWidth + 0.5;
 }).map((el) => `${el.tagName}#${el.id}.${el.className} ${el.getBoundingClientRect().right}`)"""
 
-MOTION = """[...document.querySelectorAll('*')].filter((el) => {
-  const cs = getComputedStyle(el);
-  return cs.animationName !== 'none' ||
-    cs.transitionDuration.split(',').some((d) => parseFloat(d) > 0);
-}).map((el) => el.tagName)"""
-
 
 def test_one_switch_auto_scan_completes_a_step_with_space_only(
     browser: Browser, web: ServiceProcess, publisher: Publisher
@@ -228,6 +223,21 @@ def test_two_switches_step_scan_with_space_and_enter(
     assert session_summary(web, body["session_id"])["finished"] is True
     browser.wait(page, "!document.getElementById('done').hidden")
     assert browser.js(page, "document.getElementById('choices').hidden") is True
+    # Earlier messages: the scenario's earlier questions and the answer's explanation,
+    # newest first; the final message (on screen above) is not repeated there.
+    assert browser.js(page, "document.getElementById('no-history').hidden") is True
+    history = browser.js(
+        page, "[...document.querySelectorAll('#history-list li')].map((li) => li.textContent)"
+    )
+    steps = load_scenario("vitals").steps
+    questions = [x for x in history if x.startswith("? Question: ")]
+    assert [q.removeprefix("? Question: ").rsplit(" ", 1)[0] for q in questions] == [
+        s.prompt for s in reversed(steps[:3])
+    ], history
+    assert any(explain in x for x in history), history
+    assert not any(steps[-1].prompt in x for x in history), history
+    status = browser.js(page, "document.getElementById('msg-status').textContent")
+    assert "Finished" in status and explain not in status, status
     assert browser.js(page, "window.scrollY") == 0
     shoot(browser, page, screenshots / "learn-finished.png")
     check_clean(browser, page)

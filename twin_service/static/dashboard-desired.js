@@ -1,15 +1,43 @@
 // accesstwin instructor dashboard: the "Desired state" part of a kit card — what the kit has
 // been asked for but not yet reported (the delta), and a <details> form that replaces the
 // kit's desired state (PUT /api/v1/twins/{lab}/{kit}/desired) after checking the JSON here.
-import { apiFetch, h, iconText, isPlainObject, setText, valueText } from './dashboard-util.js';
+import { apiFetch, h, iconText, isNum, isPlainObject, setText, valueText } from './dashboard-util.js';
 
-/** Desired keys whose reported value differs or is missing (as the server's Twin.delta()). */
-export function desiredDelta(desired, reported) {
+const PUSH_FRAME_WAIT_MS = 5000; // the twin's frame with a pushed desired state normally comes at once
+const has = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+
+/**
+ * Desired keys the kit has not reached, by the server's rule (twin_service/twin.py Twin.delta):
+ * a value is reached when the reported value equals it (true/false as 1/0, as the kit reports
+ * them); a name (a string such as `scenario: vitals`) is reported as the desired version that
+ * set it, so it is reached when the reported value equals the twin's desired_version. Without
+ * desired_version the page takes the server's own `delta` for names (from the snapshot or a
+ * read of the twin, see needsTwinRead) and counts a name as pending until it has one.
+ * k = { desired, reported, desiredVersion, serverDelta: {delta, desiredSig} | null }.
+ */
+export function kitDelta(k) {
+  const desired = isPlainObject(k.desired) ? k.desired : {};
+  const server = k.serverDelta && k.serverDelta.desiredSig === JSON.stringify(desired) ? k.serverDelta.delta : null;
   const out = {};
-  for (const [key, want] of Object.entries(desired ?? {})) {
-    if (!reported?.[key] || reported[key].value !== want) out[key] = want;
+  for (const [key, want] of Object.entries(desired)) {
+    const have = k.reported?.[key]?.value;
+    let pending;
+    if (typeof want === 'string') {
+      if (isNum(k.desiredVersion)) pending = have !== k.desiredVersion;
+      else pending = server ? has(server, key) : true;
+    } else if (typeof want === 'boolean') pending = have !== (want ? 1 : 0);
+    else pending = !isNum(have) || have !== want;
+    if (pending) out[key] = want;
   }
   return out;
+}
+
+/** Does this frame leave a name's state to the server (no desired_version known)? */
+export function needsTwinRead(k, f) {
+  if (isNum(k.desiredVersion) || !isPlainObject(k.desired)) return false;
+  const names = Object.keys(k.desired).filter((key) => typeof k.desired[key] === 'string');
+  if (!names.length) return false;
+  return isPlainObject(f.desired) || names.some((key) => f.reported && has(f.reported, key));
 }
 
 const pretty = (obj) => JSON.stringify(obj, null, 2);
@@ -34,7 +62,7 @@ function deltaItems(delta) {
  * Returns { el, update(kitState) }.
  */
 export function createDesiredControl(id, ctx) {
-  const v = { sig: null, edited: false, busy: false, desired: {} };
+  const v = { sig: null, edited: false, busy: false, desired: {}, pushed: null };
   v.deltaText = h('span');
   v.deltaIcon = h('span', { class: 'icon', 'aria-hidden': 'true' });
   v.deltaLine = h('p', { class: 'delta-line' }, v.deltaIcon, ' ', v.deltaText);
@@ -65,11 +93,16 @@ export function createDesiredControl(id, ctx) {
 
 function update(v, k) {
   const desired = isPlainObject(k.desired) ? k.desired : {};
-  const delta = desiredDelta(desired, k.reported);
+  const delta = kitDelta(k);
   const sig = JSON.stringify([desired, delta]);
   if (sig === v.sig) return;
   v.sig = sig;
   v.desired = desired;
+  if (v.pushed) { // the last push's line follows the twin, and goes once the desired state changes
+    const p = v.pushed;
+    if (p.sig === JSON.stringify(desired)) { p.seen = true; showPushed(v, Object.keys(delta)); }
+    else if (p.seen || Date.now() - p.at > PUSH_FRAME_WAIT_MS) { v.pushed = null; v.result.replaceChildren(); }
+  }
   const pending = Object.keys(delta).length;
   const [state, icon, text] = !Object.keys(desired).length ? ['none', '○', 'None set.']
     : pending ? ['pending', '↻\uFE0E', `Not yet reported by the kit (${pending} of ${Object.keys(desired).length}):`]
@@ -81,6 +114,15 @@ function update(v, k) {
   v.deltaList.hidden = !pending;
   // Follow the twin in the editor unless the instructor is writing in it.
   if (!v.edited && document.activeElement !== v.area) v.area.value = pretty(desired);
+}
+
+function showPushed(v, pending) {
+  const p = v.pushed;
+  const keys = pending.join(', ');
+  if (p.keys === keys) return;
+  p.keys = keys;
+  v.result.replaceChildren(...iconText('✔\uFE0E', `Pushed to kit ${p.kit}: twin version ${p.version}. `
+    + (pending.length ? `Not yet reported by the kit: ${keys}.` : 'The kit reports every desired value.')));
 }
 
 async function push(v, ctx) {
@@ -96,15 +138,16 @@ async function push(v, ctx) {
   v.area.removeAttribute('aria-invalid');
   v.error.replaceChildren();
   v.busy = true;
+  v.pushed = null;
   setText(v.result, 'Pushing…');
   try {
     const path = `/api/v1/twins/${encodeURIComponent(ctx.lab)}/${encodeURIComponent(ctx.kit)}/desired`;
     const r = await apiFetch(ctx.token(), path, { method: 'PUT', body: value });
-    const keys = Object.keys(r?.delta ?? {});
-    v.result.replaceChildren(...iconText('✔\uFE0E', `Pushed to kit ${ctx.kit}: twin version ${r?.version ?? '?'}. `
-      + (keys.length ? `Not yet reported by the kit: ${keys.join(', ')}.` : 'The kit already reports every desired value.')));
     v.edited = false;
     v.desired = isPlainObject(r?.desired) ? r.desired : value;
+    v.pushed = { sig: JSON.stringify(v.desired), kit: ctx.kit, version: r?.version ?? '?', keys: null, seen: false, at: Date.now() };
+    showPushed(v, Object.keys(isPlainObject(r?.delta) ? r.delta : {}));
+    v.sig = null; // the twin's next frame redraws the delta lines
     v.area.value = pretty(v.desired);
   } catch (err) {
     v.result.replaceChildren(...iconText('✖\uFE0E', `Not pushed: ${err.message}.`));

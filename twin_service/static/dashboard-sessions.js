@@ -1,7 +1,7 @@
 // accesstwin instructor dashboard: the lab's learner sessions (table with scores, "Next step",
 // "Stop" with an in-page confirm step, "Report") and the "Start a session" form.
-// The list comes from GET /api/v1/sessions (filtered to this lab), every 5 s and soon after
-// a learner's feedback frame. Rows are updated in place so keyboard focus is never lost.
+// The list comes from GET /api/v1/sessions (filtered to this lab), every 5 s, at once when a
+// feedback frame names a session it does not list, and soon after other feedback frames. Rows are updated in place so keyboard focus is never lost.
 import { ApiError, apiFetch, fmtNum, h, iconText, setText } from './dashboard-util.js';
 
 const REFRESH_MS = 5000;
@@ -17,7 +17,7 @@ const sessionPath = (id, action) => `/api/v1/sessions/${encodeURIComponent(id)}/
 export function initSessions(ctx) {
   const s = {
     ...ctx, rows: new Map(), scenarios: null, polling: true, inflight: false, again: false,
-    feedbackTimer: null, statusIsLoadError: false, kits: [], scenarioError: null, starting: false,
+    feedbackTimer: null, asked: new Set(), statusIsLoadError: false, kits: [], scenarioError: null, starting: false,
   };
   setText($('sessions-caption'), `Sessions in lab ${ctx.lab}, newest first; refreshed every 5 seconds`);
   $('start-form').addEventListener('submit', (ev) => { ev.preventDefault(); startSession(s); });
@@ -35,7 +35,14 @@ export function initSessions(ctx) {
   return {
     setKits: (kits) => setKits(s, kits),
     onFeedback: (f) => {
-      if (typeof f.session_id !== 'string' || s.feedbackTimer !== null) return;
+      if (typeof f.session_id !== 'string') return;
+      // A session this table does not list yet (started elsewhere, or just now): at once, once.
+      if (!s.rows.has(f.session_id) && !s.asked.has(f.session_id)) {
+        s.asked.add(f.session_id);
+        refresh(s);
+        return;
+      }
+      if (s.feedbackTimer !== null) return; // a known session: its step and score, soon
       s.feedbackTimer = setTimeout(() => { s.feedbackTimer = null; refresh(s); }, FEEDBACK_REFRESH_MS);
     },
   };

@@ -2,15 +2,21 @@
 // Plain ES2020 module, no dependencies, no inline code: works under CSP default-src 'self'.
 // Structure: constants → state store (apply* functions) → render (incremental, batched
 // with requestAnimationFrame) → socket manager (backoff reconnect) → start-up.
+// Values of an offline kit, and values not renewed for 10 s, are marked stale (a word and a
+// shape); kit online/offline changes are said in the polite #kit-events region. Charts are
+// filled from the history API on load and after each reconnect, and plotted by device time.
 // Each card's trend chart lives in dashboard-chart.js, its desired-state control in
 // dashboard-desired.js; sessions and the start form in dashboard-sessions.js; shared
 // helpers in dashboard-util.js.
-import { fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
-import { createDesiredControl, desiredDelta } from './dashboard-desired.js';
+import { apiFetch, fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
+import { createDesiredControl, kitDelta, needsTwinRead } from './dashboard-desired.js';
 import { initSessions } from './dashboard-sessions.js';
-import { CHART_WINDOW_S, SERIES, createChart, renderChart } from './dashboard-chart.js';
+import { CHART_SENSORS, backfill, createChart, recordPoints, renderChart } from './dashboard-chart.js';
 
-const STALE_AFTER_MS = 10000;     // an entry whose received_at is older than this is stale
+const STALE_AFTER_MS = 10000;     // an entry whose received_at is older than this is stale (server: stale_after_s)
+const VERSION_GAP = 4;           // a twin version jump larger than this (a telemetry message makes ≤ 2) means missed frames
+const GAP_FILL_MS = 2000;
+const TWIN_READ_DELAY_MS = 200;  // a desired name may have been reached: read the twin's delta after this
 const MAX_ALERTS = 20;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -33,76 +39,160 @@ const NOT_IN_TABLE = new Set(['ppg', 'accel_z', 'force_n', 'sbp', 'dbp']);
 const KNOWN = { reported: new Set(VITALS.map((r) => r[0])), derived: new Set(DERIVED.map((r) => r[0])) };
 const SEVERITY = { info: ['ℹ\uFE0E', 'Info'], warning: ['⚠\uFE0E', 'Warning'], critical: ['‼\uFE0E', 'Critical'] };
 
-// ---------- helpers ----------
+const has = (obj, key) => isPlainObject(obj) && Object.prototype.hasOwnProperty.call(obj, key);
+
+// ---------- staleness ----------
+// Entries carry the server's received_at. The browser's clock may differ from the server's:
+// `clockOffsetMs` estimates (browser − server) as the smallest (arrival − received_at) seen,
+// which is at least the true offset, so an age is never over-estimated. The snapshot's own
+// verdict (`stale`) holds until a newer entry replaces it.
+let clockOffsetMs = null;
+function observeClock(entry, arrivedMs) {
+  const rx = toMs(entry?.received_at);
+  if (rx === null) return;
+  const d = arrivedMs - rx;
+  if (clockOffsetMs === null || d < clockOffsetMs) clockOffsetMs = d;
+}
 function isStale(entry, nowMs) {
   if (!entry) return false;
+  if (entry.stale === true) return true;
   const rx = toMs(entry.received_at);
-  return entry.stale === true || (rx !== null && nowMs - rx > STALE_AFTER_MS);
+  return rx !== null && nowMs - (clockOffsetMs ?? 0) - rx > STALE_AFTER_MS;
 }
 
 // ---------- state store ----------
-const state = { lab: null, connection: 'connecting', lastFrameAt: null, kits: new Map(), alerts: [], lastCritical: null };
+const state = {
+  lab: null, connection: 'connecting', lastFrameAt: null, kits: new Map(), alerts: [], lastCritical: null,
+  snapshots: 0, kitEvents: [],
+};
 let alertSeq = 0;
 
-const newKit = (kit) => ({ kit, version: null, online: null, reported: {}, derived: {}, desired: {}, updatedAt: null, history: [] });
+const newKit = (kit) => ({
+  kit, version: null, online: null, reported: {}, derived: {}, desired: {}, updatedAt: null, offlineSince: null,
+  points: {}, desiredVersion: null, serverDelta: null, twinReadTimer: null, gapFillTimer: null,
+});
 
-function mergeTwin(k, f) {
+function mergeTwin(k, f, arrivedMs, fromSnapshot = false) {
   for (const part of ['reported', 'derived']) {
     const src = f[part];
     if (!src || typeof src !== 'object') continue;
-    for (const [name, entry] of Object.entries(src)) if (entry && typeof entry === 'object') k[part][name] = entry;
+    for (const [name, entry] of Object.entries(src)) {
+      if (!entry || typeof entry !== 'object') continue;
+      k[part][name] = entry;
+      if (!fromSnapshot || entry.stale === false) observeClock(entry, arrivedMs);
+    }
   }
   if (isPlainObject(f.desired)) k.desired = f.desired; // frames carry it when it changed
-  if (typeof f.online === 'boolean') k.online = f.online;
+  if (isNum(f.desired_version)) k.desiredVersion = f.desired_version; // when the server sends it
+  if (isPlainObject(f.delta) && isPlainObject(f.desired)) k.serverDelta = { delta: f.delta, desiredSig: JSON.stringify(f.desired) };
+  if (typeof f.online === 'boolean') setOnline(k, f.online, arrivedMs);
   if (isNum(f.version)) k.version = f.version;
-  recordHistory(k, f);
+  recordPoints(k.points, f);
+  if (!fromSnapshot && needsTwinRead(k, f)) scheduleTwinRead(k);
 }
 
-function recordHistory(k, f) { // one point per second per kit; newest value in a second wins
-  const t = Math.floor(Date.now() / 1000);
-  let point = k.history[k.history.length - 1];
-  for (const s of SERIES) {
-    if (!s.src.some(([part, key]) => f[part] && f[part][key])) continue; // series untouched by this frame
-    const value = s.src.map(([part, key]) => k[part][key]?.value).find(isNum);
-    if (value === undefined) continue;
-    if (!point || point.t !== t) { point = { t }; k.history.push(point); }
-    point[s.key] = value;
+function setOnline(k, online, atMs) {
+  const was = k.online;
+  k.online = online;
+  if (was === online) return;
+  if (!online) k.offlineSince = atMs;
+  const t = fmtTime(atMs);
+  if (typeof was === 'boolean') {
+    state.kitEvents.push(online ? `Kit ${k.kit} is back online (${t}).` : `Kit ${k.kit} went offline (${t}); its values are the last received.`);
+  } else if (state.snapshots > 0 && online) {
+    state.kitEvents.push(`Kit ${k.kit} came online (${t}).`);
   }
-  while (k.history.length && k.history[0].t < t - CHART_WINDOW_S) k.history.shift();
+  dirty.events = true;
 }
 
-function applySnapshot(twins) { // a snapshot replaces the state; chart history of kits still present is kept
+/** The twin's own delta, when this page cannot compute it (desired names without desired_version). */
+function scheduleTwinRead(k) {
+  if (k.twinReadTimer !== null) return;
+  k.twinReadTimer = setTimeout(async () => {
+    k.twinReadTimer = null;
+    try {
+      const doc = await apiFetch(token, `/api/v1/twins/${encodeURIComponent(state.lab)}/${encodeURIComponent(k.kit)}`);
+      if (state.kits.get(k.kit) !== k || !isPlainObject(doc)) return;
+      if (isNum(doc.desired_version)) k.desiredVersion = doc.desired_version;
+      if (isPlainObject(doc.delta) && isPlainObject(doc.desired)) k.serverDelta = { delta: doc.delta, desiredSig: JSON.stringify(doc.desired) };
+      dirty.kits.add(k.kit);
+      scheduleRender();
+    } catch { /* the next frame that touches the delta asks again */ }
+  }, TWIN_READ_DELAY_MS);
+}
+
+function startBackfill(k, since = null) { // charts: the last minutes (or since `since`) from the history API
+  const sensors = CHART_SENSORS.filter((s) => k.reported[s] || k.derived[s]);
+  if (!sensors.length) return;
+  backfill({
+    lab: state.lab, kit: k.kit, token: () => token, sensors, points: k.points, since,
+    done: () => { if (state.kits.get(k.kit) === k) { dirty.charts = true; dirty.kits.add(k.kit); scheduleRender(); } },
+  });
+}
+
+// A busy server sends a kit's newest state rather than every delta (versions then jump):
+// the readings in between are fetched from the history, at most every GAP_FILL_MS per kit.
+function scheduleGapFill(k) {
+  if (k.gapFillTimer !== null) return;
+  let since = Infinity;
+  for (const list of Object.values(k.points)) if (list.length) since = Math.min(since, list[list.length - 1][0]);
+  k.gapFillTimer = setTimeout(() => {
+    k.gapFillTimer = null;
+    if (state.kits.get(k.kit) === k) startBackfill(k, Number.isFinite(since) ? since : null);
+  }, GAP_FILL_MS);
+}
+
+function applySnapshot(twins) { // a snapshot replaces the state; chart points of kits still present are kept
   const old = state.kits;
+  const now = Date.now();
   state.kits = new Map();
   for (const doc of Array.isArray(twins) ? twins : []) {
     if (!doc || typeof doc.kit !== 'string') continue;
     const k = newKit(doc.kit);
-    k.history = old.get(doc.kit)?.history ?? [];
-    mergeTwin(k, doc);
-    k.updatedAt = toMs(doc.updated_at) ?? Date.now();
+    const before = old.get(doc.kit);
+    if (before) {
+      k.points = before.points;
+      k.online = before.online; // so that a change while this page was away is announced
+      k.offlineSince = before.offlineSince;
+      clearTimeout(before.twinReadTimer);
+      clearTimeout(before.gapFillTimer);
+    }
+    mergeTwin(k, doc, now, true);
+    k.updatedAt = toMs(doc.updated_at) ?? now;
+    if (k.online === false && !before) k.offlineSince = k.updatedAt;
     state.kits.set(doc.kit, k);
   }
+  state.snapshots += 1;
+  for (const k of state.kits.values()) startBackfill(k); // on load and after every reconnect
   dirty.structure = true;
   dirty.charts = true;
   markAllKits();
 }
 
+function kitFor(name) {
+  let k = state.kits.get(name);
+  if (!k) { k = newKit(name); state.kits.set(name, k); dirty.structure = true; }
+  return k;
+}
+
 function applyDelta(f) {
   if (typeof f.kit !== 'string') return;
-  let k = state.kits.get(f.kit);
-  if (!k) { k = newKit(f.kit); state.kits.set(f.kit, k); dirty.structure = true; }
-  else if (isNum(f.version) && isNum(k.version) && f.version <= k.version) return; // old or repeated
-  mergeTwin(k, f);
+  const known = state.kits.get(f.kit);
+  if (known && isNum(f.version) && isNum(known.version) && f.version <= known.version) return; // old or repeated
+  const k = kitFor(f.kit);
+  if (known && isNum(f.version) && isNum(k.version) && f.version - k.version > VERSION_GAP) scheduleGapFill(k);
+  mergeTwin(k, f, Date.now());
   k.updatedAt = Date.now();
+  if (!known) startBackfill(k);
   dirty.kits.add(f.kit);
 }
 
 function applyStatus(f) {
   if (typeof f.kit !== 'string' || typeof f.online !== 'boolean') return;
-  let k = state.kits.get(f.kit);
-  if (!k) { k = newKit(f.kit); state.kits.set(f.kit, k); dirty.structure = true; }
-  k.online = f.online;
-  k.updatedAt = toMs(f.ts) ?? Date.now();
+  const k = kitFor(f.kit);
+  const at = toMs(f.ts) ?? Date.now();
+  setOnline(k, f.online, at);
+  k.updatedAt = at;
   dirty.kits.add(f.kit);
 }
 
@@ -136,10 +226,10 @@ function applyFrame(f) {
   scheduleRender();
 }
 
-function setConnection(c) { state.connection = c; dirty.conn = true; scheduleRender(); }
+function setConnection(c) { state.connection = c; dirty.conn = true; markAllKits(); scheduleRender(); }
 
 // ---------- render ----------
-const dirty = { structure: false, kits: new Set(), alerts: false, conn: true, charts: false };
+const dirty = { structure: false, kits: new Set(), alerts: false, conn: true, charts: false, events: false };
 const views = new Map(); // kit → DOM references of its card
 const $ = (id) => document.getElementById(id);
 let renderQueued = false;
@@ -164,7 +254,8 @@ function render() {
   }
   if (dirty.alerts) renderAlerts();
   if (dirty.conn) renderConnection();
-  dirty.structure = dirty.alerts = dirty.conn = dirty.charts = false;
+  if (dirty.events) renderKitEvents();
+  dirty.structure = dirty.alerts = dirty.conn = dirty.charts = dirty.events = false;
   dirty.kits.clear();
 }
 
@@ -190,6 +281,9 @@ function createCard(kit) {
   v.statusText = h('span');
   v.status = h('p', { class: 'kit-status' }, v.statusIcon, ' ', v.statusText);
   v.updated = h('time');
+  v.updatedLabel = h('span', {}, 'Last update');
+  v.offlineNote = h('p', { class: 'offline-note', hidden: '' },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' Kit offline: the values below are the last it sent, not live.');
   v.vitals = h('dl', { class: 'readings' });
   v.derived = h('dl', { class: 'readings' });
   v.vitalsGroup = h('div', { class: 'group' }, h('h3', {}, 'Vitals'), v.vitals);
@@ -198,7 +292,7 @@ function createCard(kit) {
   v.desired = createDesiredControl(id, { lab: state.lab, kit, token: () => token });
   v.el = h('article', { class: 'kit', 'aria-labelledby': `${id}-h`, 'data-kit': kit },
     h('h2', { id: `${id}-h` }, `Kit ${kit}`), v.status,
-    h('p', { class: 'updated' }, 'Last update ', v.updated),
+    h('p', { class: 'updated' }, v.updatedLabel, ' ', v.updated), v.offlineNote,
     v.vitalsGroup, v.derivedGroup, v.chart.group, v.desired.el);
   return v;
 }
@@ -208,9 +302,14 @@ function updateCard(k, v, now) {
   v.el.classList.toggle('is-offline', on === false);
   v.status.dataset.online = String(on);
   setText(v.statusIcon, on === true ? '✔\uFE0E' : on === false ? '✖\uFE0E' : '?');
-  setText(v.statusText, on === true ? 'Online' : on === false ? 'Offline' : 'Status unknown');
-  setText(v.updated, k.updatedAt ? fmtTime(k.updatedAt) : '—');
-  if (k.updatedAt) v.updated.dateTime = new Date(k.updatedAt).toISOString();
+  const word = on === true ? 'Online' : on === false ? 'Offline' : 'Status unknown';
+  setText(v.statusText, state.connection === 'live' || on === null ? word : `${word} (last known: this page is not connected)`);
+  const offlineAt = on === false ? k.offlineSince ?? k.updatedAt : null;
+  const shownAt = offlineAt ?? k.updatedAt;
+  setText(v.updatedLabel, offlineAt ? 'Offline since' : 'Last update');
+  setText(v.updated, shownAt ? fmtTime(shownAt) : '—');
+  if (shownAt) v.updated.dateTime = new Date(shownAt).toISOString();
+  v.offlineNote.hidden = on !== false;
   const rows = readingRows(k, now);
   const keep = new Set(rows.map((r) => r.key));
   for (const [key, row] of v.rows) if (!keep.has(key)) { row.el.remove(); v.rows.delete(key); }
@@ -220,10 +319,18 @@ function updateCard(k, v, now) {
   v.desired.update(k);
 }
 
-function readingRows(k, now) { // → [{key, group, order, label, text, unit, stale}]
+function receivedAt(entries) { // when the newest of these values reached the server, on this browser's clock
+  const times = entries.map((e) => toMs(e?.received_at)).filter((t) => t !== null);
+  return times.length ? Math.max(...times) + (clockOffsetMs ?? 0) : null;
+}
+
+function readingRows(k, now) { // → [{key, group, order, label, text, unit, stale}]; an offline kit's values are all stale
   const rows = [];
-  const add = (group, key, order, label, text, unit, entries) =>
-    rows.push({ key: `${group}:${key}`, group, order, label, text, unit, stale: entries.some((e) => isStale(e, now)) });
+  const offline = k.online === false;
+  const add = (group, key, order, label, text, unit, entries) => rows.push({
+    key: `${group}:${key}`, group, order, label, text, unit, stale: offline || entries.some((e) => isStale(e, now)),
+    at: receivedAt(entries),
+  });
   VITALS.forEach(([key, label, unit, d], i) => {
     const order = String(i).padStart(2, '0');
     if (key === 'bp') {
@@ -238,6 +345,8 @@ function readingRows(k, now) { // → [{key, group, order, label, text, unit, st
   for (const [part, group] of [['reported', 'vitals'], ['derived', 'derived']]) { // other sensors, unitless unless told
     for (const [key, e] of Object.entries(k[part])) {
       if (KNOWN[part].has(key) || NOT_IN_TABLE.has(key)) continue;
+      // A kit's echo of its desired state (names as version numbers) is shown under "Desired state".
+      if (part === 'reported' && (key === 'desired_version' || has(k.desired, key))) continue;
       add(group, key, `~${key}`, key, fmtNum(e.value), typeof e.unit === 'string' ? e.unit : '', [e]);
     }
   }
@@ -248,9 +357,11 @@ function upsertRow(v, r) {
   let row = v.rows.get(r.key);
   if (!row) {
     row = { value: h('span', { class: 'value' }), unit: h('span', { class: 'unit' }) };
-    row.stale = h('span', { class: 'stale-mark', hidden: '' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' stale');
+    row.staleAt = h('time', { class: 'stale-at' });
+    row.stale = h('dd', { class: 'stale-line', hidden: '' },
+      h('span', { class: 'stale-mark' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' stale ', row.staleAt));
     row.el = h('div', { class: 'reading', 'data-order': r.order },
-      h('dt', {}, r.label), h('dd', {}, row.value, ' ', row.unit, ' ', row.stale));
+      h('dt', {}, r.label), h('dd', {}, row.value, ' ', row.unit), row.stale);
     const dl = r.group === 'vitals' ? v.vitals : v.derived;
     const next = [...dl.children].find((c) => c.dataset.order > r.order) ?? null;
     dl.insertBefore(row.el, next);
@@ -259,6 +370,8 @@ function upsertRow(v, r) {
   setText(row.value, r.text);
   setText(row.unit, r.unit);
   if (row.stale.hidden === r.stale) row.stale.hidden = !r.stale;
+  setText(row.staleAt, r.stale && r.at ? `(received ${fmtTime(r.at)})` : '');
+  if (r.at) row.staleAt.dateTime = new Date(r.at).toISOString();
   row.el.classList.toggle('is-stale', r.stale);
 }
 
@@ -301,6 +414,15 @@ function renderConnection() {
   $('conn').dataset.state = state.connection;
   setText($('conn-icon'), icon);
   setText($('conn-text'), text);
+}
+
+// Kit online/offline changes, into a polite live region that exists from page load (the
+// latest changes stay visible there too).
+function renderKitEvents() {
+  if (!state.kitEvents.length) return;
+  const text = state.kitEvents.join(' ');
+  state.kitEvents = [];
+  $('kit-events').replaceChildren(h('span', { class: 'icon', 'aria-hidden': 'true' }, 'ℹ\uFE0E'), ` ${text}`);
 }
 
 // ---------- socket manager ----------
@@ -369,7 +491,7 @@ function start() {
       for (const [id, k] of state.kits) {
         kits[id] = {
           kit: id, version: k.version, online: k.online, reported: k.reported, derived: k.derived,
-          desired: k.desired, delta: desiredDelta(k.desired, k.reported), updated_at: k.updatedAt, history: k.history,
+          desired: k.desired, delta: kitDelta(k), desired_version: k.desiredVersion, updated_at: k.updatedAt, points: k.points,
         };
       }
       return structuredClone({ lab: state.lab, connection: state.connection, last_frame_at: state.lastFrameAt, kits, alerts: state.alerts });

@@ -9,7 +9,7 @@ const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
 const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const SETTINGS_ANSWER_MS = 3000;  // how long a settings request waits for the server's answer
-const MAX_HISTORY = 8;
+const MAX_HISTORY = 12;           // earlier questions and messages listed, newest first
 const EXPLAIN_KEEP_MS = 3000;     // an explanation this recent stays beside the next question
 const MAX_SPEECH_QUEUE = 4;
 // Scan-time choices, ms: DOMAIN.md presets 0.75 / 1 / 3 s; WCAG 2.2.1 asks for up to 10x the
@@ -39,7 +39,7 @@ const state = {
   sessionId: null, token: null, connection: 'connecting', started: false,
   switchCount: 1, mode: 'auto', intervalMs: null, adaptive: false, highlighted: null, paused: false,
   choices: [], prompt: null, finished: false, rateWpm: 150,
-  speechOn: true, speechFactor: 1, pressed: new Map(), lastIds: [], request: null,
+  speechOn: true, speechFactor: 1, pressed: new Map(), lastIds: [], request: null, log: [], logSeq: 0,
   stats: { frames: 0, played: 0, audioErrors: 0, lastAudio: null },
 };
 
@@ -72,6 +72,9 @@ function applyFeedback(f) {
   if (f.visual && typeof f.visual === 'object') applyTheme(f.visual);
   const seen = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
   if (typeof f.id === 'string' && !seen) state.lastIds = [...state.lastIds.slice(-49), f.id];
+  if (!seen) f.__key = typeof f.id === 'string' ? f.id : `local-${++state.logSeq}`;
+  else f.__key = state.log.find((e) => e.id === f.id)?.key ?? f.id;
+  if (!seen) logFrame(f);
   if (f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length)) {
     state.prompt = f;
     state.choices = (Array.isArray(f.choices) ? f.choices : [])
@@ -121,37 +124,62 @@ function messageNode(f) {
   const sev = Object.prototype.hasOwnProperty.call(SEVERITY, f.severity) ? f.severity : 'info';
   const [icon, word] = SEVERITY[sev];
   const at = Date.now();
+  const key = f.__key ?? '';
   const stamp = h('time', { datetime: new Date(at).toISOString() }, fmtTime(at));
   if (f.topic === 'prompt') { // shown in full in the question card: here a pointer to it (read in full)
     const label = f.choices?.length ? 'New question (below)' : 'Finished (below)';
-    return h('p', { class: 'msg-body is-prompt' },
+    return h('p', { class: 'msg-body is-prompt', 'data-key': key },
       h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '?'), ` ${label}`),
       h('span', { class: 'visually-hidden' }, `: ${String(f.text ?? '')}`), ' ', stamp);
   }
-  return h('p', { class: `msg-body sev-${sev}`, 'data-at': String(at) },
+  return h('p', { class: `msg-body sev-${sev}`, 'data-at': String(at), 'data-key': key },
     h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
     String(f.text ?? ''), ' ', stamp);
 }
 
-// Into the live region that exists since page load; replaced text goes to the history.
+// Into the live region that exists since page load; what it replaces stays in the history.
 // A new question keeps the answer's explanation that came just before it (same region).
 function announce(f) {
   const region = f.severity === 'warning' || f.severity === 'critical' ? $('msg-alert') : $('msg-status');
   const isPrompt = f.topic === 'prompt';
+  // Kept: recent messages after the region's last question pointer (the answer just given),
+  // never one that already stood beside an earlier question.
   const keep = [];
   for (const old of [...region.children]) {
-    if (old.classList.contains('is-prompt')) continue; // questions stay in the question card
-    if (isPrompt && Date.now() - Number(old.dataset.at) < EXPLAIN_KEEP_MS) { keep.push(old); continue; }
-    const list = $('history-list');
-    list.prepend(h('li', { class: old.className.replace('msg-body', 'history-item') }, ...[...old.childNodes].map((n) => n.cloneNode(true))));
-    while (list.children.length > MAX_HISTORY) list.lastElementChild.remove();
-    $('no-history').hidden = true;
+    if (old.classList.contains('is-prompt')) { keep.length = 0; continue; } // questions stay in the question card
+    if (isPrompt && Date.now() - Number(old.dataset.at) < EXPLAIN_KEEP_MS) keep.push(old);
   }
   const v = f.visual || {};
   region.style.setProperty('--msg-fg', HEX.test(v.fg ?? '') ? v.fg : 'var(--text)');
   region.style.setProperty('--msg-bg', HEX.test(v.bg ?? '') ? v.bg : 'var(--bg)');
   region.dataset.severity = f.severity;
   region.replaceChildren(...keep, messageNode(f));
+  renderHistory();
+}
+
+// ---------- history: every question and message of this page, except what is on screen above ----------
+function logFrame(f) {
+  const isQuestion = f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length > 0);
+  const sev = Object.prototype.hasOwnProperty.call(SEVERITY, f.severity) ? f.severity : 'info';
+  state.log.push({ key: f.__key, id: typeof f.id === 'string' ? f.id : null, question: isQuestion, final: isQuestion && !f.choices?.length, sev, text: String(f.text ?? ''), at: Date.now() });
+  if (state.log.length > 50) state.log.splice(0, state.log.length - 50);
+}
+
+let historySig = '';
+function renderHistory() {
+  const current = new Set([state.prompt?.__key,
+    ...[...document.querySelectorAll('#msg-alert [data-key], #msg-status [data-key]')].map((e) => e.dataset.key)]);
+  const past = state.log.filter((e) => !current.has(e.key)).reverse().slice(0, MAX_HISTORY);
+  const sig = past.map((e) => e.key).join('\n');
+  if (sig === historySig) return;
+  historySig = sig;
+  $('history-list').replaceChildren(...past.map((e) => {
+    const [icon, word] = e.question ? ['?', e.final ? 'End' : 'Question'] : SEVERITY[e.sev];
+    return h('li', { class: `history-item ${e.question ? 'is-question' : `sev-${e.sev}`}` },
+      h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
+      e.text, ' ', h('time', { datetime: new Date(e.at).toISOString() }, fmtTime(e.at)));
+  }));
+  $('no-history').hidden = past.length > 0;
 }
 
 function renderChoices() {
