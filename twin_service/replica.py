@@ -152,4 +152,5 @@ class ReplicaTwin:
             reported=reported,
             derived=derived,
             desired=twin.desired if desired_changed else None,
+            desired_version=twin.desired_version if desired_changed else None,
         )

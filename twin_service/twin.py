@@ -47,6 +47,7 @@ class TwinChange:
     reported: dict[str, ValueEntry] = field(default_factory=dict)
     derived: dict[str, ValueEntry] = field(default_factory=dict)
     desired: JsonDict | None = None
+    desired_version: int | None = None
 
     def to_frame(self) -> JsonDict:
         frame: JsonDict = {
@@ -60,6 +61,8 @@ class TwinChange:
         }
         if self.desired is not None:
             frame["desired"] = self.desired
+        if self.desired_version is not None:
+            frame["desired_version"] = self.desired_version
         return frame
 
 
@@ -114,7 +117,13 @@ class Twin:
     def set_desired(self, desired: JsonDict, now: float) -> TwinChange:
         self.desired = dict(desired)
         self.desired_version += 1
-        return TwinChange(self.kit, self._bump(now), self.online, desired=self.desired)
+        return TwinChange(
+            self.kit,
+            self._bump(now),
+            self.online,
+            desired=self.desired,
+            desired_version=self.desired_version,
+        )
 
     def delta(self) -> JsonDict:
         """Desired keys whose reported value differs (or has not been reported).
@@ -144,6 +153,7 @@ class Twin:
             },
             "derived": {n: e.to_json(now, stale_after_s) for n, e in sorted(self.derived.items())},
             "desired": self.desired,
+            "desired_version": self.desired_version,
             "delta": self.delta(),
         }
 
@@ -158,6 +168,7 @@ class Twin:
             "derived": {n: e.to_json() for n, e in self.derived.items()},
             "online": self.online,
             "desired": self.desired,
+            "desired_version": self.desired_version,
             "full": True,
         }
 

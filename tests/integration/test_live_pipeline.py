@@ -108,7 +108,9 @@ def test_status_topic_and_desired_state_round_trip(service: ServiceProcess, mqtt
             )
             response.raise_for_status()
             assert response.json()["delta"] == {"scenario": "cpr", "buzzer": True}
-            assert next_frame(ws, "twin.delta")["desired"] == {"scenario": "cpr", "buzzer": True}
+            pushed = next_frame(ws, "twin.delta")
+            assert pushed["desired"] == {"scenario": "cpr", "buzzer": True}
+            assert pushed["desired_version"] == 1
             publisher.send(f"{service.prefix}/wardB/kit9/status", b"offline")
             assert next_frame(ws, "status")["online"] is False
         ((_, body),) = collector.wait_for(1)
