@@ -85,6 +85,10 @@ class DerivedSignals:
         times, values = window.contiguous_tail()
         return times, values, window.rate_hz
 
+    def buffered_samples(self) -> int:
+        """How many samples the windows have room for (their memory is 16 B each)."""
+        return sum(window.capacity for window in self._windows.values())
+
     def _window(self, sensor: str, rate_hz: float) -> WaveformWindow:
         """The sensor's window, sized for the rate the kit really uses (memory per twin)."""
         window = self._windows.get(sensor)

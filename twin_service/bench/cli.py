@@ -95,9 +95,9 @@ def add_bench_parser(subparsers: Any) -> None:
     latency.add_argument(
         "--batch-ms",
         type=int,
-        default=25,
+        default=10,
         help="clients ask for batch frames at most this often (?batch_ms=; 0: one frame per"
-        " message; default 25)",
+        " message; default 10)",
     )
     latency.add_argument(
         "--sessions",

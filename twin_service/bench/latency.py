@@ -48,7 +48,7 @@ class LatencyOptions:
     kits: int | None = None
     broker: str | None = None
     compression: bool = True
-    batch_ms: int = 25
+    batch_ms: int = 10
     measured_clients: int = 20
     sessions: int = 20
     profile_dir: Path | None = None

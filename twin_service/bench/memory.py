@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from accessibility.derived import CPR_CCF_WINDOW_S, PPG_WINDOW_S, DerivedSignals, DerivedValue
-from accessibility.signals import WaveformWindow
+from accessibility.derived import DerivedSignals, DerivedValue
 from devices.simulation.kit import SimulatedKit
 from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
-from gateway.sensors import unit_of
+from gateway.sensors import SENSORS, unit_of
 from gateway.telemetry import Reading, Telemetry, Waveform
 from twin_service.bench.report import BenchResult, Progress, fmt
 from twin_service.runtime import SEQ_WINDOW
@@ -106,8 +105,14 @@ def run_memory(twins: int, seconds: float, rate: float, progress: Progress) -> B
     tracemalloc.stop()
     total = current - before
     per_twin = total / twins
-    windows = WaveformWindow(PPG_WINDOW_S).capacity + WaveformWindow(CPR_CCF_WINDOW_S).capacity
+    windows = held[0][1].buffered_samples()  # sized for the kit's rate
     buffer_bytes = windows * 2 * 8  # times and values, float64
+    # A kit may send up to the sensors' highest accepted rate (gateway/sensors.py).
+    top_rate = max(spec.rate_hz[1] for spec in SENSORS.values() if spec.waveform)
+    worst = DerivedSignals()
+    for name in ("ppg", "depth_mm"):
+        worst.add_chunk(name, 0.0, top_rate, [0.0])
+    worst_bytes = worst.buffered_samples() * 2 * 8
     seq_bytes = seq_tracker_bytes()
     twin_only = per_twin - buffer_bytes
     rows = [
@@ -139,10 +144,12 @@ def run_memory(twins: int, seconds: float, rate: float, progress: Progress) -> B
     notes = [
         f"tracemalloc: {total / 2**20:,.1f} MiB held after building,"
         f" peak {(peak - before) / 2**20:,.1f} MiB",
-        f"window buffers are preallocated for 200 Hz: ({WaveformWindow(PPG_WINDOW_S).capacity:,} +"
-        f" {WaveformWindow(CPR_CCF_WINDOW_S).capacity:,}) samples x 16 B whatever the kit's rate",
-        f"bound: per twin ≤ {per_twin + seq_bytes:,.0f} B (twin and engine as measured + a full"
-        f" duplicate window), so the default max_twins 10,000 holds ≤"
+        f"window buffers are sized for the kit's rate ({rate:g} Hz here, at least 25 Hz):"
+        f" {windows:,} samples x 16 B; a kit at the highest accepted rate ({top_rate:g} Hz)"
+        f" would hold {worst_bytes:,} B, so 10,000 such kits ≤"
+        f" {(worst_bytes + (per_twin - buffer_bytes) + seq_bytes) * 10_000 / 2**30:,.2f} GiB",
+        f"bound at {rate:g} Hz: per twin ≤ {per_twin + seq_bytes:,.0f} B (twin and engine as"
+        " measured + a full duplicate window), so the default max_twins 10,000 holds ≤"
         f" {(per_twin + seq_bytes) * 10_000 / 2**30:,.2f} GiB; without the duplicate windows"
         f" {per_twin * 10_000 / 2**30:,.2f} GiB",
     ]
@@ -154,6 +161,7 @@ def run_memory(twins: int, seconds: float, rate: float, progress: Progress) -> B
         "peak_bytes": peak - before,
         "bytes_per_twin": per_twin,
         "window_buffer_bytes_per_twin": buffer_bytes,
+        "window_buffer_bytes_per_twin_at_top_rate": worst_bytes,
         "seq_tracker_bytes_per_kit_full": seq_bytes,
         "bound_bytes_10000_twins": (per_twin + seq_bytes) * 10_000,
     }
