@@ -5,7 +5,8 @@ and names the series ``twin_value`` / ``twin_received_at`` with labels lab, kit,
 It keeps milliseconds (it cuts the written ns times down to ms), and it is started
 with ``-dedup.minScrapeInterval=1ms`` so that, as in InfluxDB, a rewritten point
 replaces itself. It does not speak Flux: ``history``/``latest_values`` are tested
-against recorded InfluxDB answers in tests/unit/test_influx_flux.py instead.
+against hand-written InfluxDB answers (tests/data/influx, cross-checked with
+influxdb-client's parser) in tests/unit/test_influx_flux.py instead.
 """
 
 from __future__ import annotations

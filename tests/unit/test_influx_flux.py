@@ -1,6 +1,8 @@
 """Flux query building, annotated-CSV parsing and line protocol (pure functions).
 
-The CSV files under tests/data/influx are recorded InfluxDB 2 answers (see their README);
+The CSV files under tests/data/influx are InfluxDB 2 answers written by hand in the
+server's annotated-CSV format and cross-checked with influxdb-client's parser
+(test_influx_csv_crosscheck.py; see their README);
 VictoriaMetrics, used by the integration tests, does not speak Flux.
 """
 
@@ -40,7 +42,7 @@ DATA = Path(__file__).parents[1] / "data" / "influx"
 BASE = 1_764_060_000  # 2025-11-25T08:40:00Z
 
 
-def recorded(name: str) -> str:
+def answer(name: str) -> str:
     return (DATA / name).read_text(encoding="utf-8")
 
 
@@ -107,8 +109,8 @@ def test_latest_query_uses_last_over_all_time() -> None:
     assert 'r._field == "value" or r._field == "received_at"' in query
 
 
-def test_recorded_history_answer_becomes_ascending_points() -> None:
-    records = parse_annotated_csv(recorded("history_hr.csv"))
+def test_stored_history_answer_becomes_ascending_points() -> None:
+    records = parse_annotated_csv(answer("history_hr.csv"))
     assert len(records) == 5
     assert records[0]["result"] == "_result"  # from the #default annotation
     assert records[0]["table"] == 0
@@ -121,8 +123,8 @@ def test_recorded_history_answer_becomes_ascending_points() -> None:
     assert history_points(records, 0) == []
 
 
-def test_recorded_latest_answer_spans_tables_and_blocks() -> None:
-    records = parse_annotated_csv(recorded("latest.csv"))
+def test_stored_latest_answer_spans_tables_and_blocks() -> None:
+    records = parse_annotated_csv(answer("latest.csv"))
     assert len(records) == 8
     assert sorted({r["table"] for r in records}) == list(range(8))  # type: ignore[type-var]
     assert records[-1]["_value"] == 42 and isinstance(records[-1]["_value"], int)
@@ -136,7 +138,7 @@ def test_recorded_latest_answer_spans_tables_and_blocks() -> None:
 
 
 def test_empty_answers_have_no_records() -> None:
-    assert parse_annotated_csv(recorded("empty.csv")) == []
+    assert parse_annotated_csv(answer("empty.csv")) == []
     assert parse_annotated_csv("") == []
     assert history_points([], 10) == []
     assert latest_rows([]) == []
@@ -144,7 +146,7 @@ def test_empty_answers_have_no_records() -> None:
 
 def test_an_error_table_raises_with_the_servers_message() -> None:
     with pytest.raises(FluxQueryError, match=r"type conflict: float != string"):
-        parse_annotated_csv(recorded("error_midstream.csv"))
+        parse_annotated_csv(answer("error_midstream.csv"))
 
 
 def test_malformed_csv_is_a_query_error() -> None:
@@ -224,8 +226,8 @@ def test_history_means_query_escapes_its_strings() -> None:
     assert query.count(" or ") == 1
 
 
-def test_recorded_window_means_are_put_on_the_window_grid() -> None:
-    records = parse_annotated_csv(recorded("history_means_hr.csv"))
+def test_stored_window_means_are_put_on_the_window_grid() -> None:
+    records = parse_annotated_csv(answer("history_means_hr.csv"))
     every = BucketWidth.from_seconds(10).ns
     # The first window started at the range start (08:40:03.5): it is reported at 08:40:00.
     assert window_points(records, every, 3) == [

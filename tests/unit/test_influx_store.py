@@ -1,7 +1,7 @@
 """InfluxStore against a scripted fake InfluxDB 2 HTTP API (real influxdb-client, real HTTP).
 
 The fake answers /ping, /api/v2/write (recording the gunzipped bodies) and /api/v2/query
-(with the recorded annotated CSV of tests/data/influx), and fails on demand.
+(with the hand-written annotated CSV of tests/data/influx), and fails on demand.
 """
 
 from __future__ import annotations
@@ -225,9 +225,7 @@ async def test_no_spool_when_it_is_turned_off(fake: FakeInflux, tmp_path: Path) 
     await made.close()
 
 
-async def test_history_and_latest_from_recorded_answers(
-    store: InfluxStore, fake: FakeInflux
-) -> None:
+async def test_history_and_latest_from_stored_answers(store: InfluxStore, fake: FakeInflux) -> None:
     fake.query_answer = (DATA / "history_hr.csv").read_text()
     points = await store.history(KitRef("a", "k1"), "hr", BASE, BASE + 10, 5)
     assert [v for _, v in points] == [72.0, 73.0, 73.25, 74.0, 75.5]

@@ -1,8 +1,10 @@
 """Flux queries for the InfluxDB store and a parser for their annotated-CSV answers.
 
-Everything here is pure (text in, values out) so it is tested against recorded
-InfluxDB 2 responses. Strings are always escaped into Flux string literals, even though
-lab, kit and sensor names are validated identifiers before they get here.
+Everything here is pure (text in, values out) so it is tested against InfluxDB 2
+annotated-CSV answers kept as test data (hand-written, and cross-checked with
+influxdb-client's own parser; see tests/data/influx/README.md). Strings are always
+escaped into Flux string literals, even though lab, kit and sensor names are validated
+identifiers before they get here.
 """
 
 from __future__ import annotations
