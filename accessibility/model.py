@@ -50,11 +50,16 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class TwinView:
-    """What the feedback policy reads of a twin: latest values by name, at a time."""
+    """What the feedback policy reads of a twin: latest values by name, at a time.
 
-    now: float  # device-time clock of the newest data (seconds)
+    ``now`` and ``value_ts`` are on ONE clock (seconds): a session passes the service clock
+    and each value's device time mapped onto it (``twin_service.sessions.KitClock``), so
+    freshness never compares a kit's clock with the service's.
+    """
+
+    now: float  # the time of this view
     values: Mapping[str, float] = field(default_factory=dict)  # reported and derived, by name
-    value_ts: Mapping[str, float] = field(default_factory=dict)  # device ts of each value
+    value_ts: Mapping[str, float] = field(default_factory=dict)  # when each was measured
     online: bool = True
 
     def get(self, name: str) -> float | None:

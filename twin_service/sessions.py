@@ -5,6 +5,12 @@ Twin changes of its kit feed the policy; switch events (from the kit's ``input``
 or the learner's websocket) drive the scan machine; a selected choice goes back to the
 policy. New feedback is rendered for the learner's profile and sent to the session's
 websocket group (and, as an alert, to the lab's).
+
+Clocks. The policy judges freshness (stale values, "no data for 3 s") and step times on one
+clock, the service's. A kit's clock may be seconds off (a Raspberry Pi has no real-time
+clock), so a value's device ``ts`` is never compared with the service clock directly: each
+kit's ``KitClock`` maps device time onto the service clock, and device ``ts`` otherwise only
+orders values (the twin's "latest").
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +33,7 @@ from gateway.identifiers import KitRef
 from twin_service.auth import digest, matches
 from twin_service.hub import Hub
 from twin_service.pipeline import lab_group
-from twin_service.twin import Twin
+from twin_service.twin import Twin, ValueEntry
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +47,77 @@ STALE_LOG_EVERY_S = 10.0
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
+# KitClock: the smallest (received_at - ts) over the last CLOCK_WINDOW_S of receiving, where
+# a silence counts at most CLOCK_GAP_S. Long enough that a kit replaying its spool after an
+# outage (old ts arriving now) does not move the estimate while the replay lasts; short
+# enough that a kit whose clock was stepped back is tracked again within half a minute.
+CLOCK_WINDOW_S = 30.0
+CLOCK_GAP_S = 1.0
 
 
 def session_group(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-def twin_view(twin: Twin, now: float) -> TwinView:
+class KitClock:
+    """One kit's device time mapped onto the service clock.
+
+    ``received_at - ts`` of a value is the kit's clock offset plus the delivery delay; its
+    minimum over recent messages is the offset plus the shortest delay (milliseconds on a
+    lab network). A value's service time is ``ts + offset``, never later than its
+    ``received_at``: a value delivered late (a spool replay) is as old as it really is, and
+    a kit whose clock runs seconds behind or ahead is as fresh as one whose clock is right.
+    With no estimate yet, a value's service time is its ``received_at``.
+    """
+
+    __slots__ = ("_active", "_last_rx", "_mins")
+
+    def __init__(self) -> None:
+        self._active = 0.0  # seconds of receiving (silences count at most CLOCK_GAP_S)
+        self._last_rx: float | None = None
+        self._mins: deque[tuple[float, float]] = deque()  # (active, offset), offsets rising
+
+    @property
+    def offset(self) -> float | None:
+        return self._mins[0][1] if self._mins else None
+
+    def observe(self, entries: Iterable[ValueEntry]) -> None:
+        """Learn from the entries received since the last call (older ones are skipped)."""
+        last = self._last_rx
+        new = [e for e in entries if last is None or e.received_at > last]
+        for e in sorted(new, key=lambda e: e.received_at) if len(new) > 1 else new:
+            self._add(e.received_at, e.received_at - e.ts)
+
+    def _add(self, received_at: float, offset: float) -> None:
+        if self._last_rx is not None:
+            self._active += min(max(received_at - self._last_rx, 0.0), CLOCK_GAP_S)
+        self._last_rx = received_at if self._last_rx is None else max(self._last_rx, received_at)
+        mins = self._mins
+        while mins and mins[-1][1] >= offset:
+            mins.pop()
+        mins.append((self._active, offset))
+        while mins[0][0] < self._active - CLOCK_WINDOW_S:
+            mins.popleft()
+
+    def service_time(self, entry: ValueEntry) -> float:
+        offset = self.offset
+        return entry.received_at if offset is None else min(entry.received_at, entry.ts + offset)
+
+
+def twin_view(twin: Twin, now: float, clock: KitClock | None = None) -> TwinView:
+    """The policy's view at service time ``now``: each value with its device time on the
+    service clock (``clock``, after it has learnt from this twin's newest values)."""
+    if clock is None:
+        clock = KitClock()
+    sections = (twin.reported, twin.derived)
+    for section in sections:
+        clock.observe(section.values())
     values: dict[str, float] = {}
     stamps: dict[str, float] = {}
-    for section in (twin.reported, twin.derived):
+    for section in sections:
         for name, entry in section.items():
             values[name] = entry.value
-            stamps[name] = entry.ts
+            stamps[name] = clock.service_time(entry)
     return TwinView(now=now, values=values, value_ts=stamps, online=twin.online)
 
 
@@ -99,13 +163,16 @@ class SessionManager:
         hub: Hub,
         profile_of: Callable[[str], LearnerProfile],
         max_sessions: int = 1_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.scenarios = scenarios
+        self._clock = clock
         self._hub = hub
         self._profile_of = profile_of
         self._max = max_sessions
         self._sessions: dict[str, Session] = {}
         self._by_kit: dict[KitRef, set[str]] = {}
+        self._kit_clocks: dict[KitRef, KitClock] = {}
         self.stale_switch_events = 0  # kit switch events too old to apply (see STALE_SWITCH_S)
         self._stale_logged_at = -float("inf")
 
@@ -119,7 +186,7 @@ class SessionManager:
             raise OverflowError(f"session limit {self._max} reached")
         token = secrets.token_urlsafe(24)
         profile = self._profile_of(learner_id)
-        now = time.time()
+        now = self._clock()
         session = Session(
             id=secrets.token_hex(8),
             learner_id=learner_id,
@@ -133,6 +200,7 @@ class SessionManager:
         )
         self._sessions[session.id] = session
         self._by_kit.setdefault(kit, set()).add(session.id)
+        self._kit_clocks.setdefault(kit, KitClock())
         self._deliver(session, session.policy.start(now), now)
         return session, token
 
@@ -151,8 +219,8 @@ class SessionManager:
         ids = self._by_kit.get(twin.kit)
         if not ids:
             return
-        now = time.time()
-        view = twin_view(twin, now)
+        now = self._clock()
+        view = twin_view(twin, now, self._kit_clocks.get(twin.kit))
         for session_id in tuple(ids):
             session = self._sessions[session_id]
             if not session.policy.finished:
@@ -165,8 +233,14 @@ class SessionManager:
 
         An event more than ``STALE_SWITCH_S`` behind the service clock is a replay, not a
         press: it is counted (``stale_switch_events``) and logged, and False is returned.
+        ``ts`` is put on the service clock with the kit's clock offset learnt from its
+        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses.
         """
-        now = time.time()
+        now = self._clock()
+        clock = self._kit_clocks.get(kit)
+        offset = clock.offset if clock is not None else None
+        if ts is not None and offset is not None:
+            ts += offset
         if ts is not None and now - ts > STALE_SWITCH_S:
             self.stale_switch_events += 1
             if time.monotonic() - self._stale_logged_at >= STALE_LOG_EVERY_S:

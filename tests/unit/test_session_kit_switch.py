@@ -2,7 +2,7 @@
 
 A kit spools its ``input`` events like telemetry; after a broker outage it may deliver
 presses made long ago. Such an event (device ``ts`` far behind the service clock) must not
-select anything; a fresh one does.
+select anything; a fresh one does, also from a kit whose clock is seconds off.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from gateway.identifiers import KitRef
 from twin_service.hub import Hub
 from twin_service.metrics import ServiceMetrics
 from twin_service.sessions import STALE_SWITCH_S, Session, SessionManager
+from twin_service.twin import Twin, ValueEntry
 
 KIT = KitRef("lab", "kit-switch")
 
@@ -71,3 +72,27 @@ def test_an_event_without_a_device_time_is_applied_as_before() -> None:
     manager, session = start()
     assert press(manager, None) == [True, True]
     assert open_choices(session) == ["concerned"]
+
+
+@pytest.mark.parametrize("skew", [-8.0, 8.0])
+def test_a_kit_whose_clock_is_off_has_live_presses_and_stale_replays(skew: float) -> None:
+    """The kit's clock offset, learnt from its telemetry, puts a press on the service clock."""
+    now = [time.time()]
+    manager = SessionManager(
+        {"vitals": load_scenario("vitals")},
+        Hub(ServiceMetrics()),
+        lambda _: LearnerProfile(),
+        clock=lambda: now[0],
+    )
+    session, _ = manager.create("learner-1", KIT, "vitals")
+    twin = Twin(KIT, online=True)
+    for _ in range(10):  # telemetry every 0.2 s, the kit's clock ``skew`` s off
+        now[0] += 0.2
+        twin.reported["hr"] = ValueEntry(80.0, "bpm", now[0] + skew - 0.01, now[0])
+        manager.on_twin_change(twin)
+    now[0] += 1.0
+    assert press(manager, now[0] + skew - 60.0) == [False, False]  # a replayed press
+    assert open_choices(session) == ["normal", "concerned"]
+    assert press(manager, now[0] + skew - 0.1) == [True, True]  # a live one
+    assert open_choices(session) == ["concerned"]
+    assert manager.stale_switch_events == 2
