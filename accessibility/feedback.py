@@ -1,8 +1,18 @@
 """Feedback policy: one session's scenario steps and rules turned into the feedback to deliver now.
 
-Pure: the caller passes device time in (``now``, ``TwinView.now``); nothing here reads a clock
-or does I/O. Rules are compiled once into small stateful evaluators, so ``update`` is a few
-dict look-ups and comparisons per rule.
+Pure: nothing here reads a clock or does I/O. The caller passes times on ONE clock - ``now``,
+``TwinView.now`` and ``TwinView.value_ts`` - and freshness (``stale_after_s``,
+``missing_for_s``) and step times are judged on it. A session passes the service clock with
+each value's device time mapped onto it (``twin_service/sessions.py``: ``KitClock``), so a
+kit whose clock is off by seconds is judged as fresh as one whose clock is right. Rules are
+compiled once into small stateful evaluators, so ``update`` is a few dict look-ups and
+comparisons per rule.
+
+A step's rules may wait for its prompt (``when.after_prompt_s``): they stay quiet until the
+prompt has been said in full and ``after_prompt_s`` more seconds have passed. The prompt
+takes its spoken words (``text_for_speech`` of the step's ``speech``) at the learner's
+``speech_rate_wpm``; with speech off (``speech_rate_wpm=None``) the learner reads the
+displayed prompt, counted at ``READING_RATE_WPM``.
 
 Delivery policy (what ``update`` returns):
 
@@ -25,29 +35,56 @@ Delivery policy (what ``update`` returns):
 
 from __future__ import annotations
 
-from accessibility.model import SEVERITY_RANK, Choice, Feedback, TwinView
+from accessibility.model import (
+    DEFAULT_SPEECH_RATE_WPM,
+    SEVERITY_RANK,
+    Choice,
+    Feedback,
+    TwinView,
+)
 from accessibility.scenario import Check, ChoiceSpec, Condition, Rule, Scenario, Step, When
 from accessibility.scoring import CprScorer, CprScoring, DecisionScorer, ScoreReport
+from accessibility.speech import text_for_speech
 
 _MAIN, _RESOLVED = 1, 2
+# Reading a prompt with speech off is counted at the default speech rate (DOMAIN.md
+# "Speech": ~150 wpm); adults usually read faster, so this errs on the side of more time.
+READING_RATE_WPM = DEFAULT_SPEECH_RATE_WPM
+
+
+def prompt_seconds(step: Step, speech_rate_wpm: float | None) -> float:
+    """How long the step's prompt takes to say (speech on) or to read (speech off)."""
+    if speech_rate_wpm is None:
+        return len(step.prompt.split()) * 60.0 / READING_RATE_WPM
+    return len(text_for_speech(step.speech).split()) * 60.0 / speech_rate_wpm
 
 
 class _Check:
-    __slots__ = ("below", "enter", "exit", "missing", "name", "on")
+    __slots__ = ("below", "enter", "exit", "missing", "name", "on", "seen", "seen_t0")
 
     def __init__(self, c: Check) -> None:
         self.name, self.enter, self.exit = c.value, c.enter, c.exit
         self.below, self.missing = c.op == "below", c.op == "missing"
+        # seen/unseen: None for the other ops; else the answer once the value was seen.
+        self.seen = {"seen": True, "unseen": False}.get(c.op)
         self.on = False
+        self.seen_t0: float | None = None  # the step start the latch ``on`` belongs to
 
     def reset(self) -> None:
         self.on = False
+        self.seen_t0 = None
 
     def __call__(self, view: TwinView, t0: float, stale: float) -> bool:
         v = view.values.get(self.name)
         ts = view.value_ts.get(self.name, view.now) if v is not None else t0
         if self.missing:  # a value from before the step began counts from the step start
             return view.now - max(ts, t0) >= self.enter
+        if self.seen is not None:  # latched per step: seen fresh and above since it began
+            if self.seen_t0 != t0:
+                self.seen_t0, self.on = t0, False
+            if not self.on and v is not None and t0 <= ts and view.now - ts <= stale:
+                self.on = v > self.enter
+            return self.on == self.seen
         if v is None or view.now - ts > stale:
             self.on = False
         elif self.below:
@@ -79,22 +116,25 @@ def _compile(c: Condition) -> _Check | _Group:
 
 
 class _Timed:
-    __slots__ = ("cond", "for_s", "since")
+    __slots__ = ("after_prompt", "cond", "for_s", "since")
 
     def __init__(self, when: When) -> None:
         self.cond, self.for_s = _compile(when.cond), when.for_s
+        self.after_prompt = when.after_prompt_s
         self.since: float | None = None
 
     def reset(self) -> None:
         self.cond.reset()
         self.since = None
 
-    def held(self, view: TwinView, t0: float, stale: float) -> bool:
+    def held(self, view: TwinView, t0: float, stale: float, prompt_end: float) -> bool:
         if not self.cond(view, t0, stale):
             self.since = None
             return False
         if self.since is None:
             self.since = view.now
+        if self.after_prompt is not None and view.now < prompt_end + self.after_prompt:
+            return False
         return view.now - self.since >= self.for_s
 
 
@@ -120,8 +160,10 @@ class _RuleRun:
         self.entered_at = self.last_sent = 0.0
         self.exit_since: float | None = None
 
-    def evaluate(self, view: TwinView, t0: float, stale: float, hold: float) -> None:
-        on, now = self.timed.held(view, t0, stale), view.now
+    def evaluate(
+        self, view: TwinView, t0: float, stale: float, hold: float, prompt_end: float
+    ) -> None:
+        on, now = self.timed.held(view, t0, stale, prompt_end), view.now
         if on and not self.active:
             if self.exit_since is not None and now - self.exit_since >= hold:
                 self.announced = False  # a new episode, not a flap
@@ -155,7 +197,10 @@ class FeedbackPolicy:
         stale_after_s: float = 5.0,
         resolve_hold_s: float = 2.0,
         resolved_ttl_s: float = 5.0,
+        speech_rate_wpm: float | None = DEFAULT_SPEECH_RATE_WPM,
     ) -> None:
+        """``speech_rate_wpm``: the learner's speech rate, None when speech is off (it
+        times the step prompts that ``after_prompt_s`` waits for)."""
         self.scenario = scenario
         self._min_repeat, self._gap, self._stale = min_repeat_s, spoken_gap_s, stale_after_s
         self._hold, self._ttl = resolve_hold_s, resolved_ttl_s
@@ -165,6 +210,8 @@ class FeedbackPolicy:
         self._advance = {s.id: _Timed(s.advance_when) for s in scenario.steps if s.advance_when}
         self._step: Step | None = None
         self._t0 = 0.0
+        self._prompt_s = {s.id: prompt_seconds(s, speech_rate_wpm) for s in scenario.steps}
+        self._prompt_end = 0.0  # when the current step's prompt has been said
         self._remaining: tuple[ChoiceSpec, ...] = ()
         self._prompt: Feedback | None = None
         self._counter = 0
@@ -243,7 +290,8 @@ class FeedbackPolicy:
         now, out = view.now, []
         adv = self._advance.get(step.id)
         due = step.duration_s is not None and now - self._t0 >= step.duration_s
-        if (due or (adv is not None and adv.held(view, self._t0, self._stale))) and step.next:
+        held = adv is not None and adv.held(view, self._t0, self._stale, self._prompt_end)
+        if (due or held) and step.next:
             out = self._enter(self._steps[step.next], now)
             if self.finished:
                 return out
@@ -257,7 +305,7 @@ class FeedbackPolicy:
     def _evaluate(self, view: TwinView) -> Feedback | None:
         now, runs, top = view.now, self._runs[self.step_id or ""], -1
         for run in runs:
-            run.evaluate(view, self._t0, self._stale, self._hold)
+            run.evaluate(view, self._t0, self._stale, self._hold, self._prompt_end)
             if run.active:
                 top = max(top, run.rank)
                 if run.rule.id == self._alarm and self._decisions is not None:
@@ -299,6 +347,7 @@ class FeedbackPolicy:
             if run not in staying:
                 run.reset()
         self._step, self._t0, self._remaining = step, now, step.choices
+        self._prompt_end = now + self._prompt_s[step.id]
         if (adv := self._advance.get(step.id)) is not None:
             adv.reset()
         self._prompt = self._make_prompt(now)

@@ -9,12 +9,19 @@ Schema (strict: unknown fields, wrong types and dangling references fail at load
   ``label``, ``correct``, optional ``explain``, ``next``), ``duration_s``, ``advance_when``
   (a condition plus ``for_s``), ``next`` (default: the following step). A step with no
   choices, duration or ``advance_when`` is terminal: reaching it finishes the scenario.
-* ``rules``: ``id``, ``steps`` (where active), ``when`` (condition plus optional ``for_s``),
+* ``rules``: ``id``, ``steps`` (where active), ``when`` (condition plus optional ``for_s``
+  and ``after_prompt_s``),
   ``severity``, ``priority``, ``topic``, ``text``, optional ``speech``, ``icon``,
   ``resolved`` (info text when it clears), ``repeat_s`` (re-announce while active).
 * Conditions, never eval'd: ``{value: v, below: x, exit_above: y}``, ``{value: v, above: x,
   exit_below: y}`` (exit defaults to the entry threshold), ``{value: v, missing_for_s: s}``,
-  ``{any: [...]}``, ``{all: [...]}``.
+  ``{value: v, seen_above: x}`` (true once ``v`` has been fresh and above ``x`` since the
+  step began: "the learner has started"), ``{value: v, not_seen_above: x}`` (its opposite:
+  "nothing yet"), ``{any: [...]}``, ``{all: [...]}``.
+* ``when`` also takes ``for_s`` (the condition must hold this long) and ``after_prompt_s``
+  (nothing fires until the step's prompt has been said in full - its spoken words at the
+  learner's speech rate, see ``FeedbackPolicy`` - and then ``after_prompt_s`` more seconds:
+  time to act on an instruction before being corrected for not acting on it).
 * ``scoring``: ``{kind: cpr, step, rate, depth_mm, ccf_target_pct, weights}`` or
   ``{kind: decisions, alarm_rule, recognise_step}``.
 """
@@ -40,6 +47,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 KNOWN_VALUES = frozenset(
     ("hr", "spo2", "temp_c", "resp_rate", "sbp", "dbp", "depth_mm", "ppg", "accel_z", "force_n")
 ).union(("hr_ppg", "cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"))
+Op: TypeAlias = Literal["below", "above", "missing", "seen", "unseen"]
 _SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 # Kind of every scalar field, whatever object it appears in (structural fields are absent).
 _KINDS: dict[str, str] = {
@@ -48,11 +56,21 @@ _KINDS: dict[str, str] = {
     **dict.fromkeys(("id", "next", "step", "alarm_rule", "recognise_step"), "ident"),
     **dict.fromkeys(("duration_s", "repeat_s", "missing_for_s", "ccf_target_pct"), "positive"),
     **dict.fromkeys(("below", "above", "exit_above", "exit_below"), "number"),
-    **{"for_s": "non-negative", "correct": "bool", "priority": "int", "severity": "severity"},
+    **dict.fromkeys(("seen_above", "not_seen_above"), "number"),
+    **dict.fromkeys(("for_s", "after_prompt_s"), "non-negative"),
+    **{"correct": "bool", "priority": "int", "severity": "severity"},
     "value": "value",
 }
 _RULE_OPT = "priority speech icon resolved repeat_s"
-_COND = "value below above exit_above exit_below missing_for_s any all"
+_COND = "value below above exit_above exit_below missing_for_s seen_above not_seen_above any all"
+_OPS = ("below", "above", "missing_for_s", "seen_above", "not_seen_above")
+_OP_OF: dict[str, Op] = {
+    "below": "below",
+    "above": "above",
+    "missing_for_s": "missing",
+    "seen_above": "seen",
+    "not_seen_above": "unseen",
+}
 
 
 class ScenarioError(ValueError):
@@ -71,10 +89,11 @@ class UnknownScenarioError(KeyError):
 @dataclass(frozen=True, slots=True)
 class Check:
     """``value`` below/above ``enter`` (hysteresis: stays true until it passes ``exit``), or
-    (op ``missing``) absent or older than ``enter`` seconds."""
+    (op ``missing``) absent or older than ``enter`` seconds, or (op ``seen``/``unseen``) has
+    / has not been fresh and above ``enter`` since the step began."""
 
     value: str
-    op: Literal["below", "above", "missing"]
+    op: Op
     enter: float
     exit: float
 
@@ -92,6 +111,7 @@ Condition: TypeAlias = Check | Group
 class When:
     cond: Condition
     for_s: float = 0.0  # the condition must hold this long
+    after_prompt_s: float | None = None  # quiet until the prompt was said, and this long more
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +236,9 @@ class _Reader:
                 items = self.seq(f"{where}.{key}", m[key])
                 subs = tuple(self.cond(f"{where}.{key}[{i}]", x) for i, x in enumerate(items))
                 return Group("any" if key == "any" else "all", subs)
-        kinds = [k for k in ("below", "above", "missing_for_s") if k in m]
+        kinds = [k for k in _OPS if k in m]
         if "value" not in m or len(kinds) != 1:
-            self.fail(where, "needs 'value' and exactly one of below, above, missing_for_s")
+            self.fail(where, f"needs 'value' and exactly one of {', '.join(_OPS)}")
         kind, name = kinds[0], m["value"]
         exit_key = {"below": "exit_above", "above": "exit_below"}.get(kind)
         for bad in ("exit_above", "exit_below"):
@@ -228,17 +248,13 @@ class _Reader:
         ex = m.get(exit_key or "", enter)
         if (ex < enter) if kind == "below" else (ex > enter):
             self.fail(f"{where}.{exit_key}", f"must be {'>=' if kind == 'below' else '<='} {enter}")
-        op: Literal["below", "above", "missing"] = (
-            "missing" if kind == "missing_for_s" else ("below" if kind == "below" else "above")
-        )
-        return Check(name, op, enter, ex)
+        return Check(name, _OP_OF[kind], enter, ex)
 
     def when(self, where: str, obj: object) -> When:
-        m = self.fields(where, obj, "", _COND + " for_s")
-        for_s = m.pop("for_s", 0.0)
-        return When(
-            self.cond(where, {k: obj[k] for k in m} if isinstance(obj, dict) else obj), for_s
-        )
+        m = self.fields(where, obj, "", _COND + " for_s after_prompt_s")
+        for_s, after = m.pop("for_s", 0.0), m.pop("after_prompt_s", None)
+        cond = self.cond(where, {k: obj[k] for k in m} if isinstance(obj, dict) else obj)
+        return When(cond, for_s, after)
 
     def step(self, where: str, obj: object, following: str | None) -> Step:
         m = self.fields(where, obj, "id prompt", "speech icon choices duration_s advance_when next")

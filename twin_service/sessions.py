@@ -193,7 +193,9 @@ class SessionManager:
             kit=kit,
             scenario=scenario,
             profile=profile,
-            policy=FeedbackPolicy(scenario),
+            policy=FeedbackPolicy(
+                scenario, speech_rate_wpm=profile.speech_rate_wpm if profile.speech else None
+            ),
             scan=ScanMachine(ScanSettings.from_profile(profile)),
             token_digest=digest(token),
             created_at=now,

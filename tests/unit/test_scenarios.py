@@ -62,10 +62,18 @@ def test_cpr_feedback_texts_carry_the_key_words() -> None:
     assert "deeper" in texts["depth_shallow"]
     assert "let the chest rise" in texts["recoil"]
     assert "resume" in texts["stopped"]
-    stopped = load_scenario("cpr").rules[0]
-    assert stopped.severity == "critical"
-    assert isinstance(stopped.when.cond, Group)
-    assert any(isinstance(c, Check) and c.op == "missing" for c in stopped.when.cond.items)
+    assert texts["not_started"] == "start compressions now"
+    rules = {r.id: r for r in load_scenario("cpr").rules}
+    stopped, not_started = rules["stopped"], rules["not_started"]
+    assert stopped.severity == "critical" and not_started.severity == "warning"
+    # "Stopped" only after compressions were seen; "nothing yet" only after the prompt.
+    assert isinstance(stopped.when.cond, Group) and stopped.when.cond.mode == "all"
+    seen, rest = stopped.when.cond.items
+    assert seen == Check("cpr_rate", "seen", 0.0, 0.0)
+    assert isinstance(rest, Group)
+    assert any(isinstance(c, Check) and c.op == "missing" for c in rest.items)
+    assert not_started.when.cond == Check("cpr_rate", "unseen", 0.0, 0.0)
+    assert not_started.when.after_prompt_s == 5.0
 
 
 def test_vitals_decision_steps_have_four_choices_where_asked() -> None:
@@ -137,26 +145,45 @@ MALFORMED: list[tuple[str, Mutation, str]] = [
     ("correct not bool", _set("steps/0/choices/0/correct", "yes"), "steps[0].choices[0].correct"),
     ("negative duration", _set("steps/1/duration_s", -5), "steps[1].duration_s: must be positive"),
     ("duplicate step ids", _set("steps/2/id", "ready"), "steps: step ids must be unique"),
-    ("bad severity", _set("rules/1/severity", "loud"), "rules[1].severity"),
-    ("unknown value", _set("rules/1/when/value", "cpr_speed"), "rules[1].when.value"),
+    ("bad severity", _set("rules/2/severity", "loud"), "rules[2].severity"),
+    ("unknown value", _set("rules/2/when/value", "cpr_speed"), "rules[2].when.value"),
     (
         "string condition",
-        _set("rules/1/when", "cpr_rate < 100"),
-        "rules[1].when: must be a mapping",
+        _set("rules/2/when", "cpr_rate < 100"),
+        "rules[2].when: must be a mapping",
     ),
-    ("bool threshold", _set("rules/1/when/below", True), "rules[1].when.below: must be number"),
+    ("bool threshold", _set("rules/2/when/below", True), "rules[2].when.below: must be number"),
     (
         "exit inside band",
-        _set("rules/1/when/exit_above", 90),
-        "rules[1].when.exit_above: must be >=",
+        _set("rules/2/when/exit_above", 90),
+        "rules[2].when.exit_above: must be >=",
     ),
     (
         "wrong exit side",
-        _set("rules/1/when/exit_below", 90),
-        "rules[1].when.exit_below: does not go",
+        _set("rules/2/when/exit_below", 90),
+        "rules[2].when.exit_below: does not go",
     ),
-    ("rule in unknown step", _set("rules/1/steps", ["warmup"]), "rules[1].steps[0]: unknown step"),
-    ("nested bad value", _set("rules/0/when/any/1/value", "x y"), "rules[0].when.any[1].value"),
+    ("rule in unknown step", _set("rules/2/steps", ["warmup"]), "rules[2].steps[0]: unknown step"),
+    (
+        "nested bad value",
+        _set("rules/0/when/all/1/any/1/value", "x y"),
+        "rules[0].when.all[1].any[1].value",
+    ),
+    (
+        "seen with an exit",
+        _set("rules/0/when/all/0/exit_below", 0),
+        "rules[0].when.all[0].exit_below: does not go",
+    ),
+    (
+        "two ops",
+        _set("rules/2/when/not_seen_above", 0),
+        "rules[2].when: needs 'value' and exactly one of",
+    ),
+    (
+        "negative after_prompt_s",
+        _set("rules/2/when/after_prompt_s", -1),
+        "rules[2].when.after_prompt_s: must be non-negative",
+    ),
     ("scoring unknown step", _set("scoring/step", "warmup"), "scoring.step: unknown step"),
     ("scoring bad kind", _set("scoring/kind", "magic"), "scoring.kind"),
     ("negative weight", _set("scoring/weights/rate", -1), "scoring.weights.rate"),
