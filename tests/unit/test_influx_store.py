@@ -197,6 +197,43 @@ async def test_a_full_spool_refuses_and_a_spool_survives_restart(
     await again.close()
 
 
+async def test_spool_fill_is_exposed_and_90_percent_is_logged_once_per_crossing(
+    fake: FakeInflux, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def near_full_warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "% full" in r.getMessage()]
+
+    caplog.set_level("INFO", logger="twin_service.store")
+    made = InfluxStore(target(fake, tmp_path, after=0, max_points=10), attempts=1, backoff_s=0.01)
+    await made.open()
+    assert (made.spooled_points, made.spool_max_points) == (0, 10)
+    fake.down = True
+    assert await made.write([msg(1, 70, 71, 72, 73, 74, 75, 76, 77)]) == 8
+    assert made.spooled_points == 8 and near_full_warnings() == []  # 80 %: not yet
+    assert await made.write([msg(2, 78)]) == 1
+    assert made.spooled_points == 9
+    assert near_full_warnings() == [
+        f"InfluxDB spool {tmp_path / 'spool.db'} is 90% full (9 of 10 points);"
+        " when full, writes fail until InfluxDB is back"
+    ]
+    assert await made.write([msg(3, 79)]) == 1  # 100 %: still the same crossing
+    assert len(near_full_warnings()) == 1
+    fake.down = False
+    await wait_for(lambda: made.spooled_points == 0)
+    assert any("back below 80%" in r.getMessage() for r in caplog.records)
+    fake.down = True
+    assert await made.write([msg(4, 1, 2, 3, 4, 5, 6, 7, 8, 9)]) == 9  # crosses again
+    assert len(near_full_warnings()) == 2
+    await made.close()
+    fake.down = False
+    caplog.clear()
+    again = InfluxStore(target(fake, tmp_path, after=0, max_points=10), attempts=1)
+    await again.open()  # a spool found 90 % full at start-up is reported too
+    assert len(near_full_warnings()) == 1
+    await wait_for(lambda: again.spooled_points == 0)
+    await again.close()
+
+
 async def test_a_refused_replay_makes_the_store_not_ready(fake: FakeInflux, tmp_path: Path) -> None:
     made = InfluxStore(
         target(fake, tmp_path, after=0), attempts=1, backoff_s=0.01, replay_max_backoff_s=0.05

@@ -12,6 +12,8 @@ backoff (4 attempts). If they persist, one of two things happens:
   succeeds and the messages are acked. A background task replays the spool oldest
   first; while anything is spooled, new batches queue behind it, so InfluxDB receives
   everything in the order it was acked. A full spool means ``StoreError`` again.
+  ``spooled_points`` and ``spool_max_points`` report its fill for metrics; a warning is
+  logged when it reaches 90 % of the bound (``influx_spool``).
 
 A 4xx answer (bad token, missing bucket, type conflict) is never spooled: StoreError.
 
@@ -84,6 +86,16 @@ class InfluxStore:
 
     def __repr__(self) -> str:
         return f"InfluxStore({self.target.describe()})"
+
+    @property
+    def spooled_points(self) -> int:
+        """Points accepted while InfluxDB was away and not replayed yet."""
+        return self.spool.points
+
+    @property
+    def spool_max_points(self) -> int:
+        """Bound on ``spooled_points`` (``spool_max_points=``; 0: no spool)."""
+        return self.spool.max_points
 
     @property
     def http(self) -> InfluxHttp:

@@ -6,10 +6,15 @@ rebuild the duplicate window. ``spool`` holds line-protocol request bodies accep
 while InfluxDB was away, replayed oldest first. Appending a batch to the spool and
 recording its seqs is one transaction (``synchronous=FULL``): acked means on disk.
 Not thread-safe: the store calls it from its single I/O thread only.
+
+A warning is logged when the spool reaches 90 % of ``max_points`` (once per crossing:
+it is re-armed only after the spool drains below 80 %, so a spool hovering around the
+mark while it replays does not log every batch).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import zlib
 from collections import defaultdict
@@ -19,6 +24,11 @@ from pathlib import Path
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
 from twin_service.store.base import AppliedMessage
+
+log = logging.getLogger(__name__)
+
+NEAR_FULL_PERCENT = 90  # warn when the spool reaches this share of max_points
+REARM_PERCENT = 80  # ...and again only after it has drained below this share
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS applied_seq (
@@ -40,6 +50,7 @@ class Spool:
         self.path = path
         self.max_points = max_points
         self.points = 0  # points waiting in the spool (read by the event loop: an int)
+        self.near_full = False  # reached NEAR_FULL_PERCENT, not drained below REARM_PERCENT
         self._conn: sqlite3.Connection | None = None
 
     def open(self) -> None:
@@ -54,6 +65,7 @@ class Spool:
         except sqlite3.Error as exc:
             raise StoreError(f"InfluxDB spool {self.path}: {exc}") from exc
         self._conn, self.points = conn, int(total)
+        self._check_level()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -116,6 +128,7 @@ class Spool:
 
         self._transaction(insert)
         self.points += count
+        self._check_level()
 
     def oldest(self) -> tuple[int, int, bytes] | None:
         """(id, points, body) of the oldest spooled request, or None when empty."""
@@ -125,6 +138,25 @@ class Spool:
     def remove(self, row_id: int, points: int) -> None:
         self._transaction(lambda: self.conn.execute("DELETE FROM spool WHERE id = ?", (row_id,)))
         self.points = max(0, self.points - points)
+        self._check_level()
+
+    def _check_level(self) -> None:
+        """Log once when the spool reaches 90 % of its bound; re-arm below 80 %."""
+        if self.max_points <= 0:
+            return
+        if not self.near_full and self.points * 100 >= self.max_points * NEAR_FULL_PERCENT:
+            self.near_full = True
+            log.warning(
+                "InfluxDB spool %s is %d%% full (%d of %d points); when full, writes fail"
+                " until InfluxDB is back",
+                self.path, self.points * 100 // self.max_points, self.points, self.max_points,
+            )  # fmt: skip
+        elif self.near_full and self.points * 100 < self.max_points * REARM_PERCENT:
+            self.near_full = False
+            log.info(
+                "InfluxDB spool %s back below %d%% (%d of %d points)",
+                self.path, REARM_PERCENT, self.points, self.max_points,
+            )  # fmt: skip
 
     def recent_seqs(self, limit_per_kit: int) -> dict[KitRef, list[int]]:
         out: dict[KitRef, list[int]] = defaultdict(list)
