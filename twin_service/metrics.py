@@ -21,6 +21,15 @@ class SpeechCacheSource(Protocol):
     def cache_evictions(self) -> int: ...
 
 
+class InfluxSpoolSource(Protocol):
+    """What the InfluxDB store reports about its disk spool."""
+
+    @property
+    def spooled_points(self) -> int: ...
+    @property
+    def spool_max_points(self) -> int: ...
+
+
 class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -99,6 +108,10 @@ class ServiceMetrics:
         """Export the speech cache's size, bound and evictions, read at each scrape."""
         self.registry.register(_SpeechCacheCollector(source))
 
+    def watch_influx_spool(self, source: InfluxSpoolSource) -> None:
+        """Export the InfluxDB spool's fill and bound, read at each scrape."""
+        self.registry.register(_InfluxSpoolCollector(source))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -122,4 +135,21 @@ class _SpeechCacheCollector(Collector):
             "accesstwin_speech_cache_evictions",
             "WAVs evicted from the speech cache to stay within its bounds",
             value=self._source.cache_evictions,
+        )
+
+
+class _InfluxSpoolCollector(Collector):
+    def __init__(self, source: InfluxSpoolSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "accesstwin_influx_spooled_points",
+            "Points spooled to disk while InfluxDB is away, not replayed yet",
+            value=self._source.spooled_points,
+        )
+        yield GaugeMetricFamily(
+            "accesstwin_influx_spool_max_points",
+            "Bound on the InfluxDB spool (spool_max_points=; 0: no spool)",
+            value=self._source.spool_max_points,
         )

@@ -36,6 +36,7 @@ from twin_service.settings import Settings
 from twin_service.speech_worker import EspeakSpeech
 from twin_service.store.base import TimeSeriesStore
 from twin_service.store.factory import open_store
+from twin_service.store.influx import InfluxStore
 from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class Runtime:
         self.instructors = InstructorTokens(settings.api_tokens, enabled=settings.auth_enabled)
         self.auth_failures = FailureLimiter()
         self.store = store if store is not None else open_store(settings.store)
+        if isinstance(self.store, InfluxStore):
+            self.metrics.watch_influx_spool(self.store)
         self.twins = TwinRegistry(settings.max_twins)
         self.hub = Hub(self.metrics, settings.ws_queue_frames, self._full_twin_text)
         self._full_texts: dict[KitRef, tuple[int, str]] = {}
