@@ -18,16 +18,9 @@ from websockets.sync.client import connect
 
 from tests.support.mqtt import Collector, Publisher
 from tests.support.service import TOKEN, ServiceProcess
+from tests.support.ws import next_frame
 
 pytestmark = pytest.mark.integration
-
-
-def next_frame(ws: Any, wanted: str, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if frame["type"] == wanted:
-            return frame
 
 
 def test_a_plain_mqtt_publish_reaches_rest_history_and_websocket(

@@ -8,12 +8,10 @@ other token's and the learner's sockets open.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.support.mqtt import Publisher
 from tests.support.service import TOKEN, ServiceProcess
+from tests.support.ws import next_frame
 
 pytestmark = pytest.mark.integration
 
@@ -44,14 +43,6 @@ def two_token_service(mqtt_url: str, tmp_path: Path) -> Iterator[ServiceProcess]
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def next_frame(ws: ClientConnection, wanted: str, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-        if frame["type"] == wanted:
-            return frame
 
 
 def close_of(ws: ClientConnection, timeout: float = 5.0) -> tuple[int, str]:

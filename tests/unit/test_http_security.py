@@ -114,13 +114,19 @@ async def test_json_responses_carry_nosniff_but_no_page_csp(client: httpx.AsyncC
 RESERVED = ["_twin", "_rejected", "_unknown", "_x"]
 
 
+def record_publishes(runtime: Runtime) -> list[tuple[Any, ...]]:
+    """What the runtime publishes to MQTT from now on (nothing reaches a broker)."""
+    published: list[tuple[Any, ...]] = []
+    runtime.mqtt.publish = lambda *args, **kw: published.append(args) or True  # type: ignore[method-assign]
+    return published
+
+
 @pytest.mark.parametrize("lab", RESERVED)
 async def test_reserved_lab_names_are_refused_on_every_twin_route(
     app_and_client: tuple[Runtime, httpx.AsyncClient], lab: str
 ) -> None:
     runtime, client = app_and_client
-    published: list[tuple[Any, ...]] = []
-    runtime.mqtt.publish = lambda *args, **kw: published.append(args) or True  # type: ignore[method-assign]
+    published = record_publishes(runtime)
     base = f"/api/v1/twins/{lab}/k1"
     responses = [
         await client.put(base + "/desired", json={"scenario": "cpr"}, headers=AUTH),
@@ -157,8 +163,7 @@ async def test_reserved_labs_have_no_session_and_no_dashboard(
     app_and_client: tuple[Runtime, httpx.AsyncClient], lab: str
 ) -> None:
     runtime, client = app_and_client
-    published: list[tuple[Any, ...]] = []
-    runtime.mqtt.publish = lambda *args, **kw: published.append(args) or True  # type: ignore[method-assign]
+    published = record_publishes(runtime)
     body = {"learner_id": "l1", "lab": lab, "kit": "k1", "scenario": "cpr"}
     response = await client.post("/api/v1/sessions", json=body, headers=AUTH)
     assert response.status_code == 422, response.text
