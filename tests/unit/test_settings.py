@@ -78,3 +78,11 @@ def test_a_bad_broker_url_never_echoes_its_password() -> None:
             }
         )
     assert "s3cret-pass" not in str(error.value)
+
+
+def test_the_per_kit_rate_limit_defaults_are_the_limiters_own() -> None:
+    from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
+
+    settings = load_settings({"ACCESSTWIN_API_TOKEN": "a-long-enough-test-token"})
+    assert settings.kit_rate_per_s == DEFAULT_RATE_PER_S == 50
+    assert settings.kit_burst == DEFAULT_BURST == 500
