@@ -13,6 +13,7 @@ from typing import Literal
 Severity = Literal["info", "warning", "critical"]
 ScanMode = Literal["auto", "step", "dwell"]
 ContrastLevel = Literal["aaa", "aa"]
+ThemeMode = Literal["light", "dark"]
 SwitchName = Literal["select", "next"]
 SwitchState = Literal["down", "up"]
 
@@ -40,6 +41,7 @@ class LearnerProfile:
     speech_rate_wpm: int = DEFAULT_SPEECH_RATE_WPM
     contrast: ContrastLevel = "aaa"
     text_scale: float = 1.0
+    theme: ThemeMode = "light"  # "dark": light text on near-black (light sensitivity)
 
 
 @dataclass(frozen=True, slots=True)

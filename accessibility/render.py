@@ -1,6 +1,6 @@
 """Render a piece of feedback for one learner: the ``feedback`` frame of the contract.
 
-Pure: the learner's profile picks the theme (contrast level, text scale), whether and
+Pure: the learner's profile picks the theme (contrast level, light or dark, text scale), whether and
 how fast speech is offered, and the scan settings shown with the choices.
 """
 
@@ -39,7 +39,11 @@ def render_feedback(
         "severity": feedback.severity,
         "text": feedback.text,
         "speech": speech,
-        "visual": visual_tokens(theme_for(profile.contrast), feedback.severity, profile.text_scale),
+        "visual": visual_tokens(
+            theme_for(profile.contrast, dark=profile.theme == "dark"),
+            feedback.severity,
+            profile.text_scale,
+        ),
         "choices": [{"id": c.id, "label": c.label} for c in feedback.choices],
         "scan": dict(scan),
         "ts": feedback.ts,

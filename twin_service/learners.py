@@ -34,6 +34,7 @@ class ProfileUpdate(BaseModel):
     speech_rate_wpm: int | None = Field(None, ge=MIN_SPEECH_RATE_WPM, le=MAX_SPEECH_RATE_WPM)
     contrast: Literal["aaa", "aa"] | None = None
     text_scale: float | None = Field(None, ge=1.0, le=3.0)
+    theme: Literal["light", "dark"] | None = None
 
 
 def profile_json(profile: LearnerProfile) -> dict[str, object]:

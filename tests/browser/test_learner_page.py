@@ -5,11 +5,13 @@ timing controls, reconnection, and screenshots in artifacts/screenshots."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
 import pytest
 
+from accessibility.contrast import AAA_TEXT, UI_MIN, contrast_ratio, relative_luminance
 from accessibility.scenario import load_scenario
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
@@ -117,6 +119,65 @@ def test_learner_page_is_accessible_speaks_and_shows_alerts(
     shoot(browser, page, screenshots / "learn-forced-colors.png")
     browser.call("emulate", name=page, forced_colors="none", reduced_motion="reduce")
     assert browser.js(page, MOTION) == []
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+# The page's own colours in use: body background, and the status colours of common.css.
+PAGE_COLOURS = """(() => {
+  const root = getComputedStyle(document.documentElement);
+  const v = (n) => root.getPropertyValue(n).trim();
+  return { theme: document.documentElement.dataset.theme ?? null,
+           body_bg: getComputedStyle(document.body).backgroundColor,
+           vars: Object.fromEntries(['--bg', '--page', '--text', '--muted', '--border', '--focus',
+      '--highlight', '--ok', '--bad', '--warn', '--info', '--bad-bg'].map((n) => [n, v(n)])) };
+})()"""
+
+
+def rgb_luminance(css: str) -> float:
+    """Relative luminance (WCAG) of a computed ``rgb(r, g, b)`` colour."""
+    r, g, b = (float(x) for x in re.findall(r"[\d.]+", css)[:3])
+    return relative_luminance(f"#{int(r):02x}{int(g):02x}{int(b):02x}")
+
+
+def test_dark_theme_from_the_profile_is_dark_and_passes_aaa(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
+) -> None:
+    body = new_session(web, "lp-dark", "wardL", "k6", scan_interval_ms=3000, theme="dark")
+    kit = Kit(publisher, web, "wardL", "k6")
+    kit.status("online")
+    page = "learn-dark"
+    open_learner(browser, page, body["learner_url"])
+    start(browser, page)
+    kit.send(DETERIORATING)
+    browser.wait(page, "document.getElementById('msg-alert').textContent.includes('Critical')")
+    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null")
+
+    colours = browser.js(page, PAGE_COLOURS)
+    assert colours["theme"] == "dark-aaa", colours
+    assert rgb_luminance(colours["body_bg"]) < 0.02, colours  # a dark page
+    css = colours["vars"]
+    for bg in ("--bg", "--page"):
+        assert relative_luminance(css[bg]) < 0.02, colours
+        for text in ("--text", "--muted", "--focus", "--ok", "--bad", "--warn", "--info"):
+            assert contrast_ratio(css[text], css[bg]) >= AAA_TEXT, (text, bg, colours)
+        for ui in ("--border", "--highlight"):
+            assert contrast_ratio(css[ui], css[bg]) >= UI_MIN, (ui, bg, colours)
+    assert contrast_ratio(css["--bad"], css["--bad-bg"]) >= AAA_TEXT, colours
+    highlight = browser.js(page, HIGHLIGHT_STYLE)
+    assert highlight["style"] == "solid" and highlight["width"] >= 4, highlight
+    assert highlight["contrast"] >= UI_MIN, highlight  # WCAG 1.4.11 against the dark card
+
+    results = {"normal": check_axe(browser, page, "learner page, dark")}
+    shoot(browser, page, screenshots / "learn-dark.png")
+    browser.call("emulate", name=page, forced_colors="active")
+    browser.wait(page, "matchMedia('(forced-colors: active)').matches")
+    forced = browser.js(page, HIGHLIGHT_STYLE)
+    assert forced["style"] == "solid" and forced["width"] >= 4, forced
+    results["forced-colors"] = check_axe(browser, page, "learner page, dark, forced colours")
+    record("axe-learner-dark", results)
+    shoot(browser, page, screenshots / "learn-dark-forced-colors.png")
+    browser.call("emulate", name=page, forced_colors="none")
     check_clean(browser, page)
     browser.call("close", name=page)
 

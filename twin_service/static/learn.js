@@ -61,6 +61,9 @@ function applySession(f) {
   if (isNum(p.speech_rate_wpm)) state.rateWpm = p.speech_rate_wpm;
   if (p.speech === false) state.speechOn = false;
   if (isNum(p.text_scale)) applyTextScale(p.text_scale);
+  // Light or dark before the first feedback frame (whose visual tokens then set the exact theme).
+  const root = document.documentElement;
+  if ((p.theme === 'light' || p.theme === 'dark') && !(root.dataset.theme ?? '').startsWith(p.theme)) root.dataset.theme = p.theme;
   if (f.finished === true) state.finished = true;
   const what = [f.scenario && `scenario ${f.scenario}`, f.kit && `kit ${f.kit}`].filter(Boolean).join(', ');
   setText($('title'), what ? `Learning session — ${what}` : 'Learning session');
