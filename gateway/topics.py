@@ -67,7 +67,15 @@ class TopicScheme:
 
     def twin_topic(self, kit: KitRef) -> str:
         """Where a kit's twin state is published for API replicas."""
-        return f"{self.prefix}/{TWIN_SEGMENT}/{kit.lab}/{kit.kit}"
+        return f"{self.twin_prefix()}{kit.lab}/{kit.kit}"
+
+    def twin_prefix(self) -> str:
+        """What every twin-state topic starts with."""
+        return f"{self.prefix}/{TWIN_SEGMENT}/"
+
+    def twin_filter(self) -> str:
+        """The subscription of an API replica to every twin's state."""
+        return f"{self.twin_prefix()}+/+"
 
     def rejected_topic(self, lab: str, kit: str) -> str:
         lab = lab if is_identifier(lab) and not is_reserved_lab(lab) else UNKNOWN

@@ -1,7 +1,7 @@
 """Twin state shared through the broker, so API replicas see what the gateways see.
 
 A gateway (``ACCESSTWIN_ROLE=gateway``) publishes each twin's state, retained, to
-``{prefix}/_twin/{lab}/{kit}`` whenever it changed (at most every
+``{prefix}/_twin/{lab}/{kit}`` (``TopicScheme.twin_topic``) whenever it changed (at most every
 ``PUBLISH_INTERVAL_S``). An API replica (``ACCESSTWIN_ROLE=api``) subscribes to
 ``{prefix}/_twin/+/+``: the retained messages give it every twin's current state at
 start-up, later ones every change. It applies a state only if it is newer than what it
@@ -20,17 +20,8 @@ from typing import Any, TypeGuard
 
 from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
 
-TWIN_SEGMENT = "_twin"
 PUBLISH_INTERVAL_S = 0.05
 FORMAT = 1
-
-
-def state_topic(prefix: str, lab: str, kit: str) -> str:
-    return f"{prefix}/{TWIN_SEGMENT}/{lab}/{kit}"
-
-
-def state_filter(prefix: str) -> str:
-    return f"{prefix}/{TWIN_SEGMENT}/+/+"
 
 
 def encode_state(twin: Twin, epoch: float) -> str:

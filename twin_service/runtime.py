@@ -28,8 +28,6 @@ from twin_service.replica import (
     ReplicaTwin,
     decode_state,
     encode_state,
-    state_filter,
-    state_topic,
 )
 from twin_service.sessions import SessionManager
 from twin_service.settings import Settings
@@ -72,7 +70,7 @@ class Runtime:
         self.owned = settings.owned
         self.epoch = time.time()  # orders this process's twin states after a restart's
         self._prefix = settings.topics.prefix + "/"
-        self._state_prefix = state_topic(settings.topics.prefix, "", "")[:-1]
+        self._state_prefix = settings.topics.twin_prefix()
         self._replicas: dict[KitRef, ReplicaTwin] = {}
         self._published_versions: dict[KitRef, int] = {}
         self.mqtt = MqttClient(
@@ -186,7 +184,7 @@ class Runtime:
             for twin in self.twins:
                 if self._published_versions.get(twin.kit) == twin.version:
                     continue
-                topic = state_topic(self.settings.topics.prefix, twin.kit.lab, twin.kit.kit)
+                topic = self.settings.topics.twin_topic(twin.kit)
                 if self.mqtt.publish(topic, encode_state(twin, self.epoch), 1, True):
                     self._published_versions[twin.kit] = twin.version
 
@@ -293,7 +291,7 @@ def subscriptions_for(settings: Settings) -> list[str]:
     """
     prefix = settings.topics.prefix
     if settings.role == "api":
-        return [state_filter(prefix), f"{prefix}/+/+/{Channel.INPUT.value}"]
+        return [settings.topics.twin_filter(), f"{prefix}/+/+/{Channel.INPUT.value}"]
     group = settings.mqtt_share_group
     shared = {Channel.TELEMETRY.value, Channel.INPUT.value}
     out = []

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from gateway.identifiers import KitRef
+from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
 from twin_service.partition import Partition, partition_of
-from twin_service.replica import ReplicaTwin, decode_state, encode_state, state_topic
+from twin_service.replica import ReplicaTwin, decode_state, encode_state
 from twin_service.runtime import subscriptions_for
 from twin_service.settings import Settings, load_settings
 from twin_service.twin import Twin, ValueEntry
@@ -104,7 +105,9 @@ def test_a_replica_takes_newer_states_and_sends_only_what_changed() -> None:
 
 
 def test_state_topic_and_document() -> None:
-    assert state_topic("p/v1", "ward1", "k1") == "p/v1/_twin/ward1/k1"
+    topics = TopicScheme("p/v1")
+    assert topics.twin_topic(KitRef("ward1", "k1")) == "p/v1/_twin/ward1/k1"
+    assert topics.twin_filter() == "p/v1/_twin/+/+"
     twin = gateway_twin(7, 72, 100.0)
     twin.desired = {"metronome_bpm": 110}
     twin.desired_version = 2
