@@ -122,7 +122,7 @@ class Ingest:
     def _telemetry(self, kit: KitRef, payload: bytes, received_at: float) -> Outcome:
         telemetry = parse_telemetry(payload, received_at)
         if isinstance(telemetry, Rejection):
-            return Refused(kit.lab, kit.kit, "payload", telemetry.reason, telemetry.dropped)
+            return self._bad_payload(kit, received_at, telemetry)
         limited = self._limit(kit, received_at, telemetry.newest_ts)
         if limited:
             return Refused(kit.lab, kit.kit, "limit", limited, seq=telemetry.seq)
@@ -134,7 +134,7 @@ class Ingest:
     def _input(self, kit: KitRef, payload: bytes, received_at: float) -> Outcome:
         event = parse_switch_input(payload, received_at)
         if isinstance(event, Rejection):
-            return Refused(kit.lab, kit.kit, "payload", event.reason)
+            return self._bad_payload(kit, received_at, event)
         limited = self._limit(kit, received_at, event.ts)
         if limited:
             return Refused(kit.lab, kit.kit, "limit", limited, seq=event.seq)
@@ -142,6 +142,14 @@ class Ingest:
             return Refused(kit.lab, kit.kit, DUPLICATE, DUPLICATE, seq=event.seq)
         self._input_seqs.mark(kit, event.seq)
         return InputReceived(kit, event)
+
+    def _bad_payload(self, kit: KitRef, received_at: float, rejection: Rejection) -> Refused:
+        """A payload that could not be read spends the kit's live budget like any message,
+        so a kit flooding junk is limited (and counted as such) like one flooding data."""
+        limited = self._limit(kit, received_at, received_at)
+        if limited:
+            return Refused(kit.lab, kit.kit, "limit", limited)
+        return Refused(kit.lab, kit.kit, "payload", rejection.reason, rejection.dropped)
 
     def _limit(self, kit: KitRef, received_at: float, device_ts: float) -> str | None:
         """Why the kit is over its budget (``gateway.ratelimit``), or None."""

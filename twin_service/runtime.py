@@ -73,6 +73,7 @@ class Runtime:
         self._state_prefix = settings.topics.twin_prefix()
         self._replicas: dict[KitRef, ReplicaTwin] = {}
         self._published_versions: dict[KitRef, int] = {}
+        self._ingested: set[KitRef] = set()  # kits whose telemetry this process took
         self.mqtt = MqttClient(
             settings.broker,
             settings.client_id,
@@ -119,6 +120,7 @@ class Runtime:
         self.metrics.messages_acked.inc()
 
     def _on_twin_change(self, twin: Twin) -> None:
+        self._ingested.add(twin.kit)
         self.sessions.on_twin_change(twin)
         self._tick_wake.set()
 
@@ -181,8 +183,11 @@ class Runtime:
             await asyncio.sleep(PUBLISH_INTERVAL_S)
             if not self.mqtt.connected:
                 continue
-            for twin in self.twins:
-                if self._published_versions.get(twin.kit) == twin.version:
+            # Only twins whose telemetry this gateway ingested: every gateway sees every
+            # kit's status and desired state, but one kit's state must come from one place.
+            for kit in self._ingested:
+                twin = self.twins.get(kit)
+                if twin is None or self._published_versions.get(kit) == twin.version:
                     continue
                 topic = self.settings.topics.twin_topic(twin.kit)
                 if self.mqtt.publish(topic, encode_state(twin, self.epoch), 1, True):

@@ -152,3 +152,15 @@ def test_qos0_telemetry_past_the_store_queue_bound_is_refused_and_published() ->
     assert [r["seq"] for r in refused] == [3, 4]
     rig.flush()
     assert [v for _, v in rig.stored("lab", "kit", "hr")] == [61.0, 62.0]
+
+
+def test_a_kit_flooding_unreadable_payloads_is_limited_too() -> None:
+    rig = limited_rig()
+    rate, seconds = 250, 10
+    for i in range(rate * seconds):
+        rig.handle(TOPIC, b"{", NOW + i / rate)
+    limited = rig.rejected_total("limit")
+    payload = rig.rejected_total("payload")
+    assert limited == pytest.approx(rate * seconds - 500 - 50 * seconds, abs=2)
+    assert payload + limited == rate * seconds  # every one refused, with its reason
+    assert len(rig.rejections()) == rate * seconds

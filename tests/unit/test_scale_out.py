@@ -157,3 +157,30 @@ def test_serve_flags_reach_the_settings_and_a_bad_one_stops_start_up(
     assert main(["serve", "--partition", "4/4"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("accesstwin: ACCESSTWIN_PARTITION: ")
+
+
+async def test_a_gateway_publishes_the_state_only_of_kits_whose_telemetry_it_took() -> None:
+    import asyncio
+    import time
+
+    from gateway.mqtt_client import InboundMessage
+    from twin_service.runtime import Runtime
+    from twin_service.store.memory import MemoryStore
+
+    runtime = Runtime(settings(ROLE="gateway", STORE="memory://"), store=MemoryStore())
+    published: list[str] = []
+    runtime.mqtt.publish = lambda topic, *a, **kw: published.append(topic) or True  # type: ignore[method-assign]
+    runtime.mqtt.ack = lambda message: None  # type: ignore[method-assign]
+    runtime.mqtt._connected.set()
+    now = time.time()
+    p = runtime.settings.topics.prefix
+    # Every gateway sees every kit's status; only one takes kit "mine"'s telemetry.
+    runtime._on_message(InboundMessage(f"{p}/w/theirs/status", b"online", 1, True, 1, now, 1))
+    runtime._on_message(InboundMessage(f"{p}/w/mine/status", b"online", 1, True, 2, now, 1))
+    body = b'{"ts": %f, "seq": 1, "readings": {"hr": 70}}' % now
+    runtime._on_message(InboundMessage(f"{p}/w/mine/telemetry", body, 1, False, 3, now, 1))
+    task = asyncio.create_task(runtime._publish_twin_states())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    states = [t for t in published if "/_twin/" in t]
+    assert states == [f"{p}/_twin/w/mine"]  # once, and never the status-only twin
