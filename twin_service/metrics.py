@@ -45,6 +45,11 @@ class ServiceMetrics:
             ["stage"],
             registry=r,
         )
+        self.derive_failures = Counter(
+            "accesstwin_derive_failures",
+            "Derived-value computations that failed (the message was stored all the same)",
+            registry=r,
+        )
         self.messages_skipped = Counter(
             "accesstwin_messages_skipped",
             "Messages of kits another gateway partition handles (acknowledged unread)",

@@ -37,5 +37,10 @@ class Partition:
         return self.count == 1 or partition_of(lab, kit, self.count) == self.index
 
 
+def partition_client_id(base: str, partition: Partition) -> str:
+    """A partitioned gateway's MQTT client id: each partition keeps its own session."""
+    return base if partition.count == 1 else f"{base}-{partition.index}of{partition.count}"
+
+
 def partition_of(lab: str, kit: str, count: int) -> int:
     return zlib.crc32(f"{lab}/{kit}".encode()) % count

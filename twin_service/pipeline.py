@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import Counter
-
 from accessibility.derived import DerivedSignals, DerivedValue
 from gateway.identifiers import KitRef
 from gateway.ingest import (
@@ -94,11 +92,6 @@ class Pipeline:
         self._limit_logged_at = -float("inf")
         self._error_logged_at: dict[str, float] = {}
         self._settled = False  # the message in hand was acked or handed to the writer
-        self.derive_failures = Counter(
-            "accesstwin_derive_failures",
-            "Derived-value computations that failed (the message was stored all the same)",
-            registry=metrics.registry,
-        )
 
     def handle(self, message: InboundMessage) -> None:
         """Judge and apply one message. Never raises.
@@ -208,7 +201,7 @@ class Pipeline:
                     )
                 )
             except Exception as exc:  # noqa: BLE001 - best effort; the samples are kept
-                self.derive_failures.inc()
+                self.metrics.derive_failures.inc()
                 self._log_error("derive", f"derived values of {kit} from {waveform.sensor}", exc)
                 # Start the kit's windows afresh, so one bad window does not fail them all.
                 engine = self._derived[kit] = DerivedSignals()

@@ -30,6 +30,7 @@ from accessibility.scanning import ScanMachine, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.speech import SpeechRequest
 from gateway.identifiers import KitRef
+from gateway.telemetry import SWITCH_EVENT_MAX_AGE_S
 from twin_service.auth import digest, matches
 from twin_service.hub import Hub
 from twin_service.pipeline import lab_group
@@ -38,11 +39,8 @@ from twin_service.twin import Twin, ValueEntry
 log = logging.getLogger(__name__)
 
 MAX_LOG = 2_000
-# A kit's switch event whose device ts is further behind the service clock than this is
-# not a live press (a kit replaying its spool after a broker outage, or a long-delayed
-# QoS 1 redelivery): it is counted and logged, never applied to the scanning machine.
-# Live presses arrive within ~0.1 s (DOMAIN.md "Latency"); 2 s leaves room for clock skew.
-STALE_SWITCH_S = 2.0
+# A kit's switch event older than this is counted and logged, never applied to scanning.
+STALE_SWITCH_S = SWITCH_EVENT_MAX_AGE_S
 STALE_LOG_EVERY_S = 10.0
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})

@@ -16,7 +16,7 @@ from gateway.mqtt_url import BrokerAddress, parse_broker_url
 from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
-from twin_service.partition import Partition
+from twin_service.partition import Partition, partition_client_id
 from twin_service.store.factory import check_store_url
 
 T = TypeVar("T")
@@ -53,6 +53,7 @@ class Settings:
     mqtt_share_group: str | None = None
     broker: BrokerAddress = field(init=False)
     topics: TopicScheme = field(init=False)
+    owned: Partition = field(init=False)  # the share of the kits this gateway ingests
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "broker", _check("MQTT_URL", parse_broker_url, self.mqtt_url))
@@ -61,7 +62,7 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}ROLE: must be one of {', '.join(ROLES)}, got {self.role!r}"
             )
-        _check("PARTITION", Partition.parse, self.partition)
+        object.__setattr__(self, "owned", _check("PARTITION", Partition.parse, self.partition))
         if self.mqtt_share_group is not None and not is_identifier(self.mqtt_share_group):
             raise SettingsError(
                 f"{ENV_PREFIX}MQTT_SHARE_GROUP: must match [A-Za-z0-9_-]{{1,64}},"
@@ -92,19 +93,11 @@ class Settings:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
 
     @property
-    def owned(self) -> Partition:
-        """The share of the kits this gateway ingests (``ACCESSTWIN_PARTITION``)."""
-        return Partition.parse(self.partition)
-
-    @property
     def client_id(self) -> str:
         """The MQTT client id: the configured one, made distinct per partition and role."""
-        owned = self.owned
         if self.role == "api":
             return f"{self.mqtt_client_id}-api-{os.getpid()}"
-        if owned.count > 1:
-            return f"{self.mqtt_client_id}-{owned.index}of{owned.count}"
-        return self.mqtt_client_id
+        return partition_client_id(self.mqtt_client_id, self.owned)
 
     @property
     def auth_enabled(self) -> bool:

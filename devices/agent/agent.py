@@ -37,6 +37,7 @@ from devices.drivers.base import Sample, Sensor
 from gateway.identifiers import KitRef
 from gateway.mqtt_client import InboundMessage, Will
 from gateway.mqtt_url import BrokerAddress
+from gateway.telemetry import SWITCH_EVENT_MAX_AGE_S
 from gateway.topics import Channel, TopicScheme
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ SwitchFactory = Callable[
 STATS_EVERY_S = 60.0
 # Switch events older than this are not sent (see the module doc); the service applies
 # the same bound to the event's ts (twin_service/sessions.py STALE_SWITCH_S).
-INPUT_MAX_AGE_S = 2.0
+INPUT_MAX_AGE_S = SWITCH_EVENT_MAX_AGE_S
 SPOOL_DROPPED = "spool_dropped"  # reading: messages the full spool dropped (module doc)
 
 

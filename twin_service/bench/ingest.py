@@ -39,7 +39,7 @@ from twin_service.bench.payloads import Workload, generate_workload
 from twin_service.bench.profiling import Profile
 from twin_service.bench.report import BenchResult, Progress, fmt
 from twin_service.bench.stats import meets, rate, ratio
-from twin_service.partition import partition_of
+from twin_service.partition import Partition, partition_client_id, partition_of
 from twin_service.runtime import DERIVED_NAMES, Runtime
 from twin_service.settings import Settings
 
@@ -254,7 +254,9 @@ def run_ingest(
             if gateways == 1:
                 prime_session(url, gateway_id, [topic_g])
             for i in range(gateways if gateways > 1 else 0):
-                prime_session(url, f"{gateway_id}-{i}of{gateways}", [topic_g])
+                prime_session(
+                    url, partition_client_id(gateway_id, Partition(i, gateways)), [topic_g]
+                )
             progress("publisher process flooding the broker (both sessions offline)")
             published.append(_child(ctx, procs.flood, url, load.messages))
             progress("bare paho subscriber draining its queue")
