@@ -18,7 +18,6 @@ from collections import deque
 from typing import Any, Literal
 
 from devices.agent.actuators import DesiredApplier
-from devices.agent.desired import DesiredError, applied_readings, parse_desired
 from devices.agent.simulated import SimulatedActuators
 from devices.simulation.kit import SimulatedKit
 from gateway.identifiers import KitRef
@@ -43,18 +42,8 @@ def apply_desired(
     applier: DesiredApplier, simulator: SimulatedKit, payload: bytes, ts: float
 ) -> dict[str, Any] | None:
     """Apply one desired message; the telemetry payload reporting it (None if unreadable)."""
-    try:
-        plan = parse_desired(payload)
-    except DesiredError as exc:
-        log.warning("desired state ignored: %s", exc)
-        return None
-    for key, reason in plan.errors.items():
-        log.warning("desired %s not applied: %s", key, reason)
-    if plan.unknown:
-        log.warning("desired keys unknown to this kit: %s", ", ".join(plan.unknown))
-    readings = applied_readings(plan.version, applier.apply(plan))
-    log.info("desired version %d applied: %s", plan.version, readings)
-    return simulator.readings_message(round(ts, 6), readings)
+    readings = applier.apply_message(payload)
+    return None if readings is None else simulator.readings_message(round(ts, 6), readings)
 
 
 async def run_simulated_kit(

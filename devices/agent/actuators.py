@@ -14,7 +14,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from devices.agent.desired import METRONOME_DEFAULT_BPM, DesiredPlan
+from devices.agent.desired import (
+    METRONOME_DEFAULT_BPM,
+    DesiredError,
+    DesiredPlan,
+    applied_readings,
+    parse_desired,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +136,23 @@ class DesiredApplier:
         self.tempo = METRONOME_DEFAULT_BPM
         self.metronome_on = False
         self.applied_version: int | None = None
+
+    def apply_message(self, payload: bytes) -> dict[str, float | int] | None:
+        """Apply one ``desired`` message; the readings that report it (None: unreadable).
+
+        Values the kit refuses and keys it does not know are logged and left out."""
+        try:
+            plan = parse_desired(payload)
+        except DesiredError as exc:
+            log.warning("desired state ignored: %s", exc)
+            return None
+        for key, reason in plan.errors.items():
+            log.warning("desired %s not applied: %s", key, reason)
+        if plan.unknown:
+            log.warning("desired keys unknown to this kit: %s", ", ".join(plan.unknown))
+        readings = applied_readings(plan.version, self.apply(plan))
+        log.info("desired version %d applied: %s", plan.version, readings)
+        return readings
 
     def apply(self, plan: DesiredPlan) -> dict[str, float | str]:
         """Apply every valid value of ``plan``; returns key → value in effect."""

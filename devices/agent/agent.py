@@ -29,7 +29,6 @@ from typing import Any
 
 from devices.agent.actuators import Actuators, DesiredApplier
 from devices.agent.batching import WaveformBatcher, reading_messages, waveform_messages
-from devices.agent.desired import DesiredError, applied_readings, parse_desired
 from devices.agent.outbox import Outbox, TrackedMqttClient
 from devices.agent.runner import SensorRunner
 from devices.agent.spool import Spool
@@ -174,20 +173,11 @@ class KitAgent:
     def _on_message(self, message: InboundMessage) -> None:
         if message.topic != self.topics[Channel.DESIRED]:
             return
-        try:
-            plan = parse_desired(message.payload)
-        except DesiredError as exc:
-            log.warning("desired state ignored: %s", exc)
+        readings = self.applier.apply_message(message.payload)
+        if readings is None:
             return
-        for key, reason in plan.errors.items():
-            log.warning("desired %s not applied: %s", key, reason)
-        if plan.unknown:
-            log.warning("desired keys unknown to this kit: %s", ", ".join(plan.unknown))
-        applied = self.applier.apply(plan)
-        readings = applied_readings(plan.version, applied)
         self._send_telemetry({"ts": round(self._clock(), 6), "readings": readings})
         self.desired_applied += 1
-        log.info("desired version %d applied: %s", plan.version, readings)
 
     # ---- connection --------------------------------------------------------------------
 
