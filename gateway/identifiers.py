@@ -28,6 +28,9 @@ def is_identifier(text: str) -> bool:
     return _IDENTIFIER.fullmatch(text) is not None
 
 
+RESERVED_LAB_REASON = f"lab names starting with {RESERVED_LAB_PREFIX!r} are reserved"
+
+
 def is_reserved_lab(lab: str) -> bool:
     """True for lab names kept for the service's own topics (a leading ``_``)."""
     return lab.startswith(RESERVED_LAB_PREFIX)

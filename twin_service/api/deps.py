@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
 
-from gateway.identifiers import IDENTIFIER_PATTERN, RESERVED_LAB_PREFIX, KitRef, is_reserved_lab
+from gateway.identifiers import IDENTIFIER_PATTERN, RESERVED_LAB_REASON, KitRef, is_reserved_lab
 from twin_service.auth import bearer
 from twin_service.runtime import Runtime
 
@@ -42,8 +42,8 @@ KitId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$", description="kit 
 
 
 RESERVED_LAB_MESSAGE = (
-    f"lab names starting with {RESERVED_LAB_PREFIX!r} are reserved for the service's own"
-    " topics; choose a lab name that starts with a letter, digit or '-'"
+    f"{RESERVED_LAB_REASON} for the service's own topics; choose a lab name that starts"
+    " with a letter, digit or '-'"
 )
 
 

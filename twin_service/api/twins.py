@@ -43,8 +43,8 @@ async def history(
     every: Annotated[
         float | None,
         Query(
-            ge=0.001,
-            le=86_400,
+            ge=BucketWidth.MIN_S,
+            le=BucketWidth.MAX_S,
             allow_inf_nan=False,
             description="Downsample: seconds per bucket (0.001 to 86400). Points become"
             " [bucket_start, mean] of each non-empty bucket, buckets aligned to the Unix"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
-from gateway.identifiers import is_identifier, is_reserved_lab
+from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
 from twin_service.hub import ClientQueue
 from twin_service.learners import profile_json
 from twin_service.pipeline import lab_group
@@ -43,7 +43,7 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
         await websocket.close(POLICY_VIOLATION, "bad lab identifier")
         return
     if is_reserved_lab(lab):
-        await websocket.close(POLICY_VIOLATION, "lab names starting with '_' are reserved")
+        await websocket.close(POLICY_VIOLATION, RESERVED_LAB_REASON)
         return
     batch_ms = batch_interval_ms(websocket.query_params.get("batch_ms"))
     if isinstance(batch_ms, str):

@@ -75,8 +75,10 @@ class BucketWidth:
     """
 
     ns: int
-    MIN_NS: ClassVar[int] = 1_000_000  # 0.001 s
-    MAX_NS: ClassVar[int] = 86_400 * 1_000_000_000  # one day
+    MIN_S: ClassVar[float] = 0.001
+    MAX_S: ClassVar[float] = 86_400.0  # one day
+    MIN_NS: ClassVar[int] = 1_000_000
+    MAX_NS: ClassVar[int] = 86_400 * 1_000_000_000
 
     def __post_init__(self) -> None:
         if not self.MIN_NS <= self.ns <= self.MAX_NS:
@@ -84,7 +86,7 @@ class BucketWidth:
 
     @classmethod
     def from_seconds(cls, seconds: float) -> BucketWidth:
-        if not math.isfinite(seconds) or not 0.001 <= seconds <= 86_400:
+        if not math.isfinite(seconds) or not cls.MIN_S <= seconds <= cls.MAX_S:
             raise ValueError(f"bucket width must be 0.001 to 86400 s, got {seconds!r}")
         return cls(round(seconds * 1_000_000_000))
 
