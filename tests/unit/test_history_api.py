@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from twin_service.app import create_app
-from twin_service.settings import Settings
+from tests.support.app import app_client
 from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
 from twin_service.store.sqlite import SqliteStore
 
@@ -38,12 +37,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     )
     ppg = WaveformChunk("ppg", GRID + 0.5, 4.0, [1, 2, 3, 4, 5, 6, 7, 8])  # 0.5 .. 2.25 s
     await store.write([AppliedMessage("lab1", "k1", 100, GRID, [], [ppg])])
-    app = create_app(Settings(api_token=TOKEN, store="memory://"), store=store)
-    transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=headers
-    ) as made:
+    async with app_client(TOKEN, store, headers) as (_, made):
         yield made
     await store.close()
 

@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from twin_service.app import create_app
-from twin_service.settings import Settings
+from tests.support.app import app_client
 from twin_service.store.base import AppliedMessage, SamplePoint
 from twin_service.store.memory import MemoryStore
 
@@ -33,12 +32,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             for i, t in enumerate(OFFSETS)
         ]
     )
-    app = create_app(Settings(api_token=TOKEN, store="memory://"), store=store)
     headers = {"Authorization": f"Bearer {TOKEN}"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=headers
-    ) as made:
+    async with app_client(TOKEN, store, headers) as (_, made):
         yield made
     await store.close()
 

@@ -13,10 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from twin_service.app import create_app
+from tests.support.app import app_client
 from twin_service.runtime import Runtime
-from twin_service.settings import Settings
-from twin_service.store.memory import MemoryStore
 
 TOKEN = "security-test-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -25,11 +23,8 @@ OTHER_SITE = "https://evil.example"
 
 @pytest.fixture
 async def app_and_client() -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    app = create_app(Settings(api_token=TOKEN, store="memory://"), store=MemoryStore())
-    runtime: Runtime = app.state.runtime
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield runtime, client
+    async with app_client(TOKEN) as made:
+        yield made
 
 
 @pytest.fixture

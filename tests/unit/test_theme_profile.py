@@ -13,9 +13,7 @@ from accessibility.contrast import AAA_TEXT, UI_MIN, contrast_ratio, relative_lu
 from accessibility.model import Choice, Feedback, LearnerProfile
 from accessibility.render import render_feedback
 from accessibility.theme import DARK_AAA, SEVERITIES
-from twin_service.app import create_app
-from twin_service.settings import Settings
-from twin_service.store.memory import MemoryStore
+from tests.support.app import app_client
 
 TOKEN = "theme-profile-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -66,9 +64,7 @@ def test_a_dark_profile_renders_dark_aaa_tokens(contrast: str, severity: str) ->
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(api_token=TOKEN, store="memory://"), store=MemoryStore())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as made:
+    async with app_client(TOKEN) as (_, made):
         yield made
 
 

@@ -9,10 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from twin_service.app import create_app
+from tests.support.app import app_client
 from twin_service.auth import digest
-from twin_service.settings import Settings
-from twin_service.store.memory import MemoryStore
 
 A, B, C = ("tokens-api-" + uuid.uuid4().hex for _ in range(3))
 
@@ -27,9 +25,7 @@ def shown(token: str) -> str:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(api_token=f"{A}, {B},{C}", store="memory://"), store=MemoryStore())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as made:
+    async with app_client(f"{A}, {B},{C}") as (_, made):
         yield made
 
 
