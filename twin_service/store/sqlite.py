@@ -140,6 +140,19 @@ def _add_chunk_buckets(
             cutoff = heapq.nlargest(limit, buckets)[-1]
 
 
+def _switch_to_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """``journal_mode=WAL``, retried: on a new file another process may hold the lock
+    while it does the same, and the switch does not always wait on the busy timeout."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -180,9 +193,10 @@ class SqliteStore:
             if self.path.parent and not self.path.parent.exists():
                 raise StoreError(f"SQLite directory {self.path.parent} does not exist")
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            # Wait for other writers first: partitioned gateways open one file together.
             conn.execute("PRAGMA busy_timeout=5000")
+            _switch_to_wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
             return conn
 
