@@ -3,7 +3,7 @@
 Pure logic only. The rest of the code builds a :class:`SpeechRequest` from a message
 (``SpeechRequest(text_for_speech(message), rate_wpm)``), names its audio with
 :func:`cache_key` (served as ``/api/v1/speech/{key}.wav``) and asks any
-:class:`SpeechSynthesizer` for the WAV bytes. ``twin_service.speech_worker`` is the
+:class:`SpeechSynthesizer` for the WAV bytes. ``twin_service.speech.espeak`` is the
 espeak-ng implementation. Audio is always sent to the page, never played on the server.
 """
 

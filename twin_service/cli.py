@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from twin_service.auth import new_token
+from twin_service.auth.tokens import new_token
 from twin_service.errors import SettingsError
 from twin_service.settings import Settings, load_settings
 
@@ -79,9 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kit.add_argument("--spool", help="on-disk outbox SQLite file (ACCESSTWIN_KIT_SPOOL)")
 
-    from twin_service.bench.cli import add_bench_parser
-
-    add_bench_parser(commands)
+    try:
+        from benchmarks.cli import add_bench_parser
+    except ImportError:  # an installed wheel: the benchmarks live in the checkout only
+        commands.add_parser("bench", help="the benchmarks (run from a source checkout)")
+    else:
+        add_bench_parser(commands)
     return parser
 
 
@@ -117,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 api_token=new_token(),
                 mqtt_client_id="accesstwin-demo-gateway",
             )
-            from twin_service.demo import run_demo
+            from twin_service.demo.run import run_demo
 
             asyncio.run(run_demo(settings, args.kits))
         elif args.command == "serve":
@@ -126,9 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "kit":
             return _kit(args)
         elif args.command == "bench":
-            from twin_service.bench.cli import run_bench
-
-            return run_bench(args)
+            return _bench(args)
     except SettingsError as exc:
         print(f"accesstwin: {exc}", file=sys.stderr)
         return 2
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _serve(settings: Settings) -> None:
     from twin_service.app import create_app
-    from twin_service.server import install_stop_signals, make_server
+    from twin_service.ops.server import install_stop_signals, make_server
 
     server = make_server(create_app(settings), settings.http_host, settings.http_port)
 
@@ -148,6 +149,19 @@ async def _serve(settings: Settings) -> None:
 
     install_stop_signals(stop)
     await server.serve()
+
+
+def _bench(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.cli import run_bench
+    except ImportError:
+        print(
+            "accesstwin: the benchmarks are not installed with the package;"
+            " run `accesstwin bench` from a source checkout (benchmarks/)",
+            file=sys.stderr,
+        )
+        return 2
+    return run_bench(args)
 
 
 def _kit(args: argparse.Namespace) -> int:

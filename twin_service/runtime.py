@@ -16,26 +16,26 @@ from gateway.ingest import Ingest, InputReceived
 from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
-from twin_service.auth import FailureLimiter, InstructorTokens
-from twin_service.hub import Hub
-from twin_service.learners import LearnerProfiles
-from twin_service.metrics import ServiceMetrics
-from twin_service.persist import StoreWriter
-from twin_service.pipeline import Pipeline
-from twin_service.registry import TwinLimitReachedError, TwinRegistry
-from twin_service.replica import (
+from twin_service.auth.tokens import FailureLimiter, InstructorTokens
+from twin_service.ingest.pipeline import Pipeline
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.learners import LearnerProfiles
+from twin_service.sessions.manager import SessionManager
+from twin_service.settings import Settings
+from twin_service.speech.espeak import EspeakSpeech
+from twin_service.store.base import TimeSeriesStore
+from twin_service.store.factory import open_store
+from twin_service.store.influx import InfluxStore
+from twin_service.store.writer import StoreWriter
+from twin_service.twins.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.twins.replica import (
     PUBLISH_INTERVAL_S,
     ReplicaTwin,
     decode_state,
     encode_state,
 )
-from twin_service.sessions import SessionManager
-from twin_service.settings import Settings
-from twin_service.speech_worker import EspeakSpeech
-from twin_service.store.base import TimeSeriesStore
-from twin_service.store.factory import open_store
-from twin_service.store.influx import InfluxStore
-from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
+from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from gateway.mqtt_url import BrokerAddress, parse_broker_url
 from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
-from twin_service.partition import Partition, partition_client_id
+from twin_service.ingest.partition import Partition, partition_client_id
 from twin_service.store.factory import check_store_url
 
 T = TypeVar("T")

@@ -48,7 +48,7 @@ SwitchFactory = Callable[
 ]
 STATS_EVERY_S = 60.0
 # Switch events older than this are not sent (see the module doc); the service applies
-# the same bound to the event's ts (twin_service/sessions.py STALE_SWITCH_S).
+# the same bound to the event's ts (twin_service/sessions/manager.py STALE_SWITCH_S).
 INPUT_MAX_AGE_S = SWITCH_EVENT_MAX_AGE_S
 SPOOL_DROPPED = "spool_dropped"  # reading: messages the full spool dropped (module doc)
 

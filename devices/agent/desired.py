@@ -21,7 +21,7 @@ true/false as 1/0) plus ``desired_version``, so the twin's ``reported`` shows it
 its ``delta`` (desired keys whose reported value differs) empties. Telemetry carries
 numbers only, so a name (``scenario``, ``patient``) is reported under its key as the
 desired ``version`` that set it; the twin counts a name as reached when that equals its
-desired version (``twin_service/twin.py``). Unknown keys and bad values are logged and
+desired version (``twin_service/twins/twin.py``). Unknown keys and bad values are logged and
 left alone (they stay in the delta). Pure: parsing and planning only.
 """
 

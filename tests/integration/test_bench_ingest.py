@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twin_service.bench.ingest import run_ingest
+from benchmarks.ingest import run_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import free_port, wait_for_port
-from twin_service.metrics import ServiceMetrics
-from twin_service.persist import StoreWriter
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint
 from twin_service.store.influx import InfluxStore
 from twin_service.store.influx_lines import ts_to_ns
 from twin_service.store.influx_url import parse_influx_url
+from twin_service.store.writer import StoreWriter
 
 pytestmark = pytest.mark.integration
 BINARY = shutil.which("victoria-metrics")

@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 from accessibility.scenario import load_scenario
 from tests.support.report_html import check_report_charts
 from tests.support.service import ServiceProcess
-from twin_service.speech_worker import speech_available
+from twin_service.speech.espeak import speech_available
 
 pytestmark = pytest.mark.integration
 

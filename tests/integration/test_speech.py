@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from accessibility.speech import SpeechRequest, cache_key
-from twin_service.speech_worker import (
+from twin_service.speech.espeak import (
     HANG_ENV,
     TEST_HANG_TEXT,
     EspeakSpeech,

@@ -1,4 +1,4 @@
-"""Checks of the printable session report (twin_service/report.py) shared by the tests."""
+"""Checks of the printable session report (twin_service/sessions/report.py) shared by the tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from twin_service.report import table_indices
+from twin_service.sessions.report import table_indices
 
 VOID = {"meta", "link", "br", "img", "input", "hr", "line", "polyline", "path", "rect"}
 

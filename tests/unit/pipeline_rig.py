@@ -9,12 +9,12 @@ from typing import Any
 from gateway.ingest import Ingest
 from gateway.mqtt_client import InboundMessage
 from gateway.topics import TopicScheme
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
-from twin_service.persist import StoreWriter
-from twin_service.pipeline import Pipeline
-from twin_service.registry import TwinRegistry
+from twin_service.ingest.pipeline import Pipeline
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.memory import MemoryStore
+from twin_service.store.writer import StoreWriter
+from twin_service.twins.registry import TwinRegistry
 
 PREFIX = "p"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from twin_service.auth import (
+from twin_service.auth.tokens import (
     FailureLimiter,
     InstructorTokens,
     LastTokenError,

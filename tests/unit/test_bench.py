@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.cli import add_bench_parser, run_bench
+from benchmarks.naive import naive_cpr, naive_heart_rate
+from benchmarks.payloads import LiveKits, generate_workload
+from benchmarks.report import format_table
+from benchmarks.stats import meets, percentile, percentiles, rate, ratio, summarize
 from gateway.telemetry import Rejection, Telemetry, parse_telemetry
-from twin_service.bench.cli import add_bench_parser, run_bench
-from twin_service.bench.naive import naive_cpr, naive_heart_rate
-from twin_service.bench.payloads import LiveKits, generate_workload
-from twin_service.bench.report import format_table
-from twin_service.bench.stats import meets, percentile, percentiles, rate, ratio, summarize
 
 
 def test_percentile_matches_numpy_linear() -> None:

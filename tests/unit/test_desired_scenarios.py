@@ -21,7 +21,7 @@ from devices.simulated_kit import apply_desired, desired_applier
 from devices.simulation import SimulatedKit
 from gateway.identifiers import KitRef
 from gateway.telemetry import Telemetry, parse_telemetry
-from twin_service.twin import Twin
+from twin_service.twins.twin import Twin
 
 SCENARIOS = ("cpr", "vitals")
 T0 = 1_764_060_000.0

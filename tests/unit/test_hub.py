@@ -5,8 +5,8 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
 
 
 def delta(kit: str, version: int, **reported: float) -> dict[str, object]:

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from gateway.ingest import DUPLICATE
-from twin_service.metrics import ServiceMetrics
-from twin_service.pipeline import INTERNAL
+from twin_service.ingest.pipeline import INTERNAL
+from twin_service.ops.metrics import ServiceMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE_LITERALS = (

@@ -12,10 +12,10 @@ from accessibility.model import LearnerProfile, TwinView
 from accessibility.scenario import load_scenario
 from gateway.identifiers import KitRef
 from tests.support.report_html import check_report_charts, parse
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
-from twin_service.report import MAX_TABLE_ROWS, report_html, report_json, table_indices
-from twin_service.sessions import Session, SessionManager
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.manager import Session, SessionManager
+from twin_service.sessions.report import MAX_TABLE_ROWS, report_html, report_json, table_indices
 
 CSS = Path(__file__).resolve().parents[2] / "twin_service" / "static" / "report.css"
 

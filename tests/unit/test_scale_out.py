@@ -9,11 +9,11 @@ import pytest
 from gateway.identifiers import KitRef
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
-from twin_service.partition import Partition, partition_of
-from twin_service.replica import ReplicaTwin, decode_state, encode_state
+from twin_service.ingest.partition import Partition, partition_of
 from twin_service.runtime import subscriptions_for
 from twin_service.settings import Settings, load_settings
-from twin_service.twin import Twin, ValueEntry
+from twin_service.twins.replica import ReplicaTwin, decode_state, encode_state
+from twin_service.twins.twin import Twin, ValueEntry
 
 TOKEN_ENV = {"ACCESSTWIN_API_TOKEN": "a-long-enough-test-token"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from twin_service.server import RedactTokens
+from twin_service.ops.server import RedactTokens
 
 
 def record(msg: str, *args: object) -> logging.LogRecord:

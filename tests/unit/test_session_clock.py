@@ -12,10 +12,10 @@ import pytest
 from accessibility.model import LearnerProfile
 from accessibility.scenario import load_scenario
 from gateway.identifiers import KitRef
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
-from twin_service.sessions import KitClock, Session, SessionManager, twin_view
-from twin_service.twin import Twin, ValueEntry
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.manager import KitClock, Session, SessionManager, twin_view
+from twin_service.twins.twin import Twin, ValueEntry
 
 KIT = KitRef("lab", "kit-clock")
 T0 = 1_764_060_000.0

@@ -15,10 +15,10 @@ import pytest
 from accessibility.model import LearnerProfile
 from accessibility.scenario import load_scenario
 from gateway.identifiers import KitRef
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
-from twin_service.sessions import STALE_SWITCH_S, Session, SessionManager
-from twin_service.twin import Twin, ValueEntry
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.manager import STALE_SWITCH_S, Session, SessionManager
+from twin_service.twins.twin import Twin, ValueEntry
 
 KIT = KitRef("lab", "kit-switch")
 
@@ -50,7 +50,7 @@ def test_a_press_replayed_from_a_kit_spool_selects_nothing(
 ) -> None:
     manager, session = start()
     before = (open_choices(session), len(session.log))
-    with caplog.at_level(logging.WARNING, logger="twin_service.sessions"):
+    with caplog.at_level(logging.WARNING, logger="twin_service.sessions.manager"):
         assert press(manager, time.time() - 60.0) == [False, False]  # a minute old
     assert (open_choices(session), len(session.log)) == before
     assert manager.stale_switch_events == 2

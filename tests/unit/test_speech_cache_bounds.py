@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from twin_service.app import create_app
-from twin_service.metrics import ServiceMetrics
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.settings import Settings
-from twin_service.speech_worker import EspeakSpeech, _LruCache
+from twin_service.speech.espeak import EspeakSpeech, _LruCache
 from twin_service.store.memory import MemoryStore
 
 
@@ -25,9 +25,9 @@ def test_evictions_are_counted_and_logged_once_a_minute(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1_000.0]
-    monkeypatch.setattr("twin_service.speech_worker.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("twin_service.speech.espeak.time.monotonic", lambda: clock[0])
     cache = _LruCache(max_entries=100, max_bytes=250)
-    with caplog.at_level(logging.WARNING, logger="twin_service.speech_worker"):
+    with caplog.at_level(logging.WARNING, logger="twin_service.speech.espeak"):
         for i in range(2):
             cache.put(f"k{i}", b"x" * 100)
         assert (cache.bytes, cache.evictions) == (200, 0)

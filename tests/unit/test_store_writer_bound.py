@@ -12,10 +12,10 @@ import pytest
 
 from gateway.identifiers import KitRef
 from twin_service.errors import StoreError
-from twin_service.metrics import ServiceMetrics
-from twin_service.persist import StoreWriter
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint
 from twin_service.store.memory import MemoryStore
+from twin_service.store.writer import StoreWriter
 
 
 class OutageStore(MemoryStore):
@@ -57,7 +57,7 @@ async def test_qos0_is_refused_past_the_bound_while_qos1_and_barriers_are_kept(
     durable: list[int] = []
     task = asyncio.create_task(writer.run())
     try:
-        with caplog.at_level(logging.WARNING, logger="twin_service.persist"):
+        with caplog.at_level(logging.WARNING, logger="twin_service.store.writer"):
             kept = [
                 writer.enqueue(message(s), lambda s=s: durable.append(s), qos=0)
                 for s in range(1, 9)

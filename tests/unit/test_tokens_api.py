@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.app import app_client
-from twin_service.auth import digest
+from twin_service.auth.tokens import digest
 
 A, B, C = ("tokens-api-" + uuid.uuid4().hex for _ in range(3))
 

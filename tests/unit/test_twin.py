@@ -4,7 +4,7 @@ import time
 
 from gateway.identifiers import KitRef
 from gateway.telemetry import Reading, Telemetry, Waveform
-from twin_service.twin import Twin, ValueEntry
+from twin_service.twins.twin import Twin, ValueEntry
 
 NOW = time.time()
 KIT = KitRef("lab", "kit")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request, status
 
 from gateway.identifiers import IDENTIFIER_PATTERN, RESERVED_LAB_REASON, KitRef, is_reserved_lab
-from twin_service.auth import bearer
+from twin_service.auth.tokens import bearer
 from twin_service.runtime import Runtime
 
 

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
 from twin_service.api.deps import RESERVED_LAB_MESSAGE, Instructor, RuntimeDep, client_address
-from twin_service.auth import bearer
-from twin_service.learners import ProfileUpdate, profile_json
-from twin_service.report import report_html, report_json
-from twin_service.sessions import Session
-from twin_service.speech_worker import SpeechError
+from twin_service.auth.tokens import bearer
+from twin_service.sessions.learners import ProfileUpdate, profile_json
+from twin_service.sessions.manager import Session
+from twin_service.sessions.report import report_html, report_json
+from twin_service.speech.espeak import SpeechError
 
 router = APIRouter(tags=["learning"])
 

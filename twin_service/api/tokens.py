@@ -22,7 +22,12 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twin_service.api.deps import Instructor, RuntimeDep
-from twin_service.auth import DIGEST_SHOWN, InstructorTokens, LastTokenError, UnknownTokenError
+from twin_service.auth.tokens import (
+    DIGEST_SHOWN,
+    InstructorTokens,
+    LastTokenError,
+    UnknownTokenError,
+)
 
 log = logging.getLogger(__name__)
 

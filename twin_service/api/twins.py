@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, HTTPException, Query, status
 from gateway.sensors import SENSOR_NAME_PATTERN
 from twin_service.api.deps import Instructor, KitDep, RuntimeDep
 from twin_service.api.timeparse import parse_time
-from twin_service.registry import TwinLimitReachedError
 from twin_service.runtime import _unit
 from twin_service.store.base import BucketWidth
+from twin_service.twins.registry import TwinLimitReachedError
 
 router = APIRouter(prefix="/api/v1/twins", tags=["twins"], dependencies=[Instructor])
 

@@ -16,11 +16,11 @@ from starlette.websockets import WebSocketState
 
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
-from twin_service.hub import ClientQueue
-from twin_service.learners import profile_json
-from twin_service.pipeline import lab_group
+from twin_service.ingest.pipeline import lab_group
+from twin_service.live.hub import ClientQueue
 from twin_service.runtime import Runtime
-from twin_service.sessions import session_group
+from twin_service.sessions.learners import profile_json
+from twin_service.sessions.manager import session_group
 
 router = APIRouter()
 

@@ -7,7 +7,7 @@ const PUSH_FRAME_WAIT_MS = 5000; // the twin's frame with a pushed desired state
 const has = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
 
 /**
- * Desired keys the kit has not reached, by the server's rule (twin_service/twin.py Twin.delta):
+ * Desired keys the kit has not reached, by the server's rule (twin_service/twins/twin.py Twin.delta):
  * a value is reached when the reported value equals it (true/false as 1/0, as the kit reports
  * them); a name (a string such as `scenario: vitals`) is reported as the desired version that
  * set it, so it is reached when the reported value equals the twin's desired_version. Without

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gateway.identifiers import KitRef
-from twin_service.twin import Twin
+from twin_service.twins.twin import Twin
 
 
 class TwinLimitReachedError(Exception):

@@ -14,7 +14,7 @@ import random
 import time
 
 from devices.simulation import SwitchUser
-from twin_service.sessions import Session, SessionManager
+from twin_service.sessions.manager import Session, SessionManager
 
 
 async def run_simulated_learner(

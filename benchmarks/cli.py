@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from twin_service.bench.report import (
+from benchmarks.report import (
     DEFAULT_OUT_DIR,
     BenchResult,
     Progress,
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
     profile_dir = args.out_dir if getattr(args, "profile", False) else None
     name = args.bench_name
     if name == "ingest":
-        from twin_service.bench.ingest import run_ingest
+        from benchmarks.ingest import run_ingest
 
         return run_ingest(
             args.messages,
@@ -152,7 +152,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             gateways=args.gateways,
         )
     if name == "latency":
-        from twin_service.bench.latency import LatencyOptions, run_latency
+        from benchmarks.latency import LatencyOptions, run_latency
 
         options = LatencyOptions(
             rate=args.rate,
@@ -170,17 +170,17 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
         )
         return run_latency(options, progress)
     if name == "feedback":
-        from twin_service.bench.feedback import run_feedback
+        from benchmarks.feedback import run_feedback
 
         return run_feedback(
             args.updates, args.kits, args.windows, args.naive_windows, profile_dir, progress
         )
     if name == "store":
-        from twin_service.bench.store import run_store
+        from benchmarks.store import run_store
 
         return run_store(args.batches, args.points, args.max_seconds, profile_dir, progress)
     if name == "memory":
-        from twin_service.bench.memory import run_memory
+        from benchmarks.memory import run_memory
 
         return run_memory(args.twins, args.seconds, args.rate, progress)
     raise ValueError(f"unknown benchmark {name!r}")

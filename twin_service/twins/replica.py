@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from twin_service.twin import JsonDict, Twin, TwinChange, ValueEntry
+from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 PUBLISH_INTERVAL_S = 0.05
 FORMAT = 1

@@ -31,10 +31,10 @@ from accessibility.scenario import Scenario
 from accessibility.speech import SpeechRequest
 from gateway.identifiers import KitRef
 from gateway.telemetry import SWITCH_EVENT_MAX_AGE_S
-from twin_service.auth import digest, matches
-from twin_service.hub import Hub
-from twin_service.pipeline import lab_group
-from twin_service.twin import Twin, ValueEntry
+from twin_service.auth.tokens import digest, matches
+from twin_service.ingest.pipeline import lab_group
+from twin_service.live.hub import Hub
+from twin_service.twins.twin import Twin, ValueEntry
 
 log = logging.getLogger(__name__)
 

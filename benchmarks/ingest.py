@@ -32,14 +32,14 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
+from benchmarks import procs
+from benchmarks.broker import PrivateBroker, prime_session
+from benchmarks.payloads import Workload, generate_workload
+from benchmarks.profiling import Profile
+from benchmarks.report import BenchResult, Progress, fmt
+from benchmarks.stats import meets, rate, ratio
 from gateway.mqtt_client import InboundMessage
-from twin_service.bench import procs
-from twin_service.bench.broker import PrivateBroker, prime_session
-from twin_service.bench.payloads import Workload, generate_workload
-from twin_service.bench.profiling import Profile
-from twin_service.bench.report import BenchResult, Progress, fmt
-from twin_service.bench.stats import meets, rate, ratio
-from twin_service.partition import Partition, partition_client_id, partition_of
+from twin_service.ingest.partition import Partition, partition_client_id, partition_of
 from twin_service.runtime import DERIVED_NAMES, Runtime
 from twin_service.settings import Settings
 

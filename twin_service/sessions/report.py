@@ -6,7 +6,7 @@ import html
 import time
 from typing import Any
 
-from twin_service.sessions import Session
+from twin_service.sessions.manager import Session
 
 CHART_W, CHART_H, PAD = 640, 200, 36
 

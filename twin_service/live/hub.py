@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from twin_service.metrics import ServiceMetrics
+from twin_service.ops.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 

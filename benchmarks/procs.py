@@ -15,8 +15,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from twin_service.bench.broker import host_port, new_client
-from twin_service.bench.stats import summarize
+from benchmarks.broker import host_port, new_client
+from benchmarks.stats import summarize
 
 
 def _connect(client: paho.Client, url: str, timeout: float = 10.0) -> None:
@@ -100,7 +100,7 @@ def paced(
     conn: Connection,
 ) -> None:
     """Publish at a steady ``rate`` for ``seconds``, ``ts`` = wall-clock publish time."""
-    from twin_service.bench.payloads import LiveKits, kit_name
+    from benchmarks.payloads import LiveKits, kit_name
 
     live = LiveKits(kits, seed=7)
     topics = [f"{prefix}/{lab}/{kit_name(k)}/telemetry" for k in range(kits)]
@@ -137,9 +137,9 @@ def serve(settings_kwargs: dict[str, Any], profile_path: str | None, log_path: s
     """The twin service (create_app under uvicorn) until SIGTERM."""
     from pathlib import Path
 
+    from benchmarks.profiling import Profile
     from twin_service.app import create_app
-    from twin_service.bench.profiling import Profile
-    from twin_service.server import install_stop_signals, make_server
+    from twin_service.ops.server import install_stop_signals, make_server
     from twin_service.settings import Settings
 
     logging.basicConfig(filename=log_path, level=logging.WARNING)

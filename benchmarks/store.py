@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from twin_service.bench.profiling import Profile
-from twin_service.bench.report import BenchResult, Progress, fmt
-from twin_service.bench.stats import rate, summarize
+from benchmarks.profiling import Profile
+from benchmarks.report import BenchResult, Progress, fmt
+from benchmarks.stats import rate, summarize
 from twin_service.store.base import AppliedMessage, SamplePoint
 from twin_service.store.sqlite import SqliteStore
 

@@ -35,12 +35,12 @@ from gateway.ingest import (
 from gateway.mqtt_client import InboundMessage
 from gateway.telemetry import Dropped, Telemetry
 from gateway.topics import UNKNOWN, KitTopic
-from twin_service.hub import Hub
-from twin_service.metrics import ServiceMetrics
-from twin_service.persist import StoreWriter
-from twin_service.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
-from twin_service.twin import Twin, TwinChange, ValueEntry
+from twin_service.store.writer import StoreWriter
+from twin_service.twins.registry import TwinLimitReachedError, TwinRegistry
+from twin_service.twins.twin import Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
-from twin_service.bench import procs
-from twin_service.bench.broker import PrivateBroker, free_port
-from twin_service.bench.report import BenchResult, Progress, fmt, plot_latency
-from twin_service.bench.stats import meets, summarize
+from benchmarks import procs
+from benchmarks.broker import PrivateBroker, free_port
+from benchmarks.report import BenchResult, Progress, fmt, plot_latency
+from benchmarks.stats import meets, summarize
 
 LAB = "bench"
 CONNECT_BATCH = 100
@@ -95,7 +95,7 @@ def fetch_metrics(base: str, token: str) -> dict[str, float]:
 
 def start_sessions(base: str, token: str, kits: int, sessions: int) -> int:
     """Learning sessions on the first kits, so the feedback engine runs on their updates."""
-    from twin_service.bench.payloads import kit_name
+    from benchmarks.payloads import kit_name
 
     started = 0
     for k in range(min(kits, sessions)):

@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from accessibility.derived import DerivedSignals, DerivedValue
+from benchmarks.report import BenchResult, Progress, fmt
 from devices.simulation.kit import SimulatedKit
 from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
 from gateway.sensors import SENSORS, unit_of
 from gateway.telemetry import Reading, Telemetry, Waveform
-from twin_service.bench.report import BenchResult, Progress, fmt
 from twin_service.runtime import SEQ_WINDOW
-from twin_service.twin import Twin, ValueEntry
+from twin_service.twins.twin import Twin, ValueEntry
 
 
 def signal_data(seconds: float, rate_hz: float) -> tuple[dict[str, Any], dict[str, float]]:

@@ -10,9 +10,9 @@ from dataclasses import replace
 from devices.simulated_kit import PROFILES, run_simulated_kit
 from gateway.identifiers import KitRef
 from twin_service.app import create_app
-from twin_service.demo_learner import run_simulated_learner
-from twin_service.embedded_broker import EmbeddedBroker, broker_answers
-from twin_service.server import install_stop_signals, make_server
+from twin_service.demo.broker import EmbeddedBroker, broker_answers
+from twin_service.demo.learner import run_simulated_learner
+from twin_service.ops.server import install_stop_signals, make_server
 from twin_service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """espeak-ng speech for feedback frames: a worker process, an LRU cache of WAVs, a fallback.
 
-Primary path: one worker process (``python -m twin_service.speech_worker``) rendering with
+Primary path: one worker process (``python -m twin_service.speech.espeak``) rendering with
 pyttsx3's espeak driver, the project's speech stack (DOMAIN.md); libespeak-ng stays loaded.
 pyttsx3 2.99 runs espeak asynchronously, on espeak's own thread, which causes the known
 traps; the worker works around them, each request with a fresh engine and ``say()`` never:
@@ -168,7 +168,7 @@ class _Worker:
 
     async def _start(self) -> asyncio.subprocess.Process:
         self._proc = proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "twin_service.speech_worker", self._workdir,
+            sys.executable, "-m", "twin_service.speech.espeak", self._workdir,
             stdin=_PIPE, stdout=_PIPE,
         )  # fmt: skip
         self._stats.worker_starts += 1

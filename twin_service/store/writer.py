@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 
 from twin_service.errors import StoreError
-from twin_service.metrics import ServiceMetrics
+from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, TimeSeriesStore
 
 log = logging.getLogger(__name__)

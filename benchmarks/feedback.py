@@ -18,11 +18,11 @@ import numpy as np
 
 from accessibility.derived import CPR_CCF_WINDOW_S, CPR_RATE_WINDOW_S, PPG_WINDOW_S, DerivedSignals
 from accessibility.signals import cpr_metrics, heart_rate_from_ppg
+from benchmarks.naive import naive_cpr, naive_heart_rate
+from benchmarks.profiling import Profile
+from benchmarks.report import BenchResult, Progress, fmt
+from benchmarks.stats import meets, summarize
 from devices.simulation.kit import SimulatedKit
-from twin_service.bench.naive import naive_cpr, naive_heart_rate
-from twin_service.bench.profiling import Profile
-from twin_service.bench.report import BenchResult, Progress, fmt
-from twin_service.bench.stats import meets, summarize
 
 TARGET_US = 500.0
 WARM_MESSAGES = 150  # 30 s: the CPR fraction window is full
@@ -189,7 +189,7 @@ def run_feedback(
     notes = [
         f"target ≤ {TARGET_US:.0f} µs per twin update, judged on the mean (p99 shown too);"
         f" recompute every 0.5 s of device time per signal, so 2 of 5 updates recompute",
-        "naive = pure-Python per-sample loops (twin_service/bench/naive.py), same steps",
+        "naive = pure-Python per-sample loops (benchmarks/naive.py), same steps",
     ]
     if policy_note:
         notes.append(policy_note)

@@ -1,0 +1,2 @@
+"""Operations: Prometheus metrics (``metrics``) and the uvicorn server with our own
+signal handling (``server``)."""
