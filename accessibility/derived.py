@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accessibility.signals import WaveformWindow, cpr_metrics, heart_rate_from_ppg
+from accesstwin_contract.quantities import DERIVED
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,6 +35,12 @@ class DerivedValue:
     value: float
     unit: str
     ts: float  # device time of the newest sample used
+
+    @classmethod
+    def of(cls, name: str, value: float, ts: float) -> DerivedValue:
+        """A value named in the vocabulary's derived table, with its unit from there
+        (KeyError for a name that is not listed: add it to ``accesstwin_contract``)."""
+        return cls(name, value, DERIVED[name].unit, ts)
 
 
 class DerivedSignals:
@@ -129,7 +136,7 @@ class DerivedSignals:
         estimate = heart_rate_from_ppg(values, rate)
         if estimate is None:
             return []
-        return [DerivedValue("hr_ppg", round(estimate.bpm, 1), "bpm", float(times[-1]))]
+        return [DerivedValue.of("hr_ppg", round(estimate.bpm, 1), float(times[-1]))]
 
     def _cpr(self) -> list[DerivedValue]:
         times, depth = self._windows["depth_mm"].contiguous_tail()
@@ -145,17 +152,17 @@ class DerivedSignals:
             long = cpr_metrics(times, depth)
             self._last_ccf = newest
         if long is not None:
-            out.append(DerivedValue("cpr_ccf", round(long.ccf_pct, 1), "%", newest))
+            out.append(DerivedValue.of("cpr_ccf", round(long.ccf_pct, 1), newest))
         if short is None:
             if self.cpr_active:
                 # Hands off for the whole recent window: the rate has dropped to zero.
-                out.append(DerivedValue("cpr_rate", 0.0, "/min", newest))
+                out.append(DerivedValue.of("cpr_rate", 0.0, newest))
             self.cpr_active = False
             return out
         self.cpr_active = True
         if short.rate_per_min is not None:  # None: one compression, no rate yet (not 0)
-            out.append(DerivedValue("cpr_rate", round(short.rate_per_min, 1), "/min", newest))
-        out.append(DerivedValue("cpr_depth_mm", round(short.mean_depth_mm, 1), "mm", newest))
+            out.append(DerivedValue.of("cpr_rate", round(short.rate_per_min, 1), newest))
+        out.append(DerivedValue.of("cpr_depth_mm", round(short.mean_depth_mm, 1), newest))
         if short.recoil_pct is not None:
-            out.append(DerivedValue("cpr_recoil_pct", round(short.recoil_pct, 1), "%", newest))
+            out.append(DerivedValue.of("cpr_recoil_pct", round(short.recoil_pct, 1), newest))
         return out

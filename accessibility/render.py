@@ -12,6 +12,7 @@ from typing import Any
 from accessibility.model import Feedback, LearnerProfile
 from accessibility.speech import SpeechRequest, cache_key, text_for_speech
 from accessibility.theme import theme_for, visual_tokens
+from accesstwin_contract.frames import FeedbackFrame, SpeechDoc
 
 
 def speech_request(feedback: Feedback, profile: LearnerProfile) -> SpeechRequest:
@@ -23,16 +24,16 @@ def render_feedback(
     profile: LearnerProfile,
     scan: Mapping[str, Any],
     audio_base: str,
-) -> tuple[dict[str, Any], SpeechRequest | None]:
+) -> tuple[FeedbackFrame, SpeechRequest | None]:
     """The frame, and the speech to synthesise for it (None when speech is off)."""
     request = speech_request(feedback, profile) if profile.speech else None
-    speech: dict[str, Any] = {
+    speech: SpeechDoc = {
         "text": request.text if request else feedback.speech_text,
         "audio_url": f"{audio_base}/{cache_key(request)}.wav" if request else None,
         "rate_wpm": profile.speech_rate_wpm,
         "enabled": profile.speech,
     }
-    frame: dict[str, Any] = {
+    frame: FeedbackFrame = {
         "type": "feedback",
         "id": feedback.id,
         "topic": feedback.topic,

@@ -41,12 +41,11 @@ import yaml
 
 from accessibility.model import Severity
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
+from accesstwin_contract.quantities import KNOWN_NAMES
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-# Reported sensors and derived values (CONTRACT.md "Known sensors", "Derived values").
-KNOWN_VALUES = frozenset(
-    ("hr", "spo2", "temp_c", "resp_rate", "sbp", "dbp", "depth_mm", "ppg", "accel_z", "force_n")
-).union(("hr_ppg", "cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"))
+# Reported sensors and derived values a condition may name.
+KNOWN_VALUES = KNOWN_NAMES
 Op: TypeAlias = Literal["below", "above", "missing", "seen", "unseen"]
 _SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 # Kind of every scalar field, whatever object it appears in (structural fields are absent).

@@ -32,6 +32,7 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
+from accesstwin_contract.quantities import DERIVED_NAMES
 from benchmarks import procs
 from benchmarks.broker import PrivateBroker, prime_session
 from benchmarks.payloads import Workload, generate_workload
@@ -40,7 +41,7 @@ from benchmarks.report import BenchResult, Progress, fmt
 from benchmarks.stats import meets, rate, ratio
 from gateway.mqtt_client import InboundMessage
 from twin_service.ingest.partition import Partition, partition_client_id, partition_of
-from twin_service.runtime import DERIVED_NAMES, Runtime
+from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 
 TARGET_RATIO = 0.8  # issue #8

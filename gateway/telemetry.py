@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accesstwin_contract.payloads import MAX_TELEMETRY_BYTES
 from gateway.sensors import SENSORS, sensor_name_error, unit_of, waveform_rate_error
 
-MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_BYTES = MAX_TELEMETRY_BYTES
 MAX_WAVEFORM_SAMPLES = 10_000
 # Device clocks before 2020 are unset RTCs (a Pi without network boots at 1970).
 EARLIEST_TS = 1_577_836_800.0

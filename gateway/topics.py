@@ -1,116 +1,25 @@
-"""The MQTT topic scheme ``{prefix}/{lab}/{kit}/{channel}`` (CONTRACT.md, "MQTT topics").
-
-The service publishes under ``{prefix}/_rejected/{lab}/{kit}`` and
-``{prefix}/_twin/{lab}/{kit}``; those match the kit filters ``{prefix}/+/+/{channel}``
-when a kit is named like a channel, so messages under them are the service's own and
-are ignored, not judged. Other lab names starting with ``_`` are refused
-(``gateway.identifiers.is_reserved_lab``).
-"""
+"""The MQTT topic scheme: defined in ``accesstwin_contract.topics``."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from accesstwin_contract.topics import (
+    REJECTED_SEGMENT,
+    SERVICE_SEGMENTS,
+    TWIN_SEGMENT,
+    UNKNOWN,
+    Channel,
+    KitTopic,
+    TopicError,
+    TopicScheme,
+)
 
-from gateway.identifiers import KitRef, is_identifier, is_reserved_lab
-
-UNKNOWN = "_unknown"
-REJECTED_SEGMENT = "_rejected"
-TWIN_SEGMENT = "_twin"
-SERVICE_SEGMENTS = frozenset({REJECTED_SEGMENT, TWIN_SEGMENT})
-
-
-class Channel(enum.StrEnum):
-    """The last segment of a kit topic: what the message carries."""
-
-    TELEMETRY = "telemetry"
-    INPUT = "input"
-    STATUS = "status"
-    DESIRED = "desired"
-
-
-@dataclass(frozen=True, slots=True)
-class KitTopic:
-    """A parsed kit topic."""
-
-    kit: KitRef
-    channel: Channel
-
-
-@dataclass(frozen=True, slots=True)
-class TopicError:
-    """Why a topic could not be parsed, with whatever lab/kit could be read from it.
-
-    ``ignore`` marks one of the service's own topics: not a kit's mistake, not refused.
-    """
-
-    reason: str
-    lab: str = UNKNOWN
-    kit: str = UNKNOWN
-    ignore: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class TopicScheme:
-    """Builds and parses the topics under one prefix (default ``accesstwin/v1``)."""
-
-    prefix: str = "accesstwin/v1"
-
-    def __post_init__(self) -> None:
-        if not self.prefix or self.prefix.startswith("/") or self.prefix.endswith("/"):
-            raise ValueError(f"MQTT prefix {self.prefix!r} must not be empty or start/end with '/'")
-        if any(ch in self.prefix for ch in "+#\x00"):
-            raise ValueError(f"MQTT prefix {self.prefix!r} must not contain '+', '#' or NUL")
-
-    def kit_topic(self, kit: KitRef, channel: Channel) -> str:
-        return f"{self.prefix}/{kit.lab}/{kit.kit}/{channel.value}"
-
-    def twin_topic(self, kit: KitRef) -> str:
-        """Where a kit's twin state is published for API replicas."""
-        return f"{self.twin_prefix()}{kit.lab}/{kit.kit}"
-
-    def twin_prefix(self) -> str:
-        """What every twin-state topic starts with."""
-        return f"{self.prefix}/{TWIN_SEGMENT}/"
-
-    def twin_filter(self) -> str:
-        """The subscription of an API replica to every twin's state."""
-        return f"{self.twin_prefix()}+/+"
-
-    def rejected_topic(self, lab: str, kit: str) -> str:
-        lab = lab if is_identifier(lab) and not is_reserved_lab(lab) else UNKNOWN
-        kit = kit if is_identifier(kit) else UNKNOWN
-        return f"{self.prefix}/{REJECTED_SEGMENT}/{lab}/{kit}"
-
-    def subscriptions(self) -> list[str]:
-        """Filters the gateway subscribes to (``desired`` to read back its own retained state)."""
-        return [f"{self.prefix}/+/+/{channel.value}" for channel in Channel]
-
-    def parse(self, topic: str) -> KitTopic | TopicError:
-        """Split ``topic`` into kit and channel, or say why it is not a kit topic."""
-        head = self.prefix + "/"
-        if not topic.startswith(head):
-            return TopicError(f"topic outside prefix {self.prefix!r}")
-        parts = topic[len(head) :].split("/")
-        if parts[0] in SERVICE_SEGMENTS:
-            return TopicError(f"the service's own {parts[0]} topic", ignore=True)
-        if len(parts) != 3:
-            return TopicError("topic must be {prefix}/{lab}/{kit}/{channel}")
-        lab, kit, channel_text = parts
-        lab_ok, kit_ok = is_identifier(lab), is_identifier(kit)
-        shown_lab, shown_kit = (lab if lab_ok else UNKNOWN), (kit if kit_ok else UNKNOWN)
-        if not lab_ok:
-            return TopicError("lab identifier must match [A-Za-z0-9_-]{1,64}", shown_lab, shown_kit)
-        if not kit_ok:
-            return TopicError("kit identifier must match [A-Za-z0-9_-]{1,64}", shown_lab, shown_kit)
-        if is_reserved_lab(lab):
-            return TopicError(
-                "lab names starting with '_' are reserved for the service's own topics",
-                UNKNOWN,
-                kit,
-            )
-        try:
-            channel = Channel(channel_text)
-        except ValueError:
-            return TopicError(f"unknown channel {channel_text[:32]!r}", lab, kit)
-        return KitTopic(KitRef(lab, kit), channel)
+__all__ = [
+    "REJECTED_SEGMENT",
+    "SERVICE_SEGMENTS",
+    "TWIN_SEGMENT",
+    "UNKNOWN",
+    "Channel",
+    "KitTopic",
+    "TopicError",
+    "TopicScheme",
+]

@@ -10,6 +10,8 @@ import logging
 import time
 
 from accessibility.scenario import load_scenario, scenario_ids
+from accesstwin_contract.quantities import DERIVED_NAMES, unit_of_value
+from accesstwin_contract.topics import KitTopic
 from gateway.dedupe import SeqTracker
 from gateway.identifiers import KitRef
 from gateway.ingest import Ingest, InputReceived
@@ -39,7 +41,6 @@ from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 
-DERIVED_NAMES = frozenset({"hr_ppg", "cpr_rate", "cpr_depth_mm", "cpr_recoil_pct", "cpr_ccf"})
 SEQ_WINDOW = 4_096
 
 
@@ -69,8 +70,6 @@ class Runtime:
         self.role = settings.role
         self.owned = settings.owned
         self.epoch = time.time()  # orders this process's twin states after a restart's
-        self._prefix = settings.topics.prefix + "/"
-        self._state_prefix = settings.topics.twin_prefix()
         self._replicas: dict[KitRef, ReplicaTwin] = {}
         self._published_versions: dict[KitRef, int] = {}
         self._ingested: set[KitRef] = set()  # kits whose telemetry this process took
@@ -140,7 +139,7 @@ class Runtime:
                 await asyncio.wait_for(self._tick_wake.wait(), delay)
 
     def _on_message(self, message: InboundMessage) -> None:
-        if self.role == "api" and message.topic.startswith(self._state_prefix):
+        if self.role == "api" and self.settings.topics.is_twin_topic(message.topic):
             self._on_twin_state(message)
             return
         if self.owned.count > 1 and not self._owns(message.topic):
@@ -152,17 +151,16 @@ class Runtime:
     def _owns(self, topic: str) -> bool:
         """Whether the kit of ``topic`` is this partition's (a topic that is not a kit
         topic is judged here, so its rejection is published once, by partition 0)."""
-        parts = topic[len(self._prefix) :].split("/") if topic.startswith(self._prefix) else []
-        if len(parts) != 3:
+        parsed = self.settings.topics.parse(topic)
+        if not isinstance(parsed, KitTopic):
             return self.owned.index == 0
-        return self.owned.owns(parts[0], parts[1])
+        return self.owned.owns(parsed.kit.lab, parsed.kit.kit)
 
     def _on_twin_state(self, message: InboundMessage) -> None:
         """An API replica takes a gateway's twin state (CONTRACT addition: ``P/_twin``)."""
         self.mqtt.ack(message)
-        lab, _, kit = message.topic[len(self._state_prefix) :].partition("/")
         try:
-            ref = KitRef(lab, kit)
+            ref = self.settings.topics.twin_kit(message.topic)
             state = decode_state(message.payload)
             replica = self._replicas.get(ref)
             if replica is None:
@@ -223,7 +221,7 @@ class Runtime:
                 twin = self.twins.get_or_create(KitRef(row.lab, row.kit))
             except (TwinLimitReachedError, ValueError):
                 continue
-            entry = ValueEntry(row.value, _unit(row.sensor), row.ts, row.received_at)
+            entry = ValueEntry(row.value, unit_of_value(row.sensor), row.ts, row.received_at)
             (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
             # Versions never go backwards across a restart: a restored twin continues from
             # the clock in ms (fine while a twin changes under 1,000 times a second).
@@ -294,27 +292,14 @@ def subscriptions_for(settings: Settings) -> list[str]:
     ``hash_topic`` strategy). ``status`` and ``desired`` stay plain subscriptions: shared
     subscriptions get no retained messages.
     """
-    prefix = settings.topics.prefix
     if settings.role == "api":
-        return [settings.topics.twin_filter(), f"{prefix}/+/+/{Channel.INPUT.value}"]
+        return [settings.topics.twin_filter(), settings.topics.channel_filter(Channel.INPUT)]
     group = settings.mqtt_share_group
-    shared = {Channel.TELEMETRY.value, Channel.INPUT.value}
+    shared = {Channel.TELEMETRY, Channel.INPUT}
     out = []
-    for topic in settings.topics.subscriptions():
-        if group is not None and topic.rsplit("/", 1)[-1] in shared:
+    for channel in Channel:
+        topic = settings.topics.channel_filter(channel)
+        if group is not None and channel in shared:
             topic = f"$share/{group}/{topic}"
         out.append(topic)
     return out
-
-
-def _unit(sensor: str) -> str:
-    from gateway.sensors import unit_of
-
-    derived_units = {
-        "hr_ppg": "bpm",
-        "cpr_rate": "/min",
-        "cpr_depth_mm": "mm",
-        "cpr_recoil_pct": "%",
-        "cpr_ccf": "%",
-    }
-    return derived_units.get(sensor) or unit_of(sensor)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import HTMLResponse, Response
 
+from accesstwin_contract.quantities import vocabulary_document
 from gateway.identifiers import is_identifier, is_reserved_lab
 
 router = APIRouter(include_in_schema=False)
+
+VOCABULARY_MARK = "<!-- vocabulary -->"
+
+
+def vocabulary_script() -> str:
+    """The sensors and derived values (names, units, labels) as a JSON data block for the
+    page's script, which must not list them itself (a data block is not run: CSP-safe)."""
+    text = json.dumps(vocabulary_document(), ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/json" id="accesstwin-vocabulary">{text}</script>'
 
 
 def static_dir() -> str:
@@ -20,7 +31,7 @@ def static_dir() -> str:
 async def dashboard(lab: str) -> HTMLResponse:
     if not is_identifier(lab) or is_reserved_lab(lab):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such lab")
-    return HTMLResponse(_page("dashboard.html"))
+    return HTMLResponse(_page("dashboard.html").replace(VOCABULARY_MARK, vocabulary_script()))
 
 
 @router.get("/learn/{session_id}", response_class=HTMLResponse)

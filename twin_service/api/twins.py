@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
 
-from gateway.sensors import SENSOR_NAME_PATTERN
+from accesstwin_contract.quantities import SENSOR_NAME_PATTERN, unit_of_value
 from twin_service.api.deps import Instructor, KitDep, RuntimeDep
 from twin_service.api.timeparse import parse_time
-from twin_service.runtime import _unit
 from twin_service.store.base import BucketWidth
 from twin_service.twins.registry import TwinLimitReachedError
 
@@ -29,7 +28,7 @@ async def get_twin(kit: KitDep, runtime: RuntimeDep) -> dict[str, Any]:
     twin = runtime.twins.get(kit)
     if twin is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no twin {kit}")
-    return twin.to_json(time.time(), runtime.settings.stale_after_s)
+    return dict(twin.to_json(time.time(), runtime.settings.stale_after_s))
 
 
 @router.get("/{lab}/{kit}/history")
@@ -56,7 +55,7 @@ async def history(
         start_ts, end_ts = parse_time(start, "start"), parse_time(end, "end")
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    unit = _unit(sensor)
+    unit = unit_of_value(sensor)
     if every is None:
         points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
         return {"sensor": sensor, "unit": unit, "points": [[ts, v] for ts, v in points]}

@@ -15,12 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
+from accesstwin_contract.frames import Frame, snapshot_frame
+from accesstwin_contract.groups import lab_group, session_group
 from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
-from twin_service.ingest.pipeline import lab_group
 from twin_service.live.hub import ClientQueue
 from twin_service.runtime import Runtime
 from twin_service.sessions.learners import profile_json
-from twin_service.sessions.manager import session_group
 
 router = APIRouter()
 
@@ -54,12 +54,9 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
     # the two, so no delta can fall between snapshot and queue.
     queue = runtime.hub.subscribe(group)
     now = time.time()
-    snapshot = {
-        "type": "snapshot",
-        "twins": [
-            t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)
-        ],
-    }
+    snapshot = snapshot_frame(
+        [t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)]
+    )
     await _serve(
         websocket, runtime, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
     )
@@ -82,7 +79,7 @@ async def _serve(
     runtime: Runtime,
     group: str,
     queue: ClientQueue,
-    first: list[dict[str, Any]],
+    first: list[Frame],
     reader: Coroutine[Any, Any, None],
     batch_interval_s: float = 0.0,
 ) -> None:
@@ -172,7 +169,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     group = session_group(session.id)
     queue = runtime.hub.subscribe(group)
     hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
-    first = [hello, *runtime.sessions.frames_for_new_page(session, time.time())]
+    first: list[Frame] = [hello, *runtime.sessions.frames_for_new_page(session, time.time())]
     await _serve(
         websocket, runtime, group, queue, first, _session_input(websocket, runtime, session.id)
     )

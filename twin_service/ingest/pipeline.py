@@ -12,15 +12,16 @@ refuses the message with stage ``internal`` rather than leaving it unacknowledge
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from accessibility.derived import DerivedSignals, DerivedValue
+from accesstwin_contract.frames import status_frame
+from accesstwin_contract.groups import lab_group
+from accesstwin_contract.payloads import rejection_payload
 from gateway.identifiers import KitRef
 from gateway.ingest import (
     DUPLICATE,
@@ -46,13 +47,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, int, bool], object]
 Ack = Callable[[InboundMessage], None]
-REJECTED_PAYLOAD_KEEP = 1_024
 INTERNAL = "internal"  # stage of a message refused because handling it failed
 ERROR_LOG_EVERY_S = 60.0  # one traceback a minute per kind of failure; all are counted
-
-
-def lab_group(lab: str) -> str:
-    return f"lab:{lab}"
 
 
 def telemetry_points(kit: KitRef, telemetry: Telemetry, received_at: float) -> list[SamplePoint]:
@@ -113,8 +109,8 @@ class Pipeline:
             self._refuse(message, Refused(UNKNOWN, UNKNOWN, "topic", "topic is not valid UTF-8"))
             return
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
-        channel = message.topic.rsplit("/", 1)[-1] if "/" in message.topic else "?"
-        self.metrics.messages_received.labels(channel if channel in _CHANNELS else "other").inc()
+        channel = self.ingest.scheme.channel_of(message.topic)
+        self.metrics.messages_received.labels(channel.value if channel else "other").inc()
         if isinstance(outcome, TelemetryReceived):
             self._telemetry(message, outcome)
         elif isinstance(outcome, StatusReceived):
@@ -246,13 +242,7 @@ class Pipeline:
             self.broadcast(change)
             self.hub.publish(
                 lab_group(outcome.kit.lab),
-                {
-                    "type": "status",
-                    "lab": outcome.kit.lab,
-                    "kit": outcome.kit.kit,
-                    "online": outcome.online,
-                    "ts": message.received_at,
-                },
+                status_frame(outcome.kit.lab, outcome.kit.kit, outcome.online, message.received_at),
             )
         self._settle(message)
 
@@ -290,23 +280,9 @@ class Pipeline:
         dropped: tuple[Dropped, ...],
         seq: int | None,
     ) -> None:
-        kept = message.payload[:REJECTED_PAYLOAD_KEEP]
-        body: dict[str, Any] = {
-            "reason": reason,
-            "topic": message.topic,
-            "received_at": message.received_at,
-            "payload_b64": base64.b64encode(kept).decode("ascii"),
-        }
-        if len(kept) < len(message.payload):
-            body["payload_truncated"] = True
-            body["payload_bytes"] = len(message.payload)
-        if dropped:
-            body["dropped"] = [{"sensor": d.sensor, "reason": d.reason} for d in dropped]
-        if seq is not None:
-            body["seq"] = seq
+        body = rejection_payload(
+            reason, message.topic, message.received_at, message.payload, dropped, seq
+        )
         topic = self.ingest.scheme.rejected_topic(lab, kit)
         self._publish(topic, json.dumps(body).encode(), 1, False)
         log.debug("rejected %s: %s", message.topic, reason)
-
-
-_CHANNELS = {"telemetry", "input", "status", "desired"}

@@ -29,20 +29,19 @@ import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
+from accesstwin_contract.frames import BATCH, STATE_FRAME_TYPES, TWIN_DELTA, Frame
 from twin_service.ops.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
-Frame = dict[str, Any]
 SendText = Callable[[str], Awaitable[None]]
 Key = tuple[str, str, str]
 # The current full-state ``twin.delta`` text of a twin, by (lab, kit); None if gone.
 ResolveTwin = Callable[[str, str], str | None]
 
-_DELTA = "twin.delta"
-_KEYED = frozenset({_DELTA, "status", "scan"})
+_DELTA = TWIN_DELTA
+_KEYED = STATE_FRAME_TYPES
 
 
 def frame_key(frame: Frame) -> Key | None:
@@ -56,7 +55,7 @@ def frame_key(frame: Frame) -> Key | None:
 
 def batch_text(texts: list[str]) -> str:
     """One ``batch`` frame holding already serialised frames, in order."""
-    return '{"type": "batch", "frames": [' + ", ".join(texts) + "]}"
+    return '{"type": "' + BATCH + '", "frames": [' + ", ".join(texts) + "]}"
 
 
 class _Latest:

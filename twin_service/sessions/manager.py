@@ -29,10 +29,11 @@ from accessibility.render import render_feedback
 from accessibility.scanning import ScanMachine, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.speech import SpeechRequest
+from accesstwin_contract.frames import FeedbackFrame, Frame
+from accesstwin_contract.groups import lab_group, session_group
 from gateway.identifiers import KitRef
 from gateway.telemetry import SWITCH_EVENT_MAX_AGE_S
 from twin_service.auth.tokens import digest, matches
-from twin_service.ingest.pipeline import lab_group
 from twin_service.live.hub import Hub
 from twin_service.twins.twin import Twin, ValueEntry
 
@@ -51,10 +52,6 @@ MAX_SPEECH_PER_SESSION = 256
 # enough that a kit whose clock was stepped back is tracked again within half a minute.
 CLOCK_WINDOW_S = 30.0
 CLOCK_GAP_S = 1.0
-
-
-def session_group(session_id: str) -> str:
-    return f"session:{session_id}"
 
 
 class KitClock:
@@ -133,7 +130,7 @@ class Session:
     finished_at: float | None = None
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
-    prompt_frame: dict[str, Any] | None = None
+    prompt_frame: FeedbackFrame | None = None
 
     @property
     def audio_base(self) -> str:
@@ -292,9 +289,9 @@ class SessionManager:
         session.profile = replace(session.profile, scan_interval_ms=interval_ms)
         self._publish_scan(session)
 
-    def frames_for_new_page(self, session: Session, now: float) -> list[dict[str, Any]]:
+    def frames_for_new_page(self, session: Session, now: float) -> list[Frame]:
         """What a page that (re)connects must see: the open prompt, and alerts still fresh."""
-        frames: list[dict[str, Any]] = []
+        frames: list[Frame] = []
         if session.prompt_frame is not None:
             frames.append(session.prompt_frame)
         recent = [
@@ -302,7 +299,7 @@ class SessionManager:
             for entry in session.log
             if entry["severity"] != "info"
             and now - entry["delivered_at"] <= ALERT_REPLAY_S
-            and entry["id"] != (session.prompt_frame or {}).get("id")
+            and (session.prompt_frame is None or entry["id"] != session.prompt_frame["id"])
         ]
         frames.extend(recent[-1:])
         frames.append(
@@ -340,8 +337,9 @@ class SessionManager:
                 item, session.profile, session.scan.state_for_frame(), session.audio_base
             )
             frame["session_id"] = session.id
-            if speech is not None:
-                self._remember_speech(session, frame["speech"]["audio_url"], speech)
+            audio_url = frame["speech"]["audio_url"]
+            if speech is not None and audio_url is not None:
+                self._remember_speech(session, audio_url, speech)
             if item.choices:
                 session.prompt_frame = frame
             session.log.append({**frame, "delivered_at": now})

@@ -24,20 +24,26 @@ const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const TOKEN_KEY = 'accesstwin.token';
 const BATCH_MS = 50;             // the server sends waiting frames as one batch at most this often
 
-// Main table rows: [reported key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
-const VITALS = [
-  ['hr', 'Heart rate', 'bpm', 0], ['spo2', 'SpO2', '%', null], ['temp_c', 'Temperature', '°C', 1],
-  ['resp_rate', 'Respiration rate', '/min', 0], ['bp', 'Blood pressure', 'mmHg', 0],
-  ['depth_mm', 'Compression depth (latest sample)', 'mm', 0],
-];
-const DERIVED = [
-  ['hr_ppg', 'HR from PPG', 'bpm', 0], ['cpr_rate', 'CPR rate', '/min', 0],
-  ['cpr_depth_mm', 'CPR depth', 'mm', 0], ['cpr_recoil_pct', 'Recoil', '%', 0], ['cpr_ccf', 'CCF', '%', 0],
-];
-// Raw waveform samples are not shown as readings (depth_mm is, see VITALS); sbp/dbp go into 'bp'.
-const NOT_IN_TABLE = new Set(['ppg', 'accel_z', 'force_n', 'sbp', 'dbp']);
+// The sensors and derived values with units and labels come from the server's vocabulary
+// (accesstwin_contract/quantities.py), served in the page as JSON: none is listed here.
+const VOCABULARY = readVocabulary();
+// Main table rows: [key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
+const row = (q) => [q.name, q.label, q.unit, q.decimals];
+const VITALS = VOCABULARY.reported.filter((q) => q.shown && q.name !== 'dbp')
+  .map((q) => (q.name === 'sbp' ? ['bp', 'Blood pressure', q.unit, 0] : row(q)));
+const DERIVED = VOCABULARY.derived.filter((q) => q.shown).map(row);
+// Raw waveform samples are not shown as readings (those not `shown`); sbp/dbp go into 'bp'.
+const NOT_IN_TABLE = new Set([...VOCABULARY.reported.filter((q) => !q.shown).map((q) => q.name), 'sbp', 'dbp']);
 const KNOWN = { reported: new Set(VITALS.map((r) => r[0])), derived: new Set(DERIVED.map((r) => r[0])) };
 const SEVERITY = { info: ['ℹ\uFE0E', 'Info'], warning: ['⚠\uFE0E', 'Warning'], critical: ['‼\uFE0E', 'Critical'] };
+
+function readVocabulary() {
+  const empty = { reported: [], derived: [] };
+  try {
+    const v = JSON.parse(document.getElementById('accesstwin-vocabulary')?.textContent ?? 'null');
+    return Array.isArray(v?.reported) && Array.isArray(v?.derived) ? v : empty;
+  } catch { return empty; }
+}
 
 const has = (obj, key) => isPlainObject(obj) && Object.prototype.hasOwnProperty.call(obj, key);
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accesstwin_contract.frames import TwinDeltaFrame, TwinDocument, ValueDoc
 from gateway.identifiers import KitRef
 from gateway.telemetry import Telemetry
 
@@ -25,8 +26,8 @@ class ValueEntry:
     ts: float
     received_at: float
 
-    def to_json(self, now: float | None = None, stale_after_s: float | None = None) -> JsonDict:
-        doc: JsonDict = {
+    def to_json(self, now: float | None = None, stale_after_s: float | None = None) -> ValueDoc:
+        doc: ValueDoc = {
             "value": self.value,
             "unit": self.unit,
             "ts": self.ts,
@@ -49,8 +50,8 @@ class TwinChange:
     desired: JsonDict | None = None
     desired_version: int | None = None
 
-    def to_frame(self) -> JsonDict:
-        frame: JsonDict = {
+    def to_frame(self) -> TwinDeltaFrame:
+        frame: TwinDeltaFrame = {
             "type": "twin.delta",
             "lab": self.kit.lab,
             "kit": self.kit.kit,
@@ -141,7 +142,7 @@ class Twin:
                 out[key] = wanted
         return out
 
-    def to_json(self, now: float, stale_after_s: float) -> JsonDict:
+    def to_json(self, now: float, stale_after_s: float) -> TwinDocument:
         return {
             "lab": self.kit.lab,
             "kit": self.kit.kit,
@@ -157,7 +158,7 @@ class Twin:
             "delta": self.delta(),
         }
 
-    def full_delta_frame(self) -> JsonDict:
+    def full_delta_frame(self) -> TwinDeltaFrame:
         """A ``twin.delta`` carrying every value: what a client that fell behind gets."""
         return {
             "type": "twin.delta",
