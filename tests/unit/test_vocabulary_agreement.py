@@ -158,9 +158,23 @@ async def test_the_dashboard_page_carries_the_vocabulary() -> None:
     assert "<!-- vocabulary -->" not in response.text
 
 
+# A JS string literal (group 1), or a comment (skipped, so an apostrophe in one is no quote).
+_JS_TOKEN = re.compile(
+    r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")|//[^\n]*|/\*.*?\*/""", re.DOTALL
+)
+
+
+def js_strings(script: str) -> set[str]:
+    return {m.group(1)[1:-1] for m in _JS_TOKEN.finditer(script) if m.group(1)}
+
+
+def test_js_strings_skip_comments() -> None:
+    assert js_strings("// the kit's value\nconst a = 'hr'; /* it's */ f(\"b\")") == {"hr", "b"}
+
+
 def test_the_dashboard_scripts_list_no_sensor_unit_or_label_of_their_own() -> None:
     script = (STATIC / "dashboard.js").read_text("utf-8")
-    literals = set(re.findall(r"'([^'\\]*)'", script))
+    literals = js_strings(script)
     # sbp and dbp are named to join them into one blood-pressure row.
     assert (literals & KNOWN_NAMES) <= {"sbp", "dbp"}
     assert not literals & {q.label for q in quantities.QUANTITIES}
@@ -174,3 +188,27 @@ def test_the_dashboard_charts_use_the_units_of_their_sensors() -> None:
     for unit, sensors in series:
         for name in re.findall(r"'([^']+)'", sensors):
             assert quantities.unit_of_value(name) == unit, (name, unit)
+
+
+README = ROOT / "README.md"
+TABLE_START = "<!-- sensors table: generated from accesstwin_contract/quantities.py -->"
+TABLE_END = "<!-- end of sensors table -->"
+
+
+def readme_tables() -> str:
+    """The README's tables of sensors and derived values, as the vocabulary gives them."""
+    lines = ["| sensor | unit | range |", "|---|---|---|"]
+    for q in SENSORS.values():
+        kind = f", waveform {q.rate_hz[0]:g}-{q.rate_hz[1]:g} Hz" if q.waveform else ""
+        lines.append(f"| `{q.name}` | {q.unit or '(raw)'} | {q.minimum:g} to {q.maximum:g}{kind} |")
+    lines += ["", "| derived value | unit | shown as |", "|---|---|---|"]
+    lines += [f"| `{q.name}` | {q.unit} | {q.label} |" for q in DERIVED.values()]
+    return "\n".join(lines)
+
+
+def test_the_readme_tables_are_the_vocabulary() -> None:
+    text = README.read_text("utf-8")
+    assert TABLE_START in text and TABLE_END in text
+    shown = text.split(TABLE_START, 1)[1].split(TABLE_END, 1)[0].strip()
+    expected = readme_tables()
+    assert shown == expected, f"README.md: put this between the markers:\n{expected}"
