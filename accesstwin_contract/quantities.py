@@ -113,6 +113,7 @@ QUANTITIES: tuple[Quantity, ...] = (
     _reading("resp_rate", "/min", "Respiration rate", 0, 120),
     _reading("sbp", "mmHg", "Systolic blood pressure", 0, 350),
     _reading("dbp", "mmHg", "Diastolic blood pressure", 0, 300),
+    _reading("etco2", "mmHg", "End-tidal CO2", 0, 100),
     # Compression depth from the calibrated rest position (a little negative is noise),
     # read by the kit's VL6180X at 50 Hz.
     _waveform(

@@ -145,3 +145,21 @@ def test_frames_and_groups() -> None:
     assert {"twin.delta", "status", "scan"} == STATE_FRAME_TYPES
     assert lab_group("l1") == "lab:l1"
     assert session_group("s1") == "session:s1"
+
+
+def test_etco2_is_judged_and_shown_by_its_one_line_in_the_table() -> None:
+    from gateway.telemetry import Telemetry, parse_telemetry
+
+    body = json.dumps({"ts": 1_764_060_000.0, "seq": 1, "readings": {"etco2": 38, "hr": 70}})
+    kept = parse_telemetry(body.encode(), 1_764_060_000.5)
+    assert isinstance(kept, Telemetry)
+    etco2 = {r.sensor: r for r in kept.readings}["etco2"]
+    assert (etco2.value, etco2.unit) == (38.0, "mmHg")
+    body = json.dumps({"ts": 1_764_060_000.0, "seq": 2, "readings": {"etco2": 120, "hr": 70}})
+    dropped = parse_telemetry(body.encode(), 1_764_060_000.5)
+    assert isinstance(dropped, Telemetry)
+    assert [(d.sensor, d.reason) for d in dropped.dropped] == [
+        ("etco2", "etco2=120 outside physical range 0..100 mmHg")
+    ]
+    shown = {e["name"]: e for e in vocabulary_document()["reported"]}["etco2"]
+    assert (shown["label"], shown["unit"], shown["shown"]) == ("End-tidal CO2", "mmHg", True)
