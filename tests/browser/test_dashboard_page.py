@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from accesstwin_contract.quantities import SENSORS
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
     DETERIORATING,
@@ -569,3 +570,29 @@ def test_dashboard_reconnects_by_itself_with_fresh_data_and_calm_motion(
     check_axe(browser, page, "dashboard after reconnect")
     check_clean(browser, page)
     browser.call("close", name=page)
+
+
+LAB5 = "wardV"
+CARD_ROWS = """[...document.querySelectorAll('[data-kit="k1"] .reading')].map((r) =>
+  [r.querySelector('dt').textContent, r.querySelector('.unit').textContent])"""
+
+
+def test_dashboard_lists_each_sensor_of_the_vocabulary_with_its_label_and_unit(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    # The page lists no sensors of its own (tests/unit/test_vocabulary_agreement.py): it
+    # shows the table it is served, so a sensor added there is shown with its label and unit.
+    readings = {s.name: s.minimum for s in SENSORS.values() if not s.waveform}
+    kit = Kit(publisher, web, LAB5, "k1")
+    kit.status("online")
+    kit.send(readings)
+    page = "dash-vocabulary"
+    browser.call("open", name=page, url=f"{web.base_url}/labs/{LAB5}?token={TOKEN}")
+    expected = {s.label: s.unit for s in SENSORS.values() if s.shown and s.name in readings} | {
+        "Blood pressure": "mmHg"
+    }
+    del expected[SENSORS["sbp"].label], expected[SENSORS["dbp"].label]
+    rows = browser.wait(
+        page, f"(() => {{ const r = {CARD_ROWS}; return r.length >= {len(expected)} && r; }})()"
+    )
+    assert dict(rows) == expected
