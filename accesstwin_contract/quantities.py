@@ -100,8 +100,11 @@ def _waveform(
     return Quantity(name, unit, label, "reported", low, high, True, rate_hz, shown=shown)
 
 
-def _derived(name: str, unit: str, label: str, decimals: int | None = 0) -> Quantity:
-    return Quantity(name, unit, label, "derived", decimals=decimals)
+def _derived(
+    name: str, unit: str, label: str, decimals: int | None = 0, shown: bool = True
+) -> Quantity:
+    """A value the service computes; ``shown=False`` for history-only series."""
+    return Quantity(name, unit, label, "derived", decimals=decimals, shown=shown)
 
 
 # One line per quantity: reported sensors first, then derived values, in the order the

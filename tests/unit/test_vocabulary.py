@@ -163,3 +163,10 @@ def test_etco2_is_judged_and_shown_by_its_one_line_in_the_table() -> None:
     ]
     shown = {e["name"]: e for e in vocabulary_document()["reported"]}["etco2"]
     assert (shown["label"], shown["unit"], shown["shown"]) == ("End-tidal CO2", "mmHg", True)
+
+
+def test_a_derived_series_may_be_kept_off_the_dashboard() -> None:
+    from accesstwin_contract.quantities import _derived
+
+    hidden = _derived("cpr_compression_depth_mm", "mm", "Compression depth", shown=False)
+    assert (hidden.kind, hidden.unit, hidden.shown) == ("derived", "mm", False)
