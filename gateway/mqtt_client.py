@@ -7,6 +7,11 @@ the service. Subscriptions are made in ``on_connect`` (they are lost on reconnec
 otherwise); the session is persistent (clean session off) and QoS 1 messages are
 acknowledged manually, once the service has stored them. Reconnection is an explicit
 loop with exponential backoff and jitter.
+
+For a publisher that keeps its own outbox (the kit agent's spool): ``publish_with_id``
+returns each message's id, ``on_puback`` is called with it when the broker acknowledges
+it, and ``resend_unacked=False`` drops paho's copies of unacknowledged messages on each
+new connection, so that only the caller resends them (otherwise both would).
 """
 
 from __future__ import annotations
@@ -94,6 +99,8 @@ class MqttClient:
         keepalive: int = 30,
         max_backoff_s: float = 30.0,
         on_connection_change: Callable[[bool], None] | None = None,
+        on_puback: Callable[[int], None] | None = None,
+        resend_unacked: bool = True,
     ) -> None:
         self.broker = broker
         self._on_message = on_message
@@ -101,6 +108,8 @@ class MqttClient:
         self._keepalive = keepalive
         self._max_backoff_s = max_backoff_s
         self._on_connection_change = on_connection_change
+        self._on_puback = on_puback
+        self._resend_unacked = resend_unacked
         self._connection = 0
         self._connection_was_up = False
         self._connected = asyncio.Event()
@@ -130,6 +139,7 @@ class MqttClient:
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_subscribe = self._handle_subscribe
         self._client.on_message = self._handle_message
+        self._client.on_publish = self._handle_publish
         self._client.on_socket_open = self._handle_socket_open
         self._client.on_socket_close = self._handle_socket_close
         self._client.on_socket_register_write = self._handle_register_write
@@ -146,8 +156,17 @@ class MqttClient:
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> bool:
         """Queue a message; paho keeps QoS 1 messages and resends them after a reconnect."""
+        return self.publish_with_id(topic, payload, qos, retain) is not None
+
+    def publish_with_id(
+        self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False
+    ) -> int | None:
+        """Queue a message; its message id (``on_puback`` gets it once the broker has the
+        message, for QoS 1), or None when it could not be handed to the connection."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
-        return info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return None
+        return int(info.mid)
 
     def ack(self, message: InboundMessage) -> None:
         """Acknowledge a QoS 1 message, if it came on the connection we still have.
@@ -276,6 +295,11 @@ class MqttClient:
             self._client.disconnect()
             return
         log.info("MQTT connected to %s (session present: %s)", self.broker, flags.session_present)
+        if not self._resend_unacked:
+            # Inside paho's CONNACK handling, before paho resends its own queue.
+            dropped = len(self._client.drop_out_messages())
+            if dropped:
+                log.info("MQTT reconnected: %d unacknowledged messages left to resend", dropped)
         self.subscribed = not self._subscriptions
         if self._subscriptions:
             self._client.subscribe([(topic, 1) for topic in self._subscriptions])
@@ -307,6 +331,12 @@ class MqttClient:
         self._lost.set()
         if was_connected and self._on_connection_change:
             self._on_connection_change(False)
+
+    def _handle_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
+        if self._on_puback is not None:
+            self._on_puback(mid)
 
     def _handle_message(
         self, client: paho.Client, userdata: Any, message: paho.MQTTMessage

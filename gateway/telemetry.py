@@ -26,11 +26,6 @@ MAX_WAVEFORM_SAMPLES = 10_000
 EARLIEST_TS = 1_577_836_800.0
 # How far ahead of the service clock a device clock may run before we distrust it.
 MAX_FUTURE_SKEW_S = 300.0
-# A switch event whose device ts is further behind "now" than this is not a live press (a
-# kit replaying its spool after a broker outage, or a long-delayed QoS 1 redelivery): the
-# kit does not send it and the service does not apply it. Live presses arrive within
-# ~0.1 s (DOMAIN.md "Latency"); 2 s leaves room for clock skew.
-SWITCH_EVENT_MAX_AGE_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)

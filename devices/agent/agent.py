@@ -29,14 +29,14 @@ from typing import Any
 
 from devices.agent.actuators import Actuators, DesiredApplier
 from devices.agent.batching import WaveformBatcher, reading_messages, waveform_messages
-from devices.agent.outbox import Outbox, TrackedMqttClient
+from devices.agent.outbox import Outbox
 from devices.agent.runner import SensorRunner
 from devices.agent.spool import Spool
 from devices.drivers.base import Sample, Sensor
 from gateway.identifiers import KitRef
-from gateway.mqtt_client import InboundMessage, Will
+from gateway.mqtt_client import InboundMessage, MqttClient, Will
 from gateway.mqtt_url import BrokerAddress
-from gateway.telemetry import SWITCH_EVENT_MAX_AGE_S
+from gateway.switch_age import SWITCH_EVENT_MAX_AGE_S
 from gateway.topics import Channel, TopicScheme
 
 log = logging.getLogger(__name__)
@@ -96,17 +96,21 @@ class KitAgent:
         self._on_spooled = on_spooled
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.client = TrackedMqttClient(
+        self.client = MqttClient(
             broker,
             self._client_id,
             self._on_message,
             [self.topics[Channel.DESIRED]],
+            persistent_session=False,
+            manual_ack=False,
             will=Will(self.topics[Channel.STATUS], b"offline"),
-            on_puback=self._on_puback,
-            on_connection_change=self._on_connection,
+            keepalive=15,
             max_backoff_s=self.options.reconnect_max_s,
+            on_connection_change=self._on_connection,
+            on_puback=self._on_puback,
+            resend_unacked=False,  # the outbox resends from the spool
         )
-        self.outbox.publish = self.client.publish_tracked
+        self.outbox.publish = self._publish_spooled
         self._offline_mid: int | None = None
         self._stopping = False
         self._offline_acked = asyncio.Event()
@@ -184,7 +188,7 @@ class KitAgent:
     def _on_connection(self, up: bool) -> None:
         if up:
             self.connections += 1
-            self.client.publish_tracked(self.topics[Channel.STATUS], b"online", retain=True)
+            self.client.publish_with_id(self.topics[Channel.STATUS], b"online", retain=True)
             # Spooled before the replay starts (a drop it causes hits an unsent message)
             # and after everything waiting, so the twin gets it last, as the newest value.
             self._report_spool_dropped()
@@ -196,6 +200,9 @@ class KitAgent:
             self.outbox.on_disconnected()
             if not self._stopping:
                 log.warning("broker connection lost: spooling (%d waiting)", len(self.spool))
+
+    def _publish_spooled(self, topic: str, payload: bytes) -> int | None:
+        return self.client.publish_with_id(topic, payload, qos=1)
 
     def _on_puback(self, mid: int) -> None:
         if mid == self._offline_mid:
@@ -241,7 +248,7 @@ class KitAgent:
             drained = await self.outbox.wait_empty(self.options.drain_timeout_s)
             if not drained:
                 log.warning("stopping with %d messages still spooled", len(self.spool))
-            self._offline_mid = self.client.publish_tracked(
+            self._offline_mid = self.client.publish_with_id(
                 self.topics[Channel.STATUS], b"offline", retain=True
             )
             with contextlib.suppress(TimeoutError):

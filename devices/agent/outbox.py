@@ -11,10 +11,9 @@ meaningful live) are deleted instead of sent once they are older than that when 
 turn comes, e.g. after a broker outage; they are counted in ``expired``. Telemetry has no
 age limit: it is replayed, oldest first.
 
-``TrackedMqttClient`` adds to the gateway's asyncio-driven ``MqttClient`` what the kit
-needs: the message id of each publish, paho's ``on_publish`` (called on PUBACK for QoS
-1), and dropping paho's own unacknowledged messages on connect so only the spool
-resends them (paho would otherwise resend them too).
+The kit drives it with the gateway's ``MqttClient``: ``publish_with_id`` as ``publish``,
+its ``on_puback`` callback, and ``resend_unacked=False`` so that only the spool resends
+unacknowledged messages after a reconnect (paho would otherwise resend them too).
 """
 
 from __future__ import annotations
@@ -24,13 +23,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from paho.mqtt.enums import MQTTErrorCode
 
 from devices.agent.spool import Spool, SpoolEntry
-from gateway.mqtt_client import InboundMessage, MqttClient, Will
-from gateway.mqtt_url import BrokerAddress
 
 log = logging.getLogger(__name__)
 
@@ -163,56 +157,3 @@ class Outbox:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._empty.wait(), timeout)
         return len(self.spool) == 0
-
-
-class TrackedMqttClient(MqttClient):
-    """``MqttClient`` with message ids, PUBACK notification and spool-only resending."""
-
-    def __init__(
-        self,
-        broker: BrokerAddress,
-        client_id: str,
-        on_message: Callable[[InboundMessage], None],
-        subscriptions: list[str],
-        *,
-        will: Will,
-        on_puback: Callable[[int], None],
-        on_connection_change: Callable[[bool], None],
-        max_backoff_s: float = 10.0,
-        keepalive: int = 15,
-    ) -> None:
-        super().__init__(
-            broker,
-            client_id,
-            on_message,
-            subscriptions,
-            persistent_session=False,
-            manual_ack=False,
-            will=will,
-            keepalive=keepalive,
-            max_backoff_s=max_backoff_s,
-            on_connection_change=self._connection_changed,
-        )
-        self._on_puback = on_puback
-        self._on_change = on_connection_change
-        self._client.on_publish = self._handle_publish
-
-    def _connection_changed(self, up: bool) -> None:
-        if up:
-            # Runs inside paho's CONNACK handling, before paho resends its own queue.
-            dropped = len(self._client.drop_out_messages())
-            if dropped:
-                log.info("reconnected: %d unacknowledged messages go again from the spool", dropped)
-        self._on_change(up)
-
-    def publish_tracked(self, topic: str, payload: bytes, retain: bool = False) -> int | None:
-        """Publish QoS 1; the paho message id, or None when paho could not send it."""
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
-        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-            return None
-        return int(info.mid)
-
-    def _handle_publish(
-        self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any
-    ) -> None:
-        self._on_puback(mid)
