@@ -19,13 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accesstwin_contract.payloads import MAX_TELEMETRY_BYTES
 from gateway.sensors import SENSORS, sensor_name_error, unit_of, waveform_rate_error
+from gateway.time_bounds import EARLIEST_TS, MAX_FUTURE_SKEW_S
 
 MAX_PAYLOAD_BYTES = MAX_TELEMETRY_BYTES
 MAX_WAVEFORM_SAMPLES = 10_000
-# Device clocks before 2020 are unset RTCs (a Pi without network boots at 1970).
-EARLIEST_TS = 1_577_836_800.0
-# How far ahead of the service clock a device clock may run before we distrust it.
-MAX_FUTURE_SKEW_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from devices.drivers.base import Sample, Sensor
 from gateway.identifiers import KitRef
 from gateway.mqtt_client import InboundMessage, MqttClient, Will
 from gateway.mqtt_url import BrokerAddress
-from gateway.switch_age import SWITCH_EVENT_MAX_AGE_S
+from gateway.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.topics import Channel, TopicScheme
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from devices.drivers.base import Sample, Sensor, SensorError
-from gateway.telemetry import EARLIEST_TS
+from gateway.time_bounds import EARLIEST_TS
 
 log = logging.getLogger(__name__)
 
