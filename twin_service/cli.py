@@ -1,16 +1,34 @@
-"""The ``accesstwin`` command line: demo, serve, kit."""
+"""The ``accesstwin`` command line: demo, serve, kit, bench.
+
+A thin dispatcher that imports each command's side only when it runs: ``kit`` needs only
+what a kit installs (``accesstwin[pi]``; see ``devices.cli``), ``demo`` and ``serve`` need
+the ``server`` extra and say so in one line when it is missing, ``bench`` needs a source
+checkout (``benchmarks/``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 
-from twin_service.auth.tokens import new_token
-from twin_service.errors import SettingsError
-from twin_service.settings import Settings, load_settings
+from devices.cli import add_kit_parser, run_kit_command
+
+# The import names of the ``server`` extra's distributions (pyproject.toml, kept equal by
+# tests/unit/test_packaging.py): ``demo`` and ``serve`` check them before they start.
+SERVER_MODULES = (
+    "fastapi",
+    "uvicorn",
+    "pydantic",
+    "prometheus_client",
+    "amqtt",
+    "pyttsx3",
+    "yaml",
+    "influxdb_client",
+)
+SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -63,21 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run without an API token (only on a closed network)",
     )
 
-    kit = commands.add_parser("kit", help="the kit agent: real sensors, or a simulator")
-    _add_common(kit)
-    kit.add_argument("--lab", required=True)
-    kit.add_argument("--kit", required=True)
-    kit.add_argument(
-        "--simulate",
-        choices=["vitals", "cpr", "mixed", "switch"],
-        help="simulated sensors instead of the configured I2C/GPIO hardware",
-    )
-    kit.add_argument("--seed", type=int, default=0, help="simulator seed")
-    kit.add_argument(
-        "--config",
-        help="kit config TOML (ACCESSTWIN_KIT_CONFIG; default /etc/accesstwin/kit.toml)",
-    )
-    kit.add_argument("--spool", help="on-disk outbox SQLite file (ACCESSTWIN_KIT_SPOOL)")
+    add_kit_parser(commands)
 
     try:
         from benchmarks.cli import add_bench_parser
@@ -106,6 +110,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, object | None]:
     return out
 
 
+def missing_server_modules() -> list[str]:
+    """The ``server`` extra's modules that cannot be imported here."""
+    return [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -113,42 +122,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "demo":
-            settings = load_settings(
-                overrides=_overrides(args),
-                store="sqlite:///./accesstwin-demo.db",
-                api_token=new_token(),
-                mqtt_client_id="accesstwin-demo-gateway",
-            )
-            from twin_service.demo.run import run_demo
-
-            asyncio.run(run_demo(settings, args.kits))
-        elif args.command == "serve":
-            settings = load_settings(overrides=_overrides(args))
-            asyncio.run(_serve(settings))
-        elif args.command == "kit":
-            return _kit(args)
-        elif args.command == "bench":
+        if args.command == "kit":
+            return run_kit_command(args)
+        if args.command == "bench":
             return _bench(args)
-    except SettingsError as exc:
-        print(f"accesstwin: {exc}", file=sys.stderr)
-        return 2
+        return _server(args)
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
-async def _serve(settings: Settings) -> None:
-    from twin_service.app import create_app
-    from twin_service.ops.server import install_stop_signals, make_server
+def _server(args: argparse.Namespace) -> int:
+    missing = missing_server_modules()
+    if missing:
+        print(
+            f"accesstwin: `accesstwin {args.command}` needs the server's dependencies"
+            f" ({', '.join(missing)} not installed): {SERVER_INSTALL_HINT}",
+            file=sys.stderr,
+        )
+        return 2
+    from twin_service.ops.commands import run_server_command
 
-    server = make_server(create_app(settings), settings.http_host, settings.http_port)
-
-    def stop() -> None:
-        server.should_exit = True
-
-    install_stop_signals(stop)
-    await server.serve()
+    return run_server_command(args, _overrides(args))
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -162,30 +156,6 @@ def _bench(args: argparse.Namespace) -> int:
         )
         return 2
     return run_bench(args)
-
-
-def _kit(args: argparse.Namespace) -> int:
-    from gateway.identifiers import InvalidIdentifierError, KitRef
-
-    try:
-        kit = KitRef(args.lab, args.kit)
-    except InvalidIdentifierError as exc:
-        print(f"accesstwin: {exc}", file=sys.stderr)
-        return 2
-    # The kit agent keeps no store: do not let ACCESSTWIN_STORE stop it from starting.
-    overrides = {**_overrides(args), "store": "memory://"}
-    settings = load_settings(overrides=overrides, insecure_no_auth=True)
-    from devices.agent.main import run_kit
-
-    return run_kit(
-        kit,
-        settings.broker,
-        settings.topics,
-        simulate=args.simulate,
-        seed=args.seed,
-        config_path=args.config,
-        spool_path=args.spool,
-    )
 
 
 if __name__ == "__main__":

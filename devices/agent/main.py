@@ -1,9 +1,10 @@
-"""``accesstwin kit``: assemble the agent from the command line, environment and config file.
+"""``accesstwin kit``: assemble the agent from its settings and config file, run it.
 
-Config file: ``--config``, else ``ACCESSTWIN_KIT_CONFIG``, else ``/etc/accesstwin/kit.toml``
-(optional with ``--simulate``, which replaces the configured sensors by simulators).
-Spool file: ``--spool``, else ``ACCESSTWIN_KIT_SPOOL``, else the config's ``spool_path``,
-else ``./accesstwin-kit-{lab}-{kit}.spool.db``.
+Config file: the settings' ``config`` (``--config`` / ``ACCESSTWIN_KIT_CONFIG``), else
+``/etc/accesstwin/kit.toml`` (optional with ``--simulate``, which replaces the configured
+sensors by simulators). Spool file: the settings' ``spool`` (``--spool`` /
+``ACCESSTWIN_KIT_SPOOL``), else the config's ``spool_path``, else
+``./accesstwin-kit-{lab}-{kit}.spool.db``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
@@ -21,11 +21,9 @@ from typing import Any
 from devices.agent.actuators import Actuators
 from devices.agent.agent import AgentOptions, KitAgent, SwitchFactory
 from devices.agent.config import AgentConfig, ConfigError, load_config
+from devices.agent.settings import KitSettings
 from devices.agent.spool import Spool
 from devices.drivers.base import Sensor
-from gateway.identifiers import KitRef
-from gateway.mqtt_url import BrokerAddress
-from gateway.topics import TopicScheme
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,7 @@ def _fail(message: str) -> int:
 
 
 def resolve_config(path: str | None, simulate: str | None) -> AgentConfig:
-    chosen = path or os.environ.get("ACCESSTWIN_KIT_CONFIG")
+    chosen = path
     if chosen is None:
         if simulate:
             return AgentConfig()
@@ -70,19 +68,11 @@ def _make_switches(
     return bank(pins, emit, seq, bounce_s=bounce_s, dispatch=dispatch)
 
 
-def run_kit(
-    kit: KitRef,
-    broker: BrokerAddress,
-    scheme: TopicScheme,
-    *,
-    simulate: str | None,
-    seed: int = 0,
-    config_path: str | None = None,
-    spool_path: str | None = None,
-) -> int:
+def run_kit(settings: KitSettings) -> int:
     """Run the agent until SIGINT/SIGTERM; the process exit code."""
+    kit, simulate, seed = settings.ref, settings.simulate, settings.seed
     try:
-        config = resolve_config(config_path, simulate)
+        config = resolve_config(settings.config, simulate)
     except ConfigError as exc:
         return _fail(str(exc))
     bus: Any = None
@@ -111,10 +101,7 @@ def run_kit(
                 "raspi-config and check i2c_bus in the kit config"
             )
     path = (
-        spool_path
-        or os.environ.get("ACCESSTWIN_KIT_SPOOL")
-        or config.spool_path
-        or Path(f"accesstwin-kit-{kit.lab}-{kit.kit}.spool.db")
+        settings.spool or config.spool_path or Path(f"accesstwin-kit-{kit.lab}-{kit.kit}.spool.db")
     )
     try:
         spool = Spool(path, config.spool_max_messages)
@@ -125,7 +112,16 @@ def run_kit(
         max_inflight=config.max_inflight,
         reconnect_max_s=config.reconnect_max_s,
     )
-    agent = KitAgent(kit, scheme, broker, spool, sensors, actuators, options, switches=switches)
+    agent = KitAgent(
+        kit,
+        settings.topics,
+        settings.broker,
+        spool,
+        sensors,
+        actuators,
+        options,
+        switches=switches,
+    )
     try:
         asyncio.run(_run(agent))
     finally:

@@ -67,7 +67,7 @@ def test_the_kit_agent_is_not_stopped_by_a_store_setting_it_does_not_use(
 
     started: list[object] = []
     monkeypatch.setattr(
-        devices.agent.main, "run_kit", lambda kit, *a, **k: started.append(kit) or 0
+        devices.agent.main, "run_kit", lambda settings: started.append(settings.ref) or 0
     )
     monkeypatch.setenv("ACCESSTWIN_STORE", "sqlite:////nonexistent/dir/x.db")
     assert main(["kit", "--lab", "a", "--kit", "k1"]) == 0
