@@ -21,7 +21,8 @@ COPY gateway/ gateway/
 COPY twin_service/ twin_service/
 COPY accessibility/ accessibility/
 COPY devices/ devices/
-RUN pip install . && cd / && rm -rf /src
+# The server extra: FastAPI, uvicorn, amqtt, pyttsx3, InfluxDB client… (a kit needs none of them).
+RUN pip install '.[server]' && cd / && rm -rf /src
 
 USER accesstwin
 WORKDIR /data
