@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import paho.mqtt.client as paho
 
@@ -44,3 +45,27 @@ def test_a_topic_that_is_not_utf8_is_a_counted_rejection_under_unknown() -> None
     assert rejection["reason"] == "topic is not valid UTF-8"
     assert rejection["topic"] == "p/lab/k\\xff/telemetry"
     assert rig.rejected_total("topic") == 1
+
+
+def _connect_as_paho_would(client: MqttClient) -> None:
+    flags, reason = SimpleNamespace(session_present=False), SimpleNamespace(is_failure=False)
+    client._handle_connect(client._client, None, flags, reason, None)
+
+
+def test_a_publisher_with_its_own_outbox_gets_ids_and_pubacks_and_paho_resends_nothing() -> None:
+    acked: list[int] = []
+    broker = parse_broker_url("mqtt://127.0.0.1:1883")
+    client = MqttClient(broker, "kit", lambda m: None, on_puback=acked.append, resend_unacked=False)
+    # Not connected: paho refuses the message (None) but keeps it queued for the connection.
+    assert client.publish_with_id("p/l/k/telemetry", b"{}") is None
+    _connect_as_paho_would(client)
+    assert client._client.drop_out_messages() == []  # dropped on connect: the caller resends
+    client._client.on_publish(client._client, None, 5, None, None)
+    assert acked == [5]
+
+
+def test_by_default_paho_keeps_unacknowledged_messages_to_resend_them() -> None:
+    client = MqttClient(parse_broker_url("mqtt://127.0.0.1:1883"), "gw", lambda m: None)
+    client.publish_with_id("p/l/k/desired", b"{}")
+    _connect_as_paho_would(client)
+    assert len(client._client.drop_out_messages()) == 1
