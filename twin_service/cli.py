@@ -20,6 +20,7 @@ from devices.cli import add_kit_parser, run_kit_command
 # tests/unit/test_packaging.py): ``demo`` and ``serve`` check them before they start.
 SERVER_MODULES = (
     "fastapi",
+    "starlette",
     "uvicorn",
     "pydantic",
     "prometheus_client",
@@ -27,6 +28,7 @@ SERVER_MODULES = (
     "pyttsx3",
     "yaml",
     "influxdb_client",
+    "urllib3",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 

@@ -6,6 +6,7 @@ code imports none, and ``demo``/``serve`` name the extra to install when one is 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -21,7 +22,7 @@ ROOT = Path(__file__).parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 EXTRAS: dict[str, list[str]] = PROJECT["optional-dependencies"]
 # Distributions whose import name is not their normalised name.
-IMPORT_NAMES = {"pyyaml": "yaml"}
+IMPORT_NAMES = {"pyyaml": "yaml", "paho-mqtt": "paho"}
 # Imported by the server's dependencies (never by the kit) besides SERVER_MODULES.
 SERVER_ONLY = {"starlette", "pydantic_core", "twin_service", "benchmarks"}
 
@@ -90,3 +91,24 @@ def test_demo_and_serve_without_the_server_extra_say_which_extra_to_install(
         " (no_such_module_x not installed): pip install 'accesstwin[server]'"
         " (in a checkout: pip install '.[server]')"
     )
+
+
+def _third_party_imports(package: str) -> set[str]:
+    """Top-level names of the modules ``package`` imports that are neither stdlib nor ours."""
+    ours = {"gateway", "twin_service", "accessibility", "devices", "benchmarks"}
+    found: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - ours - set(sys.stdlib_module_names)
+
+
+def test_every_import_of_the_installed_packages_is_covered_by_base_server_and_pi() -> None:
+    provided = {import_name(r) for r in PROJECT["dependencies"]}
+    provided |= {import_name(r) for extra in ("server", "pi") for r in EXTRAS[extra]}
+    for package in ("gateway", "twin_service", "accessibility", "devices"):
+        missing = _third_party_imports(package) - provided
+        assert missing == set(), f"{package}/ imports {missing}: add them to pyproject.toml"
