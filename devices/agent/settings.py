@@ -34,7 +34,7 @@ DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
 SIMULATORS = PROFILES
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # Environment variable (after ENV_PREFIX) → field, for the settings the environment may give.
-_ENVIRONMENT = {
+KIT_ENVIRONMENT = {
     "MQTT_URL": "mqtt_url",
     "MQTT_PREFIX": "mqtt_prefix",
     "KIT_CONFIG": "config",
@@ -96,7 +96,7 @@ def load_kit_settings(
     """Build the settings: ``flags`` (None = not given) > environment > built-in defaults."""
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
-    for name, key in _ENVIRONMENT.items():
+    for name, key in KIT_ENVIRONMENT.items():
         raw = env.get(ENV_PREFIX + name)
         if raw:
             values[key] = raw

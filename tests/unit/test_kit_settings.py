@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from devices.agent.settings import KitSettingsError, load_kit_settings
+from devices.agent.settings import KIT_ENVIRONMENT, KitSettingsError, load_kit_settings
 from gateway.identifiers import KitRef
 from gateway.mqtt_url import BrokerAddress
 
@@ -75,3 +77,20 @@ def test_a_bad_setting_is_refused_naming_it(
         load_kit_settings(flags, environ=environ)
     assert str(caught.value).startswith(message), caught.value
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_pi_example_environment_is_what_the_kit_reads() -> None:
+    path = Path(__file__).parents[2] / "deploy" / "pi" / "kit.env.example"
+    lines = [line for line in path.read_text().splitlines() if line and line[0] != "#"]
+    environ = dict(line.split("=", 1) for line in lines)
+    unit = (path.parent / "accesstwin-kit.service").read_text()
+    assert "--lab ${ACCESSTWIN_LAB} --kit ${ACCESSTWIN_KIT}" in unit
+    read = {f"ACCESSTWIN_{name}" for name in ("LAB", "KIT", *KIT_ENVIRONMENT)}
+    assert set(environ) <= read
+    flags = {"lab": environ["ACCESSTWIN_LAB"], "kit": environ["ACCESSTWIN_KIT"]}
+    settings = load_kit_settings(flags, environ=environ)
+    assert (settings.broker.host, settings.broker.tls, settings.broker.username) == (
+        "twin.example.org",
+        True,
+        "kit1",
+    )
