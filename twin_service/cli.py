@@ -133,14 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _server(args: argparse.Namespace) -> int:
+def _server_missing(command: str) -> bool:
+    """Say so in one line (and True) when the server extra is not installed."""
     missing = missing_server_modules()
     if missing:
         print(
-            f"accesstwin: `accesstwin {args.command}` needs the server's dependencies"
+            f"accesstwin: `accesstwin {command}` needs the server's dependencies"
             f" ({', '.join(missing)} not installed): {SERVER_INSTALL_HINT}",
             file=sys.stderr,
         )
+    return bool(missing)
+
+
+def _server(args: argparse.Namespace) -> int:
+    if _server_missing(args.command):
         return 2
     from twin_service.ops.commands import run_server_command
 
@@ -150,12 +156,16 @@ def _server(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     try:
         from benchmarks.cli import run_bench
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("benchmarks"):
+            raise
         print(
             "accesstwin: the benchmarks are not installed with the package;"
             " run `accesstwin bench` from a source checkout (benchmarks/)",
             file=sys.stderr,
         )
+        return 2
+    if _server_missing("bench"):  # the benchmarks drive the server's code
         return 2
     return run_bench(args)
 
