@@ -1,4 +1,7 @@
-"""Issue 2, must-show 4: ``accesstwin demo`` from a fresh virtual environment, no broker."""
+"""Issue 2, must-show 4: ``accesstwin demo`` from a fresh virtual environment, no broker.
+
+Installed as the README says: ``pip install '.[server]' && accesstwin demo``.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("demo-venv") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(REPO)],
+        [str(venv / "bin" / "pip"), "install", "--quiet", f"{REPO}[server]"],
         check=True,
         timeout=900,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
