@@ -17,6 +17,7 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/acc
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY accesstwin_contract/ accesstwin_contract/
 COPY gateway/ gateway/
 COPY twin_service/ twin_service/
 COPY accessibility/ accessibility/

@@ -6,6 +6,7 @@ No Docker engine is needed (or called): the files are parsed and their promises 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,14 @@ def test_dockerfile_runs_serve_as_a_non_root_user() -> None:
     assert re.search(r"^HEALTHCHECK .*\n.*urllib.request.*/readyz", text, re.MULTILINE)
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert {".git", ".venv", ".env", "*.db"} <= set(ignored)
+
+
+def test_the_image_gets_every_package_pyproject_installs() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert f"COPY {package}/ {package}/" in text, f"the Dockerfile does not copy {package}/"
 
 
 def conf_lines(path: Path) -> list[list[str]]:

@@ -21,6 +21,10 @@ from twin_service.cli import SERVER_MODULES, main
 ROOT = Path(__file__).parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 EXTRAS: dict[str, list[str]] = PROJECT["optional-dependencies"]
+SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    "setuptools"
+]
+INSTALLED_PACKAGES = [pattern.rstrip("*") for pattern in SETUPTOOLS["packages"]["find"]["include"]]
 # Distributions whose import name is not their normalised name.
 IMPORT_NAMES = {"pyyaml": "yaml", "paho-mqtt": "paho"}
 # Imported by the server's dependencies (never by the kit) besides SERVER_MODULES.
@@ -95,7 +99,14 @@ def test_demo_and_serve_without_the_server_extra_say_which_extra_to_install(
 
 def _third_party_imports(package: str) -> set[str]:
     """Top-level names of the modules ``package`` imports that are neither stdlib nor ours."""
-    ours = {"gateway", "twin_service", "accessibility", "devices", "benchmarks"}
+    ours = {
+        "accesstwin_contract",
+        "gateway",
+        "twin_service",
+        "accessibility",
+        "devices",
+        "benchmarks",
+    }
     found: set[str] = set()
     for path in (ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -109,6 +120,6 @@ def _third_party_imports(package: str) -> set[str]:
 def test_every_import_of_the_installed_packages_is_covered_by_base_server_and_pi() -> None:
     provided = {import_name(r) for r in PROJECT["dependencies"]}
     provided |= {import_name(r) for extra in ("server", "pi") for r in EXTRAS[extra]}
-    for package in ("gateway", "twin_service", "accessibility", "devices"):
+    for package in INSTALLED_PACKAGES:
         missing = _third_party_imports(package) - provided
         assert missing == set(), f"{package}/ imports {missing}: add them to pyproject.toml"
