@@ -9,6 +9,7 @@ Pure and standard-library only (no I/O), so every part may import it:
   range, waveform rate, dashboard label) - where a sensor is added;
 - ``topics``: the MQTT topic scheme, built and parsed in one place;
 - ``payloads``: the MQTT payloads (telemetry, input, status, desired, rejection);
+- ``time_bounds``: the device-timestamp bounds (before 2020, clock skew, switch-event age);
 - ``frames``: the websocket frames (snapshot, twin.delta, status, feedback, batch);
 - ``groups``: the hub's group names.
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accesstwin_contract.payloads import MAX_TELEMETRY_BYTES
+from accesstwin_contract.time_bounds import EARLIEST_TS, MAX_FUTURE_SKEW_S
 from gateway.sensors import SENSORS, sensor_name_error, unit_of, waveform_rate_error
-from gateway.time_bounds import EARLIEST_TS, MAX_FUTURE_SKEW_S
 
 MAX_PAYLOAD_BYTES = MAX_TELEMETRY_BYTES
 MAX_WAVEFORM_SAMPLES = 10_000

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from devices.agent.actuators import Actuators, DesiredApplier
 from devices.agent.batching import WaveformBatcher, reading_messages, waveform_messages
 from devices.agent.outbox import Outbox
@@ -36,7 +37,6 @@ from devices.drivers.base import Sample, Sensor
 from gateway.identifiers import KitRef
 from gateway.mqtt_client import InboundMessage, MqttClient, Will
 from gateway.mqtt_url import BrokerAddress
-from gateway.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.topics import Channel, TopicScheme
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from accesstwin_contract.time_bounds import EARLIEST_TS
 from devices.drivers.base import Sample, Sensor, SensorError
-from gateway.time_bounds import EARLIEST_TS
 
 log = logging.getLogger(__name__)
 

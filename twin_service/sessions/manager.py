@@ -31,8 +31,8 @@ from accessibility.scenario import Scenario
 from accessibility.speech import SpeechRequest
 from accesstwin_contract.frames import FeedbackFrame, Frame
 from accesstwin_contract.groups import lab_group, session_group
+from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.identifiers import KitRef
-from gateway.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from twin_service.auth.tokens import digest, matches
 from twin_service.live.hub import Hub
 from twin_service.twins.twin import Twin, ValueEntry

@@ -1,7 +1,7 @@
 """Bounds on device timestamps that the kit and the service share.
 
-Pure constants, apart from ``gateway.telemetry`` so that the kit can know them without
-importing the payload validation (and pydantic).
+Pure constants, apart from the payload validation (``gateway.telemetry``) so that the kit
+knows them without importing it (and pydantic).
 """
 
 # Device clocks before 2020 are unset RTCs (a Pi without network boots at 1970): the
