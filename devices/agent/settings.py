@@ -24,10 +24,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from accesstwin_contract.identifiers import InvalidIdentifierError, KitRef
+from accesstwin_contract.topics import TopicScheme
 from devices.agent.simulated import PROFILES
-from gateway.identifiers import InvalidIdentifierError, KitRef
 from gateway.mqtt_url import BrokerAddress, parse_broker_url
-from gateway.topics import TopicScheme
 
 ENV_PREFIX = "ACCESSTWIN_"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
