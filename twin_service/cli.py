@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from devices.cli import add_kit_parser, run_kit_command
 
 # The import names of the ``server`` extra's distributions (pyproject.toml, kept equal by
-# tests/unit/test_packaging.py): ``demo`` and ``serve`` check them before they start.
+# tests/unit/test_packaging.py): ``demo``, ``serve`` and ``bench`` check them first.
 SERVER_MODULES = (
     "fastapi",
     "starlette",
