@@ -43,7 +43,9 @@ def import_name(requirement: str) -> str:
 
 
 def test_the_server_extra_is_what_demo_and_serve_check_for() -> None:
-    assert sorted(import_name(r) for r in EXTRAS["server"]) == sorted(SERVER_MODULES), (
+    # A dependency with an environment marker (";") is not installed everywhere: not checked.
+    required = [r for r in EXTRAS["server"] if ";" not in r]
+    assert sorted(import_name(r) for r in required) == sorted(SERVER_MODULES), (
         "a dependency added to the server extra goes into twin_service/cli.py SERVER_MODULES"
     )
 
