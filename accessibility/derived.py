@@ -2,8 +2,12 @@
 
 ``DerivedSignals`` holds a bounded window per waveform and, at most every
 ``every_s`` of device time, recomputes ``hr_ppg`` from ``ppg`` and the CPR values
-from ``depth_mm`` (CONTRACT.md, "derived values"). Pure: the caller passes chunks
-in and gets values out; nothing here does I/O or reads the clock.
+from ``depth_mm`` (CONTRACT.md, "derived values"). Every ``depth_mm`` chunk also goes
+through a :class:`CompressionDetector`; the compressions it completed are taken with
+:meth:`DerivedSignals.take_compressions` (at most ``MAX_PENDING_COMPRESSIONS`` wait; the
+oldest are dropped and counted). The CPR window values are measured from the detector's
+rest position, like the compressions. Pure: the caller passes chunks in and gets values
+out; nothing here does I/O or reads the clock.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from accessibility.signals import WaveformWindow, cpr_metrics, heart_rate_from_ppg
+from accessibility.signals.compressions import Compression, CompressionDetector
 from accesstwin_contract.quantities import DERIVED
 
 FloatArray = npt.NDArray[np.float64]
@@ -27,6 +32,7 @@ BACKLOG_S = 2.0  # data older than this (by the caller's clock) is a replay, not
 CCF_EVERY_S = 2.0  # the 30 s compression fraction changes slowly
 MIN_WINDOW_RATE_HZ = 25.0  # MAX30102's slowest rate (DOMAIN.md)
 _WINDOW_SECONDS = {"ppg": PPG_WINDOW_S, "depth_mm": CPR_CCF_WINDOW_S}
+MAX_PENDING_COMPRESSIONS = 512  # a 5-minute replay at 100/min; the caller takes them per chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,9 @@ class DerivedSignals:
         self._last_ccf = -float("inf")
         self._deferred: set[str] = set()
         self.cpr_active = False
+        self.compressions = CompressionDetector()
+        self._completed: list[Compression] = []
+        self.compressions_dropped = 0  # completed but never taken (over the bound)
 
     def add_chunk(
         self,
@@ -74,9 +83,25 @@ class DerivedSignals:
             return []
         window = self._window(sensor, rate_hz)
         window.extend(ts0, rate_hz, samples)
+        if sensor == "depth_mm":
+            self._keep(self.compressions.add_chunk(ts0, rate_hz, samples))
         if not self._due(sensor, window, now):
             return []
         return self._heart_rate() if sensor == "ppg" else self._cpr()
+
+    def take_compressions(self) -> list[Compression]:
+        """The compressions completed since the last call, oldest first."""
+        out, self._completed = self._completed, []
+        return out
+
+    def _keep(self, done: list[Compression]) -> None:
+        if not done:
+            return
+        self._completed.extend(done)
+        over = len(self._completed) - MAX_PENDING_COMPRESSIONS
+        if over > 0:
+            del self._completed[:over]
+            self.compressions_dropped += over
 
     def window_samples(self, sensor: str) -> tuple[FloatArray, FloatArray, float | None]:
         """(times, values, rate_hz) of the samples a recomputation of ``sensor`` uses now.
@@ -142,6 +167,7 @@ class DerivedSignals:
         times, depth = self._windows["depth_mm"].contiguous_tail()
         if times.size == 0:
             return []
+        depth = depth - self.compressions.rest_mm  # the rest position re-checked in pauses
         newest = float(times[-1])
         recent = times >= newest - CPR_RATE_WINDOW_S
         short = cpr_metrics(times[recent], depth[recent])
