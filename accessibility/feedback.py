@@ -21,7 +21,12 @@ Delivery policy (what ``update`` returns):
   kit is offline;
 * a rule speaks when it becomes active, then again every ``repeat_s`` if it has one;
 * a topic is not repeated within ``min_repeat_s`` unless the severity rose;
-* at most one rule message every ``spoken_gap_s``, unless it is more severe than the last;
+* after a message, the next of no higher severity waits until it has been said: its
+  spoken words at the learner's ``speech_rate_wpm`` (or its displayed words at
+  ``READING_RATE_WPM`` with speech off) plus ``PAUSE_AFTER_S``, at least ``spoken_gap_s``;
+  a more severe message does not wait (the page lets a critical one pre-empt);
+* a waiting message is sent only if its rule is still active when its turn comes: a
+  correction that is no longer true is never sent;
 * while a rule of higher severity is active, lower ones wait (info waits for warnings and
   criticals, warnings wait for criticals); waiting messages are retried on later updates;
 * when an announced rule has stayed clear for ``resolve_hold_s`` its ``resolved`` text is
@@ -35,6 +40,10 @@ Delivery policy (what ``update`` returns):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from accessibility.compression_score import CompressionScorer
 from accessibility.model import (
     DEFAULT_SPEECH_RATE_WPM,
     SEVERITY_RANK,
@@ -42,21 +51,30 @@ from accessibility.model import (
     Feedback,
     TwinView,
 )
+from accessibility.recent_compressions import RecentCompressions
 from accessibility.scenario import Check, ChoiceSpec, Condition, Rule, Scenario, Step, When
-from accessibility.scoring import CprScorer, CprScoring, DecisionScorer, ScoreReport
+from accessibility.scoring import CprScoring, DecisionScorer, ScoreReport
+from accessibility.signals.compressions import Compression
 from accessibility.speech import text_for_speech
 
 _MAIN, _RESOLVED = 1, 2
 # Reading a prompt with speech off is counted at the default speech rate (DOMAIN.md
 # "Speech": ~150 wpm); adults usually read faster, so this errs on the side of more time.
 READING_RATE_WPM = DEFAULT_SPEECH_RATE_WPM
+PAUSE_AFTER_S = 1.0  # silence after one message before the next of no higher severity
+
+
+def utterance_seconds(text: str, speech: str, speech_rate_wpm: float | None) -> float:
+    """How long a message takes to say (its spoken words at the learner's rate) or, with
+    speech off, to read (its displayed words at ``READING_RATE_WPM``)."""
+    if speech_rate_wpm is None:
+        return len(text.split()) * 60.0 / READING_RATE_WPM
+    return len(text_for_speech(speech).split()) * 60.0 / speech_rate_wpm
 
 
 def prompt_seconds(step: Step, speech_rate_wpm: float | None) -> float:
     """How long the step's prompt takes to say (speech on) or to read (speech off)."""
-    if speech_rate_wpm is None:
-        return len(step.prompt.split()) * 60.0 / READING_RATE_WPM
-    return len(text_for_speech(step.speech).split()) * 60.0 / speech_rate_wpm
+    return utterance_seconds(step.prompt, step.speech, speech_rate_wpm)
 
 
 class _Check:
@@ -216,13 +234,16 @@ class FeedbackPolicy:
         self._prompt: Feedback | None = None
         self._counter = 0
         self._topic_last: dict[str, tuple[float, int]] = {}  # topic -> (ts, rank) of last rule
-        self._spoken = (float("-inf"), -1)  # (ts, rank) of the last message spoken
+        self._spoken = (float("-inf"), -1)  # (said until, rank) of the last message
+        self._wpm = speech_rate_wpm
+        self._recent = RecentCompressions()
+        self._last_view: TwinView | None = None
         self.last_rejection: str | None = None
-        self._cpr: CprScorer | None = None
+        self._cpr: CompressionScorer | None = None
         self._decisions: DecisionScorer | None = None
         self._alarm: str | None = None
         if isinstance(sc := scenario.scoring, CprScoring):
-            self._cpr = CprScorer(sc, stale_after_s=stale_after_s)
+            self._cpr = CompressionScorer(sc)
         else:
             self._decisions = DecisionScorer(sc, scenario.decision_steps)
             self._alarm = sc.alarm_rule
@@ -296,11 +317,48 @@ class FeedbackPolicy:
             if self.finished:
                 return out
         if self._cpr is not None and self.step_id == self._cpr.cfg.step:
-            self._cpr.add(view)
+            self._cpr.observe(now)
+        self._last_view = view
+        view = self._with_recent(view)
         if view.online and (fb := self._evaluate(view)) is not None:
             out.append(fb)
             out.sort(key=lambda f: (-SEVERITY_RANK[f.severity], -f.priority))
         return out
+
+    def add_compressions(
+        self, done: Sequence[Compression], now: float, at: Sequence[float] | None = None
+    ) -> list[Feedback]:
+        """Compressions completed on the session's kit; return the feedback due now.
+
+        ``now`` is the service time; ``at`` when each was seen complete on the same clock
+        (default ``now``: "no compression for 4 s" counts from there). They are scored in
+        the scored step and drive the rules through the ``cpr_recent_*`` values
+        (``accessibility.recent_compressions``).
+        """
+        step = self._step
+        if step is None or step.terminal or not done:
+            return []
+        times = list(at) if at is not None else [now] * len(done)
+        scored = self._cpr is not None and step.id == self._cpr.cfg.step
+        for c, t in zip(done, times, strict=True):
+            self._recent.add(c, t)
+            if scored and self._cpr is not None:
+                self._cpr.add(c, now)
+        base = self._last_view
+        view = TwinView(now=now) if base is None else replace(base, now=now)
+        fb = self._evaluate(self._with_recent(view)) if view.online else None
+        return [] if fb is None else [fb]
+
+    def _with_recent(self, view: TwinView) -> TwinView:
+        """``view`` with the values of the last few compressions."""
+        recent, ts = self._recent.values, self._recent.ts
+        if not recent or ts is None:
+            return view
+        return replace(
+            view,
+            values={**view.values, **recent},
+            value_ts={**view.value_ts, **dict.fromkeys(recent, ts)},
+        )
 
     def _evaluate(self, view: TwinView) -> Feedback | None:
         now, runs, top = view.now, self._runs[self.step_id or ""], -1
@@ -317,7 +375,7 @@ class FeedbackPolicy:
                 continue
             rank = run.rank if kind == _MAIN else 0
             last = self._topic_last.get(run.rule.topic)
-            if rank < top or (rank <= self._spoken[1] and now - self._spoken[0] < self._gap):
+            if rank < top or (rank <= self._spoken[1] and now < self._spoken[0]):
                 continue
             if kind == _MAIN and last and rank <= last[1] and now - last[0] < self._min_repeat:
                 continue
@@ -331,12 +389,12 @@ class FeedbackPolicy:
         if kind == _MAIN:
             run.announced, run.last_sent = True, now
             self._topic_last[r.topic] = (now, run.rank)
-            self._spoken = (now, run.rank)
+            self._spoken = (now + self._pace(r.text, r.speech), run.rank)
             return Feedback(self._new_id(r.topic), r.topic, r.severity, r.text, r.speech, r.icon,
                             r.priority, ts=now)  # fmt: skip
         run.announced, run.exit_since = False, None
-        self._spoken = (now, 0)
         text = r.resolved or ""
+        self._spoken = (now + self._pace(text, text), 0)
         return Feedback(
             self._new_id(r.topic), r.topic, "info", text, text, "check", r.priority, ts=now
         )
@@ -351,8 +409,14 @@ class FeedbackPolicy:
         if (adv := self._advance.get(step.id)) is not None:
             adv.reset()
         self._prompt = self._make_prompt(now)
-        self._spoken = (now, 0)  # rule infos wait until the prompt has been said
+        self._spoken = (self._prompt_end, 0)  # rule infos wait until the prompt has been said
+        self._recent.clear()
         return [self._prompt]
+
+    def _pace(self, text: str, speech: str) -> float:
+        """Seconds until the next message of no higher severity: the utterance's length at
+        the learner's rate, then a pause, and never less than ``spoken_gap_s``."""
+        return max(self._gap, utterance_seconds(text, speech, self._wpm) + PAUSE_AFTER_S)
 
     def _make_prompt(self, now: float) -> Feedback:
         step = self._step

@@ -1,21 +1,8 @@
 """Session scores: QCPR-style CPR quality and decision-making, with a time series for charts.
 
-CPR (Laerdal QCPR pattern; AHA 2020 targets, DOMAIN.md "CPR quality"). The basis is
-**time**, not samples: each TwinView seen during the scored step holds until the next one,
-for at most ``max_gap_s`` (the rest of a longer silence counts as hands-off time).
-
-* compressing: ``cpr_rate`` is present, fresh (``stale_after_s``) and > 0;
-* ``rate_in_target_pct``: % of compressing time with ``cpr_rate`` in ``rate`` (100-120/min);
-* ``depth_in_target_pct``: % of compressing time (with a fresh depth) with ``cpr_depth_mm``
-  in ``depth_mm`` (50-60 mm);
-* ``recoil_pct``: time-weighted mean of ``cpr_recoil_pct`` while compressing, an estimate
-  of the % of compressions with full recoil;
-* ``ccf_pct``: compressing time / observed time (chest compression fraction).
-
-``score = 100 * sum(w_k * c_k) / sum(w_k)`` with ``c`` = rate/100, depth/100, recoil/100
-and ``min(1, ccf_pct / ccf_target_pct)``; default weights 0.3, 0.3, 0.2, 0.2 and CCF target
-80 % (AHA: >= 60 %, ideally >= 80 %). A component without data is left out of both sums;
-the score is 0 when the learner never compressed.
+CPR: scored per compression by ``accessibility.compression_score.CompressionScorer``
+(its docstring and docs/cpr-scoring.md give the formula); this module holds its settings
+(:class:`CprScoring`) and the report type.
 
 Decisions: for each decision step, credit = 1 / attempts when it was eventually answered
 correctly (1 first try, 0.5 second, ...), else 0; ``score = 100 * mean(credit)``.
@@ -28,22 +15,15 @@ Grades: >= 90 "Excellent", >= 75 "Good", >= 50 "Fair", else "Needs practice".
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
-
-from accessibility.model import TwinView
 
 WEIGHTS: Mapping[str, float] = MappingProxyType(
     {"rate": 0.3, "depth": 0.3, "recoil": 0.2, "ccf": 0.2}
 )
 GRADES = ((90.0, "Excellent"), (75.0, "Good"), (50.0, "Fair"), (0.0, "Needs practice"))
-CPR_FORMULA = (
-    "time-weighted; score = 100 * sum(w*c) / sum(w) over components with data;"
-    " c = rate%/100, depth%/100, recoil%/100, min(1, ccf%/ccf_target);"
-    " defaults w = 0.3 rate, 0.3 depth, 0.2 recoil, 0.2 ccf; ccf_target = 80"
-)
 DECISION_FORMULA = (
     "score = 100 * mean over decision steps of (1/attempts if answered correctly else 0)"
 )
@@ -102,113 +82,6 @@ class ScoreReport:
 
 def grade(score: float) -> str:
     return next(label for floor, label in GRADES if score >= floor)
-
-
-def _pct(part: float, whole: float) -> float | None:
-    return round(100.0 * part / whole, 1) if whole > 0 else None
-
-
-class CprScorer:
-    """Accumulates CPR quality over views in O(1) per view."""
-
-    def __init__(
-        self,
-        cfg: CprScoring,
-        *,
-        stale_after_s: float = 5.0,
-        max_gap_s: float = 2.0,
-        series_every_s: float = 1.0,
-    ) -> None:
-        self.cfg = cfg
-        self._stale, self._max_gap, self._every = stale_after_s, max_gap_s, series_every_s
-        self._prev_t: float | None = None
-        self._state: tuple[bool, bool, bool | None, float | None] = (False, False, None, None)
-        # observed, compressing, rate ok, depth seen, depth ok, recoil seen, recoil sum (s)
-        self._t = [0.0] * 7
-        self._series: list[tuple[float, float]] = []
-
-    def _fresh(self, view: TwinView, name: str) -> float | None:
-        v = view.values.get(name)
-        if v is None or view.now - view.value_ts.get(name, view.now) > self._stale:
-            return None
-        return v
-
-    def add(self, view: TwinView) -> None:
-        now, t = view.now, self._t
-        if self._prev_t is not None:
-            gap = now - self._prev_t
-            if gap < 0:
-                return  # older than what was already scored: ignore
-            dt = min(gap, self._max_gap)
-            comp, rate_ok, depth_ok, recoil = self._state
-            t[0] += gap
-            if comp and dt > 0:
-                t[1] += dt
-                t[2] += dt if rate_ok else 0.0
-                if depth_ok is not None:
-                    t[3] += dt
-                    t[4] += dt if depth_ok else 0.0
-                if recoil is not None:
-                    t[5] += dt
-                    t[6] += dt * recoil
-        self._prev_t = now
-        rate = self._fresh(view, "cpr_rate")
-        depth = self._fresh(view, "cpr_depth_mm")
-        lo, hi = self.cfg.rate
-        dlo, dhi = self.cfg.depth_mm
-        self._state = (
-            rate is not None and rate > 0,
-            rate is not None and lo <= rate <= hi,
-            None if depth is None else dlo <= depth <= dhi,
-            self._fresh(view, "cpr_recoil_pct"),
-        )
-        if not self._series or now - self._series[-1][0] >= self._every:
-            self._series.append((now, round(self.score_now(), 1)))
-
-    def components(self) -> dict[str, float | None]:
-        t = self._t
-        return {
-            "rate": _pct(t[2], t[1]),
-            "depth": _pct(t[4], t[3]),
-            "recoil": round(t[6] / t[5], 1) if t[5] > 0 else None,
-            "ccf": _pct(t[1], t[0]),
-        }
-
-    def score_now(self) -> float:
-        if self._t[1] <= 0:
-            return 0.0
-        parts = self.components()
-        ccf = parts["ccf"] or 0.0
-        parts["ccf"] = 100.0 * min(1.0, ccf / self.cfg.ccf_target_pct)
-        w = self.cfg.weights
-        used = [(w[k], v) for k, v in parts.items() if v is not None]
-        total = sum(wk for wk, _ in used)
-        return sum(wk * v for wk, v in used) / total if total > 0 else 0.0
-
-    def report(self, scenario_id: str) -> ScoreReport:
-        c, score = self.components(), round(self.score_now(), 1)
-        metrics: dict[str, float | int | None] = {
-            "rate_in_target_pct": c["rate"],
-            "depth_in_target_pct": c["depth"],
-            "recoil_pct": c["recoil"],
-            "ccf_pct": c["ccf"],
-            "compressing_s": round(self._t[1], 1),
-            "observed_s": round(self._t[0], 1),
-        }
-        series = list(self._series)
-        if self._prev_t is not None and (not series or series[-1][0] < self._prev_t):
-            series.append((self._prev_t, score))
-        return ScoreReport(
-            scenario_id, "cpr", score, grade(score), CPR_FORMULA, metrics, series=tuple(series)
-        )
-
-
-def score_cpr(views: Iterable[TwinView], cfg: CprScoring, scenario_id: str = "cpr") -> ScoreReport:
-    """Score a recorded sequence of views (all of them belong to the compressions step)."""
-    scorer = CprScorer(cfg)
-    for view in views:
-        scorer.add(view)
-    return scorer.report(scenario_id)
 
 
 class DecisionScorer:

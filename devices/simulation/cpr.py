@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -65,9 +66,15 @@ class CprLearner:
         pause_len_s: float = 5.0,
         noise_mm: float = NOISE_MM,
         lean_prob: float = _LEAN_PROB,
+        depth_cycle_mm: Sequence[float] = (),
     ) -> None:
+        """``depth_cycle_mm``: intended depths taken in turn, one per compression (an
+        uneven learner: (40, 70) alternates 40 and 70 mm); empty: ``depth_mm`` throughout."""
         if not 20.0 <= rate_per_min <= 200.0 or not 5.0 <= depth_mm <= 100.0:
             raise ValueError("rate_per_min must be 20..200 and depth_mm 5..100")
+        if any(not 5.0 <= d <= 100.0 for d in depth_cycle_mm):
+            raise ValueError("depth_cycle_mm values must be 5..100")
+        self.depth_cycle_mm = tuple(float(d) for d in depth_cycle_mm)
         self.rate_per_min, self.depth_mm = float(rate_per_min), float(depth_mm)
         self.recoil_residual_mm, self.drift = float(recoil_residual_mm), drift
         self.pause_every_s, self.pause_len_s = pause_every_s, float(pause_len_s)
@@ -86,6 +93,7 @@ class CprLearner:
         self._level = 0.0
         self._rate_dev = self._depth_dev = 0.0
         self._elapsed = 0.0
+        self._count = 0
         self._block_start = self._next_onset
         self._cur_rate, self._cur_depth = self.rate_per_min, self.depth_mm
         self._started = True
@@ -112,7 +120,12 @@ class CprLearner:
             self._cur_rate = self.rate_per_min + dev
             self._cur_depth = self.depth_mm * (1.0 - fatigue) + self._depth_dev
         period = 60.0 / self._cur_rate * (1.0 + _PERIOD_JITTER * float(rng.standard_normal()))
-        depth = max(self._cur_depth + _DEPTH_JITTER_MM * float(rng.standard_normal()), 5.0)
+        intended = self._cur_depth
+        if self.depth_cycle_mm:
+            cycle = self.depth_cycle_mm
+            intended += cycle[self._count % len(cycle)] - self.depth_mm
+        self._count += 1
+        depth = max(intended + _DEPTH_JITTER_MM * float(rng.standard_normal()), 5.0)
         lean = self.recoil_residual_mm > 0.0 and float(rng.uniform()) < self.lean_prob
         end = self.recoil_residual_mm * float(rng.uniform(0.7, 1.3)) if lean else 0.0
         onset = self._next_onset

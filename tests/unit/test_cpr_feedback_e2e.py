@@ -2,10 +2,12 @@
 ``DerivedSignals`` and the CPR scenario's ``FeedbackPolicy`` (device time, no clock).
 
 The policy sees what a session sees: the newest derived values with their device ``ts``,
-evaluated after every 0.2 s chunk, as a kit sends them.
+evaluated after every 0.2 s chunk, as a kit sends them, and each completed compression.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
@@ -39,6 +41,8 @@ def run(learner: CprLearner, seconds: float) -> Log:
         now = ts + CHUNK / RATE_HZ
         view = TwinView(now=now, values=dict(values), value_ts=dict(stamps))
         log += [(now - T0, f) for f in policy.update(view)]
+        done = engine.take_compressions()
+        log += [(now - T0, f) for f in policy.add_compressions(done, now)]
     return log
 
 
@@ -83,3 +87,57 @@ def test_poor_compressions_get_their_correction(
     assert hits, [f.text for _, f in log]
     assert hits[0][1].severity == "warning" and hits[0][1].topic == topic
     assert said(log, "resume") == []
+
+
+def test_shallow_compressions_are_told_deeper_within_three_and_again_while_they_last() -> None:
+    # 42 mm at 95/min for 120 s: "deeper" at once, and at least every 15 s all along.
+    log = run(CprLearner(11, rate_per_min=95.0, depth_mm=42.0, drift=False), 120.0)
+    deeper = [t for t, _ in said(log, "deeper")]
+    assert deeper and deeper[0] <= 3 * 60 / 95 + 0.6  # within three compressions
+    assert all(b - a <= 15.0 for a, b in itertools.pairwise([*deeper, 120.0]))
+    assert said(log, "faster")  # 95/min is too slow as well
+
+
+def test_weak_presses_are_named_too_shallow_not_start() -> None:
+    log = run(CprLearner(12, depth_mm=9.0, drift=False), 60.0)
+    assert said(log, "too shallow")
+    assert said(log, "start compressions") == [] and said(log, "resume") == []
+
+
+def test_slow_compressions_are_named_too_slow_not_stopped() -> None:
+    log = run(CprLearner(13, rate_per_min=26.0, drift=False), 60.0)
+    assert said(log, "too slow")
+    assert said(log, "resume") == [] and said(log, "start compressions") == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_one_second_hesitation_gets_no_rate_prompt(seed: int) -> None:
+    # Steady 110/min with one 1 s hesitation every 12 s.
+    learner = CprLearner(seed, drift=False, pause_every_s=12.0, pause_len_s=1.0)
+    log = run(learner, 60.0)
+    assert [f.text for _, f in log if f.topic == "cpr.rate"] == []
+    assert said(log, "resume") == []
+
+
+def score_of(learner: CprLearner) -> tuple[float, dict[str, float | int | None]]:
+    policy = FeedbackPolicy(load_scenario("cpr"))
+    policy.start(T0)
+    policy.choose("ready", T0)
+    engine = DerivedSignals()
+    for i in range(round(120 * RATE_HZ / CHUNK)):
+        ts = T0 + i * CHUNK / RATE_HZ
+        engine.add_chunk("depth_mm", ts, RATE_HZ, learner.chunk(ts, CHUNK, RATE_HZ).tolist())
+        now = ts + CHUNK / RATE_HZ
+        policy.update(TwinView(now=now))
+        policy.add_compressions(engine.take_compressions(), now)
+    report = policy.score()
+    return report.score, dict(report.metrics)
+
+
+def test_uneven_depth_scores_well_below_a_steady_learner() -> None:
+    steady_score, steady = score_of(CprLearner(21, depth_mm=55.0, drift=False))
+    uneven_score, uneven = score_of(CprLearner(21, drift=False, depth_cycle_mm=(40.0, 70.0)))
+    assert steady["depth_in_target_pct"] is not None and steady["depth_in_target_pct"] >= 90
+    assert steady_score >= 85
+    assert uneven["depth_in_target_pct"] is not None and uneven["depth_in_target_pct"] <= 10
+    assert uneven_score <= steady_score - 25

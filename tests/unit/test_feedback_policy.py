@@ -10,7 +10,12 @@ from accessibility.feedback import FeedbackPolicy
 from accessibility.model import Feedback, TwinView
 from accessibility.scenario import load_scenario, parse_scenario
 
-GOOD = {"cpr_rate": 110.0, "cpr_depth_mm": 55.0, "cpr_recoil_pct": 95.0}
+GOOD = {
+    "cpr_compression_depth_mm": 55.0,
+    "cpr_recent_rate": 110.0,
+    "cpr_recent_depth_mm": 55.0,
+    "cpr_recent_recoil_pct": 95.0,
+}
 Log = list[tuple[float, Feedback]]
 
 
@@ -53,31 +58,41 @@ def test_start_gives_the_first_prompt_with_its_choice() -> None:
 @pytest.mark.parametrize(
     ("values", "word", "topic"),
     [
-        ({"cpr_rate": 90.0}, "faster", "cpr.rate"),
-        ({"cpr_rate": 130.0}, "slow down", "cpr.rate"),
-        ({"cpr_depth_mm": 42.0}, "deeper", "cpr.depth"),
-        ({"cpr_depth_mm": 66.0}, "not quite so deep", "cpr.depth"),
-        ({"cpr_recoil_pct": 60.0}, "let the chest rise", "cpr.recoil"),
+        ({"cpr_recent_rate": 90.0}, "faster", "cpr.rate"),
+        ({"cpr_recent_rate": 130.0}, "slow down", "cpr.rate"),
+        ({"cpr_recent_depth_mm": 42.0}, "deeper", "cpr.depth"),
+        ({"cpr_recent_depth_mm": 66.0}, "too deep", "cpr.depth"),
+        ({"cpr_recent_recoil_pct": 60.0}, "let the chest rise", "cpr.recoil"),
     ],
 )
-def test_each_correction_is_a_warning_said_once(
+def test_each_correction_is_a_warning_repeated_while_it_lasts(
     values: dict[str, float], word: str, topic: str
 ) -> None:
     log = drive(cpr_policy(), 0.5, 30.0, **values)
     assert [f.text.lower() for _, f in log if f.severity != "info"] == [
         f.text.lower() for _, f in with_word(log, word)
     ]
-    ((t, fb),) = with_word(log, word)
-    assert fb.severity == "warning" and fb.topic == topic and t == 0.5
-    assert fb.speech_text and fb.icon
+    hits = with_word(log, word)
+    assert [t for t, _ in hits] == [0.5, 12.5, 24.5]  # at once, then every 12 s
+    assert all(f.severity == "warning" and f.topic == topic for _, f in hits)
+    assert hits[0][1].speech_text and hits[0][1].icon
+
+
+def stopped(policy: FeedbackPolicy, t0: float, t1: float, last: float, **values: float) -> Log:
+    """Views every 0.5 s from t0 to t1 in which the last compression was at ``last``."""
+    out: Log = []
+    for i in range(round((t1 - t0) / 0.5)):
+        t, v = t0 + i * 0.5, {**GOOD, **values}
+        out += [(t, f) for f in policy.update(TwinView(t, v, dict.fromkeys(v, last)))]
+    return out
 
 
 def test_stopped_gives_a_critical_resume() -> None:
     policy = cpr_policy()
-    drive(policy, 0.5, 10.0)
-    log = drive(policy, 10.0, 12.0, cpr_rate=0.0)
-    assert [(t, f.severity) for t, f in with_word(log, "resume")] == [(10.0, "critical")]
-    assert not with_word(log, "faster")  # the slow-rate warning waits behind the critical
+    drive(policy, 0.5, 10.0)  # the last compression at 9.5
+    log = stopped(policy, 10.0, 15.0, 9.5)
+    assert [(t, f.severity) for t, f in with_word(log, "resume")] == [(13.5, "critical")]
+    assert len(log) == 1
 
 
 def test_no_cpr_data_for_3_s_after_starting_gives_a_critical_resume() -> None:
@@ -87,7 +102,7 @@ def test_no_cpr_data_for_3_s_after_starting_gives_a_critical_resume() -> None:
         t, stamps = i * 0.5, {**dict.fromkeys(GOOD, 11.5), "hr": i * 0.5}
         log += [(t, f) for f in policy.update(TwinView(t, {**GOOD, "hr": 80.0}, stamps))]
     ((t, fb),) = with_word(log, "resume")
-    assert fb.severity == "critical" and t == 14.5
+    assert fb.severity == "critical" and t == 15.5  # 4 s after the last compression
 
 
 def no_cpr(policy: FeedbackPolicy, t1: float, **values: float) -> Log:
@@ -121,7 +136,7 @@ def test_nothing_yet_gets_a_gentle_start_once_the_prompt_was_said(
 
 def test_a_rate_of_zero_before_any_compression_is_not_a_stop() -> None:
     # E.g. the rate gauge fell to 0 after practice compressions in the "ready" step.
-    log = no_cpr(cpr_policy(), 30.0, cpr_rate=0.0)
+    log = no_cpr(cpr_policy(), 30.0, cpr_recent_rate=0.0)
     assert with_word(log, "resume") == []
     assert [t for t, _ in with_word(log, "start compressions now")] == [11.0, 26.0]
 
@@ -137,9 +152,9 @@ def test_started_then_stopped_after_the_start_reminder_is_told_to_resume() -> No
     policy = cpr_policy()
     log = no_cpr(policy, 12.0)
     assert [t for t, _ in with_word(log, "start compressions now")] == [11.0]
-    log = drive(policy, 12.0, 20.0) + drive(policy, 20.0, 22.0, cpr_rate=0.0)
+    log = drive(policy, 12.0, 20.0) + stopped(policy, 20.0, 24.5, 19.5)
     assert with_word(log, "start compressions") == []
-    assert [(t, f.severity) for t, f in with_word(log, "resume")] == [(20.0, "critical")]
+    assert [(t, f.severity) for t, f in with_word(log, "resume")] == [(23.5, "critical")]
 
 
 def test_stale_values_count_as_missing() -> None:
@@ -155,10 +170,13 @@ def test_values_oscillating_around_a_threshold_do_not_flap() -> None:
     for i in range(1, 121):  # 60 s, alternating every 0.5 s
         t = i * 0.5
         rate = 99.5 if i % 2 else 100.5
-        log += [(t, f) for f in policy.update(view(t, {**GOOD, "cpr_rate": rate}))]
-    rate_msgs = [f for _, f in log if f.topic == "cpr.rate"]
-    assert 1 <= len(rate_msgs) <= 2
-    assert len(log) <= 2
+        log += [(t, f) for f in policy.update(view(t, {**GOOD, "cpr_recent_rate": rate}))]
+    # Below 100 enters, only above 102 leaves: one correction all along, repeated every
+    # 12 s, never "Rate is good now" in between.
+    rate_msgs = [(t, f.text) for t, f in log if f.topic == "cpr.rate"]
+    assert [t for t, _ in rate_msgs] == [0.5, 12.5, 24.5, 36.5, 48.5]
+    assert {text for _, text in rate_msgs} == {"Too slow - push faster, 100 to 120 a minute"}
+    assert len(log) == len(rate_msgs)
 
 
 def test_same_warning_is_not_repeated_within_min_repeat_s() -> None:
@@ -166,7 +184,7 @@ def test_same_warning_is_not_repeated_within_min_repeat_s() -> None:
     log: Log = []
     t = 0.5
     for _ in range(6):  # 3 s slow, 3 s good, repeatedly
-        log += drive(policy, t, t + 3.0, cpr_rate=90.0)
+        log += drive(policy, t, t + 3.0, cpr_recent_rate=90.0)
         log += drive(policy, t + 3.0, t + 6.0)
         t += 6.0
     times = [t for t, _ in with_word(log, "faster")]
@@ -176,9 +194,9 @@ def test_same_warning_is_not_repeated_within_min_repeat_s() -> None:
 
 def test_resolved_message_when_a_warning_clears() -> None:
     policy = cpr_policy()
-    log = drive(policy, 0.5, 5.0, cpr_rate=90.0) + drive(policy, 5.0, 15.0)
+    log = drive(policy, 0.5, 5.0, cpr_recent_rate=90.0) + drive(policy, 5.0, 15.0)
     assert [f.text for _, f in log if f.topic == "cpr.rate"] == [
-        "Push faster - aim for 100 to 120 a minute",
+        "Too slow - push faster, 100 to 120 a minute",
         "Rate is good now",
     ]
     resolved = next(t for t, f in log if f.text == "Rate is good now")
@@ -187,10 +205,11 @@ def test_resolved_message_when_a_warning_clears() -> None:
 
 def test_critical_preempts_a_recent_warning() -> None:
     policy = cpr_policy()
-    log = drive(policy, 0.5, 1.0, cpr_depth_mm=40.0)
+    log = drive(policy, 0.5, 1.0, cpr_recent_depth_mm=40.0)
     assert [f.severity for _, f in log] == ["warning"]
-    log = drive(policy, 1.0, 1.5, cpr_rate=0.0, cpr_depth_mm=40.0)  # 0.5 s later
-    assert [f.severity for _, f in log] == ["critical"]
+    # No compression since 1.0: stopped at 5.0, while the shallow warning is still fresh.
+    log = stopped(policy, 1.0, 5.5, 1.0, cpr_recent_depth_mm=40.0)
+    assert [(t, f.severity) for t, f in log] == [(5.0, "critical")]
 
 
 def test_at_most_one_critical_per_update_newest_wins() -> None:
@@ -230,7 +249,7 @@ def test_positive_reinforcement_is_rate_limited_and_waits_for_warnings() -> None
     assert times and "keep going" in log[0][1].text.lower()
     assert all(b - a >= 20.0 for a, b in itertools.pairwise(times))
     assert len(times) <= 3
-    shallow = drive(cpr_policy(), 0.5, 60.0, cpr_depth_mm=45.0)
+    shallow = drive(cpr_policy(), 0.5, 60.0, cpr_recent_depth_mm=45.0)
     assert not [f for _, f in shallow if f.severity == "info"]
 
 
@@ -244,7 +263,7 @@ def test_compressions_end_after_two_minutes_or_when_the_instructor_stops() -> No
     log = drive(policy, 0.5, 121.0)
     assert policy.finished and policy.step_id == "done"
     assert log[-1][1].topic == "prompt" and log[-1][0] == 120.0
-    assert policy.update(view(130.0, {"cpr_rate": 0.0})) == []
+    assert policy.update(view(130.0, {"cpr_recent_rate": 0.0})) == []
     early = cpr_policy()
     (prompt,) = early.advance(30.0)
     assert early.finished and prompt == early.current_prompt()
@@ -252,7 +271,9 @@ def test_compressions_end_after_two_minutes_or_when_the_instructor_stops() -> No
 
 def test_feedback_ids_are_unique_and_name_the_step() -> None:
     policy = cpr_policy()
-    log = drive(policy, 0.5, 20.0, cpr_rate=90.0) + drive(policy, 20.0, 40.0, cpr_rate=0.0)
+    log = drive(policy, 0.5, 20.0, cpr_recent_rate=90.0) + drive(
+        policy, 20.0, 40.0, cpr_recent_rate=0.0
+    )
     log += drive(policy, 40.0, 125.0)
     ids = [f.id for _, f in log]
     assert len(ids) == len(set(ids)) and all(i.startswith("compressions-") for i in ids[:-1])
@@ -326,8 +347,8 @@ def test_values_no_rule_reads_do_not_change_the_feedback() -> None:
     seen: list[tuple[list[str], list[str]]] = []
     for i in range(2000):
         t, rate = 0.5 + i * 0.05, (90.0 if 400 <= i < 600 else 110.0)
-        a = plain.update(view(t, {**GOOD, "cpr_rate": rate}))
-        b = extra.update(view(t, {**GOOD, "cpr_rate": rate, "cpr_ccf": 90.0, "hr": 80.0}))
+        a = plain.update(view(t, {**GOOD, "cpr_recent_rate": rate}))
+        b = extra.update(view(t, {**GOOD, "cpr_recent_rate": rate, "cpr_ccf": 90.0, "hr": 80.0}))
         seen.append(([f.text for f in a], [f.text for f in b]))
     assert all(x == y for x, y in seen)
     assert any("faster" in text for texts, _ in seen for text in texts)
@@ -362,3 +383,16 @@ rules: [{id: r, steps: [warm], topic: t, severity: info, text: Hi, when: {value:
     explain, end = policy.choose("skip", 14.0)
     assert explain.icon == "cross" and policy.finished and end.text == "End."
     assert policy.score().score == 0.0
+
+
+@pytest.mark.parametrize(("rate_wpm", "second_at"), [(150.0, 3.5), (80.0, 4.5), (None, 5.5)])
+def test_the_next_message_waits_until_the_last_one_was_said_at_the_learners_rate(
+    rate_wpm: float | None, second_at: float
+) -> None:
+    # "Too slow. Push faster": 4 words, 3 s at 80 wpm, + 1 s; at 150 wpm the 3 s gap rules;
+    # speech off: its 9 displayed words read at 150 wpm, + 1 s.
+    policy = FeedbackPolicy(load_scenario("cpr"), speech_rate_wpm=rate_wpm)
+    policy.start(0.0)
+    policy.choose("ready", 0.0)
+    log = drive(policy, 0.5, 10.0, cpr_recent_rate=90.0, cpr_recent_depth_mm=42.0)
+    assert [(t, f.topic) for t, f in log][:2] == [(0.5, "cpr.rate"), (second_at, "cpr.depth")]
