@@ -258,12 +258,16 @@ function speak(f, { interrupt = f?.severity === 'critical' } = {}) {
   const url = audioUrl(f);
   if (!url || !state.started || !state.speechOn) return;
   if (interrupt) { speechQueue.length = 0; audio.pause(); speaking = false; }
-  speechQueue.push(url);
+  // A newer message on a topic supersedes one still waiting ("Rate is good now" drops a
+  // queued "Too slow"): a correction that is no longer true is not spoken.
+  const topic = typeof f.topic === 'string' && f.topic !== 'prompt' ? f.topic : null;
+  if (topic) for (let i = speechQueue.length - 1; i >= 0; i -= 1) if (speechQueue[i].topic === topic) speechQueue.splice(i, 1);
+  speechQueue.push({ url, topic });
   if (speechQueue.length > MAX_SPEECH_QUEUE) speechQueue.splice(0, speechQueue.length - MAX_SPEECH_QUEUE);
   if (!speaking) playNext();
 }
 function playNext() {
-  const url = speechQueue.shift();
+  const url = speechQueue.shift()?.url;
   speaking = Boolean(url);
   if (!url) return;
   state.stats.lastAudio = url;
