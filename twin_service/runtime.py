@@ -19,6 +19,7 @@ from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
+from twin_service.ingest.compressions import COMPRESSION_SENSOR
 from twin_service.ingest.pipeline import Pipeline
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
@@ -97,6 +98,7 @@ class Runtime:
         self.speech = EspeakSpeech(cache_max_bytes=settings.speech_cache_mb * 1024 * 1024)
         self.pipeline.on_change = self._on_twin_change
         self.pipeline.on_input = self._on_input
+        self.pipeline.on_compressions = self.sessions.on_compressions
         self._tick_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.time()
@@ -221,6 +223,8 @@ class Runtime:
                 twin = self.twins.get_or_create(KitRef(row.lab, row.kit))
             except (TwinLimitReachedError, ValueError):
                 continue
+            if row.sensor == COMPRESSION_SENSOR:
+                continue  # an event log in the history, not a twin value
             entry = ValueEntry(row.value, unit_of_value(row.sensor), row.ts, row.received_at)
             (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
             # Versions never go backwards across a restart: a restored twin continues from

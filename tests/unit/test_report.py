@@ -10,6 +10,7 @@ import pytest
 
 from accessibility.model import LearnerProfile, TwinView
 from accessibility.scenario import load_scenario
+from accessibility.signals import Compression
 from gateway.identifiers import KitRef
 from tests.support.report_html import check_report_charts, parse
 from twin_service.live.hub import Hub
@@ -28,12 +29,14 @@ def cpr_session(seconds: int) -> Session:
     session, _ = manager.create("learner-r", KitRef("lab", "kit-r"), "cpr")
     t0 = time.time()
     session.policy.choose("ready", t0)
-    for k in range(seconds * 5):  # a twin update every 0.2 s
+    for k in range(seconds * 5):  # a twin update every 0.2 s, a compression every 0.6 s
         now = t0 + 0.2 * (k + 1)
         depth = 55.0 if k < seconds * 5 // 2 else 35.0
         values = {"cpr_rate": 110.0, "cpr_depth_mm": depth, "cpr_recoil_pct": 100.0}
         values["cpr_ccf"] = 90.0
         session.policy.update(TwinView(now=now, values=values, value_ts=dict.fromkeys(values, now)))
+        if k % 3 == 2:
+            session.policy.add_compressions([Compression(now, depth, 0.0, 0.6, 110.0)], now)
     return session
 
 

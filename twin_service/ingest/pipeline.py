@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 from accessibility.derived import DerivedSignals, DerivedValue
+from accessibility.signals.compressions import Compression
 from accesstwin_contract.frames import status_frame
 from accesstwin_contract.groups import lab_group
 from accesstwin_contract.payloads import rejection_payload
@@ -36,6 +37,7 @@ from gateway.ingest import (
 from gateway.mqtt_client import InboundMessage
 from gateway.telemetry import Dropped, Telemetry
 from gateway.topics import UNKNOWN, KitTopic
+from twin_service.ingest.compressions import compression_frame, compression_points
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
@@ -84,6 +86,7 @@ class Pipeline:
         self._ack = ack
         self.on_input: Callable[[InputReceived], None] | None = None
         self.on_change: Callable[[Twin], None] | None = None
+        self.on_compressions: Callable[[KitRef, list[Compression]], None] | None = None
         self._derived: dict[KitRef, DerivedSignals] = {}
         self._limit_logged_at = -float("inf")
         self._error_logged_at: dict[str, float] = {}
@@ -155,6 +158,12 @@ class Pipeline:
                 SamplePoint(kit.lab, kit.kit, d.name, d.ts, d.value, message.received_at)
                 for d in derived
             )
+        compressions = self._take_compressions(kit)
+        if compressions:
+            self.metrics.compressions.inc(len(compressions))
+            points.extend(compression_points(kit, compressions, message.received_at))
+            for c in compressions:
+                self.hub.publish(lab_group(kit.lab), compression_frame(kit, c))
         if telemetry.dropped:
             self.metrics.readings_dropped.inc(len(telemetry.dropped))
             self._publish_rejection(
@@ -181,6 +190,12 @@ class Pipeline:
         self._settled = True
         if self.on_change is not None and (change is not None or derived):
             self.on_change(twin)
+        if compressions and self.on_compressions is not None:
+            self.on_compressions(kit, compressions)
+
+    def _take_compressions(self, kit: KitRef) -> list[Compression]:
+        engine = self._derived.get(kit)
+        return engine.take_compressions() if engine is not None else []
 
     def _derive(self, kit: KitRef, telemetry: Telemetry, now: float) -> list[DerivedValue]:
         if not telemetry.waveforms:

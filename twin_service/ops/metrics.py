@@ -50,6 +50,11 @@ class ServiceMetrics:
             "Derived-value computations that failed (the message was stored all the same)",
             registry=r,
         )
+        self.compressions = Counter(
+            "accesstwin_compressions",
+            "Completed chest compressions detected in depth_mm waveforms (compression events)",
+            registry=r,
+        )
         self.messages_skipped = Counter(
             "accesstwin_messages_skipped",
             "Messages of kits another gateway partition handles (acknowledged unread)",

@@ -28,12 +28,14 @@ from accessibility.model import Feedback, LearnerProfile, SwitchName, SwitchStat
 from accessibility.render import render_feedback
 from accessibility.scanning import ScanMachine, ScanSettings
 from accessibility.scenario import Scenario
+from accessibility.signals.compressions import Compression
 from accessibility.speech import SpeechRequest
 from accesstwin_contract.frames import FeedbackFrame, Frame
 from accesstwin_contract.groups import lab_group, session_group
 from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.identifiers import KitRef
 from twin_service.auth.tokens import digest, matches
+from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
 from twin_service.twins.twin import Twin, ValueEntry
 
@@ -50,6 +52,8 @@ MAX_SPEECH_PER_SESSION = 256
 # a silence counts at most CLOCK_GAP_S. Long enough that a kit replaying its spool after an
 # outage (old ts arriving now) does not move the estimate while the replay lasts; short
 # enough that a kit whose clock was stepped back is tracked again within half a minute.
+# A compression whose deepest point is older than this on the service clock is a replay.
+LIVE_COMPRESSION_S = 5.0
 CLOCK_WINDOW_S = 30.0
 CLOCK_GAP_S = 1.0
 
@@ -222,6 +226,26 @@ class SessionManager:
             session = self._sessions[session_id]
             if not session.policy.finished:
                 self._deliver(session, session.policy.update(view), now)
+
+    def on_compressions(self, kit: KitRef, done: list[Compression]) -> None:
+        """Compressions completed on ``kit``: each is sent on the session websocket of the
+        kit's sessions, and the live ones (deepest point within ``LIVE_COMPRESSION_S`` of the
+        service clock, device time mapped by the kit's clock) drive its CPR feedback; those
+        of a replayed spool are history, not something the learner is doing now."""
+        ids = self._by_kit.get(kit)
+        if not ids:
+            return
+        now = self._clock()
+        frames = [compression_frame(kit, c) for c in done]
+        clock = self._kit_clocks.get(kit)
+        offset = clock.offset if clock is not None else None
+        live = [c for c in done if offset is None or now - (c.ts + offset) <= LIVE_COMPRESSION_S]
+        for session_id in tuple(ids):
+            session = self._sessions[session_id]
+            for frame in frames:
+                self._hub.publish(session_group(session.id), frame)
+            if live and not session.policy.finished:
+                self._deliver(session, session.policy.add_compressions(live, now), now)
 
     def on_kit_switch(
         self, kit: KitRef, switch: SwitchName, state: SwitchState, ts: float | None = None
