@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from accessibility.derived import DerivedSignals
@@ -23,8 +24,9 @@ T0 = 1_764_060_000.0
 Log = list[tuple[float, Feedback]]
 
 
-def run(learner: CprLearner, seconds: float) -> Log:
-    """Start the CPR scenario at T0 and feed ``seconds`` of the learner's compressions."""
+def run(learner: CprLearner, seconds: float, *, offset_mm: float = 0.0, rest_s: float = 0.0) -> Log:
+    """Start the CPR scenario at T0 and feed ``seconds`` of the learner's compressions, after
+    ``rest_s`` of the chest at rest, as a kit whose 0 is ``offset_mm`` off sees them."""
     policy = FeedbackPolicy(load_scenario("cpr"))
     policy.start(T0)
     policy.choose("ready", T0)
@@ -33,9 +35,13 @@ def run(learner: CprLearner, seconds: float) -> Log:
     values: dict[str, float] = {}
     stamps: dict[str, float] = {}
     log: Log = []
+    noise = np.random.default_rng(0)
+    for i in range(round(rest_s * RATE_HZ / CHUNK)):
+        rest = noise.normal(offset_mm, 1.0, CHUNK).tolist()
+        engine.add_chunk("depth_mm", T0 - rest_s + i * CHUNK / RATE_HZ, RATE_HZ, rest)
     for i in range(round(seconds * RATE_HZ / CHUNK)):
         ts = T0 + i * CHUNK / RATE_HZ
-        samples = learner.chunk(ts, CHUNK, RATE_HZ).tolist()
+        samples = (learner.chunk(ts, CHUNK, RATE_HZ) + offset_mm).tolist()
         for v in engine.add_chunk("depth_mm", ts, RATE_HZ, samples):
             values[v.name], stamps[v.name] = v.value, v.ts
         now = ts + CHUNK / RATE_HZ
@@ -141,3 +147,12 @@ def test_uneven_depth_scores_well_below_a_steady_learner() -> None:
     assert steady_score >= 85
     assert uneven["depth_in_target_pct"] is not None and uneven["depth_in_target_pct"] <= 10
     assert uneven_score <= steady_score - 25
+
+
+@pytest.mark.parametrize("offset_mm", [-6.0, 6.0])
+def test_a_kit_whose_zero_is_6_mm_off_gets_no_depth_prompt_for_good_compressions(
+    offset_mm: float,
+) -> None:
+    log = run(CprLearner(14, depth_mm=55.0, drift=False), 30.0, offset_mm=offset_mm, rest_s=3.0)
+    assert [f.text for _, f in log if f.topic == "cpr.depth"] == []
+    assert said(log, "good compressions")
