@@ -26,13 +26,7 @@ from accessibility.signals.compressions import Compression
 
 DEPTH_OF_LAST = 3
 RATE_OF_LAST = 3
-RECOIL_OF_LAST = 5
-NAMES = (
-    "cpr_compression_depth_mm",
-    "cpr_recent_depth_mm",
-    "cpr_recent_rate",
-    "cpr_recent_recoil_pct",
-)
+RECOIL_OF_LAST = 5  # the names are in accesstwin_contract.quantities (shown=False)
 
 
 class RecentCompressions:

@@ -40,14 +40,13 @@ from typing import Any, Literal, NoReturn, TypeAlias
 import yaml
 
 from accessibility.model import Severity
-from accessibility.recent_compressions import NAMES as RECENT_COMPRESSION_VALUES
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
-# Reported sensors and derived values a condition may name, and the values of the last few
-# compressions a session adds (accessibility/recent_compressions).
-KNOWN_VALUES = KNOWN_NAMES | frozenset(RECENT_COMPRESSION_VALUES)
+# Reported sensors and derived values a condition may name (the values of the last few
+# compressions a session adds, accessibility/recent_compressions, are in the table too).
+KNOWN_VALUES = KNOWN_NAMES
 Op: TypeAlias = Literal["below", "above", "missing", "seen", "unseen"]
 _SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 # Kind of every scalar field, whatever object it appears in (structural fields are absent).

@@ -15,6 +15,7 @@ SNAPSHOT = "snapshot"
 TWIN_DELTA = "twin.delta"
 STATUS = "status"
 FEEDBACK = "feedback"
+COMPRESSION = "compression"
 SCAN = "scan"
 BATCH = "batch"
 # Frames that carry a twin's (or a session's) full current state: a newer one replaces
@@ -105,6 +106,27 @@ class FeedbackFrame(TypedDict):
     lab: NotRequired[str]
     kit: NotRequired[str]
     learner_id: NotRequired[str]
+
+
+class InTargetDoc(TypedDict):
+    depth: bool
+    rate: bool | None  # null without a rate (the first compression after a pause)
+    recoil: bool
+
+
+class CompressionFrame(TypedDict):
+    """One completed compression, on the lab and on the sessions of its kit
+    (docs/cpr-scoring.md)."""
+
+    type: Literal["compression"]
+    lab: str
+    kit: str
+    ts: float  # device time of its deepest point
+    depth_mm: float
+    recoil_mm: float
+    interval_s: float | None
+    rate_per_min: float | None
+    in_target: InTargetDoc
 
 
 class BatchFrame(TypedDict):

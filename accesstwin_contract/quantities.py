@@ -132,6 +132,14 @@ QUANTITIES: tuple[Quantity, ...] = (
     _derived("cpr_depth_mm", "mm", "CPR depth"),
     _derived("cpr_recoil_pct", "%", "Recoil"),
     _derived("cpr_ccf", "%", "CCF"),
+    # One history point per completed compression (its depth, at its deepest point): the
+    # `compression` events' log, never a twin value (docs/cpr-scoring.md).
+    _derived("cpr_compression_depth_mm", "mm", "Compression depth (each)", 1, shown=False),
+    # What the CPR rules read of the last few compressions, computed per session and never
+    # stored (accessibility/recent_compressions.py).
+    _derived("cpr_recent_depth_mm", "mm", "Depth, last 3 compressions (median)", 1, shown=False),
+    _derived("cpr_recent_rate", "/min", "Rate, last 3 compressions (median)", 1, shown=False),
+    _derived("cpr_recent_recoil_pct", "%", "Full recoil, last 5 compressions", 1, shown=False),
 )
 
 SENSORS: dict[str, Quantity] = {q.name: q for q in QUANTITIES if q.kind == "reported"}

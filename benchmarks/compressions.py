@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 from accessibility.model import LearnerProfile
 from accessibility.scenario import load_scenario
+from accesstwin_contract.frames import Frame
 from benchmarks.stats import summarize
 from devices.simulation.kit import SimulatedKit
 from gateway.ingest import Ingest
@@ -86,12 +87,12 @@ def measure_compression_events(kits: int, messages: int) -> dict[str, list[float
     chunk_end = 0.0
     publish = hub.publish
 
-    def timed_publish(group: str, frame: dict[str, Any]) -> None:
+    def timed_publish(group: str, frame: Frame) -> None:
         if frame.get("type") == "compression":
             us = (time.perf_counter_ns() - handle_started) / 1000.0
             if group.startswith("lab:"):
                 out["lab_us"].append(us)
-                out["delay_ms"].append((chunk_end - frame["ts"]) * 1000.0)
+                out["delay_ms"].append((chunk_end - cast(float, frame["ts"])) * 1000.0)
             else:
                 out["session_us"].append(us)
         publish(group, frame)

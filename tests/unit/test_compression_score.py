@@ -142,3 +142,14 @@ def test_one_hesitation_moves_no_rate_and_a_pause_restarts_it() -> None:
     assert recent.values["cpr_recent_rate"] == 26.0  # slow is slow, not 0
     recent.add(comp(rate=None), 8.0)
     assert "cpr_recent_rate" not in recent.values
+
+
+def test_the_recent_values_are_named_in_the_vocabulary() -> None:
+    from accesstwin_contract.quantities import DERIVED
+
+    recent = RecentCompressions()
+    for i in range(5):
+        recent.add(comp(rate=None if i == 0 else 110.0), float(i))
+    assert len(recent.values) == 4
+    assert set(recent.values) <= set(DERIVED)
+    assert not any(DERIVED[n].shown for n in recent.values)

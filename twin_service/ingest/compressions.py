@@ -9,21 +9,20 @@ value: it is never restored into a twin's state after a restart.
 
 from __future__ import annotations
 
-from typing import Any
-
 from accessibility.signals.compressions import Compression
-from gateway.identifiers import KitRef
+from accesstwin_contract.frames import CompressionFrame
+from accesstwin_contract.identifiers import KitRef
 from twin_service.store.base import SamplePoint
 
-COMPRESSION_SENSOR = "cpr_compression_depth_mm"
-COMPRESSION_UNIT = "mm"
+COMPRESSION_SENSOR = "cpr_compression_depth_mm"  # a history-only derived series (quantities)
 
 
 def _round(x: float | None, digits: int) -> float | None:
     return None if x is None else round(x, digits)
 
 
-def compression_frame(kit: KitRef, c: Compression) -> dict[str, Any]:
+def compression_frame(kit: KitRef, c: Compression) -> CompressionFrame:
+    depth, rate, recoil = c.depth_ok, c.rate_ok, c.recoil_ok
     return {
         "type": "compression",
         "lab": kit.lab,
@@ -33,7 +32,7 @@ def compression_frame(kit: KitRef, c: Compression) -> dict[str, Any]:
         "recoil_mm": round(c.recoil_mm, 1),
         "interval_s": _round(c.interval_s, 3),
         "rate_per_min": _round(c.rate_per_min, 1),
-        "in_target": c.in_target(),
+        "in_target": {"depth": depth, "rate": rate, "recoil": recoil},
     }
 
 
