@@ -95,7 +95,9 @@ class Runtime:
         self.sessions = SessionManager(
             {sid: load_scenario(sid) for sid in scenario_ids()}, self.hub, self.profiles.get
         )
-        self.speech = EspeakSpeech(cache_max_bytes=settings.speech_cache_mb * 1024 * 1024)
+        self.speech = EspeakSpeech(
+            cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
+        )
         self.pipeline.on_change = self._on_twin_change
         self.pipeline.on_input = self._on_input
         self.pipeline.on_compressions = self.sessions.on_compressions

@@ -17,6 +17,7 @@ from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
 from twin_service.ingest.partition import Partition, partition_client_id
+from twin_service.speech.engine import candidates
 from twin_service.store.factory import check_store_url
 
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class Settings:
     kit_rate_per_s: float = DEFAULT_RATE_PER_S
     kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
+    speech_engine: str = "auto"  # auto | system | bundled (twin_service/speech/engine.py)
     role: str = "all"
     partition: str = "0/1"
     mqtt_share_group: str | None = None
@@ -69,6 +71,7 @@ class Settings:
                 f" got {self.mqtt_share_group!r}"
             )
         _check("STORE", check_store_url, self.store)
+        _check("SPEECH_ENGINE", candidates, self.speech_engine)
         if not 0 < self.http_port < 65536:
             raise SettingsError(f"{ENV_PREFIX}HTTP_PORT: must be 1-65535, got {self.http_port}")
         if self.api_token is not None:
@@ -151,6 +154,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "KIT_RATE_PER_S": float,
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,
+    "SPEECH_ENGINE": str,
     "ROLE": str,
     "PARTITION": str,
     "MQTT_SHARE_GROUP": str,

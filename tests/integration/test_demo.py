@@ -1,10 +1,13 @@
-"""Issue 2, must-show 4: ``accesstwin demo`` from a fresh virtual environment, no broker.
+"""``accesstwin demo`` from a fresh virtual environment: no broker (issue 2), and no system
+espeak-ng (issue 11: speech from the bundled library of the espeakng-loader wheel).
 
 Installed as the README says: ``pip install '.[server]' && accesstwin demo``.
 """
 
 from __future__ import annotations
 
+import array
+import io
 import json
 import os
 import re
@@ -12,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import httpx
@@ -19,6 +23,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.broker import free_port
+from tests.support.hidden_espeak import can_hide, without_system_espeak
+from tests.support.programs import require_program
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -95,3 +101,101 @@ def test_demo_serves_live_simulated_data_within_15_seconds(
             rest, _ = demo.communicate()
     assert demo.returncode == 0, "".join(output) + rest
     assert "accesstwin demo stopped." in rest
+
+
+def _wav_seconds_and_peak(data: bytes) -> tuple[float, int]:
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", data[:16]
+    with wave.open(io.BytesIO(data)) as wav:
+        assert wav.getsampwidth() == 2
+        samples = array.array("h", wav.readframes(wav.getnframes()))
+        return wav.getnframes() / wav.getframerate(), max(map(abs, samples), default=0)
+
+
+def _first_spoken_feedback(ws_url: str, deadline: float) -> dict[str, str]:
+    with connect(ws_url) as ws:
+        while time.monotonic() < deadline:
+            frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if frame["type"] == "feedback" and (frame.get("speech") or {}).get("audio_url"):
+                return dict(frame["speech"])
+    raise AssertionError("no spoken feedback frame before the deadline")
+
+
+@pytest.mark.parametrize(
+    ("engine", "speaks"),
+    [("bundled", True), (None, True), ("system", False)],
+    ids=["bundled-forced", "auto", "system-forced"],
+)
+def test_demo_speaks_without_the_system_espeak_ng(
+    fresh_venv: Path, tmp_path: Path, engine: str | None, speaks: bool
+) -> None:
+    """On a machine without espeak-ng (hidden in a mount namespace) the demo's first spoken
+    feedback is a playable WAV from the wheel's bundled libespeak-ng, by default (auto) and
+    forced; forcing the system engine there makes the demo say, in one line, that speech
+    is unavailable, and the audio URL answers 503."""
+    require_program("a mount namespace (root and unshare)", can_hide(), "run the tests as root")
+    http_port, mqtt_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCESSTWIN_")}
+    env.update(
+        ACCESSTWIN_MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}",
+        ACCESSTWIN_HTTP_PORT=str(http_port),
+        PYTHONUNBUFFERED="1",
+    )
+    if engine is not None:
+        env["ACCESSTWIN_SPEECH_ENGINE"] = engine
+    check = (
+        "import ctypes, shutil; assert not shutil.which('espeak-ng');"
+        " ctypes.CDLL('libespeak-ng.so.1')"
+    )
+    hidden = subprocess.run(
+        without_system_espeak([sys.executable, "-c", check]), capture_output=True, text=True
+    )
+    assert hidden.returncode == 1 and "OSError" in hidden.stderr, "espeak-ng is not hidden"
+    started = time.monotonic()
+    demo = subprocess.Popen(
+        without_system_espeak([str(fresh_venv / "bin" / "accesstwin"), "demo"]),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        assert demo.stdout is not None
+        learner = None
+        while learner is None and time.monotonic() - started < 30:
+            line = demo.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            learner = re.search(
+                r"Learner page .*: http://[^/]+/learn/([\w-]+)\?token=([\w-]+)", line
+            )
+        assert learner, "demo printed no learner URL:\n" + "".join(output)
+        speech_lines = [line for line in output if line.startswith("Speech")]
+        assert len(speech_lines) == 1, "".join(output)
+        session_id, token = learner.groups()
+        ws_url = f"ws://127.0.0.1:{http_port}/ws/sessions/{session_id}?token={token}"
+        speech = _first_spoken_feedback(ws_url, time.monotonic() + 20)
+        audio = httpx.get(
+            f"http://127.0.0.1:{http_port}{speech['audio_url']}",
+            params={"token": token},
+            timeout=30,
+        )
+        if speaks:
+            assert speech_lines[0].startswith("Speech: espeak-ng ") and "bundled" in speech_lines[0]
+            assert audio.status_code == 200, audio.text
+            assert audio.headers["content-type"] == "audio/wav"
+            seconds, peak = _wav_seconds_and_peak(audio.content)
+            assert seconds > 0.5 and peak > 1000, (seconds, peak)
+        else:
+            assert speech_lines[0].startswith("Speech unavailable"), speech_lines[0]
+            assert audio.status_code == 503
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            rest, _ = demo.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            rest, _ = demo.communicate()
+    assert demo.returncode == 0, "".join(output) + rest

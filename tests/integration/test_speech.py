@@ -5,13 +5,16 @@ from __future__ import annotations
 import array
 import asyncio
 import io
+import os
 import time
 import wave
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from accessibility.speech import SpeechRequest, cache_key
+from twin_service.speech.engine import bundled_espeak
 from twin_service.speech.espeak import (
     HANG_ENV,
     TEST_HANG_TEXT,
@@ -47,9 +50,15 @@ async def speech() -> AsyncIterator[EspeakSpeech]:
     await synth.close()
 
 
-@pytest.mark.parametrize("prefer_pyttsx3", [True, False], ids=["pyttsx3-worker", "espeak-cli"])
-async def test_wav_is_valid_and_slower_speech_is_longer(prefer_pyttsx3: bool) -> None:
-    synth = EspeakSpeech(prefer_pyttsx3=prefer_pyttsx3, allow_fallback=not prefer_pyttsx3)
+@pytest.mark.parametrize(
+    ("engine", "prefer_pyttsx3"),
+    [("system", True), ("bundled", True), ("system", False)],
+    ids=["pyttsx3-system-library", "pyttsx3-bundled-library", "espeak-cli"],
+)
+async def test_wav_is_valid_and_slower_speech_is_longer(engine: str, prefer_pyttsx3: bool) -> None:
+    synth = EspeakSpeech(
+        prefer_pyttsx3=prefer_pyttsx3, allow_fallback=not prefer_pyttsx3, engine=engine
+    )
     try:
         seconds = {}
         for rate in (80, 150, 300):
@@ -64,6 +73,28 @@ async def test_wav_is_valid_and_slower_speech_is_longer(prefer_pyttsx3: bool) ->
         assert seconds[80] >= 1.5 * seconds[300]
         expected = (3, 0) if prefer_pyttsx3 else (0, 3)
         assert (synth.stats.worker_renders, synth.stats.cli_renders) == expected
+        if prefer_pyttsx3:
+            assert synth.engine_facts["engine"] == engine
+    finally:
+        await synth.close()
+
+
+async def test_the_bundled_engine_loads_the_wheels_library_and_voice_data() -> None:
+    bundled = bundled_espeak()
+    assert bundled is not None, "espeakng-loader is a dependency: it must be installed"
+    synth = EspeakSpeech(engine="bundled")
+    try:
+        line = await synth.probe()
+        facts = synth.engine_facts
+        real = os.path.realpath
+        assert real(Path(facts["library"]).parent) == real(bundled.library.parent)
+        assert real(facts["data"]) == real(bundled.data_parent / "espeak-ng-data")
+        assert "bundled" in line and facts["version"] in line
+        for voice in ("en", "ar", "cmn"):  # the wheel carries every language's data
+            _, _, frames, _, peak = wav_facts(
+                await synth.synthesize(SpeechRequest("12 34", 150, voice))
+            )
+            assert frames > 0 and peak > 1000
     finally:
         await synth.close()
 

@@ -45,6 +45,7 @@ def test_url_with_credentials_and_tls() -> None:
         ({"ACCESSTWIN_STORE": "postgres://x"}, "ACCESSTWIN_STORE"),
         ({"ACCESSTWIN_API_TOKEN": "changeme"}, "ACCESSTWIN_API_TOKEN"),
         ({"ACCESSTWIN_STALE_AFTER_S": "-1"}, "ACCESSTWIN_STALE_AFTER_S"),
+        ({"ACCESSTWIN_SPEECH_ENGINE": "festival"}, "ACCESSTWIN_SPEECH_ENGINE: must be one of"),
     ],
 )
 def test_a_bad_setting_names_the_variable(env: dict[str, str], names: str) -> None:
@@ -86,3 +87,10 @@ def test_the_per_kit_rate_limit_defaults_are_the_limiters_own() -> None:
     settings = load_settings({"ACCESSTWIN_API_TOKEN": "a-long-enough-test-token"})
     assert settings.kit_rate_per_s == DEFAULT_RATE_PER_S == 50
     assert settings.kit_burst == DEFAULT_BURST == 500
+
+
+@pytest.mark.parametrize("engine", ["auto", "system", "bundled"])
+def test_the_speech_engine_can_be_forced(engine: str) -> None:
+    full = {"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_SPEECH_ENGINE": engine}
+    assert load_settings(full).speech_engine == engine
+    assert load_settings({"ACCESSTWIN_API_TOKEN": TOKEN}).speech_engine == "auto"

@@ -13,7 +13,8 @@ import pytest
 from twin_service.app import create_app
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.settings import Settings
-from twin_service.speech.espeak import EspeakSpeech, _LruCache
+from twin_service.speech.cache import WavCache
+from twin_service.speech.espeak import EspeakSpeech
 from twin_service.store.memory import MemoryStore
 
 
@@ -25,9 +26,9 @@ def test_evictions_are_counted_and_logged_once_a_minute(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1_000.0]
-    monkeypatch.setattr("twin_service.speech.espeak.time.monotonic", lambda: clock[0])
-    cache = _LruCache(max_entries=100, max_bytes=250)
-    with caplog.at_level(logging.WARNING, logger="twin_service.speech.espeak"):
+    monkeypatch.setattr("twin_service.speech.cache.time.monotonic", lambda: clock[0])
+    cache = WavCache(max_entries=100, max_bytes=250)
+    with caplog.at_level(logging.WARNING, logger="twin_service.speech.cache"):
         for i in range(2):
             cache.put(f"k{i}", b"x" * 100)
         assert (cache.bytes, cache.evictions) == (200, 0)
@@ -49,7 +50,7 @@ def test_evictions_are_counted_and_logged_once_a_minute(
 
 
 def test_the_entry_bound_evicts_too() -> None:
-    cache = _LruCache(max_entries=2, max_bytes=10_000)
+    cache = WavCache(max_entries=2, max_bytes=10_000)
     for i in range(5):
         cache.put(f"k{i}", b"y" * 10)
     assert (cache.evictions, cache.bytes) == (3, 20)

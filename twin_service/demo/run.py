@@ -14,10 +14,23 @@ from twin_service.demo.broker import EmbeddedBroker, broker_answers
 from twin_service.demo.learner import run_simulated_learner
 from twin_service.ops.server import install_stop_signals, make_server
 from twin_service.settings import Settings
+from twin_service.speech.espeak import EspeakSpeech, SpeechError
 
 log = logging.getLogger(__name__)
 
 DEMO_LAB = "demo"
+
+
+async def _speech_line(speech: EspeakSpeech) -> str:
+    """One start-up line: which espeak-ng speaks, or that speech cannot start and why."""
+    try:
+        return f"Speech: {await speech.probe()}"
+    except SpeechError as exc:
+        reason = " ".join(str(exc).split())  # one line, whatever the engines reported
+        return (
+            f"Speech unavailable, the learner page stays silent ({reason});"
+            " set ACCESSTWIN_SPEECH_ENGINE=bundled or install espeak-ng"
+        )
 
 
 async def run_demo(settings: Settings, kits: int = 3) -> None:
@@ -38,6 +51,7 @@ async def run_demo(settings: Settings, kits: int = 3) -> None:
         )
 
     app = create_app(settings)
+    speech_probe = asyncio.create_task(_speech_line(app.state.runtime.speech))
     server = make_server(app, settings.http_host, settings.http_port, log_level="warning")
     stop = asyncio.Event()
 
@@ -76,6 +90,7 @@ async def run_demo(settings: Settings, kits: int = 3) -> None:
     simulated, _ = runtime.sessions.create("sim-learner", KitRef(DEMO_LAB, "kit-2"), "cpr")
     runtime.set_desired(simulated.kit, dict(simulated.scenario.desired))
     learner_task = asyncio.create_task(run_simulated_learner(runtime.sessions, simulated, stop))
+    print(await speech_probe, flush=True)
     base = f"http://{settings.http_host}:{settings.http_port}"
     token = settings.api_token or ""
     print(

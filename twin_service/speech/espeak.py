@@ -1,78 +1,53 @@
 """espeak-ng speech for feedback frames: a worker process, an LRU cache of WAVs, a fallback.
 
-Primary path: one worker process (``python -m twin_service.speech.espeak``) rendering with
-pyttsx3's espeak driver, the project's speech stack (DOMAIN.md); libespeak-ng stays loaded.
-pyttsx3 2.99 runs espeak asynchronously, on espeak's own thread, which causes the known
-traps; the worker works around them, each request with a fresh engine and ``say()`` never:
-``runAndWait`` may return before the WAV is written, so the worker waits for a completed
-``finished-utterance``; a queued rate change is dropped when pyttsx3's ``stop()`` cancels
-espeak mid-queue, so the worker sets voice and rate on an idle engine and waits
-(``espeak_Synchronize``) until espeak has applied them; errors of queued commands (an
-unknown voice) are swallowed, so it listens for ``error``. After a failed request the
-worker exits; after ``timeout_s`` (a hang) it is killed; the next request starts a new one.
+Primary path: one worker process (:mod:`twin_service.speech.worker`) rendering with
+pyttsx3's espeak driver on the libespeak-ng chosen by ``engine``
+(:mod:`twin_service.speech.engine`: the system's, or the one bundled in the
+``espeakng-loader`` wheel). After a failed request the worker exits; after ``timeout_s``
+(a hang) it is killed; the next request starts a new one. A library that cannot start
+is not tried again (``auto`` then goes on to the bundled one).
 
 Fallback: the ``espeak-ng`` binary, one process per request, when the worker fails (or
-``prefer_pyttsx3=False``). Arguments go as a list, never through a shell; the text goes on
-stdin, so text starting with "-" cannot be taken for an option.
-
-Test hook: a worker started with ``ACCESSTWIN_SPEECH_TEST_HANG=1`` in its environment
-sleeps forever on the exact text :data:`TEST_HANG_TEXT`. Nothing else reads that variable.
+``prefer_pyttsx3=False``); not with ``engine="bundled"``. Arguments go as a list, never
+through a shell; the text goes on stdin, so text starting with "-" cannot be taken for
+an option.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes.util
-import gc
-import importlib
 import importlib.util
-import io
 import itertools
 import json
 import logging
-import math
-import os
 import shutil
 import sys
 import tempfile
-import threading
-import time
-import wave
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from accessibility.speech import SpeechRequest, cache_key
+from twin_service.speech.cache import WavCache
+from twin_service.speech.engine import bundled_espeak, candidates, system_library_present
+from twin_service.speech.worker import HANG_ENV, TEST_HANG_TEXT, SpeechError, check_wav
+
+__all__ = ["HANG_ENV", "TEST_HANG_TEXT", "EspeakSpeech", "SpeechError", "speech_available"]
 
 log = logging.getLogger(__name__)
 
-HANG_ENV = "ACCESSTWIN_SPEECH_TEST_HANG"
-TEST_HANG_TEXT = "accesstwin test hang"
 _PIPE, _DEVNULL = asyncio.subprocess.PIPE, asyncio.subprocess.DEVNULL
-
-
-class SpeechError(Exception):
-    """No audio: the worker and the espeak-ng fallback both failed (the message says why)."""
+PROBE = SpeechRequest("ready", 175)
 
 
 def speech_available(espeak_binary: str = "espeak-ng") -> bool:
-    """True when a path can work: the espeak-ng binary, or pyttsx3 and libespeak-ng."""
+    """True when a path can work: the espeak-ng binary, or pyttsx3 with a libespeak-ng
+    (the system's or the bundled one)."""
     if shutil.which(espeak_binary) is not None:
         return True
-    return bool(importlib.util.find_spec("pyttsx3") and ctypes.util.find_library("espeak-ng"))
-
-
-def _check_wav(data: bytes) -> bytes:
-    try:
-        with wave.open(io.BytesIO(data)) as wav:
-            frames = wav.getnframes()
-    except (wave.Error, EOFError) as exc:
-        raise SpeechError(f"not a WAV file: {exc}") from exc
-    if frames <= 0:
-        raise SpeechError("WAV has no frames")
-    return data
+    if importlib.util.find_spec("pyttsx3") is None:
+        return False
+    return system_library_present() or bundled_espeak() is not None
 
 
 @dataclass
@@ -86,58 +61,27 @@ class SpeechStats:
     worker_kills: int = 0  # timeouts, broken pipes, cancellations
 
 
-class _LruCache:
-    """WAVs by key, least recently used evicted past ``max_entries`` or ``max_bytes``;
-    evictions are counted and logged (once a minute at most)."""
-
-    LOG_EVERY_S = 60.0
-
-    def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._max_entries, self.max_bytes, self.bytes = max_entries, max_bytes, 0
-        self.evictions = 0
-        self._logged_at = -math.inf
-
-    def get(self, key: str) -> bytes | None:
-        if key in self._items:
-            self._items.move_to_end(key)
-        return self._items.get(key)
-
-    def put(self, key: str, value: bytes) -> None:
-        if len(value) > self.max_bytes or self._max_entries <= 0:
-            return
-        self.bytes += len(value) - len(self._items.pop(key, b""))
-        self._items[key] = value
-        evicted = 0
-        while len(self._items) > self._max_entries or self.bytes > self.max_bytes:
-            self.bytes -= len(self._items.popitem(last=False)[1])
-            evicted += 1
-        if evicted:
-            self.evictions += evicted
-            self._log_eviction()
-
-    def _log_eviction(self) -> None:
-        now = time.monotonic()
-        if now - self._logged_at >= self.LOG_EVERY_S:
-            self._logged_at = now
-            log.warning(
-                "speech cache full (%d entries, %.1f of %.1f MiB; ACCESSTWIN_SPEECH_CACHE_MB):"
-                " evicting least recently used audio, %d evicted so far (logged once a minute)",
-                len(self._items),
-                self.bytes / 2**20,
-                self.max_bytes / 2**20,
-                self.evictions,
-            )
+def describe_engine(facts: dict[str, Any]) -> str:
+    """One line about a worker's library, from its hello."""
+    where = (
+        "bundled with the espeakng-loader wheel"
+        if facts.get("engine") == "bundled"
+        else ("the system's library")
+    )
+    return f"espeak-ng {facts.get('version', '?')}, {where} ({facts.get('library')})"
 
 
 class _Worker:
     """The worker process: one request at a time, killed on a timeout or a broken pipe."""
 
-    def __init__(self, workdir: str, stats: SpeechStats) -> None:
+    def __init__(self, workdir: str, stats: SpeechStats, kinds: tuple[str, ...]) -> None:
         self._workdir, self._stats = workdir, stats
+        self._kinds = list(kinds)  # libraries still to try; one that failed to start is dropped
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
-        self.unavailable: str | None = None  # why pyttsx3 cannot load; then never retried
+        self.unavailable: str | None = None  # why no library can start; then never retried
+        self.facts: dict[str, Any] = {}  # the running library's hello (engine, version, …)
+        self._start_errors: list[str] = []
 
     async def render(self, request: SpeechRequest, timeout_s: float) -> bytes:
         async with self._lock:
@@ -166,19 +110,38 @@ class _Worker:
             raise SpeechError(f"pyttsx3: {header.get('error')}")
         return await proc.stdout.readexactly(int(header["size"]))
 
+    async def start(self, timeout_s: float) -> None:
+        """Start the worker now, if it is not running (to learn early whether speech works)."""
+        async with self._lock:
+            if self._proc is None or self._proc.returncode is not None:
+                try:
+                    await asyncio.wait_for(self._start(), timeout_s)
+                except (OSError, ValueError) as exc:
+                    await self.stop()
+                    raise SpeechError(f"worker failed to start: {exc!r}") from exc
+                except TimeoutError:
+                    self._stats.worker_kills += 1
+                    await self.stop()
+                    raise SpeechError(f"worker took over {timeout_s} s to start; killed") from None
+
     async def _start(self) -> asyncio.subprocess.Process:
-        self._proc = proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "twin_service.speech.espeak", self._workdir,
-            stdin=_PIPE, stdout=_PIPE,
-        )  # fmt: skip
-        self._stats.worker_starts += 1
-        assert proc.stdout is not None
-        hello = json.loads(await proc.stdout.readline() or b"{}")
-        if not hello.get("ready"):
-            self.unavailable = str(hello.get("error", "worker exited at start-up"))
+        while self._kinds:
+            kind = self._kinds[0]
+            self._proc = proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "twin_service.speech.worker", self._workdir, kind,
+                stdin=_PIPE, stdout=_PIPE,
+            )  # fmt: skip
+            self._stats.worker_starts += 1
+            assert proc.stdout is not None
+            hello = json.loads(await proc.stdout.readline() or b"{}")
+            if hello.get("ready"):
+                self.facts = hello
+                return proc
+            self._start_errors.append(f"{kind}: {hello.get('error', 'exited at start-up')}")
+            self._kinds.pop(0)
             await self.stop()
-            raise SpeechError(f"pyttsx3 unavailable: {self.unavailable}")
-        return proc
+        self.unavailable = "; ".join(self._start_errors) or "no espeak-ng library to try"
+        raise SpeechError(f"pyttsx3 unavailable: {self.unavailable}")
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -197,15 +160,17 @@ class EspeakSpeech:
     def __init__(
         self, *, timeout_s: float = 10.0, cache_max_entries: int = 256,
         cache_max_bytes: int = 32 * 1024 * 1024, prefer_pyttsx3: bool = True,
-        allow_fallback: bool = True, espeak_binary: str = "espeak-ng",
+        allow_fallback: bool = True, espeak_binary: str = "espeak-ng", engine: str = "auto",
     ) -> None:  # fmt: skip
+        kinds = candidates(engine)  # a ValueError for an unknown engine, before any resource
         self.stats = SpeechStats()
         self._timeout_s, self._binary = timeout_s, espeak_binary
-        self._prefer_pyttsx3, self._allow_fallback = prefer_pyttsx3, allow_fallback
-        self._cache = _LruCache(cache_max_entries, cache_max_bytes)
+        self._prefer_pyttsx3 = prefer_pyttsx3
+        self._allow_fallback = allow_fallback and engine != "bundled"  # the binary is system's
+        self._cache = WavCache(cache_max_entries, cache_max_bytes)
         self._inflight: dict[str, asyncio.Task[bytes]] = {}
         self._workdir = tempfile.mkdtemp(prefix="accesstwin-speech-")
-        self._worker = _Worker(self._workdir, self.stats)
+        self._worker = _Worker(self._workdir, self.stats, kinds)
         self._seq = itertools.count()
         self._closed = False
 
@@ -220,6 +185,31 @@ class EspeakSpeech:
     @property
     def cache_evictions(self) -> int:
         return self._cache.evictions
+
+    @property
+    def engine_facts(self) -> dict[str, Any]:
+        """The running worker's library: ``engine``, ``library``, ``version``, ``data``."""
+        return dict(self._worker.facts)
+
+    async def probe(self) -> str:
+        """Start speech now; one line saying what renders it, or a SpeechError saying why
+        nothing can (for start-up, so a missing engine shows before the first prompt)."""
+        problems: list[str] = []
+        if self._prefer_pyttsx3 and self._worker.unavailable is None:
+            try:
+                await self._worker.start(self._timeout_s)
+            except SpeechError as exc:
+                problems.append(str(exc))
+            else:
+                return describe_engine(self._worker.facts)
+        if not self._prefer_pyttsx3 or self._allow_fallback:
+            try:
+                check_wav(await self._render_cli(PROBE))
+            except SpeechError as exc:
+                problems.append(str(exc))
+            else:
+                return f"espeak-ng, the system's program ({shutil.which(self._binary)})"
+        raise SpeechError("; ".join(problems) or "no speech engine allowed")
 
     def cached(self, key: str) -> bytes | None:
         """The WAV already rendered under ``key`` (for ``/api/v1/speech/{key}.wav``)."""
@@ -250,7 +240,7 @@ class EspeakSpeech:
         problems: list[str] = []
         if self._prefer_pyttsx3 and self._worker.unavailable is None:
             try:
-                audio = _check_wav(await self._worker.render(request, self._timeout_s))
+                audio = check_wav(await self._worker.render(request, self._timeout_s))
                 self.stats.worker_renders += 1
             except SpeechError as exc:
                 problems.append(str(exc))
@@ -281,7 +271,7 @@ class EspeakSpeech:
             _, err = await asyncio.wait_for(talk, self._timeout_s)
             if proc.returncode != 0:
                 raise SpeechError(f"espeak-ng exited {proc.returncode}: {err.decode().strip()}")
-            return _check_wav(out.read_bytes())
+            return check_wav(out.read_bytes())
         except TimeoutError:
             raise SpeechError(f"espeak-ng took over {self._timeout_s} s") from None
         finally:
@@ -298,85 +288,3 @@ class EspeakSpeech:
         await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         await self._worker.stop()
         shutil.rmtree(self._workdir, ignore_errors=True)
-
-
-SpeechWorkerPool = EspeakSpeech  # the design notes' name: a pool of one worker process
-
-
-# --- inside the worker process --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Pyttsx3:  # pyttsx3.init, and espeak_Synchronize (returns when espeak's queue is empty)
-    init: Callable[[str], _Engine]
-    synchronize: Callable[[], int]
-
-
-class _Engine(Protocol):  # the part of pyttsx3.Engine used here (pyttsx3 has no stubs)
-    def setProperty(self, name: str, value: object) -> None: ...  # noqa: N802
-    def save_to_file(self, text: str, filename: str) -> None: ...
-    def runAndWait(self) -> None: ...  # noqa: N802
-    def connect(self, topic: str, cb: Callable[..., object]) -> object: ...
-
-
-def _render_with_fresh_engine(pyttsx3: _Pyttsx3, job: dict[str, Any], path: Path) -> bytes:
-    engine = pyttsx3.init("espeak")  # a new Engine: the previous one was dropped, collected
-    done, outcome = threading.Event(), list[object]()  # finished (completed?), or errors
-
-    def finished(**event: object) -> None:
-        outcome.append(event.get("completed"))
-        done.set()
-
-    engine.connect("finished-utterance", finished)
-    engine.connect("error", lambda **event: outcome.append(event.get("exception")))
-    try:
-        pyttsx3.synchronize()  # espeak idle, so pyttsx3's stop() below cancels nothing
-        engine.runAndWait()  # an empty loop leaves the engine idle: commands now run at once
-        engine.setProperty("voice", job["voice"])
-        engine.setProperty("rate", job["rate"])
-        pyttsx3.synchronize()  # espeak's thread has applied the rate before we synthesise
-        engine.save_to_file(job["text"], str(path))
-        engine.runAndWait()
-        if not done.wait(60.0):  # the parent's timeout normally strikes first
-            raise RuntimeError("espeak never finished the utterance")
-        if outcome != [True]:
-            raise RuntimeError(f"pyttsx3 reported {outcome!r}")
-        return _check_wav(path.read_bytes())
-    finally:
-        del engine
-        gc.collect()  # its driver clears espeak's callback when collected: do it now
-        path.unlink(missing_ok=True)
-
-
-def _worker_main(workdir: str) -> None:
-    reply = os.fdopen(os.dup(1), "wb")  # the protocol: a JSON header line, then WAV bytes
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # pyttsx3 prints "Audio saved to ..."
-    hang_hook, pid = os.environ.get(HANG_ENV) == "1", os.getpid()
-
-    def send(header: dict[str, Any], body: bytes = b"") -> None:
-        reply.write(json.dumps(header).encode() + b"\n" + body)
-        reply.flush()
-
-    try:  # load libespeak-ng and render once now, so a broken install shows at start-up
-        espeak = importlib.import_module("pyttsx3.drivers._espeak")  # loads libespeak-ng
-        pyttsx3 = _Pyttsx3(importlib.import_module("pyttsx3").init, espeak.Synchronize)
-        warm_up = {"text": "ready", "voice": "en", "rate": 175}
-        _render_with_fresh_engine(pyttsx3, warm_up, Path(workdir, f"w{pid}-warm.wav"))
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which falls back
-        send({"ready": False, "error": f"{type(exc).__name__}: {exc}"})
-        return
-    send({"ready": True})
-    for n, line in enumerate(sys.stdin.buffer):
-        job = json.loads(line)
-        while hang_hook and job["text"] == TEST_HANG_TEXT:
-            time.sleep(3600)
-        try:
-            audio = _render_with_fresh_engine(pyttsx3, job, Path(workdir, f"w{pid}-{n}.wav"))
-        except Exception as exc:  # noqa: BLE001 - reported; then exit, as espeak's state is
-            send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})  # suspect (after an
-            return  # unknown voice, the next utterance is reported finished twice)
-        send({"ok": True, "size": len(audio)}, audio)
-
-
-if __name__ == "__main__":
-    _worker_main(sys.argv[1])
