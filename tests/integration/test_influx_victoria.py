@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import free_port, wait_for_port
+from tests.support.programs import require_program
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint
 from twin_service.store.influx import InfluxStore
@@ -96,8 +97,7 @@ class Victoria:
 
 @pytest.fixture
 def victoria(tmp_path: Path) -> Iterator[Victoria]:
-    if BINARY is None:
-        pytest.skip("victoria-metrics binary not found (Debian: apt-get install victoria-metrics)")
+    require_program("victoria-metrics", BINARY is not None, "apt-get install victoria-metrics")
     server = Victoria(tmp_path)
     server.start()
     yield server

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.support.mqtt import Collector, Publisher
+from tests.support.programs import require_program
 from tests.support.service import TOKEN, ServiceProcess
 from tests.support.ws import next_frame
 
@@ -27,7 +28,8 @@ def test_a_plain_mqtt_publish_reaches_rest_history_and_websocket(
     service: ServiceProcess, mqtt_url: str
 ) -> None:
     mosquitto_pub = shutil.which("mosquitto_pub")
-    assert mosquitto_pub, "mosquitto_pub is installed by .ci/run (mosquitto-clients)"
+    require_program("mosquitto_pub", mosquitto_pub is not None, "apt-get install mosquitto-clients")
+    assert mosquitto_pub is not None
     broker = urlsplit(mqtt_url)
     ts = time.time() - 0.5
     payload = {

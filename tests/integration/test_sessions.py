@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from accessibility.scenario import load_scenario
+from tests.support.programs import require_program
 from tests.support.report_html import check_report_charts
 from tests.support.service import ServiceProcess
 from twin_service.speech.espeak import speech_available
@@ -189,12 +190,12 @@ def first_spoken(ws: Any, timeout: float = 10) -> dict[str, Any]:
     raise AssertionError("no spoken feedback frame")
 
 
-@pytest.mark.skipif(not speech_available(), reason="espeak-ng is not installed")
 def test_speech_urls_serve_wavs_that_are_longer_for_a_slower_speech_rate(
     service: ServiceProcess,
 ) -> None:
     """Issue 3 must-show 4 at URL level: two learners whose profiles differ only in
     ``speech_rate_wpm`` hear the same prompt; the slower one's WAV is clearly longer."""
+    require_program("espeak-ng", speech_available(), "apt-get install espeak-ng")
     client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
     seconds: dict[int, float] = {}
     texts: set[str] = set()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from accessibility.speech import SpeechRequest, cache_key
+from tests.support.programs import require_program
 from twin_service.speech.engine import bundled_espeak
 from twin_service.speech.espeak import (
     HANG_ENV,
@@ -23,10 +24,13 @@ from twin_service.speech.espeak import (
     speech_available,
 )
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not speech_available(), reason="espeak-ng is not installed"),
-]
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _needs_espeak_ng() -> None:
+    require_program("espeak-ng", speech_available(), "apt-get install espeak-ng")
+
 
 PHRASE = "Push harder: 55 millimetres deep, 110 per minute."
 

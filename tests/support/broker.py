@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.programs import require_program
+
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1
 allow_anonymous true
@@ -53,6 +55,7 @@ class Mosquitto:
 
     def start(self) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        require_program("mosquitto", Path(binary).is_file(), "apt-get install mosquitto")
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(MOSQUITTO_CONF.format(port=self.port, log=self.workdir / "mosquitto.log"))
         self.process = subprocess.Popen([binary, "-c", str(conf)])
