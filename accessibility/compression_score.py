@@ -1,6 +1,6 @@
 """QCPR-style CPR score from each compression of the scored step (docs/cpr-scoring.md).
 
-Laerdal's "CPR scoring explained" (DOMAIN.md "CPR quality"): the sub-scores are binary per
+Laerdal's "CPR scoring explained" (docs/domain.md "CPR quality"): the sub-scores are binary per
 compression - the share of compressions in target for depth, rate and recoil - and the
 overall score is not: it also measures how far each miss was from the target. Nothing
 here averages the trace first, so uneven compressions (40, 70, 40, 70 mm) never look like

@@ -1,6 +1,6 @@
 """WCAG 2.x colour contrast (relative luminance and contrast ratio).
 
-Formula and test vectors: DOMAIN.md "WCAG 2.2" (WCAG 2.x definitions of relative
+Formula and test vectors: docs/domain.md "WCAG 2.2" (WCAG 2.x definitions of relative
 luminance and contrast ratio). Pure functions; colours are CSS hex strings.
 """
 

@@ -2,7 +2,7 @@
 
 ``DerivedSignals`` holds a bounded window per waveform and, at most every
 ``every_s`` of device time, recomputes ``hr_ppg`` from ``ppg`` and the CPR values
-from ``depth_mm`` (CONTRACT.md, "derived values"). Every ``depth_mm`` chunk also goes
+from ``depth_mm`` (docs/interface.md, "derived values"). Every ``depth_mm`` chunk also goes
 through a :class:`CompressionDetector`; the compressions it completed are taken with
 :meth:`DerivedSignals.take_compressions` (at most ``MAX_PENDING_COMPRESSIONS`` wait; the
 oldest are dropped and counted). The CPR window values are measured from the detector's
@@ -30,7 +30,7 @@ CPR_CCF_WINDOW_S = 30.0  # one 30:2 cycle with its pause for breaths (AHA 2020)
 RECOMPUTE_EVERY_S = 0.5  # seconds between recomputations of one signal
 BACKLOG_S = 2.0  # data older than this (by the caller's clock) is a replay, not live
 CCF_EVERY_S = 2.0  # the 30 s compression fraction changes slowly
-MIN_WINDOW_RATE_HZ = 25.0  # MAX30102's slowest rate (DOMAIN.md)
+MIN_WINDOW_RATE_HZ = 25.0  # MAX30102's slowest rate (docs/domain.md)
 _WINDOW_SECONDS = {"ppg": PPG_WINDOW_S, "depth_mm": CPR_CCF_WINDOW_S}
 MAX_PENDING_COMPRESSIONS = 512  # a 5-minute replay at 100/min; the caller takes them per chunk
 

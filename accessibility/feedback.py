@@ -58,7 +58,7 @@ from accessibility.signals.compressions import Compression
 from accessibility.speech import text_for_speech
 
 _MAIN, _RESOLVED = 1, 2
-# Reading a prompt with speech off is counted at the default speech rate (DOMAIN.md
+# Reading a prompt with speech off is counted at the default speech rate (docs/domain.md
 # "Speech": ~150 wpm); adults usually read faster, so this errs on the side of more time.
 READING_RATE_WPM = DEFAULT_SPEECH_RATE_WPM
 PAUSE_AFTER_S = 1.0  # silence after one message before the next of no higher severity

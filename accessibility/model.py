@@ -19,7 +19,7 @@ SwitchState = Literal["down", "up"]
 
 SEVERITY_RANK: Mapping[Severity, int] = {"info": 0, "warning": 1, "critical": 2}
 
-# DOMAIN.md "Switch scanning": products ship 1 s scan time; WCAG 2.2.1: adjustable to
+# docs/domain.md "Switch scanning": products ship 1 s scan time; WCAG 2.2.1: adjustable to
 # at least 10x the default. "Speech": ~150 wpm default, espeak-ng takes 80-450 wpm.
 DEFAULT_SCAN_INTERVAL_MS = 1_000
 MIN_SCAN_INTERVAL_MS = 250
@@ -31,7 +31,7 @@ MAX_SPEECH_RATE_WPM = 450
 
 @dataclass(frozen=True, slots=True)
 class LearnerProfile:
-    """How one learner perceives and answers (CONTRACT.md, learner profile)."""
+    """How one learner perceives and answers (docs/interface.md, learner profile)."""
 
     switch_count: Literal[1, 2] = 1
     scan_mode: ScanMode = "auto"

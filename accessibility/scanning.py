@@ -1,4 +1,5 @@
-"""Switch scanning over the current choices: a pure state machine (DOMAIN.md "Switch scanning").
+"""Switch scanning over the current choices: a pure state machine
+(docs/domain.md "Switch scanning").
 
 Time is always passed in (seconds, same clock as switch events); nothing here reads a clock.
 Switch events come from a kit's big buttons or the keyboard, in the same form.
@@ -65,7 +66,7 @@ class ScanOutcome:
 class ScanSettings:
     mode: ScanMode = "auto"
     interval_ms: int = DEFAULT_SCAN_INTERVAL_MS  # scan time per item; dwell time in dwell mode
-    first_item_extra_ms: int = 700  # DOMAIN.md: 0.7-1 s extra on the first item
+    first_item_extra_ms: int = 700  # docs/domain.md: 0.7-1 s extra on the first item
     loops: int | None = 3  # auto scan passes before pausing; None = never pause
     debounce_ms: int = 100
     acceptance_ms: int = 0

@@ -2,7 +2,7 @@
 
 Every text token must reach 7:1 (AAA, the learner page default) or 4.5:1 (AA) against
 the background it is drawn on; the scan highlight, focus ring and borders must reach
-3:1 (WCAG 1.4.11) against every background they touch (DOMAIN.md "WCAG 2.2"). Ratios
+3:1 (WCAG 1.4.11) against every background they touch (docs/domain.md "WCAG 2.2"). Ratios
 are always computed, never typed in, and a shipped theme that fails is never served:
 ``theme_for`` checks it and raises. Severity is never colour alone (1.4.1): each one
 carries an icon name and a word as well.
@@ -163,7 +163,7 @@ def theme_for(contrast: ContrastLevel, *, dark: bool = False) -> Theme:
 
 
 def visual_tokens(theme: Theme, severity: Severity, text_scale: float) -> dict[str, object]:
-    """The ``visual`` block of a feedback frame for one severity (CONTRACT.md)."""
+    """The ``visual`` block of a feedback frame for one severity (docs/interface.md)."""
     if not math.isfinite(text_scale) or text_scale <= 0:
         raise ValueError(f"text_scale must be a positive number, got {text_scale!r}")
     style = theme.severity(severity)

@@ -98,7 +98,7 @@ def host_port(url: str) -> tuple[str, int]:
 
 
 def new_client(client_id: str | None = None, clean_session: bool = True) -> paho.Client:
-    """A paho client speaking MQTT 3.1.1 (cheaper than 5 in paho, DOMAIN.md)."""
+    """A paho client speaking MQTT 3.1.1 (cheaper than 5 in paho, docs/domain.md)."""
     client = paho.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id or "bench-" + uuid.uuid4().hex[:12],

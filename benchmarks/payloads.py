@@ -1,4 +1,4 @@
-"""Contract telemetry for the benchmarks, made by the kit simulator (CONTRACT.md payload).
+"""Contract telemetry for the benchmarks, made by the kit simulator (docs/interface.md payload).
 
 Kits rotate through the simulator's profiles (``vitals``: PPG + vital-sign readings about
 once a second; ``cpr``: compression depth; ``mixed``: both), each message a 0.2 s chunk

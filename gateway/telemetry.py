@@ -1,6 +1,6 @@
 """Parse and validate kit payloads: telemetry, switch input and status.
 
-Order of judgement (CONTRACT.md): the message as a whole (size, encoding, JSON object,
+Order of judgement (docs/interface.md): the message as a whole (size, encoding, JSON object,
 ``ts``, ``seq``) → each reading and waveform → duplicate ``seq`` (``gateway.dedupe``).
 A reading or waveform that fails is dropped alone with its reason; a message left with
 nothing valid is rejected whole. Device payloads are read tolerantly: unknown keys are
@@ -290,7 +290,7 @@ def parse_switch_input(payload: bytes, received_at: float) -> SwitchInput | Reje
 
 
 def parse_status(payload: bytes) -> bool | Rejection:
-    """``online`` → True, ``offline`` → False (plain text, CONTRACT.md)."""
+    """``online`` → True, ``offline`` → False (plain text, docs/interface.md)."""
     text = payload.strip()
     if text == b"online":
         return True

@@ -3,7 +3,7 @@
 Input: ``depth_mm`` chunks (``ts0``, ``rate_hz``, samples) as a kit sends them over MQTT,
 positive = pressed in. Output: one :class:`Compression` per completed compression, with
 its depth, recoil, interval and rate, and whether each is in the AHA 2020 target
-(DOMAIN.md "CPR quality"; docs/cpr-scoring.md). Pure: no clock, no I/O.
+(docs/domain.md "CPR quality"; docs/cpr-scoring.md). Pure: no clock, no I/O.
 
 Detection. The trace is smoothed with the same Savitzky-Golay filter as
 :mod:`accessibility.signals.cpr` (quartic, +-0.06 s), one chunk at a time: a sample is
@@ -61,7 +61,7 @@ FloatArray = npt.NDArray[np.float64]
 PRESS_MM = 5.0  # rise and fall that make a compression (5x the smoothed sensor noise)
 DEPTH_TARGET_MM = (50.0, 60.0)  # AHA 2020
 RATE_TARGET_PER_MIN = (100.0, 120.0)  # AHA 2020
-RECOIL_MM = 5.0  # full recoil: back within 5 mm of the rest position (CONTRACT.md)
+RECOIL_MM = 5.0  # full recoil: back within 5 mm of the rest position (docs/interface.md)
 PAUSE_S = 3.5  # an interval above 3.5 s (17/min) is a pause: 20/min is still a rate
 SETTLE_S = 1.0  # a released compression with no new one after 1 s is complete
 REST_S = 1.5  # steady this long with no compression under way: the rest position
@@ -76,7 +76,7 @@ _RATE_RTOL = 1e-3
 
 @dataclass(frozen=True, slots=True)
 class Compression:
-    """One completed compression (CONTRACT.md "Compressions")."""
+    """One completed compression (docs/interface.md "Compressions")."""
 
     ts: float  # device time of the deepest point
     depth_mm: float

@@ -1,7 +1,7 @@
 """CPR quality metrics from a chest compression depth trace, in pure numpy.
 
 Input: ``depth_mm`` from the kit's time-of-flight sensor (~50 Hz), 0 = chest
-at rest as calibrated by the kit, positive = pressed in (CONTRACT.md).
+at rest as calibrated by the kit, positive = pressed in (docs/interface.md).
 
 Detection. The trace is smoothed with a Savitzky-Golay (least-squares quartic,
 +-0.06 s) filter, which removes sensor noise but keeps peak depths. A
@@ -14,7 +14,7 @@ depth and recoil are measured from the calibrated 0, which keeps the scores
 honest. A compression whose release has not yet been seen at the end of the
 window is "under way": it is scored on a later call.
 
-Definitions (targets from AHA 2020 guidelines, DOMAIN.md "CPR quality"):
+Definitions (targets from AHA 2020 guidelines, docs/domain.md "CPR quality"):
 
 * ``rate_per_min``: 60 / mean interval between the peaks of consecutive
   compressions, over intervals of at most ``PAUSE_S`` (pauses excluded, as the
@@ -30,7 +30,7 @@ Definitions (targets from AHA 2020 guidelines, DOMAIN.md "CPR quality"):
   function returns None (nothing to score).
 * ``mean_depth_mm``: mean peak depth (from 0) of the compressions.
 * ``recoil_pct`` (= ``pct_recoil_ok``): % of compressions after which the depth
-  came back to <= 5 mm (CONTRACT.md) before the next compression started. The
+  came back to <= 5 mm (docs/interface.md) before the next compression started. The
   last compression counts once it has released, or as a failure if the learner
   has kept leaning for ``PAUSE_S``; until then it is not evaluated.
 * ``ccf_pct`` (chest compression fraction, AHA: time with compressions / total
@@ -55,7 +55,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 PROMINENCE_MM = 10.0  # a compression rises and falls >= 10 mm (task brief: peak above ~10 mm)
-RECOIL_MM = 5.0  # full recoil: back to within 5 mm of the 0 baseline (CONTRACT.md)
+RECOIL_MM = 5.0  # full recoil: back to within 5 mm of the 0 baseline (docs/interface.md)
 RATE_TARGET_PER_MIN = (100.0, 120.0)  # AHA 2020
 DEPTH_TARGET_MM = (50.0, 60.0)  # AHA 2020
 PAUSE_S = 2.0  # no compression started for > 2 s = hands-off (task brief; QCPR pause)

@@ -1,6 +1,6 @@
 """Heart rate from a photoplethysmogram (PPG) window, in pure numpy.
 
-Method (DOMAIN.md, "Heart rate from PPG"): band-pass about 0.5-4 Hz, detect
+Method (docs/domain.md, "Heart rate from PPG"): band-pass about 0.5-4 Hz, detect
 the systolic peaks, reject inter-beat intervals (IBI) outside 0.3-2 s, and
 HR = 60 / mean IBI.
 
@@ -41,8 +41,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 FloatArray = npt.NDArray[np.float64]
 Polarity = Literal["auto", "peaks_up", "peaks_down"]
 
-BAND_HZ = (0.5, 4.0)  # pass band, DOMAIN.md "Heart rate from PPG"
-IBI_RANGE_S = (0.3, 2.0)  # plausible inter-beat intervals (200-30 bpm), DOMAIN.md
+BAND_HZ = (0.5, 4.0)  # pass band, docs/domain.md "Heart rate from PPG"
+IBI_RANGE_S = (0.3, 2.0)  # plausible inter-beat intervals (200-30 bpm), docs/domain.md
 MIN_SECONDS = 4.0  # shortest window analysed: >= 2 beats even at 30 bpm
 MIN_INTERVALS = 3  # accepted IBIs needed for an estimate (4 consecutive beats)
 FIR_SECONDS = 3.0  # FIR length; Hamming transition ~3.3/N Hz = 1.1 Hz wide

@@ -2,7 +2,7 @@
 
 Kits send waveforms as chunks: a device timestamp ``ts0`` for the first sample
 and a nominal sampling rate; sample ``i`` is at ``ts0 + i / rate_hz``
-(CONTRACT.md, telemetry payload). :class:`WaveformWindow` keeps the last
+(docs/interface.md, telemetry payload). :class:`WaveformWindow` keeps the last
 ``max_seconds`` of such chunks in two preallocated numpy arrays so the derived
 signal algorithms (:mod:`.ppg`, :mod:`.cpr`) can run on the recent past.
 

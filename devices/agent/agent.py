@@ -1,6 +1,6 @@
 """The kit agent: sensors → telemetry, switches → input, desired → actuators, all via the spool.
 
-CONTRACT.md topics: telemetry and input go out QoS 1 through the on-disk spool (ts is
+docs/interface.md topics: telemetry and input go out QoS 1 through the on-disk spool (ts is
 the device time of the first sample; ``seq`` per channel, persisted across restarts);
 telemetry is replayed after an outage, but a switch ``input`` event still waiting after
 ``INPUT_MAX_AGE_S`` is dropped, not sent: a press is an answer to what the learner saw

@@ -1,4 +1,4 @@
-"""Samples → contract telemetry payloads (CONTRACT.md, "Telemetry payload").
+"""Samples → contract telemetry payloads (docs/interface.md, "Telemetry payload").
 
 Waveform samples are collected per sensor into chunks of ``chunk_samples`` evenly
 spaced values; a chunk's ``ts`` is its first sample's device time. A sample that does

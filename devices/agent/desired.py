@@ -1,4 +1,4 @@
-"""Desired state pushed to the kit (CONTRACT.md: ``P/{lab}/{kit}/desired``,
+"""Desired state pushed to the kit (docs/interface.md: ``P/{lab}/{kit}/desired``,
 ``{"version": 7, "desired": {…}}``): which keys the kit knows and how it reports them.
 
 Known keys and the values they take:
@@ -7,7 +7,7 @@ Known keys and the values they take:
 - ``buzzer``: true/false
 - ``metronome``: true/false; ``metronome_bpm``: compressions per minute (0 = off, else
   40..220; default 110 /min, the middle of the AHA 100-120 band)
-- ``sample_rate_hz``: waveform sample rate, 25..100 Hz (MAX30102 range in DOMAIN.md)
+- ``sample_rate_hz``: waveform sample rate, 25..100 Hz (MAX30102 range in docs/domain.md)
 - ``scenario``: a name (the running scenario, e.g. ``cpr`` or ``vitals``; the names
   ``stable`` and ``deteriorating`` also set the simulated patient, as before)
 - ``patient``: ``stable`` or ``deteriorating`` - the simulated patient's course, as the

@@ -1,6 +1,6 @@
 """The kit's on-disk outbox: every outgoing message is stored here before it is published.
 
-DOMAIN.md, "Digital twin conventions": kits buffer on disk while offline and replay
+docs/domain.md, "Digital twin conventions": kits buffer on disk while offline and replay
 oldest first. A message is a row (id ascending = production order) holding topic and
 payload; it is deleted only once the broker has acknowledged it (PUBACK). The spool is
 bounded: when full, the oldest rows are dropped, counted (persistently) and logged.

@@ -2,7 +2,7 @@
 
 Each switch is a gpiozero ``Button`` (internal pull-up, switch to ground, gpiozero's
 debounce ``bounce_time``). A press is ``{"ts", "seq", "switch", "state": "down"}`` and a
-release the same with ``"up"`` (CONTRACT.md, ``P/{lab}/{kit}/input``).
+release the same with ``"up"`` (docs/interface.md, ``P/{lab}/{kit}/input``).
 
 gpiozero calls back from its own thread. ``dispatch`` moves the event to the thread
 that owns the ``seq`` counter (the agent passes ``loop.call_soon_threadsafe``); the
@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 SwitchName = Literal["select", "next"]
 SWITCH_NAMES: Final[tuple[SwitchName, ...]] = ("select", "next")
-# Debounce default: products ship 0-400 ms (DOMAIN.md, switch scanning); 50 ms removes
+# Debounce default: products ship 0-400 ms (docs/domain.md, switch scanning); 50 ms removes
 # contact bounce without hiding a deliberate quick press.
 DEFAULT_BOUNCE_S: Final = 0.05
 

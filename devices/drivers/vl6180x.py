@@ -13,7 +13,7 @@ and writes one with ``write_i2c_block_data(addr, hi, [lo, value])``. The VL6180X
 the index across the stop between the two transactions, so no combined (repeated
 start) transfer is needed; both calls work on any Linux ``i2c-dev`` adapter.
 
-Compression depth (CONTRACT.md ``depth_mm``): 0 = chest at rest, positive = pressed in,
+Compression depth (docs/interface.md ``depth_mm``): 0 = chest at rest, positive = pressed in,
 so depth = rest_distance − distance, with the rest distance measured by ``calibrate``
 (sensor above the chest, looking down at it) or given in the config.
 """

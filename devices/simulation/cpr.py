@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
-# AHA 2020 adult BLS targets (DOMAIN.md): 100-120 /min, 50-60 mm, full recoil.
+# AHA 2020 adult BLS targets (docs/domain.md): 100-120 /min, 50-60 mm, full recoil.
 TARGET_RATE_PER_MIN: Final = 110.0
 TARGET_DEPTH_MM: Final = 55.0
 # Cycle shape as fractions of the period: push down, short hold, release, rest on top.

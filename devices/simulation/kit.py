@@ -1,4 +1,4 @@
-"""A whole simulated lab kit producing contract telemetry payloads (CONTRACT.md).
+"""A whole simulated lab kit producing contract telemetry payloads (docs/interface.md).
 
 The kit has its own clock: message ``k`` (from 0) covers the samples starting at
 ``start_ts + k * chunk_s``; nothing here reads the wall clock or sleeps, the caller paces

@@ -26,7 +26,7 @@ PERFUSION_INDEX: Final = 0.01
 # 60 bpm, diastolic (reflected) wave about half-way, lower and wider.
 _SYS_MU, _SYS_SD = 0.20, 0.075
 _DIA_MU, _DIA_SD, _DIA_AMP = 0.46, 0.11, 0.5
-# Inter-beat intervals kept within 0.3-2 s (DOMAIN.md: HR-from-PPG plausibility window).
+# Inter-beat intervals kept within 0.3-2 s (docs/domain.md: HR-from-PPG plausibility window).
 _RR_MIN, _RR_MAX = 0.3, 2.0
 # Beat-to-beat variability: AR(1) on the relative interval (resting HRV, SDNN a few %),
 # plus respiratory sinus arrhythmia of +-2 %.

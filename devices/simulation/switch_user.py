@@ -25,7 +25,7 @@ _LATE_EXTRA: Final = (0.5, 1.5)
 # No human simple reaction is faster than ~150 ms.
 MIN_REACTION_S: Final = 0.15
 # Hold (press) duration: lognormal, median 250 ms; products ship acceptance times of
-# 0-500 ms (DOMAIN.md), so most presses are accepted at common settings.
+# 0-500 ms (docs/domain.md), so most presses are accepted at common settings.
 _HOLD_MEDIAN_S, _HOLD_SIGMA = 0.25, 0.4
 # A tremor bounce: a second short press 30-150 ms after the release.
 _BOUNCE_GAP_S, _BOUNCE_HOLD_S = (0.03, 0.15), (0.02, 0.08)

@@ -108,7 +108,7 @@ async def test_a_switch_press_publishes_contract_input_and_drops_reach_the_twin(
     assert topics == {f"{service.prefix}/ward/sw1/input"}
     events = [json.loads(payload) for _, payload in received]
     for event in events:
-        assert set(event) == {"ts", "seq", "switch", "state"}  # CONTRACT.md input payload
+        assert set(event) == {"ts", "seq", "switch", "state"}  # docs/interface.md input payload
         assert isinstance(event["ts"], float) and isinstance(event["seq"], int)
         assert pressed_at - 0.1 <= event["ts"] <= time.time()
     assert [(e["switch"], e["state"]) for e in events] == [("select", "down"), ("select", "up")]

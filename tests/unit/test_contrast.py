@@ -1,4 +1,4 @@
-"""WCAG contrast maths and the shipped themes (DOMAIN.md "WCAG 2.2")."""
+"""WCAG contrast maths and the shipped themes (docs/domain.md "WCAG 2.2")."""
 
 from __future__ import annotations
 

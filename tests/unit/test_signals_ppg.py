@@ -1,4 +1,4 @@
-"""Heart rate from PPG against the field's reference tools (DOMAIN.md).
+"""Heart rate from PPG against the field's reference tools (docs/domain.md).
 
 (a) NeuroKit2 ``ppg_simulate`` at known rates: within 2 bpm.
 (b) HeartPy's bundled recordings streamed as telemetry: 10-sample chunks at the

@@ -321,7 +321,7 @@ def test_press_events_are_contract_input_payloads() -> None:
         user.press_events(0.0, "enter")  # type: ignore[arg-type]
 
 
-# --- PPG against the reference tools (DOMAIN.md: HeartPy and NeuroKit2) ---------------------
+# --- PPG against the reference tools (docs/domain.md: HeartPy and NeuroKit2) ------------------
 # HeartPy's own advice for raw sensor data is to band-pass it first (``filter_signal``);
 # unfiltered, its peak fitter gives up on the simulator's baseline wander at every rate.
 # NeuroKit2's default cleaning (a 0.5-8 Hz Butterworth) needs more than 25 Hz sampling.

@@ -1,4 +1,4 @@
-"""Learners, scenarios and sessions (CONTRACT.md, "Learners and sessions")."""
+"""Learners, scenarios and sessions (docs/interface.md, "Learners and sessions")."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ const SETTINGS_ANSWER_MS = 3000;  // how long a settings request waits for the s
 const MAX_HISTORY = 12;           // earlier questions and messages listed, newest first
 const EXPLAIN_KEEP_MS = 3000;     // an explanation this recent stays beside the next question
 const MAX_SPEECH_QUEUE = 4;
-// Scan-time choices, ms: DOMAIN.md presets 0.75 / 1 / 3 s; WCAG 2.2.1 asks for up to 10x the
+// Scan-time choices, ms: docs/domain.md presets 0.75 / 1 / 3 s; WCAG 2.2.1 asks for up to 10x the
 // 1 s default (server bounds: accessibility/model.py MIN/MAX_SCAN_INTERVAL_MS, 250-10000).
 const SCAN_STEPS_MS = [250, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10000];
 // Local playback-rate factors applied to the server's WAV (nothing is sent to the server).

@@ -1,6 +1,6 @@
 """The twin of one kit: reported, derived and desired state with a version.
 
-Conventions (DOMAIN.md, after Eclipse Ditto and AWS IoT Device Shadow): the version
+Conventions (docs/domain.md, after Eclipse Ditto and AWS IoT Device Shadow): the version
 increases on every change; "latest" is the newest device timestamp, not the last
 message received; each value keeps device time and receive time; a value goes stale
 when nothing newer was received for ``stale_after_s``; delta is the desired state
