@@ -6,6 +6,7 @@ import array
 import asyncio
 import io
 import os
+import shutil
 import time
 import wave
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ import pytest
 
 from accessibility.speech import SpeechRequest, cache_key
 from tests.support.programs import require_program
-from twin_service.speech.engine import bundled_espeak
+from twin_service.speech.engine import bundled_espeak, system_library_present
 from twin_service.speech.espeak import (
     HANG_ENV,
     TEST_HANG_TEXT,
@@ -29,7 +30,24 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(autouse=True)
 def _needs_espeak_ng() -> None:
-    require_program("espeak-ng", speech_available(), "apt-get install espeak-ng")
+    require_program("espeak-ng", speech_available(), "pip install espeakng-loader")
+
+
+def system_espeak_ng_present() -> bool:
+    return shutil.which("espeak-ng") is not None and system_library_present()
+
+
+def require_system_espeak_ng() -> None:
+    """For a test of the system's espeak-ng (program and library) in particular."""
+    require_program(
+        "the system's espeak-ng", system_espeak_ng_present(), "apt-get install espeak-ng"
+    )
+
+
+def worker_engine() -> str:
+    """One library for the worker tests, so their start counts are exact: the system's
+    where it is installed (as in CI), else the bundled one."""
+    return "system" if system_espeak_ng_present() else "bundled"
 
 
 PHRASE = "Push harder: 55 millimetres deep, 110 per minute."
@@ -49,7 +67,7 @@ def wav_facts(data: bytes) -> tuple[int, int, int, float, int]:
 
 @pytest.fixture
 async def speech() -> AsyncIterator[EspeakSpeech]:
-    synth = EspeakSpeech(allow_fallback=False)  # the worker path only, so failures show
+    synth = EspeakSpeech(allow_fallback=False, engine=worker_engine())  # failures show
     yield synth
     await synth.close()
 
@@ -60,6 +78,8 @@ async def speech() -> AsyncIterator[EspeakSpeech]:
     ids=["pyttsx3-system-library", "pyttsx3-bundled-library", "espeak-cli"],
 )
 async def test_wav_is_valid_and_slower_speech_is_longer(engine: str, prefer_pyttsx3: bool) -> None:
+    if engine == "system":
+        require_system_espeak_ng()
     synth = EspeakSpeech(
         prefer_pyttsx3=prefer_pyttsx3, allow_fallback=not prefer_pyttsx3, engine=engine
     )
@@ -133,7 +153,7 @@ async def test_hung_worker_is_killed_and_the_next_request_succeeds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(HANG_ENV, "1")  # read by the worker process only
-    synth = EspeakSpeech(timeout_s=2.0, allow_fallback=False)
+    synth = EspeakSpeech(timeout_s=2.0, allow_fallback=False, engine=worker_engine())
     try:
         started = time.monotonic()
         with pytest.raises(SpeechError, match="killed"):
@@ -152,6 +172,7 @@ async def test_hung_worker_is_killed_and_the_next_request_succeeds(
 async def test_hung_worker_falls_back_to_the_espeak_binary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    require_system_espeak_ng()
     monkeypatch.setenv(HANG_ENV, "1")
     synth = EspeakSpeech(timeout_s=2.0)
     try:
