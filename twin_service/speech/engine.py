@@ -4,7 +4,8 @@
   ``apt-get install espeak-ng``), with the ``espeak-ng`` program as the fallback.
 - ``bundled``: the library and voice data (all languages) shipped in the
   ``espeakng-loader`` wheel from PyPI, so speech needs no system package. No fallback:
-  the program would be the system's.
+  the program would be the system's. The wheel exists for 64-bit Linux (x86-64, ARM),
+  macOS and Windows, not for 32-bit ARM; this module's loading is written for Linux.
 - ``auto`` (default): the system's when it loads and renders, otherwise the bundled one.
 
 pyttsx3's espeak driver opens the library by its name ``libespeak-ng.so.1``. The bundled
