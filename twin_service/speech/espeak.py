@@ -66,7 +66,7 @@ def describe_engine(facts: dict[str, Any]) -> str:
     where = (
         "bundled with the espeakng-loader wheel"
         if facts.get("engine") == "bundled"
-        else ("the system's library")
+        else "the system's library"
     )
     return f"espeak-ng {facts.get('version', '?')}, {where} ({facts.get('library')})"
 
@@ -136,8 +136,10 @@ class _Worker:
             hello = json.loads(await proc.stdout.readline() or b"{}")
             if hello.get("ready"):
                 self.facts = hello
+                log.info("speech worker started: %s", describe_engine(hello))
                 return proc
             self._start_errors.append(f"{kind}: {hello.get('error', 'exited at start-up')}")
+            log.info("speech: the %s libespeak-ng cannot start: %s", kind, hello.get("error"))
             self._kinds.pop(0)
             await self.stop()
         self.unavailable = "; ".join(self._start_errors) or "no espeak-ng library to try"
