@@ -45,6 +45,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
+@pytest.mark.timeout(900)  # the module's fresh venv is installed in the first test's setup
 def test_demo_serves_live_simulated_data_within_15_seconds(
     fresh_venv: Path, tmp_path: Path
 ) -> None:
@@ -212,6 +213,7 @@ def test_a_fresh_clone_demo_speaks_without_the_system_espeak_ng(tmp_path: Path) 
     _assert_playable_bundled_speech(first)
 
 
+@pytest.mark.timeout(900)  # the fresh venv, when this runs first
 @pytest.mark.parametrize("engine", ["bundled", "system"])
 def test_the_speech_engine_can_be_forced(fresh_venv: Path, tmp_path: Path, engine: str) -> None:
     """Without the system espeak-ng, ``ACCESSTWIN_SPEECH_ENGINE=bundled`` speaks; ``=system``
