@@ -17,7 +17,7 @@ from benchmarks.report import (
     write_json,
 )
 
-BENCHMARKS = ("ingest", "latency", "feedback", "store", "memory")
+BENCHMARKS = ("ingest", "latency", "fanout", "feedback", "store", "memory")
 
 
 def _int_list(text: str) -> list[int]:
@@ -113,6 +113,23 @@ def add_bench_parser(subparsers: Any) -> None:
     )
     _common(latency)
 
+    fanout = kinds.add_parser("fanout", help="a lecture: Node.js ws clients watching one lab")
+    fanout.add_argument("--clients", type=_int_list, default=[100, 1000], help="default 100,1000")
+    fanout.add_argument("--rate", type=float, default=250.0, help="messages/s (default 250)")
+    fanout.add_argument("--kits", type=int, default=50, help="default 50 (5 msg/s each at 250)")
+    fanout.add_argument("--batch-ms", type=int, default=50, help="?batch_ms= (default 50)")
+    fanout.add_argument("--processes", type=int, default=4, help="node processes (default 4)")
+    fanout.add_argument("--seconds", type=float, default=5.0, help="measured s per round")
+    fanout.add_argument("--warmup", type=float, default=1.0, help="unmeasured s per round")
+    fanout.add_argument("--sessions", type=int, default=20, help="learning sessions (default 20)")
+    fanout.add_argument("--broker", metavar="URL", help="use this broker, not a private one")
+    fanout.add_argument(
+        "--per-client-pumps",
+        action="store_true",
+        help="run the service with ACCESSTWIN_WS_BROADCAST=false (the old send path), for A/B",
+    )
+    _common(fanout)
+
     feedback = kinds.add_parser("feedback", help="derived-signal cost per twin update")
     feedback.add_argument("--updates", type=int, default=3_000, help="timed updates per kit")
     feedback.add_argument("--kits", type=int, default=4, help="simulated kits (default 4)")
@@ -169,6 +186,24 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             plot_path=json_path.with_suffix(".png"),
         )
         return run_latency(options, progress)
+    if name == "fanout":
+        from benchmarks.fanout import FanoutOptions, run_fanout
+
+        fanout_options = FanoutOptions(
+            clients=args.clients,
+            rate=args.rate,
+            kits=args.kits,
+            batch_ms=args.batch_ms,
+            processes=args.processes,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            sessions=args.sessions,
+            broker=args.broker,
+            broadcast=not args.per_client_pumps,
+            profile_dir=profile_dir,
+            plot_path=json_path.with_suffix(".png"),
+        )
+        return run_fanout(fanout_options, progress)
     if name == "feedback":
         from benchmarks.feedback import run_feedback
 

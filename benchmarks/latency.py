@@ -24,7 +24,8 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from contextlib import ExitStack, suppress
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.context import SpawnContext
 from pathlib import Path
@@ -220,28 +221,52 @@ async def measure_round(
     }
 
 
-def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
-    raise_fd_limit(2 * max(o.clients) + 512)
-    ctx = mp.get_context("spawn")
-    kits = o.kits or max(1, round(o.rate * 0.2))
-    token = secrets.token_urlsafe(24)
-    rounds: list[dict[str, Any]] = []
-    service_metrics: dict[str, float] = {}
+@dataclass
+class RunningService:
+    """The service process of a bench run and what clients and publishers need to reach it."""
+
+    base: str
+    ws_base: str
+    pid: int
+    broker_url: str
+    broker_pids: dict[str, int]
+    prefix: str
+    profile: str | None
+
+    def publisher_args(
+        self, kits: int, rate: float, seconds: float, round_index: int
+    ) -> tuple[Any, ...]:
+        """Arguments of ``procs.paced`` (without its pipe), seqs distinct per round."""
+        seq_base = round_index * 10_000_000 + 1
+        return (self.broker_url, self.prefix, LAB, kits, rate, seconds, seq_base)
+
+
+@contextmanager
+def running_service(
+    ctx: SpawnContext,
+    broker_url: str | None,
+    token: str,
+    name: str,
+    profile_dir: Path | None,
+    extra_settings: dict[str, Any] | None = None,
+) -> Iterator[RunningService]:
+    """A private broker (unless ``broker_url``) and the service under uvicorn, until exit."""
     with ExitStack() as stack:
         broker = PrivateBroker()
-        url = o.broker or stack.enter_context(broker)
+        url = broker_url or stack.enter_context(broker)
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accesstwin-bench-")))
         port = free_port()
         prefix = f"bench{uuid.uuid4().hex[:8]}/v1"
         settings = {
             "mqtt_url": url,
             "mqtt_prefix": prefix,
-            "mqtt_client_id": f"bench-latency-{uuid.uuid4().hex[:8]}",
-            "store": f"sqlite:///{tmp / 'latency.db'}",
+            "mqtt_client_id": f"bench-{name}-{uuid.uuid4().hex[:8]}",
+            "store": f"sqlite:///{tmp / (name + '.db')}",
             "http_port": port,
             "api_token": token,
+            **(extra_settings or {}),
         }
-        profile = str(o.profile_dir / "latency-service-profile") if o.profile_dir else None
+        profile = str(profile_dir / f"{name}-service-profile") if profile_dir else None
         service = ctx.Process(
             target=procs.serve, args=(settings, profile, str(tmp / "service.log"))
         )
@@ -249,24 +274,47 @@ def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base)
-            sessions = start_sessions(base, token, kits, o.sessions)
-            progress(
-                f"service ready at {base}; broker {url}; {kits} kits at {o.rate:g} msg/s;"
-                f" {sessions} learning sessions (feedback engine on)"
+            broker_pids = {"mosquitto": broker.pid} if broker.pid and not broker_url else {}
+            yield RunningService(
+                base=base,
+                ws_base=f"ws://127.0.0.1:{port}",
+                pid=service.pid or 0,
+                broker_url=url,
+                broker_pids=broker_pids,
+                prefix=prefix,
+                profile=profile,
             )
-            pids = {"service": service.pid or 0, "bench clients": os.getpid()}
-            if broker.pid and not o.broker:
-                pids["mosquitto"] = broker.pid
-            ws_url = f"ws://127.0.0.1:{port}/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
-            for index, n in enumerate(o.clients):
-                progress(f"{n} websocket clients: connecting, then {o.warmup + o.seconds:g} s")
-                pub = (url, prefix, LAB, kits, o.rate, o.warmup + o.seconds, index * 10_000_000 + 1)
-                rounds.append(asyncio.run(measure_round(ctx, o, n, ws_url, pub, pids)))
-                progress(f"{n} clients: p99 {rounds[-1]['latency_ms']['p99']:.1f} ms")
-            service_metrics = fetch_metrics(base, token)
         finally:
             service.terminate()
             service.join(30)
+
+
+def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
+    raise_fd_limit(2 * max(o.clients) + 512)
+    ctx = mp.get_context("spawn")
+    kits = o.kits or max(1, round(o.rate * 0.2))
+    token = secrets.token_urlsafe(24)
+    rounds: list[dict[str, Any]] = []
+    service_metrics: dict[str, float] = {}
+    profile: str | None = None
+    with ExitStack() as stack:
+        service = stack.enter_context(
+            running_service(ctx, o.broker, token, "latency", o.profile_dir)
+        )
+        sessions = start_sessions(service.base, token, kits, o.sessions)
+        progress(
+            f"service ready at {service.base}; broker {service.broker_url}; {kits} kits at"
+            f" {o.rate:g} msg/s; {sessions} learning sessions (feedback engine on)"
+        )
+        pids = {"service": service.pid, "bench clients": os.getpid(), **service.broker_pids}
+        ws_url = f"{service.ws_base}/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
+        for index, n in enumerate(o.clients):
+            progress(f"{n} websocket clients: connecting, then {o.warmup + o.seconds:g} s")
+            pub = service.publisher_args(kits, o.rate, o.warmup + o.seconds, index)
+            rounds.append(asyncio.run(measure_round(ctx, o, n, ws_url, pub, pids)))
+            progress(f"{n} clients: p99 {rounds[-1]['latency_ms']['p99']:.1f} ms")
+        service_metrics = fetch_metrics(service.base, token)
+        profile = service.profile
     return _result(o, kits, rounds, service_metrics, profile)
 
 

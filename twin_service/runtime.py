@@ -21,6 +21,7 @@ from gateway.topics import Channel
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 from twin_service.ingest.compressions import COMPRESSION_SENSOR
 from twin_service.ingest.pipeline import Pipeline
+from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.sessions.learners import LearnerProfiles
@@ -56,6 +57,7 @@ class Runtime:
             self.metrics.watch_influx_spool(self.store)
         self.twins = TwinRegistry(settings.max_twins)
         self.hub = Hub(self.metrics, settings.ws_queue_frames, self._full_twin_text)
+        self.fanout = Broadcaster(self.hub, self.metrics, settings.ws_broadcast)
         self._full_texts: dict[KitRef, tuple[int, str]] = {}
         self.writer = StoreWriter(
             self.store,

@@ -44,6 +44,7 @@ class Settings:
     retention_days: float = 30.0
     max_twins: int = 10_000
     ws_queue_frames: int = 1_000
+    ws_broadcast: bool = True  # batched lab sockets: frame once, write to every transport
     store_batch_max: int = 5_000
     store_max_pending: int = 200_000
     kit_rate_per_s: float = DEFAULT_RATE_PER_S
@@ -137,6 +138,14 @@ def _number(name: str, raw: str, kind: Callable[[str], T]) -> T:
         raise SettingsError(f"{ENV_PREFIX}{name}: {raw!r} is not a valid {kind.__name__}") from None
 
 
+def _flag(name: str, raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{ENV_PREFIX}{name}: {raw!r} is not true/false (or 1/0, yes/no, on/off)")
+
+
 _FIELDS: dict[str, Callable[[str], object]] = {
     "MQTT_URL": str,
     "MQTT_PREFIX": str,
@@ -149,6 +158,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "RETENTION_DAYS": float,
     "MAX_TWINS": int,
     "WS_QUEUE_FRAMES": int,
+    "WS_BROADCAST": bool,
     "STORE_BATCH_MAX": int,
     "STORE_MAX_PENDING": int,
     "KIT_RATE_PER_S": float,
@@ -173,7 +183,10 @@ def load_settings(
         raw = env.get(ENV_PREFIX + name)
         if raw is None or raw == "":
             continue
-        values[name.lower()] = raw if kind is str else _number(name, raw, kind)
+        if kind is bool:
+            values[name.lower()] = _flag(name, raw)
+        else:
+            values[name.lower()] = raw if kind is str else _number(name, raw, kind)
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value

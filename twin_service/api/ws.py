@@ -94,7 +94,7 @@ async def _serve(
         for frame in first:
             await websocket.send_text(json.dumps(frame))
         pump = asyncio.create_task(
-            runtime.hub.pump(queue, websocket.send_text, batch_interval_s=batch_interval_s)
+            runtime.fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
         )
         done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

@@ -58,6 +58,13 @@ def batch_text(texts: list[str]) -> str:
     return '{"type": "' + BATCH + '", "frames": [' + ", ".join(texts) + "]}"
 
 
+def batched(taken: Taken) -> str:
+    """The one ``batch`` text of what a take holds, built once for every client sharing it."""
+    if taken.batched is None:
+        taken.batched = batch_text(taken.texts)
+    return taken.batched
+
+
 class _Latest:
     """The newest frame of one key in a group."""
 
@@ -71,16 +78,17 @@ class _Latest:
         self.full: str | None = None  # the resolved full state, once some client needed it
 
 
-class _Taken:
+class Taken:
     """What a client at a given cursor is sent (shared by clients at the same cursor)."""
 
-    __slots__ = ("batched", "coalesced", "others", "texts")
+    __slots__ = ("batched", "coalesced", "framed", "others", "texts")
 
     def __init__(self, texts: list[str], coalesced: int, others: int) -> None:
         self.texts = texts
         self.coalesced = coalesced  # twins sent as full state (a delta was missed)
         self.others = others  # feedback frames among the texts
         self.batched: str | None = None
+        self.framed: bytes | None = None  # the websocket frame of it (live.fanout), once built
 
 
 class Group:
@@ -94,7 +102,7 @@ class Group:
         self._other_published = 0
         self._resolve = resolve
         self._changed: asyncio.Event | None = None
-        self._taken: dict[int, _Taken] = {}  # by cursor, valid while self.seq is unchanged
+        self._taken: dict[int, Taken] = {}  # by cursor, valid while self.seq is unchanged
         self._taken_seq = 0
 
     def publish(self, key: Key | None, text: str) -> None:
@@ -116,7 +124,7 @@ class Group:
                 self._changed = asyncio.Event()
             await self._changed.wait()
 
-    def since(self, cursor: int) -> _Taken:
+    def since(self, cursor: int) -> Taken:
         """What changed after ``cursor``, in publication order."""
         if self._taken_seq != self.seq:
             self._taken.clear()
@@ -127,7 +135,7 @@ class Group:
             self._taken[cursor] = taken
         return taken
 
-    def _collect(self, cursor: int) -> _Taken:
+    def _collect(self, cursor: int) -> Taken:
         items: list[tuple[int, str]] = []
         coalesced = 0
         for latest in reversed(self._latest.values()):
@@ -149,7 +157,7 @@ class Group:
                     items.append(item)
                     others += 1
         items.sort()
-        return _Taken([text for _, text in items], coalesced, others)
+        return Taken([text for _, text in items], coalesced, others)
 
     @property
     def other_published(self) -> int:
@@ -171,8 +179,17 @@ class ClientQueue:
         taken = await self._take()
         return taken.texts
 
-    async def _take(self) -> _Taken:
+    async def _take(self) -> Taken:
         await self.group.changed_after(self.cursor)
+        return self.take_waiting()
+
+    @property
+    def behind(self) -> bool:
+        """Whether frames were published that this client has not taken."""
+        return self.cursor != self.group.seq
+
+    def take_waiting(self) -> Taken:
+        """What was published since the last take (without waiting), advancing the cursor."""
         taken = self.group.since(self.cursor)
         self.cursor = self.group.seq
         published = self.group.other_published
@@ -238,10 +255,8 @@ class Hub:
             taken = await queue._take()
             texts = taken.texts
             if batch_interval_s > 0 and len(texts) > 1:
-                if taken.batched is None:
-                    taken.batched = batch_text(texts)
-                texts = [taken.batched]
-            self._account(queue)
+                texts = [batched(taken)]
+            self.account(queue)
             try:
                 async with asyncio.timeout(send_timeout_s):
                     for text in texts:
@@ -257,7 +272,8 @@ class Hub:
                 # clients in step share one batch.
                 await asyncio.sleep(batch_interval_s - loop.time() % batch_interval_s)
 
-    def _account(self, queue: ClientQueue) -> None:
+    def account(self, queue: ClientQueue) -> None:
+        """Count (and log) what the client's last take coalesced and dropped."""
         if queue.coalesced:
             self._metrics.ws_frames_coalesced.inc(queue.coalesced)
             queue.coalesced = 0

@@ -12,6 +12,8 @@ from collections.abc import Callable, Generator
 import uvicorn
 from fastapi import FastAPI
 
+from twin_service.ops.ws_protocol import FanoutWebSocketProtocol
+
 
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
@@ -48,7 +50,8 @@ def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> 
         port=port,
         log_level=log_level,
         lifespan="on",
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio protocol, plus a frame sink for batched fan-out.
+        ws=FanoutWebSocketProtocol,
         access_log=False,
         # Frames are small JSON; compressing each one for each client costs more CPU
         # than the bandwidth it saves on a lab network.

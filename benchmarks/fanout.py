@@ -1,0 +1,341 @@
+"""``bench fanout``: a lecture — many dashboards (Node.js ``ws``) watching one lab.
+
+The service, broker and paced publisher are those of ``bench latency``
+(``running_service``, ``procs.paced``); the clients are ``benchmarks/js/clients.mjs``
+in ``--processes`` Node.js processes of their own, so what limits the measurement is
+not a Python client process. Every client parses every frame; each Node process
+reports a histogram of latencies (0.1 ms bins) and how many twin updates each of its
+clients received, which this module merges (pure functions below).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from benchmarks import procs
+from benchmarks.latency import (
+    LAB,
+    cpu_seconds,
+    fetch_metrics,
+    raise_fd_limit,
+    running_service,
+    start_sessions,
+)
+from benchmarks.report import BenchResult, Progress, fmt, plot_latency
+from benchmarks.stats import meets
+
+CLIENTS_DIR = Path(__file__).parent / "js"
+CLIENT_SCRIPT = CLIENTS_DIR / "clients.mjs"
+
+
+@dataclass
+class FanoutOptions:
+    clients: tuple[int, ...] | list[int] = (100, 1_000)
+    rate: float = 250.0
+    kits: int = 50
+    batch_ms: int = 50
+    processes: int = 4
+    seconds: float = 5.0
+    warmup: float = 1.0
+    sessions: int = 20
+    broker: str | None = None
+    broadcast: bool = True  # the service's ws_broadcast setting (False: per-client pumps)
+    profile_dir: Path | None = None
+    plot_path: Path | None = None
+
+
+def target_ms(clients: int) -> float:
+    """p99 goals of issue 18: ≤ 50 ms up to 100 clients, ≤ 100 ms beyond."""
+    return 50.0 if clients <= 100 else 100.0
+
+
+# -- pure parts ---------------------------------------------------------------------------
+
+
+def parse_client_line(line: str) -> dict[str, Any]:
+    """One line of a Node client process; ValueError saying what is wrong."""
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"client process wrote a line that is not JSON: {line[:120]!r}") from exc
+    if not isinstance(message, dict) or message.get("event") not in ("ready", "report"):
+        raise ValueError(f"client process wrote an unexpected line: {line[:120]!r}")
+    if message["event"] == "report":
+        for name in ("clients", "histogram", "updates", "bin_ms"):
+            if name not in message:
+                raise ValueError(f"client report lacks {name!r}")
+    return message
+
+
+def split_clients(total: int, processes: int) -> list[int]:
+    """Clients per process, as even as possible, no empty process."""
+    processes = max(1, min(processes, total))
+    base, extra = divmod(total, processes)
+    return [base + (i < extra) for i in range(processes)]
+
+
+def merge_histograms(reports: Iterable[Mapping[str, Any]]) -> tuple[dict[int, int], float]:
+    """The latency histograms of several reports (bin index → count) and their bin in ms."""
+    merged: dict[int, int] = {}
+    bin_ms = math.nan
+    for report in reports:
+        bin_ms = float(report["bin_ms"])
+        for index, count in report["histogram"].items():
+            merged[int(index)] = merged.get(int(index), 0) + int(count)
+    return merged, bin_ms
+
+
+def histogram_summary(histogram: Mapping[int, int], bin_ms: float) -> dict[str, float]:
+    """n, mean, p50, p95, p99 and max (ms) of a histogram; a value is its bin's centre.
+
+    Percentiles are the nearest-rank value (the bin holding the ``q``-th sample).
+    """
+    n = sum(histogram.values())
+    if not n:
+        return dict.fromkeys(("mean", "p50", "p95", "p99", "max"), math.nan) | {"n": 0.0}
+    ordered = sorted(histogram.items())
+    total = math.fsum(index * bin_ms * count for index, count in ordered)
+    out: dict[str, float] = {"n": float(n), "mean": total / n}
+    for name, q in (("p50", 50), ("p95", 95), ("p99", 99)):
+        rank = max(1, math.ceil(q / 100 * n))
+        seen = 0
+        for index, count in ordered:
+            seen += count
+            if seen >= rank:
+                out[name] = index * bin_ms
+                break
+    out["max"] = ordered[-1][0] * bin_ms
+    return out
+
+
+def delivered_pct(reports: Iterable[Mapping[str, Any]], published: int) -> float:
+    """Twin updates received per client over those published in the window, in %."""
+    per_client = [int(u) for report in reports for u in report["updates"]]
+    if not per_client or published <= 0:
+        return math.nan
+    return 100.0 * sum(per_client) / (len(per_client) * published)
+
+
+def expand(histogram: Mapping[int, int], bin_ms: float, limit: int = 200_000) -> list[float]:
+    """Samples for a plot: each bin's centre as often as it holds (thinned to ~``limit``)."""
+    n = sum(histogram.values())
+    step = max(1, math.ceil(n / limit))
+    values: list[float] = []
+    for index, count in sorted(histogram.items()):
+        values += [index * bin_ms] * max(1, count // step)
+    return values
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def ensure_clients() -> str:
+    """The ``node`` program, with ``npm ci`` run in benchmarks/js if it was not yet."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("bench fanout needs Node.js 20+ (`node` on PATH)")
+    if not (CLIENTS_DIR / "node_modules" / "ws").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("bench fanout needs npm to install benchmarks/js (npm ci)")
+        subprocess.run(  # noqa: S603 - fixed arguments
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENTS_DIR, check=True
+        )
+    return node
+
+
+def _read(stream: IO[str], what: str) -> dict[str, Any]:
+    line = stream.readline()
+    if not line:
+        raise RuntimeError(f"a client process ended before its {what} line")
+    return parse_client_line(line)
+
+
+def measure_round(
+    o: FanoutOptions, n: int, ws_url: str, pub: tuple[Any, ...], pids: dict[str, int]
+) -> dict[str, Any]:
+    node = ensure_clients()
+    ctx = mp.get_context("spawn")
+    shares = split_clients(n, o.processes)
+    connect_started = time.monotonic()
+    with ExitStack() as stack:
+        clients = []
+        for share in shares:
+            proc = subprocess.Popen(  # noqa: S603 - our own script
+                [node, str(CLIENT_SCRIPT), ws_url, str(share)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            stack.callback(proc.kill)
+            clients.append(proc)
+        ready = [_read(_out(p), "ready") for p in clients]
+        connect_s = time.monotonic() - connect_started
+        parent, child = ctx.Pipe(duplex=False)
+        publisher = ctx.Process(target=procs.paced, args=(*pub, child), daemon=True)
+        publisher.start()
+        started = parent.recv()
+        window_start = started["start"] + o.warmup
+        for proc in clients:
+            _command(proc, f"start {window_start!r}")
+        time.sleep(max(0.0, window_start - time.time()))
+        watched = pids | {f"node {i + 1}": p.pid for i, p in enumerate(clients)}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items()}
+        published = parent.recv()
+        wall = time.time() - window_start
+        cpu = {
+            name: (cpu_seconds(pid) - cpu_before[name]) / wall * 100
+            for name, pid in watched.items()
+        }
+        time.sleep(1.0)  # let the last frames arrive
+        for proc in clients:
+            _command(proc, "report")
+        reports = [_read(_out(p), "report") for p in clients]
+        publisher.join(10)
+    in_window = published["published"] - round(o.warmup * o.rate)
+    histogram, bin_ms = merge_histograms(reports)
+    closes: dict[str, int] = {}
+    for report in reports:
+        for code, count in report.get("closes", {}).items():
+            closes[code] = closes.get(code, 0) + int(count)
+    received = sum(int(u) for r in reports for u in r["updates"])
+    service_cpu_s = cpu.get("service", math.nan) * wall / 100
+    return {
+        "clients": n,
+        "processes": len(shares),
+        "updates_received": received,
+        "service_us_per_update": service_cpu_s * 1e6 / received if received else math.nan,
+        "connected": sum(r["connected"] for r in ready),
+        "connect_s": connect_s,
+        "latency_ms": histogram_summary(histogram, bin_ms),
+        "delivered_pct": delivered_pct(reports, in_window),
+        "messages_per_client_per_s": sum(sum(r["messages"]) for r in reports) / n / wall,
+        "closed_early": closes,
+        "cpu_pct": cpu,
+        "publisher": published,
+        "samples": expand(histogram, bin_ms),
+    }
+
+
+def _out(proc: subprocess.Popen[str]) -> IO[str]:
+    assert proc.stdout is not None
+    return proc.stdout
+
+
+def _command(proc: subprocess.Popen[str], line: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+
+
+def run_fanout(o: FanoutOptions, progress: Progress) -> BenchResult:
+    raise_fd_limit(2 * max(o.clients) + 512)
+    ctx = mp.get_context("spawn")
+    token = secrets.token_urlsafe(24)
+    rounds: list[dict[str, Any]] = []
+    extra = {"ws_broadcast": o.broadcast}
+    with running_service(ctx, o.broker, token, "fanout", o.profile_dir, extra) as service:
+        sessions = start_sessions(service.base, token, o.kits, o.sessions)
+        progress(
+            f"service ready at {service.base}; {o.kits} kits at {o.rate:g} msg/s;"
+            f" {sessions} learning sessions; ws_broadcast={o.broadcast}"
+        )
+        pids = {"service": service.pid, **service.broker_pids}
+        ws_url = f"{service.ws_base}/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
+        for index, n in enumerate(o.clients):
+            progress(f"{n} clients in {o.processes} node processes, {o.warmup + o.seconds:g} s")
+            pub = service.publisher_args(o.kits, o.rate, o.warmup + o.seconds, index)
+            rounds.append(measure_round(o, n, ws_url, pub, pids))
+            lat = rounds[-1]["latency_ms"]
+            progress(
+                f"{n} clients: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms,"
+                f" delivered {rounds[-1]['delivered_pct']:.1f} %"
+            )
+        metrics = fetch_metrics(service.base, token)
+        profile = service.profile
+    return _result(o, rounds, metrics, profile)
+
+
+def _result(
+    o: FanoutOptions, rounds: list[dict[str, Any]], metrics: dict[str, float], profile: str | None
+) -> BenchResult:
+    rows = []
+    for r in rounds:
+        lat, cpu = r["latency_ms"], r["cpu_pct"]
+        verdict = "MET" if meets(lat["p99"], target_ms(r["clients"]), False) else "MISSED"
+        nodes = [v for k, v in cpu.items() if k.startswith("node ")]
+        rows.append(
+            [
+                f"{r['clients']:,}",
+                f"{o.rate:g}",
+                fmt(r["delivered_pct"], 1),
+                fmt(lat["p50"], 1),
+                fmt(lat["p99"], 1),
+                fmt(lat["max"], 1),
+                f"≤ {target_ms(r['clients']):.0f}: {verdict}",
+                fmt(cpu.get("service", math.nan), 0),
+                fmt(r["service_us_per_update"], 1),
+                " / ".join(fmt(v, 0) for v in nodes),
+                fmt(cpu.get("mosquitto", math.nan), 0),
+            ]
+        )
+    load = os.getloadavg()
+    notes = [
+        f"{o.rate:g} msg/s from {o.kits} kits, batch_ms={o.batch_ms}, {o.seconds:g} s measured"
+        f" after {o.warmup:g} s warm-up; {o.sessions} learning sessions (feedback engine on);"
+        f" service ws_broadcast={o.broadcast}",
+        f"clients: Node.js ws in {o.processes} processes, every client parses every frame;"
+        " delivered % = twin updates received per client / messages published in the window",
+        "CPU % per process over the measured window (100 % = one core); service µs/update ="
+        " service CPU time / twin updates received by all clients (the cost of the fan-out"
+        " per client-update, less sensitive than latency to other load on the machine)",
+        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        f"service counters: {metrics.get('accesstwin_ws_frames_coalesced_total', 0):,.0f}"
+        f" frames coalesced, {metrics.get('accesstwin_ws_clients_dropped_total', 0):,.0f}"
+        " clients dropped as too slow",
+    ]
+    for r in rounds:
+        if r["connected"] != r["clients"] or r["closed_early"]:
+            notes.append(
+                f"{r['clients']} clients: {r['connected']} connected; closes {r['closed_early']}"
+            )
+    if o.plot_path is not None:
+        series = {f"{r['clients']} clients": r["samples"] for r in rounds}
+        title = f"publish → twin.delta at Node ws clients, {o.rate:g} msg/s, batch {o.batch_ms} ms"
+        notes.append(plot_latency(o.plot_path, series, title))
+    if profile:
+        notes.append(f"service process profiled: {profile}.txt")
+    data = {
+        "options": {
+            k: v for k, v in vars(o).items() if k not in ("profile_dir", "plot_path", "broker")
+        },
+        "load_average": list(load),
+        "rounds": [{k: v for k, v in r.items() if k != "samples"} for r in rounds],
+        "service_metrics": {k: v for k, v in metrics.items() if k.startswith("accesstwin_")},
+    }
+    headers = [
+        "clients",
+        "msg/s",
+        "delivered %",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "p99 target",
+        "service CPU %",
+        "service µs/update",
+        "node CPU % each",
+        "broker CPU %",
+    ]
+    return BenchResult("fanout", headers, rows, data, notes)

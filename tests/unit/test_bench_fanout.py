@@ -1,0 +1,83 @@
+"""The pure parts of ``bench fanout``: the Node clients' lines, histograms, delivery."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchmarks.fanout import (
+    delivered_pct,
+    expand,
+    histogram_summary,
+    merge_histograms,
+    parse_client_line,
+    split_clients,
+)
+from benchmarks.stats import percentile
+
+
+def report(histogram: dict[str, int], updates: list[int]) -> dict[str, object]:
+    return {
+        "event": "report",
+        "clients": len(updates),
+        "bin_ms": 0.1,
+        "histogram": histogram,
+        "updates": updates,
+        "messages": updates,
+        "connected": len(updates),
+    }
+
+
+def test_client_lines_are_parsed_or_refused_with_a_reason() -> None:
+    assert parse_client_line('{"event": "ready", "connected": 3, "failed": 0}\n')["connected"] == 3
+    line = json.dumps(report({"10": 2}, [1, 1]))
+    assert parse_client_line(line)["histogram"] == {"10": 2}
+    with pytest.raises(ValueError, match="not JSON"):
+        parse_client_line("Error: connect ECONNREFUSED")
+    with pytest.raises(ValueError, match="unexpected"):
+        parse_client_line('{"event": "bye"}')
+    with pytest.raises(ValueError, match="lacks 'updates'"):
+        parse_client_line('{"event": "report", "clients": 1, "histogram": {}, "bin_ms": 0.1}')
+
+
+def test_clients_are_split_evenly_over_processes() -> None:
+    assert split_clients(1_000, 4) == [250, 250, 250, 250]
+    assert split_clients(10, 4) == [3, 3, 2, 2]
+    assert split_clients(2, 4) == [1, 1]
+
+
+def test_merged_histograms_give_nearest_rank_percentiles_of_the_samples() -> None:
+    samples = [0.1 * i for i in range(1, 1_001)]  # 0.1 .. 100.0 ms, one per bin
+    first = {str(i): 1 for i in range(1, 501)}
+    second = {str(i): 1 for i in range(501, 1_001)}
+    merged, bin_ms = merge_histograms([report(first, [500]), report(second, [500])])
+    assert bin_ms == 0.1 and sum(merged.values()) == 1_000
+    summary = histogram_summary(merged, bin_ms)
+    assert summary["n"] == 1_000
+    assert summary["p50"] == pytest.approx(50.0)
+    assert summary["p99"] == pytest.approx(99.0)
+    assert summary["p99"] == pytest.approx(percentile(samples, 99), abs=0.1)
+    assert summary["max"] == pytest.approx(100.0)
+    assert summary["mean"] == pytest.approx(sum(samples) / 1_000)
+    assert math.isnan(histogram_summary({}, 0.1)["p99"])
+
+
+def test_a_heavy_tail_moves_the_p99_and_not_the_p50() -> None:
+    summary = histogram_summary({200: 98, 10_000: 2}, 0.1)
+    assert summary["p50"] == pytest.approx(20.0)
+    assert summary["p99"] == pytest.approx(1_000.0)
+
+
+def test_delivered_is_updates_per_client_over_published() -> None:
+    reports = [report({}, [100, 90]), report({}, [100, 100])]
+    assert delivered_pct(reports, 100) == pytest.approx(97.5)
+    assert math.isnan(delivered_pct(reports, 0))
+    assert math.isnan(delivered_pct([], 10))
+
+
+def test_expand_thins_large_histograms_for_the_plot() -> None:
+    assert expand({1: 2, 3: 1}, 0.5) == [0.5, 0.5, 1.5]
+    thinned = expand({1: 1_000_000, 2: 1_000_000}, 1.0, limit=1_000)
+    assert len(thinned) == 1_000 and set(thinned) == {1.0, 2.0}

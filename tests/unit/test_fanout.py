@@ -1,0 +1,170 @@
+"""Frame once, send many (twin_service.live.fanout) with fake frame sinks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import OPEN
+from websockets.uri import parse_uri
+
+from twin_service.live.fanout import FRAME_SINK_EXTENSION, Broadcaster, frame_sink, text_frame
+from twin_service.live.hub import Hub
+from twin_service.ops.metrics import ServiceMetrics
+
+
+def delta(kit: str, version: int) -> dict[str, object]:
+    return {"type": "twin.delta", "lab": "a", "kit": kit, "version": version, "reported": {}}
+
+
+class FakeSink:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.full = False
+        self.closed = False
+
+    def write_frame(self, data: bytes) -> bool:
+        if self.closed:
+            return False
+        self.writes.append(data)
+        return True
+
+    def backed_up(self) -> bool:
+        return self.full
+
+
+def parse_frames(data: bytes) -> list[Frame]:
+    """Frames as a websockets client parses them off the wire."""
+    client = ClientProtocol(parse_uri("ws://example/ws"), state=OPEN)
+    client.receive_data(data)
+    return [e for e in client.events_received() if isinstance(e, Frame)]
+
+
+def counter(metric: Any) -> float:
+    return float(next(iter(metric.collect())).samples[0].value)
+
+
+async def until(condition: Any, limit: int = 500) -> None:
+    for _ in range(limit):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+@pytest.mark.parametrize("size", [0, 5, 125, 126, 300, 65_535, 70_000])
+def test_text_frame_is_what_a_websockets_client_parses(size: int) -> None:
+    text = "é" * (size // 2) + "x" * (size % 2)
+    (frame,) = parse_frames(text_frame(text))
+    assert frame.opcode is Opcode.TEXT and frame.fin
+    assert frame.data.decode() == text
+
+
+def test_frame_sink_is_read_from_the_scope_extension() -> None:
+    sink = FakeSink()
+    assert frame_sink({"extensions": {FRAME_SINK_EXTENSION: sink}}) is sink
+    assert frame_sink({"extensions": None}) is None
+    assert frame_sink({}) is None
+
+
+async def test_clients_in_step_get_one_shared_frame_of_the_batch_in_order() -> None:
+    hub = Hub(ServiceMetrics())
+    fanout = Broadcaster(hub, ServiceMetrics())
+    queues = [hub.subscribe("lab:a") for _ in range(3)]
+    sinks = [FakeSink() for _ in queues]
+    serving = [
+        asyncio.create_task(fanout.serve(q, s, 0.02)) for q, s in zip(queues, sinks, strict=True)
+    ]
+    await asyncio.sleep(0)
+    for kit in ("k1", "k2", "k3"):
+        hub.publish("lab:a", delta(kit, 1))
+    await until(lambda: all(s.writes for s in sinks))
+    assert fanout.tickers() == 1
+    first = sinks[0].writes[0]
+    assert all(s.writes[0] is first for s in sinks)  # framed once, the same bytes for all
+    (frame,) = parse_frames(first)
+    batch = json.loads(frame.data)
+    assert batch["type"] == "batch"
+    assert [(f["kit"], f["version"]) for f in batch["frames"]] == [("k1", 1), ("k2", 1), ("k3", 1)]
+    hub.publish("lab:a", delta("k4", 1))  # one waiting frame is sent alone, not as a batch
+    await until(lambda: all(len(s.writes) == 2 for s in sinks))
+    assert json.loads(parse_frames(sinks[2].writes[1])[0].data)["kit"] == "k4"
+    for task in serving:
+        task.cancel()
+    await asyncio.gather(*serving, return_exceptions=True)
+    await until(lambda: fanout.tickers() == 0)
+
+
+async def test_a_backed_up_client_is_skipped_then_sent_the_full_state_once() -> None:
+    metrics = ServiceMetrics()
+    hub = Hub(
+        metrics, resolve_twin=lambda lab, kit: json.dumps({"type": "twin.delta", "full": kit})
+    )
+    fanout = Broadcaster(hub, metrics)
+    slow_q, fast_q = hub.subscribe("lab:a"), hub.subscribe("lab:a")
+    slow, fast = FakeSink(), FakeSink()
+    slow.full = True
+    tasks = [asyncio.create_task(fanout.serve(slow_q, slow, 0.01))]
+    tasks.append(asyncio.create_task(fanout.serve(fast_q, fast, 0.01)))
+    for version in range(1, 6):
+        hub.publish("lab:a", delta("k1", version))
+        await until(lambda v=version: len(fast.writes) == v)  # type: ignore[misc]
+    assert slow.writes == [] and len(fast.writes) == 5  # nothing buffered for the slow one
+    slow.full = False
+    await until(lambda: bool(slow.writes))
+    assert json.loads(parse_frames(slow.writes[0])[0].data) == {"type": "twin.delta", "full": "k1"}
+    assert counter(metrics.ws_frames_coalesced) == 1
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_client_backed_up_past_the_send_timeout_is_dropped() -> None:
+    metrics = ServiceMetrics()
+    hub = Hub(metrics)
+    fanout = Broadcaster(hub, metrics, send_timeout_s=0.05)
+    queue, sink = hub.subscribe("lab:a"), FakeSink()
+    sink.full = True
+    serving = asyncio.create_task(fanout.serve(queue, sink, 0.01))
+    hub.publish("lab:a", delta("k1", 1))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(serving, 5)
+    assert counter(metrics.ws_clients_dropped) == 1
+    assert sink.writes == []
+
+
+async def test_a_closed_connection_ends_its_serve() -> None:
+    hub = Hub(ServiceMetrics())
+    fanout = Broadcaster(hub, ServiceMetrics())
+    queue, sink = hub.subscribe("lab:a"), FakeSink()
+    sink.closed = True
+    serving = asyncio.create_task(fanout.serve(queue, sink, 0.01))
+    hub.publish("lab:a", delta("k1", 1))
+    await asyncio.wait_for(serving, 5)
+    await until(lambda: fanout.tickers() == 0)
+
+
+async def test_without_a_sink_or_batches_delivery_is_the_hub_pump() -> None:
+    hub = Hub(ServiceMetrics())
+    fanout = Broadcaster(hub, ServiceMetrics())
+    sink = FakeSink()
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    scope = {"extensions": {FRAME_SINK_EXTENSION: sink}}
+    for interval, where in ((0.0, scope), (0.01, {"extensions": {}})):
+        queue = hub.subscribe("lab:a")
+        task = asyncio.create_task(fanout.deliver(queue, where, send, interval))
+        hub.publish("lab:a", delta("k1", 1))
+        await until(lambda: bool(sent))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        hub.unsubscribe("lab:a", queue)
+        sent.clear()
+    assert sink.writes == [] and fanout.tickers() == 0
