@@ -111,6 +111,11 @@ def add_bench_parser(subparsers: Any) -> None:
         default=20,
         help="clients that parse every frame and time it; the rest only receive (default 20)",
     )
+    latency.add_argument(
+        "--per-client-pumps",
+        action="store_true",
+        help="run the service with ACCESSTWIN_WS_BROADCAST=false (the old send path), for A/B",
+    )
     _common(latency)
 
     fanout = kinds.add_parser("fanout", help="a lecture: Node.js ws clients watching one lab")
@@ -119,6 +124,11 @@ def add_bench_parser(subparsers: Any) -> None:
     fanout.add_argument("--kits", type=int, default=50, help="default 50 (5 msg/s each at 250)")
     fanout.add_argument("--batch-ms", type=int, default=50, help="?batch_ms= (default 50)")
     fanout.add_argument("--processes", type=int, default=4, help="node processes (default 4)")
+    fanout.add_argument(
+        "--measured-per-process",
+        type=int,
+        help="clients per node process that parse and time every frame (default: all)",
+    )
     fanout.add_argument("--seconds", type=float, default=5.0, help="measured s per round")
     fanout.add_argument("--warmup", type=float, default=1.0, help="unmeasured s per round")
     fanout.add_argument("--sessions", type=int, default=20, help="learning sessions (default 20)")
@@ -184,6 +194,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             sessions=args.sessions,
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
+            broadcast=not args.per_client_pumps,
         )
         return run_latency(options, progress)
     if name == "fanout":
@@ -195,6 +206,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             kits=args.kits,
             batch_ms=args.batch_ms,
             processes=args.processes,
+            measured_per_process=args.measured_per_process,
             seconds=args.seconds,
             warmup=args.warmup,
             sessions=args.sessions,

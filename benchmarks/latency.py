@@ -54,6 +54,7 @@ class LatencyOptions:
     sessions: int = 20
     profile_dir: Path | None = None
     plot_path: Path | None = None
+    broadcast: bool = True  # the service's ws_broadcast setting (False: per-client pumps)
 
 
 def target_ms(clients: int) -> float:
@@ -299,7 +300,9 @@ def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
     profile: str | None = None
     with ExitStack() as stack:
         service = stack.enter_context(
-            running_service(ctx, o.broker, token, "latency", o.profile_dir)
+            running_service(
+                ctx, o.broker, token, "latency", o.profile_dir, {"ws_broadcast": o.broadcast}
+            )
         )
         sessions = start_sessions(service.base, token, kits, o.sessions)
         progress(
@@ -351,6 +354,8 @@ def _result(
     notes = [
         f"{o.rate:g} msg/s from {kits} kits (readings + 10-sample PPG each), {o.seconds:g} s"
         f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate;"
+        f" service ws_broadcast={o.broadcast}; load average at the end"
+        f" {' '.join(f'{x:.2f}' for x in os.getloadavg())};"
         f" feedback engine on: {o.sessions} learning sessions (vitals scenario) on as many kits",
         f"clients ask for batch_ms={o.batch_ms}"
         + (" (one frame per message)" if not o.batch_ms else " (waiting frames sent together)")

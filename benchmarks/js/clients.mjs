@@ -1,10 +1,11 @@
 // Dashboard clients for `accesstwin bench fanout`: COUNT websocket clients of one lab.
 //
-//   node clients.mjs URL COUNT
+//   node clients.mjs URL COUNT [MEASURED]
 //
-// Every client parses every frame as the dashboard does (batch frames unpacked) and, for
-// each twin.delta whose reported.hr.ts is at or after the window start, records the
-// latency now - hr.ts in a histogram of 0.1 ms bins and counts the update.
+// The first MEASURED clients (default all) parse every frame as the dashboard does (batch
+// frames unpacked) and, for each twin.delta whose reported.hr.ts is at or after the window start, records the
+// latency now - hr.ts in a histogram of 0.1 ms bins and counts the update; the others
+// only count the messages they receive (the service's work for them is the same).
 // Protocol on stdout, one JSON object a line:
 //   {"event": "ready", "connected": n, "failed": m}   once every client has its snapshot
 //   {"event": "report", ...}                          after "report" on stdin, then exit
@@ -12,10 +13,11 @@
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 
-const [url, countText] = process.argv.slice(2);
+const [url, countText, measuredText] = process.argv.slice(2);
 const count = Number.parseInt(countText, 10);
-if (!url || !(count > 0)) {
-  console.error("usage: node clients.mjs URL COUNT");
+const measured = measuredText === undefined ? count : Number.parseInt(measuredText, 10);
+if (!url || !(count > 0) || !(measured >= 0)) {
+  console.error("usage: node clients.mjs URL COUNT [MEASURED]");
   process.exit(2);
 }
 
@@ -23,7 +25,7 @@ const CONNECT_AT_ONCE = 50;
 const BIN_MS = 0.1;
 let windowStart = Infinity;
 const histogram = new Map(); // bin index -> count
-const updates = new Array(count).fill(0); // twin updates (hr values) received in the window
+const updates = new Array(Math.min(count, measured)).fill(0); // hr updates in the window
 const messages = new Array(count).fill(0); // websocket messages received in the window
 const closes = new Map(); // close code -> clients
 let connected = 0;
@@ -51,6 +53,7 @@ function open(index) {
       }
       const now = (performance.timeOrigin + performance.now()) / 1000;
       if (now >= windowStart) messages[index] += 1;
+      if (index >= measured) return;
       const frame = JSON.parse(data.toString());
       if (frame.type === "batch") {
         for (const f of frame.frames) onFrame(index, f, now);

@@ -17,6 +17,13 @@ def test_defaults_follow_the_contract() -> None:
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8000)
 
 
+def test_websocket_broadcast_is_on_unless_switched_off() -> None:
+    assert load_settings({"ACCESSTWIN_API_TOKEN": TOKEN}).ws_broadcast is True
+    for raw, wanted in (("false", False), ("0", False), ("Off", False), ("yes", True)):
+        env = {"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_WS_BROADCAST": raw}
+        assert load_settings(env).ws_broadcast is wanted
+
+
 def test_url_with_credentials_and_tls() -> None:
     settings = load_settings(
         {
@@ -46,6 +53,7 @@ def test_url_with_credentials_and_tls() -> None:
         ({"ACCESSTWIN_API_TOKEN": "changeme"}, "ACCESSTWIN_API_TOKEN"),
         ({"ACCESSTWIN_STALE_AFTER_S": "-1"}, "ACCESSTWIN_STALE_AFTER_S"),
         ({"ACCESSTWIN_SPEECH_ENGINE": "festival"}, "ACCESSTWIN_SPEECH_ENGINE: must be one of"),
+        ({"ACCESSTWIN_WS_BROADCAST": "maybe"}, "ACCESSTWIN_WS_BROADCAST"),
     ],
 )
 def test_a_bad_setting_names_the_variable(env: dict[str, str], names: str) -> None:
