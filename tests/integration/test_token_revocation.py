@@ -75,7 +75,8 @@ def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
     lab_path, session_path = "/ws/labs/wardR", f"/ws/sessions/{session_id}"
     publisher = Publisher(mqtt_url)
     with (
-        connect(f"{ws_base}{lab_path}?token={TOKEN}") as lab_first,
+        # batch_ms: served by the frame-once broadcaster (live.fanout), not a pump
+        connect(f"{ws_base}{lab_path}?token={TOKEN}&batch_ms=50") as lab_first,
         connect(f"{ws_base}{session_path}?token={TOKEN}") as session_first,
         connect(f"{ws_base}{lab_path}?token={SECOND}") as lab_second,
         connect(f"{ws_base}{session_path}?token={learner_token}") as learner,
