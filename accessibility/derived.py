@@ -1,10 +1,13 @@
 """Derived values of one kit, kept up to date as waveform chunks arrive.
 
 ``DerivedSignals`` holds a bounded window per waveform and, at most every
-``every_s`` of device time, recomputes ``hr_ppg`` from ``ppg`` and the CPR values
-from ``depth_mm`` (docs/interface.md, "derived values"). Every ``depth_mm`` chunk also goes
-through a :class:`CompressionDetector`; the compressions it completed are taken with
-:meth:`DerivedSignals.take_compressions` (at most ``MAX_PENDING_COMPRESSIONS`` wait; the
+``every_s`` of device time, recomputes ``hr_ppg`` and ``ppg_quality`` from ``ppg``
+(refusing finger-off, motion seen by ``accel_z``, and noise: docs/ppg-quality.md) and
+the CPR values from ``depth_mm`` (docs/interface.md, "derived values"). ``hr_ppg`` comes only
+from a pulse; when none has come for ``HR_STALE_AFTER_S`` the last one is sent again
+marked stale; ``flush`` recomputes what a replayed burst left out. Every ``depth_mm``
+chunk also goes through a :class:`CompressionDetector`; the compressions it completed are
+taken with :meth:`DerivedSignals.take_compressions` (at most ``MAX_PENDING_COMPRESSIONS`` wait; the
 oldest are dropped and counted). The CPR window values are measured from the detector's
 rest position, like the compressions. Pure: the caller passes chunks in and gets values
 out; nothing here does I/O or reads the clock.
@@ -13,13 +16,14 @@ out; nothing here does I/O or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from accessibility.signals import WaveformWindow, cpr_metrics, heart_rate_from_ppg
+from accessibility.signals import WaveformWindow, cpr_metrics
 from accessibility.signals.compressions import Compression, CompressionDetector
+from accessibility.signals.ppg_quality import MAX30102, PpgSensor, assess_ppg
 from accesstwin_contract.quantities import DERIVED
 
 FloatArray = npt.NDArray[np.float64]
@@ -31,7 +35,9 @@ RECOMPUTE_EVERY_S = 0.5  # seconds between recomputations of one signal
 BACKLOG_S = 2.0  # data older than this (by the caller's clock) is a replay, not live
 CCF_EVERY_S = 2.0  # the 30 s compression fraction changes slowly
 MIN_WINDOW_RATE_HZ = 25.0  # MAX30102's slowest rate (docs/domain.md)
-_WINDOW_SECONDS = {"ppg": PPG_WINDOW_S, "depth_mm": CPR_CCF_WINDOW_S}
+HR_STALE_AFTER_S = 5.0  # docs/interface.md: hr_ppg marked stale 5 s after the last one
+_WINDOW_SECONDS = {"ppg": PPG_WINDOW_S, "depth_mm": CPR_CCF_WINDOW_S, "accel_z": PPG_WINDOW_S}
+_COMPUTED = ("ppg", "depth_mm")  # accel_z is only read alongside ppg
 MAX_PENDING_COMPRESSIONS = 512  # a 5-minute replay at 100/min; the caller takes them per chunk
 
 
@@ -41,19 +47,26 @@ class DerivedValue:
     value: float
     unit: str
     ts: float  # device time of the newest sample used
+    quality: float | None = None  # 0-1 where the method has one (docs/interface.md)
+    stale: bool = False  # true: no newer value could be computed (the last one, resent)
 
     @classmethod
-    def of(cls, name: str, value: float, ts: float) -> DerivedValue:
+    def of(cls, name: str, value: float, ts: float, quality: float | None = None) -> DerivedValue:
         """A value named in the vocabulary's derived table, with its unit from there
         (KeyError for a name that is not listed: add it to ``accesstwin_contract``)."""
-        return cls(name, value, DERIVED[name].unit, ts)
+        return cls(name, value, DERIVED[name].unit, ts, quality)
 
 
 class DerivedSignals:
     """The derived-signal state of one kit."""
 
-    def __init__(self, every_s: float = RECOMPUTE_EVERY_S) -> None:
+    def __init__(
+        self, every_s: float = RECOMPUTE_EVERY_S, ppg_sensor: PpgSensor = MAX30102
+    ) -> None:
         self._every_s = every_s
+        self._ppg_sensor = ppg_sensor
+        self._last_hr: DerivedValue | None = None  # the newest hr_ppg given, fresh or stale
+        self.last_ppg_reason: str | None = None  # why the newest PPG window gave no hr_ppg
         self._windows: dict[str, WaveformWindow] = {}
         self._last_device: dict[str, float] = {}
         self._last_clock: dict[str, float] = {}
@@ -85,9 +98,27 @@ class DerivedSignals:
         window.extend(ts0, rate_hz, samples)
         if sensor == "depth_mm":
             self._keep(self.compressions.add_chunk(ts0, rate_hz, samples))
-        if not self._due(sensor, window, now):
+        if sensor not in _COMPUTED or not self._due(sensor, window, now):
             return []
         return self._heart_rate() if sensor == "ppg" else self._cpr()
+
+    def flush(self) -> list[DerivedValue]:
+        """Recompute every signal whose newest samples no computation has seen yet.
+
+        The caller calls this when a kit's messages stop for a moment (the end of a
+        replayed burst, whose recomputations were throttled): afterwards the derived
+        values reflect the newest data (docs/interface.md).
+        """
+        out: list[DerivedValue] = []
+        for sensor in _COMPUTED:
+            window = self._windows.get(sensor)
+            newest = None if window is None else window.newest_ts
+            if newest is None or self._last_device.get(sensor) == newest:
+                continue
+            self._last_device[sensor] = newest
+            self._deferred.discard(sensor)
+            out.extend(self._heart_rate() if sensor == "ppg" else self._cpr())
+        return out
 
     def take_compressions(self) -> list[Compression]:
         """The compressions completed since the last call, oldest first."""
@@ -154,14 +185,36 @@ class DerivedSignals:
             self._last_clock[key] = now
         return True
 
+    def _accel_over(self, start: float, end: float) -> tuple[FloatArray, float] | None:
+        """The kit's accel_z samples over [start, end] (None when it sends none)."""
+        window = self._windows.get("accel_z")
+        if window is None or window.rate_hz is None:
+            return None
+        times, values = window.contiguous_tail()
+        inside = (times >= start - 0.5) & (times <= end + 0.5)
+        return (values[inside], window.rate_hz) if inside.any() else None
+
     def _heart_rate(self) -> list[DerivedValue]:
         times, values, rate = self.window_samples("ppg")
         if rate is None or times.size == 0:
             return []
-        estimate = heart_rate_from_ppg(values, rate)
-        if estimate is None:
-            return []
-        return [DerivedValue.of("hr_ppg", round(estimate.bpm, 1), float(times[-1]))]
+        newest = float(times[-1])
+        accel = self._accel_over(float(times[0]), newest)
+        verdict = assess_ppg(values, rate, sensor=self._ppg_sensor, accel=accel)
+        self.last_ppg_reason = verdict.reason
+        out = [DerivedValue.of("ppg_quality", verdict.quality, newest, verdict.quality)]
+        if verdict.estimate is not None:
+            bpm = round(verdict.estimate.bpm, 1)
+            self._last_hr = DerivedValue.of("hr_ppg", bpm, newest, verdict.quality)
+            out.append(self._last_hr)
+        elif (
+            self._last_hr is not None
+            and not self._last_hr.stale
+            and newest - self._last_hr.ts >= HR_STALE_AFTER_S
+        ):
+            self._last_hr = replace(self._last_hr, stale=True)
+            out.append(self._last_hr)
+        return out
 
     def _cpr(self) -> list[DerivedValue]:
         times, depth = self._windows["depth_mm"].contiguous_tail()

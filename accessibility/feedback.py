@@ -36,6 +36,12 @@ Delivery policy (what ``update`` returns):
 * at most one rule message per update: the highest severity, then (for criticals) the one
   that started most recently, then the rule priority. A step change adds the new prompt;
   the list is ordered by severity, then priority.
+
+Choices: a step with ``judge`` is judged against the latest view (``accessibility.judge``).
+With ``undo_window_s``, each choice that leaves the scenario running is followed by an
+``undo`` choice (first in the list) for that long: choosing it puts the step, its open
+choices and the score back as they were - a slip of the switch ("that was not what I
+meant") is a motor error, kept out of the score and counted as ``undone``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from accessibility.compression_score import CompressionScorer
+from accessibility.judge import judge_choice
 from accessibility.model import (
     DEFAULT_SPEECH_RATE_WPM,
     SEVERITY_RANK,
@@ -53,7 +60,7 @@ from accessibility.model import (
 )
 from accessibility.recent_compressions import RecentCompressions
 from accessibility.scenario import Check, ChoiceSpec, Condition, Rule, Scenario, Step, When
-from accessibility.scoring import CprScoring, DecisionScorer, ScoreReport
+from accessibility.scoring import CprScoring, DecisionScorer, DecisionScoring, ScoreReport
 from accessibility.signals.compressions import Compression
 from accessibility.speech import text_for_speech
 
@@ -70,6 +77,9 @@ def utterance_seconds(text: str, speech: str, speech_rate_wpm: float | None) -> 
     if speech_rate_wpm is None:
         return len(text.split()) * 60.0 / READING_RATE_WPM
     return len(text_for_speech(speech).split()) * 60.0 / speech_rate_wpm
+
+
+UNDO = Choice("undo", "Undo - that was not what I meant")
 
 
 def prompt_seconds(step: Step, speech_rate_wpm: float | None) -> float:
@@ -216,6 +226,7 @@ class FeedbackPolicy:
         resolve_hold_s: float = 2.0,
         resolved_ttl_s: float = 5.0,
         speech_rate_wpm: float | None = DEFAULT_SPEECH_RATE_WPM,
+        undo_window_s: float | None = None,
     ) -> None:
         """``speech_rate_wpm``: the learner's speech rate, None when speech is off (it
         times the step prompts that ``after_prompt_s`` waits for)."""
@@ -242,9 +253,15 @@ class FeedbackPolicy:
         self._cpr: CompressionScorer | None = None
         self._decisions: DecisionScorer | None = None
         self._alarm: str | None = None
+        self._view: TwinView | None = None  # the latest, for choices judged against the twin
+        self._undo_window = undo_window_s
+        # (until, step, t0, remaining, prompt_end, (step, choice) recorded or None)
+        self._undo: tuple[float, Step, float, tuple[ChoiceSpec, ...], float,
+                          tuple[str, str] | None] | None = None  # fmt: skip
+        self.undone = 0
         if isinstance(sc := scenario.scoring, CprScoring):
             self._cpr = CompressionScorer(sc)
-        else:
+        elif isinstance(sc, DecisionScoring):
             self._decisions = DecisionScorer(sc, scenario.decision_steps)
             self._alarm = sc.alarm_rule
 
@@ -276,39 +293,70 @@ class FeedbackPolicy:
         if self._cpr is not None:
             return self._cpr.report(self.scenario.id)
         assert self._decisions is not None
-        return self._decisions.report(self.scenario.id)
+        report = self._decisions.report(self.scenario.id)
+        return replace(report, metrics={**report.metrics, "undone": self.undone})
 
     def choose(self, choice_id: str, now: float) -> list[Feedback]:
         """Apply a learner's choice; an unknown id is ignored and ``last_rejection`` says why."""
         step = self._step
+        if choice_id == UNDO.id and self._undo is not None and now <= self._undo[0]:
+            return self._take_back(now)
         spec = next((c for c in self._remaining if c.id == choice_id), None)
         if step is None or step.terminal or spec is None:
             where = "no step is open" if step is None or step.terminal else f"step {step.id!r}"
             self.last_rejection = f"choice {choice_id!r} is not available ({where})"
             return []
         self.last_rejection = None
-        if self._decisions is not None:
-            self._decisions.record(step.id, spec.id, spec.correct, now)
+        correct, explain = judge_choice(step, spec, self._view, self._stale)
+        recorded = None
+        if self._decisions is not None and self._decisions.record(step.id, spec.id, correct, now):
+            recorded = (step.id, spec.id)
+        undo = (now + (self._undo_window or 0.0), step, self._t0, self._remaining,
+                self._prompt_end, recorded)  # fmt: skip
+        self._undo = None
         out: list[Feedback] = []
-        if spec.explain or not spec.correct:
-            text = spec.explain or "Not quite - try again."
-            icon = "check" if spec.correct else "cross"
+        if explain or not correct:
+            text = explain or "Not quite - try again."
+            icon = "check" if correct else "cross"
             out.append(
                 Feedback(self._new_id("explain"), "explain", "info", text, text, icon, ts=now)
             )
-        target = spec.next or (step.next if spec.correct else None)
+        target = spec.next or (step.next if correct else None)
         if target is not None:
-            return out + self._enter(self._steps[target], now)
-        self._remaining = tuple(c for c in self._remaining if c.id != spec.id)
+            out += self._enter(self._steps[target], now)
+        elif step.judge is None:  # a judged step keeps every choice: the answer can change
+            self._remaining = tuple(c for c in self._remaining if c.id != spec.id)
+        if self._undo_window and not self.finished:
+            self._undo = undo
         self._prompt = self._make_prompt(now)
-        return [*out, self._prompt]
+        return [*[f for f in out if f.topic != "prompt"], self._prompt]
+
+    def _take_back(self, now: float) -> list[Feedback]:
+        """Undo the last choice: step, open choices and score as they were before it."""
+        assert self._undo is not None
+        _, step, t0, remaining, prompt_end, recorded = self._undo
+        self._undo = None
+        if recorded is not None and self._decisions is not None:
+            self._decisions.withdraw(*recorded)
+        self._step, self._t0, self._remaining, self._prompt_end = step, t0, remaining, prompt_end
+        self.undone += 1
+        self.last_rejection = None
+        text = "Undone - choose again."
+        note = Feedback(self._new_id("undo"), "explain", "info", text, text, "undo", ts=now)
+        self._prompt = self._make_prompt(now)
+        return [note, self._prompt]
 
     def update(self, view: TwinView) -> list[Feedback]:
         """Evaluate the active rules on ``view``; return only the new feedback to deliver now."""
+        self._view = view
         step = self._step
         if step is None or step.terminal:
             return []
         now, out = view.now, []
+        if self._undo is not None and now > self._undo[0]:
+            self._undo = None  # the window closed: the same prompt without the undo choice
+            self._prompt = self._make_prompt(now)
+            out.append(self._prompt)
         adv = self._advance.get(step.id)
         due = step.duration_s is not None and now - self._t0 >= step.duration_s
         held = adv is not None and adv.held(view, self._t0, self._stale, self._prompt_end)
@@ -422,6 +470,8 @@ class FeedbackPolicy:
         step = self._step
         assert step is not None
         choices = tuple(Choice(c.id, c.label) for c in self._remaining)
+        if self._undo is not None:
+            choices = (UNDO, *choices)
         fid = self._new_id("prompt")
         return Feedback(fid, "prompt", "info", step.prompt, step.speech, step.icon, 0, choices, now)
 

@@ -25,6 +25,9 @@ DEFAULT_SCAN_INTERVAL_MS = 1_000
 MIN_SCAN_INTERVAL_MS = 250
 MAX_SCAN_INTERVAL_MS = 10_000
 DEFAULT_SPEECH_RATE_WPM = 150
+DEFAULT_DEBOUNCE_MS = 100
+MAX_DEBOUNCE_MS = 500  # docs/interface.md: debounce_ms 0-500, hold_ms 0-1000
+MAX_HOLD_MS = 1_000
 MIN_SPEECH_RATE_WPM = 80
 MAX_SPEECH_RATE_WPM = 450
 
@@ -42,6 +45,11 @@ class LearnerProfile:
     contrast: ContrastLevel = "aaa"
     text_scale: float = 1.0
     theme: ThemeMode = "light"  # "dark": light text on near-black (light sensitivity)
+    # Switch timing for every input (docs/interface.md; docs/domain.md: products ship
+    # debounce 0-400 ms and acceptance (hold) 0-500 ms): a press within debounce_ms of
+    # the last release is bounce; a press counts once held hold_ms.
+    debounce_ms: int = DEFAULT_DEBOUNCE_MS
+    hold_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +89,4 @@ class Feedback:
     priority: int = 0  # higher first within a severity
     choices: tuple[Choice, ...] = ()
     ts: float = 0.0
+    target: str | None = None  # switch practice: the choice id the learner is asked for

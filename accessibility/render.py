@@ -49,4 +49,6 @@ def render_feedback(
         "scan": dict(scan),
         "ts": feedback.ts,
     }
+    if feedback.target is not None:
+        frame["target"] = feedback.target  # docs/interface.md, "Switch practice"
     return frame, request

@@ -60,6 +60,7 @@ class ScanOutcome:
     highlighted: int | None  # after the event
     choice: Choice | None = None  # when kind == "selected"
     reason: IgnoreReason | None = None  # when kind == "ignored"
+    pressed_at: float | None = None  # when kind == "selected": when the press went down
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +87,23 @@ class ScanSettings:
 
     @classmethod
     def from_profile(cls, profile: LearnerProfile) -> ScanSettings:
-        """One switch cannot step-scan (nothing to select with): it gets dwell instead."""
+        """One switch cannot step-scan (nothing to select with): it gets dwell instead.
+
+        Adaptation without known targets never goes faster than the profile's scan time
+        (learnt in switch practice, or set by the learner): it cannot tell a late press,
+        landing on the next item, from a fast one (docs/switch-scanning.md).
+        """
         one_step = profile.switch_count == 1 and profile.scan_mode == "step"
         mode: ScanMode = "dwell" if one_step else profile.scan_mode
         interval = min(max(profile.scan_interval_ms, MIN_SCAN_INTERVAL_MS), MAX_SCAN_INTERVAL_MS)
-        return cls(mode, interval, adaptive=profile.adaptive_scan)
+        return cls(
+            mode,
+            interval,
+            debounce_ms=profile.debounce_ms,
+            acceptance_ms=profile.hold_ms,
+            adaptive=profile.adaptive_scan,
+            min_interval_ms=interval if profile.adaptive_scan else MIN_SCAN_INTERVAL_MS,
+        )
 
 
 class AdaptiveInterval:
@@ -203,6 +216,7 @@ class ScanMachine:
         self._now = -math.inf
         self._presses: dict[SwitchName, _Press] = {}
         self._released: dict[SwitchName, float] = {}
+        self._arrivals: dict[int, list[float]] = {}  # since the choices were set
 
     @property
     def interval_ms(self) -> int:
@@ -215,8 +229,10 @@ class ScanMachine:
     def set_interval(self, interval_ms: int) -> None:
         """The learner's own scan time (WCAG 2.2.1); adaptation, if on, restarts from it."""
         s = self.settings
-        ms = min(max(int(interval_ms), s.min_interval_ms), s.max_interval_ms)
-        self.settings = replace(s, interval_ms=ms)
+        ms = min(max(int(interval_ms), MIN_SCAN_INTERVAL_MS), s.max_interval_ms)
+        # The learner's own choice is the new floor of adaptation, up or down.
+        floor = ms if s.adaptive else min(s.min_interval_ms, ms)
+        self.settings = s = replace(s, interval_ms=ms, min_interval_ms=floor)
         if self.adaptive is not None:
             self.adaptive = AdaptiveInterval(ms, min_ms=s.min_interval_ms, max_ms=s.max_interval_ms)
 
@@ -235,8 +251,21 @@ class ScanMachine:
     ) -> ScanOutcome:
         return ScanOutcome(kind, self.highlighted, choice, reason)
 
+    def arrivals(self, index: int) -> tuple[float, ...]:
+        """When the highlight reached item ``index`` since the choices were set (for
+        judging presses against a known target, ``accessibility.scan_calibration``)."""
+        return tuple(self._arrivals.get(index, ()))
+
+    def loop_s(self) -> float:
+        """One pass over all the current items at the current scan time."""
+        return sum(self._dwell_s(i) for i in range(len(self._choices)))
+
     def _arrive(self, index: int | None, now: float) -> None:
         self.highlighted, self._arrived = index, now
+        if index is not None:
+            times = self._arrivals.setdefault(index, [])
+            times.append(now)
+            del times[:-8]  # the last few passes are all a judgement needs
         timed = index is not None and self.settings.mode != "step"
         self._deadline = now + self._dwell_s(index) if timed and index is not None else None
 
@@ -251,6 +280,7 @@ class ScanMachine:
         self._choices = tuple(choices)
         for press in self._presses.values():
             press.ignored = True
+        self._arrivals.clear()
         self._restart(now)
 
     def next_deadline(self) -> float | None:
@@ -306,10 +336,11 @@ class ScanMachine:
         self._arrive(0, t)
         return self._out("moved")
 
-    def _choose(self, index: int, t: float) -> ScanOutcome:
+    def _choose(self, index: int, t: float, pressed_at: float | None = None) -> ScanOutcome:
         choice = self._choices[index]
         self._restart(t)
-        return self._out("selected", choice=choice)
+        out = self._out("selected", choice=choice)
+        return replace(out, pressed_at=t if pressed_at is None else pressed_at)
 
     def _act(self, switch: SwitchName, press: _Press, t: float) -> ScanOutcome:
         mode, n = self.settings.mode, len(self._choices)
@@ -327,7 +358,7 @@ class ScanMachine:
         if mode == "auto":
             limit = CARRY_OVER_SHARE * self._dwell_s(press.index)
             self._record(press.down - press.arrived, carry_over=limit)
-        return self._choose(press.index, t)
+        return self._choose(press.index, t, press.down)
 
     def _record(self, rt_s: float, carry_over: float) -> None:
         if self.adaptive is not None and rt_s >= max(MIN_HUMAN_RT_S, carry_over):

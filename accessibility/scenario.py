@@ -22,8 +22,13 @@ Schema (strict: unknown fields, wrong types and dangling references fail at load
   (nothing fires until the step's prompt has been said in full - its spoken words at the
   learner's speech rate, see ``FeedbackPolicy`` - and then ``after_prompt_s`` more seconds:
   time to act on an instruction before being corrected for not acting on it).
-* ``scoring``: ``{kind: cpr, step, rate, depth_mm, ccf_target_pct, weights}`` or
-  ``{kind: decisions, alarm_rule, recognise_step}``.
+* ``scoring``: ``{kind: cpr, step, rate, depth_mm, ccf_target_pct, weights}``,
+  ``{kind: decisions, alarm_rule, recognise_step}`` or ``{kind: practice, step, trials,
+  choices}`` (``accessibility.practice``: the step's choices are the pool of items).
+* A step with ``judge: news2`` is judged against the twin when the choice is made: each
+  choice names a ``sign`` (a NEWS2 parameter, or ``none``) instead of ``correct``, and is
+  right when that sign has the highest NEWS2 sub-score at that moment (``none``: when
+  every sign scores 0). ``rules`` may be empty.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from typing import Any, Literal, NoReturn, TypeAlias
 import yaml
 
 from accessibility.model import Severity
+from accessibility.news2 import NEWS2_PARAMETERS
+from accessibility.practice import PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
 
@@ -59,8 +66,12 @@ _KINDS: dict[str, str] = {
     **dict.fromkeys(("seen_above", "not_seen_above"), "number"),
     **dict.fromkeys(("for_s", "after_prompt_s"), "non-negative"),
     **{"correct": "bool", "priority": "int", "severity": "severity"},
+    **{"trials": "count", "choices_shown": "count", "judge": "judge", "sign": "sign"},
     "value": "value",
 }
+JUDGES = ("news2",)
+NO_SIGN = "none"  # a judged choice meaning "no sign is abnormal now"
+
 _RULE_OPT = "priority speech icon resolved repeat_s"
 _COND = "value below above exit_above exit_below missing_for_s seen_above not_seen_above any all"
 _OPS = ("below", "above", "missing_for_s", "seen_above", "not_seen_above")
@@ -121,6 +132,7 @@ class ChoiceSpec:
     correct: bool
     explain: str | None = None
     next: str | None = None
+    sign: str | None = None  # in a judged step: the NEWS2 parameter this choice names
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +145,7 @@ class Step:
     duration_s: float | None = None
     advance_when: When | None = None
     next: str | None = None  # where duration/advance_when/correct choices lead
+    judge: str | None = None  # "news2": choices are judged against the twin when made
 
     @property
     def terminal(self) -> bool:
@@ -162,7 +175,7 @@ class Scenario:
     desired: Mapping[str, str | int | float | bool]
     steps: tuple[Step, ...]
     rules: tuple[Rule, ...]
-    scoring: CprScoring | DecisionScoring
+    scoring: CprScoring | DecisionScoring | PracticeScoring
     source: str = "<string>"
 
     def step(self, step_id: str) -> Step:
@@ -189,6 +202,9 @@ class _Reader:
             "int": isinstance(v, int) and not isinstance(v, bool),
             "severity": v in _SEVERITIES,
             "value": isinstance(v, str) and v in KNOWN_VALUES,
+            "count": isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+            "judge": v in JUDGES,
+            "sign": v in (*NEWS2_PARAMETERS, NO_SIGN),
         }.get(kind)
         if ok is None:  # a number
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -196,7 +212,13 @@ class _Reader:
             if ok:
                 return float(v)
         if not ok:
-            what = {"ident": "an identifier [A-Za-z0-9_-]{1,64}", "value": "a known value name"}
+            what = {
+                "ident": "an identifier [A-Za-z0-9_-]{1,64}",
+                "value": "a known value name",
+                "count": "a whole number >= 1",
+                "judge": f"one of {', '.join(JUDGES)}",
+                "sign": f"one of {', '.join((*NEWS2_PARAMETERS, NO_SIGN))}",
+            }
             self.fail(where, f"must be {what.get(kind, kind)}, got {v!r}")
         return v.strip() if kind == "text" else v
 
@@ -257,15 +279,19 @@ class _Reader:
         return When(cond, for_s, after)
 
     def step(self, where: str, obj: object, following: str | None) -> Step:
-        m = self.fields(where, obj, "id prompt", "speech icon choices duration_s advance_when next")
+        opt = "speech icon choices duration_s advance_when next judge"
+        m = self.fields(where, obj, "id prompt", opt)
         raw = self.seq(f"{where}.choices", m["choices"]) if "choices" in m else []
+        judged = "judge" in m
+        need = "id label sign" if judged else "id label correct"
         choices = tuple(
-            ChoiceSpec(
-                **self.fields(f"{where}.choices[{i}]", c, "id label correct", "explain next")
-            )
+            ChoiceSpec(**{"correct": False,
+                          **self.fields(f"{where}.choices[{i}]", c, need, "explain next")})
             for i, c in enumerate(raw)
-        )
-        if choices and not any(c.correct for c in choices):
+        )  # fmt: skip
+        if judged and not choices:
+            self.fail(f"{where}.judge", "needs choices to judge")
+        if not judged and choices and not any(c.correct for c in choices):
             self.fail(f"{where}.choices", "needs at least one correct choice")
         if len({c.id for c in choices}) != len(choices):
             self.fail(f"{where}.choices", "choice ids must be unique")
@@ -276,6 +302,12 @@ class _Reader:
         if nxt is None and (adv or step.duration_s or any(c.next is None for c in choices)):
             self.fail(f"{where}.next", "is required: this is the last step and it can advance")
         return step
+
+    def rules(self, obj: object, step_ids: list[str]) -> tuple[Rule, ...]:
+        if obj == []:
+            return ()
+        items = self.seq("rules", obj)
+        return tuple(self.rule(f"rules[{i}]", x, step_ids) for i, x in enumerate(items))
 
     def rule(self, where: str, obj: object, step_ids: list[str]) -> Rule:
         m = self.fields(where, obj, "id steps when severity topic text", _RULE_OPT)
@@ -289,8 +321,13 @@ class _Reader:
 
     def scoring(
         self, obj: object, steps: list[str], rules: list[str]
-    ) -> CprScoring | DecisionScoring:
+    ) -> CprScoring | DecisionScoring | PracticeScoring:
         kind = obj.get("kind") if isinstance(obj, dict) else None
+        if kind == "practice":
+            m = self.fields("scoring", obj, "kind step", "trials choices_shown")
+            if m["step"] not in steps:
+                self.fail("scoring.step", f"unknown step {m['step']!r}")
+            return PracticeScoring(m["step"], m.get("trials", 20), m.get("choices_shown", 4))
         if kind == "decisions":
             m = self.fields("scoring", obj, "kind", "alarm_rule recognise_step")
             for key, known in (("alarm_rule", rules), ("recognise_step", steps)):
@@ -298,7 +335,7 @@ class _Reader:
                     self.fail(f"scoring.{key}", f"unknown {key.split('_')[1]} {m[key]!r}")
             return DecisionScoring(m.get("alarm_rule"), m.get("recognise_step"))
         if kind != "cpr":
-            self.fail("scoring.kind", "must be 'cpr' or 'decisions'")
+            self.fail("scoring.kind", "must be 'cpr', 'decisions' or 'practice'")
         m = self.fields("scoring", obj, "kind step", "rate depth_mm ccf_target_pct weights")
         if m["step"] not in steps:
             self.fail("scoring.step", f"unknown step {m['step']!r}")
@@ -372,7 +409,7 @@ def parse_scenario(
                 r.fail(f"steps[{i}].{where}", f"unknown step {ref!r}")
     if not any(st.terminal for st in steps):
         r.fail("steps", "needs a terminal step (no choices, duration_s or advance_when)")
-    rules = tuple(r.rule(f"rules[{i}]", x, ids) for i, x in enumerate(r.seq("rules", m["rules"])))
+    rules = r.rules(m["rules"], ids)
     if len({x.id for x in rules}) != len(rules):
         r.fail("rules", "rule ids must be unique")
     scoring = r.scoring(m["scoring"], ids, [x.id for x in rules])

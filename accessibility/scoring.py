@@ -100,15 +100,30 @@ class DecisionScorer:
         if self._alarm_at is None:
             self._alarm_at = now
 
-    def record(self, step: str, choice_id: str, correct: bool, now: float) -> None:
+    def record(self, step: str, choice_id: str, correct: bool, now: float) -> bool:
+        """Count one attempt; False when the step is not scored or already answered."""
         if step not in self._chosen or step in self._correct:
-            return
+            return False
         self._chosen[step].append(choice_id)
         if correct:
             self._correct.add(step)
             if step == self.cfg.recognise_step and self._recognised_at is None:
                 self._recognised_at = now
         self._series.append((now, round(self.score_now(), 1)))
+        return True
+
+    def withdraw(self, step: str, choice_id: str) -> None:
+        """Take back the last attempt (the learner undid a slip of the switch)."""
+        chosen = self._chosen.get(step)
+        if not chosen or chosen[-1] != choice_id:
+            return
+        chosen.pop()
+        if step in self._correct:
+            self._correct.discard(step)
+            if step == self.cfg.recognise_step:
+                self._recognised_at = None
+        if self._series:
+            self._series.pop()
 
     def score_now(self) -> float:
         if not self._chosen:

@@ -31,6 +31,7 @@ class ValueDoc(TypedDict):
     ts: float  # device time
     received_at: float  # service time
     stale: NotRequired[bool]  # in documents and snapshots, not in deltas
+    quality: NotRequired[float]  # derived values with a quality (ppg_quality, hr_ppg)
 
 
 class TwinDocument(TypedDict):
@@ -102,6 +103,7 @@ class FeedbackFrame(TypedDict):
     choices: list[ChoiceDoc]
     scan: dict[str, object]
     ts: float
+    target: NotRequired[str]  # switch practice: the choice id asked for
     session_id: NotRequired[str]
     lab: NotRequired[str]
     kit: NotRequired[str]

@@ -128,6 +128,9 @@ QUANTITIES: tuple[Quantity, ...] = (
     _waveform("accel_z", "m/s²", "Acceleration", -160, 160),  # ±16 g accelerometers
     _waveform("force_n", "N", "Force", -50, 2_000),
     _derived("hr_ppg", "bpm", "HR from PPG"),
+    # Quality (0-1) of the newest PPG window: hr_ppg only comes from a pulse above the
+    # floor (docs/ppg-quality.md).
+    _derived("ppg_quality", "", "PPG signal quality", 2),
     _derived("cpr_rate", "/min", "CPR rate"),
     _derived("cpr_depth_mm", "mm", "CPR depth"),
     _derived("cpr_recoil_pct", "%", "Recoil"),

@@ -20,7 +20,7 @@ from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 from twin_service.ingest.compressions import COMPRESSION_SENSOR
-from twin_service.ingest.pipeline import Pipeline
+from twin_service.ingest.pipeline import DERIVED_FLUSH_QUIET_S, Pipeline
 from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
@@ -43,6 +43,9 @@ from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 log = logging.getLogger(__name__)
 
+# How often kits are checked for the end of a burst; with the 1 s quiet time, derived
+# values reflect a burst's newest data within 2 s (docs/interface.md: 5 s).
+DERIVED_FLUSH_EVERY_S = DERIVED_FLUSH_QUIET_S
 SEQ_WINDOW = 4_096
 
 
@@ -95,7 +98,10 @@ class Runtime:
         )
         self.profiles = LearnerProfiles()
         self.sessions = SessionManager(
-            {sid: load_scenario(sid) for sid in scenario_ids()}, self.hub, self.profiles.get
+            {sid: load_scenario(sid) for sid in scenario_ids()},
+            self.hub,
+            self.profiles.get,
+            on_scan_learnt=self.profiles.remember_scan_interval,
         )
         self.speech = EspeakSpeech(
             cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
@@ -208,6 +214,7 @@ class Runtime:
         ]
         if self.role != "api":
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+            self._tasks.append(asyncio.create_task(self._flush_derived(), name="derived-flush"))
         if self.role == "gateway":
             self._tasks.append(asyncio.create_task(self._publish_twin_states(), name="twin-states"))
         # What start-up built (modules, the app, restored twins) lives as long as the
@@ -273,6 +280,13 @@ class Runtime:
         self.mqtt.publish(self.settings.topics.kit_topic(kit, Channel.DESIRED), body, 1, True)
         self.pipeline.broadcast(change)
         return change
+
+    async def _flush_derived(self) -> None:
+        """Derived values at the end of a burst (``Pipeline.flush_derived``), once a second."""
+        while True:
+            await asyncio.sleep(DERIVED_FLUSH_EVERY_S)
+            if self.pipeline.flush_derived(time.time()):
+                self._tick_wake.set()
 
     async def _retention_loop(self) -> None:
         while True:

@@ -1,30 +1,37 @@
-"""Heart rate from a photoplethysmogram (PPG) window, in pure numpy.
+"""Heart rate from a photoplethysmogram (PPG) window, in pure numpy, only from a pulse.
 
-Method (docs/domain.md, "Heart rate from PPG"): band-pass about 0.5-4 Hz, detect
-the systolic peaks, reject inter-beat intervals (IBI) outside 0.3-2 s, and
-HR = 60 / mean IBI.
+Method (docs/domain.md "Heart rate from PPG"; docs/ppg-quality.md): band-pass about
+0.5-4 Hz, detect the systolic peaks, reject inter-beat intervals (IBI) outside
+0.3-2 s, HR = 60 / mean IBI - and give no rate at all unless the window looks like
+a pulse (``quality``).
 
-* Band-pass: a linear-phase windowed-sinc FIR (difference of two Hamming-
-  windowed low-pass kernels) designed here and applied with ``np.convolve`` on
-  a reflect-padded, mean-removed copy, so it is zero-phase and needs no scipy.
-* Beats: the dominant period ``P`` is estimated from the autocorrelation of the
-  filtered signal (FFT); a beat is a strict local maximum that is also the
-  maximum within +-0.45 P and is above 30 % of the median candidate height.
-  That rejects dicrotic-wave peaks without tuning to a fixed heart rate. Peak
-  times are refined by parabolic interpolation (sub-sample accuracy at 25-50 Hz).
-* IBIs outside 0.3-2 s, or more than 30 % away from their median (a missed or
-  an extra beat), are discarded; HR is 60 / mean of the rest.
+* Band-pass: a linear-phase windowed-sinc FIR (difference of two Hamming-windowed
+  low-pass kernels) applied with ``np.convolve`` on a reflect-padded, mean-removed
+  copy, so it is zero-phase and needs no scipy.
+* Beats: local (rolling) thresholds, after Elgendi et al. 2013 (PLoS ONE 8:e76585),
+  the detector NeuroKit2 uses by default; HeartPy likewise compares the signal with a
+  moving average. The positive part of the band-passed pulse is squared; a *block of
+  interest* is where its 111 ms moving average exceeds its 667 ms moving average plus
+  2 % of its mean; each block at least 111 ms wide holds one beat, at its highest
+  sample; beats closer than 0.3 s keep the taller one. Nothing depends on one
+  threshold or one period for the whole window, so motion that swings the baseline,
+  or a rhythm that changes, does not hide beats elsewhere in the window.
+* Peak times are refined by parabolic interpolation (sub-sample accuracy at 25-50 Hz).
+* IBIs outside 0.3-2 s, or more than 30 % away from their median (a missed or an extra
+  beat), are discarded; HR is 60 / mean of the rest.
+* Quality (0-1, :func:`analyse_pulse`): periodicity (autocorrelation at the beat
+  period, the fundamental chosen over its multiples) x beat-shape score (mean
+  correlation of each beat with the window's average beat, after Orphanidou et al.
+  2015, IEEE JBHI 19:832, mapped from 0.8-1 onto 0-1) x how much of the window accepted
+  beats cover x (1, or 0.5 when the beat rate and the autocorrelation period disagree
+  by more than 10 %). Noise, motion and a finger off the
+  sensor score low; an estimate below ``MIN_QUALITY`` is not given.
 
-Polarity: raw MAX30102 counts are reflected light, which *falls* when blood
-volume rises, so the pulse appears upside down; HeartPy's and NeuroKit2's
-conventions have the systolic peak up. ``polarity="auto"`` (default) picks the
-orientation in which the band-passed signal is positively skewed: systolic
-peaks are tall and sharp, troughs broad and shallow. (The textbook cue, a
-steeper upstroke than fall, failed on HeartPy's recordings.) Above ~150 bpm
-the band-passed pulse is nearly a sine and the choice becomes arbitrary, which
-does not matter for the rate: there is one peak and one trough per beat.
-``"peaks_up"`` / ``"peaks_down"`` force a convention (``peaks_down`` = raw
-MAX30102 counts).
+Polarity: raw MAX30102 counts are reflected light, which *falls* when blood volume
+rises, so the pulse appears upside down; HeartPy's and NeuroKit2's conventions have
+the systolic peak up. ``polarity="auto"`` (default) picks the orientation in which
+the band-passed signal is positively skewed (systolic peaks tall and sharp, troughs
+broad). ``"peaks_up"`` / ``"peaks_down"`` force a convention.
 """
 
 from __future__ import annotations
@@ -36,9 +43,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 Polarity = Literal["auto", "peaks_up", "peaks_down"]
 
 BAND_HZ = (0.5, 4.0)  # pass band, docs/domain.md "Heart rate from PPG"
@@ -46,30 +53,50 @@ IBI_RANGE_S = (0.3, 2.0)  # plausible inter-beat intervals (200-30 bpm), docs/do
 MIN_SECONDS = 4.0  # shortest window analysed: >= 2 beats even at 30 bpm
 MIN_INTERVALS = 3  # accepted IBIs needed for an estimate (4 consecutive beats)
 FIR_SECONDS = 3.0  # FIR length; Hamming transition ~3.3/N Hz = 1.1 Hz wide
-PEAK_HALF_WINDOW = 0.45  # a beat is the max within +-0.45 of the dominant period
-PEAK_MIN_REL_HEIGHT = 0.3  # of the median candidate peak height
+# Elgendi et al. 2013: W1 = 111 ms (systolic peak), W2 = 667 ms (one beat), beta = 0.02.
+PEAK_WINDOW_S, BEAT_WINDOW_S, BLOCK_OFFSET = 0.111, 0.667, 0.02
+# A block narrower than half of W1 is a ripple, not a beat. (Elgendi's full W1 misses
+# beats above ~150 bpm, where the whole positive half-wave lasts little more than W1.)
+MIN_BLOCK_SHARE = 0.5
 IBI_MAX_DEVIATION = 0.3  # IBIs further than 30 % from the median are artefacts
+# ...and closer than 0.55 of the autocorrelation period: the later one is the dicrotic
+# (diastolic) wave, which HeartPy's fingertip recording shows as a second hump.
+REFRACTORY_SHARE = 0.55
+REFRACTORY_S = 0.25  # two beats closer than this are one (240 bpm; IBIs < 0.3 s are dropped later)
 MIN_COVERAGE = 0.5  # accepted IBIs must span half the window (no sensor-off flat line)
-# Default floor for `quality`, measured during development: 4000 pulse-free noise
-# windows (white, smoothed, random walk; 20 s at 50 Hz) all scored < 0.3 and 2.6 %
-# scored >= 0.2; all HeartPy example segments but one (which HeartPy flags too)
-# score >= 0.28, NeuroKit2 simulations >= 0.6.
-MIN_QUALITY = 0.2
+FUNDAMENTAL_SHARE = 0.8  # a lag at P/k whose autocorrelation is >= 0.8 x that at P wins
+# Beat-shape correlation with the average beat: pulses >= 0.9 (NeuroKit2, HeartPy's
+# recordings, median 0.97-0.99), noise segmented at its own maxima ~0.75: the score
+# rises from 0 at 0.8 to 1 at a perfect match.
+SHAPE_FLOOR = 0.8
+RATE_AGREEMENT = 0.1  # beat rate and autocorrelation period within 10 % of each other
+# Default floor for `quality`, measured on 12 s windows at 50 Hz (docs/ppg-quality.md):
+# 100 windows each of white and 0.5-4 / 0.7-3 Hz band-limited noise scored at most 0.05 /
+# 0.09 / 0.15; NeuroKit2 simulations >= 0.72; HeartPy's recordings median 0.48-0.58 (their
+# noisy stretches lower, and refused). 1-2 Hz noise (a 1 Hz band inside the heart-rate
+# band) reached 0.43: such noise is not told from a pulse by the PPG alone.
+MIN_QUALITY = 0.25
 
 
 @dataclass(frozen=True, slots=True)
 class PpgEstimate:
-    """Heart rate estimate of one PPG window.
-
-    ``quality`` in 0..1 is the fraction of the time between the first and last
-    beat covered by accepted intervals, times the normalised autocorrelation at
-    the dominant period (1 = perfectly periodic, fully accepted).
-    """
+    """Heart rate estimate of one PPG window (``quality`` in 0..1, see the module doc)."""
 
     bpm: float
     beats: int  # beats (peaks) detected in the window
     intervals: int  # inter-beat intervals accepted into the mean
     quality: float
+
+
+@dataclass(frozen=True, slots=True)
+class PulseAnalysis:
+    """Everything learnt from one window: the quality always, the estimate if trusted."""
+
+    quality: float
+    estimate: PpgEstimate | None
+    amplitude: float  # median beat height above the band-passed trough (0 if no beats)
+    # (periodicity, beat-shape consistency, coverage, beat rate agrees with the period)
+    parts: tuple[float, float, float, bool] = (0.0, 0.0, 0.0, False)
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,31 +133,91 @@ def bandpass(values: FloatArray, rate_hz: float) -> FloatArray:
     return out
 
 
-def _dominant_period(y: FloatArray, rate_hz: float) -> tuple[float, float] | None:
-    """(period in samples, normalised autocorrelation there) of a zero-mean signal."""
+def _moving_mean(z: FloatArray, width: int) -> FloatArray:
+    """Centred moving average of odd ``width`` (edges averaged over what exists)."""
+    half = width // 2
+    c = np.concatenate(([0.0], np.cumsum(z)))
+    idx = np.arange(z.size)
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, z.size)
+    out: FloatArray = (c[hi] - c[lo]) / (hi - lo)
+    return out
+
+
+def _odd(width: float) -> int:
+    """The odd whole number of samples nearest ``width`` (at least 1)."""
+    return max(1, 2 * round((width - 1) / 2) + 1)
+
+
+def beat_indices(y: FloatArray, rate_hz: float, period: float | None = None) -> IntArray:
+    """Sample indices of systolic peaks in an oriented band-passed pulse (Elgendi blocks)."""
+    z = np.square(np.clip(y, 0.0, None))
+    w1 = _odd(PEAK_WINDOW_S * rate_hz)
+    w2 = _odd(BEAT_WINDOW_S * rate_hz)
+    block = _moving_mean(z, w1) > _moving_mean(z, w2) + BLOCK_OFFSET * float(z.mean())
+    edges = np.diff(block.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    wide = ends - starts >= MIN_BLOCK_SHARE * PEAK_WINDOW_S * rate_hz
+    peaks: list[int] = []
+    refractory = max(REFRACTORY_S * rate_hz, REFRACTORY_SHARE * (period or 0.0))
+    for s, e in zip(starts[wide].tolist(), ends[wide].tolist(), strict=True):
+        p = s + int(np.argmax(y[s:e]))
+        if peaks and p - peaks[-1] < refractory:
+            if y[p] > y[peaks[-1]]:
+                peaks[-1] = p
+            continue
+        peaks.append(p)
+    inner = [p for p in peaks if 0 < p < y.size - 1]
+    return np.asarray(inner, dtype=np.intp)
+
+
+def _refine(y: FloatArray, idx: IntArray) -> FloatArray:
+    """Sub-sample peak positions by parabolic interpolation."""
+    a, b, c = y[idx - 1], y[idx], y[idx + 1]
+    denom = a - 2 * b + c
+    safe = np.where(denom < 0, denom, -1.0)
+    offset = np.where(denom < 0, 0.5 * (a - c) / safe, 0.0)
+    out: FloatArray = idx + np.clip(offset, -0.5, 0.5)
+    return out
+
+
+def autocorrelation(y: FloatArray) -> FloatArray:
+    """Unbiased autocorrelation of a zero-mean signal, 1 at lag 0 (zeros if flat)."""
     n = y.size
     spec = np.fft.rfft(y, 2 * n)
     acf = np.fft.irfft(spec * np.conj(spec))[:n]
     if acf[0] <= 0:
-        return None
-    acf = acf / acf[0] * n / (n - np.arange(n))  # unbiased, 1 at lag 0
+        return np.zeros(n)
+    out: FloatArray = acf / acf[0] * n / (n - np.arange(n))
+    return out
+
+
+def dominant_period(y: FloatArray, rate_hz: float) -> tuple[float, float] | None:
+    """(period in samples, autocorrelation there) of the fundamental beat period.
+
+    The autocorrelation of a pulse peaks at P, 2P, 3P...; sampled at 25 Hz a fast pulse
+    (160-180 bpm, P = 8-9 samples) can peak higher at 3P than at P, which read as a third
+    of the rate. So the *shortest* lag whose peak reaches ``FUNDAMENTAL_SHARE`` of the
+    highest is the period, refined between samples by a parabola.
+    """
+    acf = autocorrelation(y)
+    n = y.size
     lo = math.ceil(IBI_RANGE_S[0] * rate_hz)
     hi = min(int(IBI_RANGE_S[1] * rate_hz), n // 2)
-    if hi <= lo + 2:
+    if hi <= lo + 2 or acf[0] == 0:
         return None
     seg = acf[lo - 1 : hi + 2]
     is_max = (seg[1:-1] > seg[:-2]) & (seg[1:-1] >= seg[2:])
     lags = np.flatnonzero(is_max) + lo
     if lags.size == 0:
         return None
-    best = int(lags[np.argmax(acf[lags])])
-    # Prefer the fundamental: a strong peak near half the lag means we picked 2P.
-    while True:
-        near = lags[np.abs(lags - best / 2) <= 0.15 * best / 2]
-        if near.size == 0 or acf[near].max() < 0.7 * acf[best]:
-            break
-        best = int(near[np.argmax(acf[near])])
-    return float(best), float(np.clip(acf[best], 0.0, 1.0))
+    top = float(acf[lags].max())
+    if top <= 0:
+        return None
+    best = int(lags[np.flatnonzero(acf[lags] >= FUNDAMENTAL_SHARE * top)[0]])
+    a, b, c = acf[best - 1], acf[best], acf[best + 1]
+    denom = a - 2 * b + c
+    shift = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
+    return best + shift, float(np.clip(b, 0.0, 1.0))
 
 
 def _orient(y: FloatArray, polarity: Polarity) -> FloatArray:
@@ -139,26 +226,64 @@ def _orient(y: FloatArray, polarity: Polarity) -> FloatArray:
     if polarity == "peaks_down":
         return -y
     centred = y - y.mean()
-    skew = float(np.mean(centred**3))
-    return y if skew >= 0 else -y
+    return y if float(np.mean(centred**3)) >= 0 else -y
 
 
-def _peaks(y: FloatArray, half: int) -> FloatArray:
-    """Sub-sample indices of beats in ``y`` (vectorised)."""
-    padded = np.pad(y, half, constant_values=-np.inf)
-    local_max = sliding_window_view(padded, 2 * half + 1).max(axis=1)
-    inner = np.arange(1, y.size - 1)
-    strict = (y[inner] > y[inner - 1]) & (y[inner] >= y[inner + 1])
-    cand = inner[strict & (y[inner] >= local_max[inner]) & (y[inner] > 0)]
-    if cand.size == 0:
-        return np.empty(0, dtype=np.float64)
-    cand = cand[y[cand] >= PEAK_MIN_REL_HEIGHT * np.median(y[cand])]
-    a, b, c = y[cand - 1], y[cand], y[cand + 1]
-    denom = a - 2 * b + c
-    safe = np.where(denom < 0, denom, -1.0)
-    offset = np.where(denom < 0, 0.5 * (a - c) / safe, 0.0)
-    refined: FloatArray = cand + np.clip(offset, -0.5, 0.5)
-    return refined
+def _shape_consistency(y: FloatArray, idx: IntArray, ibi_samples: float) -> float:
+    """Mean correlation of each whole beat (peak +- half an IBI) with the average beat."""
+    half = max(2, round(ibi_samples / 2))
+    idx = idx[(idx >= half) & (idx + half < y.size)]
+    if idx.size < MIN_INTERVALS:
+        return 0.0
+    beats = y[idx[:, None] + np.arange(-half, half + 1)]
+    beats = beats - beats.mean(axis=1, keepdims=True)
+    template = beats.mean(axis=0)
+    norms = np.linalg.norm(beats, axis=1) * float(np.linalg.norm(template))
+    if float(norms.min()) <= 0:
+        return 0.0
+    r = beats @ template / norms
+    return float(np.clip(r, 0.0, 1.0).mean())
+
+
+def analyse_pulse(
+    values: npt.ArrayLike, rate_hz: float, *, polarity: Polarity = "auto",
+    min_quality: float = MIN_QUALITY,
+) -> PulseAnalysis:  # fmt: skip
+    """Quality, beat height and (if trusted) heart rate of a uniformly sampled window."""
+    if not (math.isfinite(rate_hz) and rate_hz > 2 * BAND_HZ[1]):
+        raise ValueError(f"rate_hz must exceed {2 * BAND_HZ[1]} Hz (Nyquist of the band)")
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    nothing = PulseAnalysis(0.0, None, 0.0)
+    if x.size < MIN_SECONDS * rate_hz or not np.all(np.isfinite(x)):
+        return nothing
+    y = _orient(bandpass(x, rate_hz), polarity)
+    found = dominant_period(y, rate_hz)
+    if found is None:
+        return nothing
+    period, periodicity = found
+    idx = beat_indices(y, rate_hz, period)
+    if idx.size <= MIN_INTERVALS:
+        return nothing
+    amplitude = float(np.median(y[idx]) - np.percentile(y, 5))
+    beat_times = _refine(y, idx) / rate_hz
+    ibi = np.diff(beat_times)
+    ibi = ibi[(ibi >= IBI_RANGE_S[0]) & (ibi <= IBI_RANGE_S[1])]
+    if ibi.size < MIN_INTERVALS:
+        return PulseAnalysis(0.0, None, amplitude)
+    median = float(np.median(ibi))
+    ibi = ibi[np.abs(ibi - median) <= IBI_MAX_DEVIATION * median]
+    if ibi.size < MIN_INTERVALS:
+        return PulseAnalysis(0.0, None, amplitude)
+    coverage = min(1.0, float(ibi.sum()) * rate_hz / x.size)
+    mean_ibi = float(ibi.mean())
+    agree = abs(mean_ibi * rate_hz - period) <= RATE_AGREEMENT * period
+    shape = _shape_consistency(y, idx, mean_ibi * rate_hz)
+    shape_score = max(0.0, (shape - SHAPE_FLOOR) / (1.0 - SHAPE_FLOOR))
+    quality = round(coverage * periodicity * shape_score * (1.0 if agree else 0.5), 3)
+    if coverage < MIN_COVERAGE or quality < min_quality:
+        return PulseAnalysis(quality, None, amplitude, (periodicity, shape, coverage, agree))
+    estimate = PpgEstimate(60.0 / mean_ibi, int(idx.size), int(ibi.size), quality)
+    return PulseAnalysis(quality, estimate, amplitude, (periodicity, shape, coverage, agree))
 
 
 def heart_rate_from_ppg(
@@ -168,42 +293,12 @@ def heart_rate_from_ppg(
     polarity: Polarity = "auto",
     min_quality: float = MIN_QUALITY,
 ) -> PpgEstimate | None:
-    """Heart rate of a uniformly sampled PPG window, or None if it cannot be trusted.
+    """Heart rate of a uniformly sampled PPG window, or None if it is not a clear pulse.
 
-    None when the window is shorter than ``MIN_SECONDS``, not finite, flat,
-    yields fewer than ``MIN_INTERVALS`` accepted inter-beat intervals, covers
-    less than ``MIN_COVERAGE`` of the window with them, or scores a quality
-    below ``min_quality``. Estimates with quality below about 0.3 cannot be
-    told apart from noise by this method: show them as uncertain.
+    None when the window is shorter than ``MIN_SECONDS``, not finite, flat, yields
+    fewer than ``MIN_INTERVALS`` accepted inter-beat intervals, covers less than
+    ``MIN_COVERAGE`` of the window with them, or scores a quality below ``min_quality``.
+    Finger-off and motion are judged from the raw level and the accelerometer by
+    :mod:`accessibility.signals.ppg_quality`, which the twin's derived values use.
     """
-    if not (math.isfinite(rate_hz) and rate_hz > 2 * BAND_HZ[1]):
-        raise ValueError(f"rate_hz must exceed {2 * BAND_HZ[1]} Hz (Nyquist of the band)")
-    x = np.asarray(values, dtype=np.float64).reshape(-1)
-    if x.size < MIN_SECONDS * rate_hz or not np.all(np.isfinite(x)):
-        return None
-    y = _orient(bandpass(x, rate_hz), polarity)
-    found = _dominant_period(y, rate_hz)
-    if found is None:
-        return None
-    period, periodicity = found
-    half = max(1, int(PEAK_HALF_WINDOW * period))
-    beat_times = _peaks(y, half) / rate_hz
-    ibi = np.diff(beat_times)
-    ibi = ibi[(ibi >= IBI_RANGE_S[0]) & (ibi <= IBI_RANGE_S[1])]
-    if ibi.size < MIN_INTERVALS:
-        return None
-    ibi = ibi[np.abs(ibi - np.median(ibi)) <= IBI_MAX_DEVIATION * np.median(ibi)]
-    if ibi.size < MIN_INTERVALS:
-        return None
-    coverage = min(1.0, float(ibi.sum()) * rate_hz / x.size)
-    if coverage < MIN_COVERAGE:
-        return None
-    quality = coverage * periodicity
-    if quality < min_quality:
-        return None
-    return PpgEstimate(
-        bpm=60.0 / float(ibi.mean()),
-        beats=int(beat_times.size),
-        intervals=int(ibi.size),
-        quality=round(quality, 3),
-    )
+    return analyse_pulse(values, rate_hz, polarity=polarity, min_quality=min_quality).estimate

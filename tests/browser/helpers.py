@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from accessibility.judge import judge_choice
+from accessibility.model import TwinView
+from accessibility.news2 import most_concerning
 from accessibility.scenario import load_scenario
 from tests.browser.driver import SCREENSHOTS, Browser, api
 from tests.support.mqtt import Publisher
@@ -25,12 +28,30 @@ ICON_INCOMPLETE_REASON = "Element content contains only non-text characters"
 ICON_NODE = re.compile(r'^<span\b[^>]*\baria-hidden="true"[^>]*>[^<]{1,3}</span>$')
 
 # A deteriorating patient (NEWS2 bands, accessibility/scenarios/vitals.yaml): the alarm fires.
-DETERIORATING = {"hr": 124, "spo2": 90.5, "temp_c": 38.6, "resp_rate": 26, "sbp": 88, "dbp": 52}
+DETERIORATING: dict[str, float] = {
+    "hr": 124,
+    "spo2": 90.5,
+    "temp_c": 38.6,
+    "resp_rate": 26,
+    "sbp": 88,
+    "dbp": 52,
+}
 
 
 def correct_choice(step_id: str) -> str:
+    """The right choice of a vitals step while the kit shows DETERIORATING (a judged step
+    is right for the sign with the highest NEWS2 sub-score: accessibility/judge.py)."""
     step = next(s for s in load_scenario("vitals").steps if s.id == step_id)
-    return next(c.id for c in step.choices if c.correct)
+    top = most_concerning(DETERIORATING)
+    return next(c.id for c in step.choices if c.correct or (step.judge and c.sign in top))
+
+
+def answer_explanation(step_id: str) -> str | None:
+    """What the service says about the right choice of ``step_id`` (DETERIORATING values)."""
+    step = next(s for s in load_scenario("vitals").steps if s.id == step_id)
+    spec = next(c for c in step.choices if c.id == correct_choice(step_id))
+    view = TwinView(now=0.0, values=dict(DETERIORATING), value_ts=dict.fromkeys(DETERIORATING, 0.0))
+    return judge_choice(step, spec, view, stale_after_s=5.0)[1]
 
 
 def step_after(step_id: str) -> Any:

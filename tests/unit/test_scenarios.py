@@ -30,9 +30,9 @@ def _raw(scenario_id: str) -> dict[str, Any]:
     return doc
 
 
-def test_both_packaged_scenarios_load() -> None:
-    assert scenario_ids() == ("cpr", "vitals")
-    assert [s["id"] for s in list_scenarios()] == ["cpr", "vitals"]
+def test_the_packaged_scenarios_load() -> None:
+    assert scenario_ids() == ("cpr", "switch-practice", "vitals")
+    assert [s["id"] for s in list_scenarios()] == ["cpr", "switch-practice", "vitals"]
     cpr, vitals = load_scenario("cpr"), load_scenario("vitals")
     assert dict(cpr.desired) == {"scenario": "cpr", "metronome_bpm": 110}
     assert dict(vitals.desired) == {"scenario": "vitals", "patient": "deteriorating"}
@@ -44,7 +44,7 @@ def test_both_packaged_scenarios_load() -> None:
     assert vitals.decision_steps == ("observe", "recognise", "act")
 
 
-@pytest.mark.parametrize("scenario_id", ["cpr", "vitals"])
+@pytest.mark.parametrize("scenario_id", ["cpr", "switch-practice", "vitals"])
 def test_every_next_refers_to_a_real_step(scenario_id: str) -> None:
     sc = load_scenario(scenario_id)
     ids = {s.id for s in sc.steps}
@@ -79,15 +79,18 @@ def test_cpr_feedback_texts_carry_the_key_words() -> None:
     assert not_started.when.after_prompt_s == 5.0
 
 
-def test_vitals_decision_steps_have_four_choices_where_asked() -> None:
+def test_vitals_decision_steps_have_their_choices() -> None:
     sc = load_scenario("vitals")
-    assert len(sc.step("recognise").choices) == 4
+    recognise = sc.step("recognise")
+    assert recognise.judge == "news2"  # judged against the twin (tests/unit/test_news2.py)
+    assert [c.sign for c in recognise.choices] == ["spo2", "sbp", "hr", "resp_rate", "temp_c",
+                                                   "none"]  # fmt: skip
     assert [c.label for c in sc.step("act").choices if c.correct] == [
         "Give oxygen and call the rapid response team"
     ]
     for step in sc.steps:
         wrong = [c for c in step.choices if not c.correct]
-        assert all(c.explain for c in wrong), step.id
+        assert step.judge or all(c.explain for c in wrong), step.id
 
 
 def test_vitals_is_completable_with_choices_alone() -> None:
@@ -98,7 +101,8 @@ def test_vitals_is_completable_with_choices_alone() -> None:
         assert step.choices and step.duration_s is None and step.advance_when is None
         assert step.id not in seen
         seen.add(step.id)
-        correct = next(c for c in step.choices if c.correct)
+        # A judged step has a right choice whatever the values (a sign, or "none").
+        correct = next(c for c in step.choices if c.correct or c.sign == "none")
         step = sc.step(correct.next or step.next or "")
     assert step.id == "done"
 

@@ -63,15 +63,16 @@ def test_a_fresh_press_selects_the_highlighted_choice(age_s: float) -> None:
     manager, session = start()
     assert open_choices(session) == ["normal", "concerned"]
     assert press(manager, time.time() - age_s) == [True, True]
-    # The first item was highlighted: "Vitals look normal" is wrong, explained and removed.
-    assert open_choices(session) == ["concerned"]
+    # The first item was highlighted: "Vitals look normal" is wrong, explained and removed;
+    # an undo choice comes first for a few seconds (a slip of the switch can be taken back).
+    assert open_choices(session) == ["undo", "concerned"]
     assert manager.stale_switch_events == 0
 
 
 def test_an_event_without_a_device_time_is_applied_as_before() -> None:
     manager, session = start()
     assert press(manager, None) == [True, True]
-    assert open_choices(session) == ["concerned"]
+    assert open_choices(session) == ["undo", "concerned"]
 
 
 @pytest.mark.parametrize("skew", [-8.0, 8.0])
@@ -94,5 +95,5 @@ def test_a_kit_whose_clock_is_off_has_live_presses_and_stale_replays(skew: float
     assert press(manager, now[0] + skew - 60.0) == [False, False]  # a replayed press
     assert open_choices(session) == ["normal", "concerned"]
     assert press(manager, now[0] + skew - 0.1) == [True, True]  # a live one
-    assert open_choices(session) == ["concerned"]
+    assert open_choices(session) == ["undo", "concerned"]
     assert manager.stale_switch_events == 2

@@ -27,6 +27,7 @@ import pytest
 
 from accessibility.derived import PPG_WINDOW_S, RECOMPUTE_EVERY_S, DerivedSignals
 from accessibility.signals import heart_rate_from_ppg
+from accessibility.signals.ppg_quality import UNSCALED
 
 FloatArray = npt.NDArray[np.float64]
 T0 = 1_764_060_000.0
@@ -141,8 +142,12 @@ class Streamed:
 
 
 def stream_through_derived(x: FloatArray, rate: float, finger_on_s: float) -> Streamed:
-    """Feed ``x`` to ``DerivedSignals`` as telemetry would; keep each hr_ppg with its window."""
-    derived = DerivedSignals()
+    """Feed ``x`` to ``DerivedSignals`` as telemetry would; keep each hr_ppg with its window.
+
+    HeartPy's recordings are not MAX30102 counts (a 10-bit ADC around 500): the raw-level
+    finger-off checks are for MAX30102 kits, so they are off here (``UNSCALED``).
+    """
+    derived = DerivedSignals(ppg_sensor=UNSCALED)
     rows: list[tuple[float, float, FloatArray]] = []
     due, last = 0, -float("inf")
     for i in range(0, x.size, CHUNK_SAMPLES):
@@ -152,8 +157,10 @@ def stream_through_derived(x: FloatArray, rate: float, finger_on_s: float) -> St
         if newest - last >= RECOMPUTE_EVERY_S:  # DerivedSignals' own schedule (live data)
             last = newest
             due += newest >= finger_on_s + PPG_WINDOW_S
-        for value in out:
-            assert value.name == "hr_ppg" and value.unit == "bpm"
+        assert all(v.name in ("hr_ppg", "ppg_quality") for v in out)
+        # A stale re-send (no rate for 5 s in a noisy stretch) is an old value, not a new one.
+        for value in (v for v in out if v.name == "hr_ppg" and not v.stale):
+            assert value.unit == "bpm" and value.quality is not None
             times, seg, seg_rate = derived.window_samples("ppg")
             assert seg_rate == rate and times[-1] == pytest.approx(value.ts)
             full = value.ts - T0 >= PPG_WINDOW_S

@@ -31,7 +31,8 @@ async def run_simulated_learner(
         else:
             if target not in {c.id for c in choices}:
                 step = session.scenario.step(session.policy.step_id or "")
-                correct = [c.id for c in step.choices if c.correct]
+                known = prompt.target  # switch practice names its target
+                correct = [known] if known else [c.id for c in step.choices if c.correct]
                 wrong = [c.id for c in choices if c.id not in correct]
                 target = rng.choice(wrong) if wrong and rng.random() < 0.2 else correct[0]
             index = session.scan.highlighted

@@ -50,7 +50,15 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes, int, bool], object]
 Ack = Callable[[InboundMessage], None]
 INTERNAL = "internal"  # stage of a message refused because handling it failed
+# A kit whose waveforms stopped this long ago has its derived values recomputed on what
+# it sent last (the end of a replayed burst, whose recomputations were throttled):
+# docs/interface.md, "within 5 s of the last message".
+DERIVED_FLUSH_QUIET_S = 1.0
 ERROR_LOG_EVERY_S = 60.0  # one traceback a minute per kind of failure; all are counted
+
+
+def _no_ack() -> None:
+    """Derived points of a flush belong to no message: nothing to acknowledge."""
 
 
 def telemetry_points(kit: KitRef, telemetry: Telemetry, received_at: float) -> list[SamplePoint]:
@@ -88,6 +96,7 @@ class Pipeline:
         self.on_change: Callable[[Twin], None] | None = None
         self.on_compressions: Callable[[KitRef, list[Compression]], None] | None = None
         self._derived: dict[KitRef, DerivedSignals] = {}
+        self._unflushed: dict[KitRef, float] = {}  # kit -> when its last waveform came
         self._limit_logged_at = -float("inf")
         self._error_logged_at: dict[str, float] = {}
         self._settled = False  # the message in hand was acked or handed to the writer
@@ -142,22 +151,15 @@ class Pipeline:
             self._refuse(message, Refused(kit.lab, kit.kit, "limit", str(exc), seq=telemetry.seq))
             return
         self.metrics.twins.set(len(self.twins))
-        change = twin.apply_telemetry(telemetry, message.received_at)
+        # Values derived from this message change the twin together with it: one version.
+        derived = self._derive(kit, telemetry, message.received_at)
+        change = twin.apply_telemetry(
+            telemetry, message.received_at, self._entries(derived, message.received_at)
+        )
         if change is not None:
             self.broadcast(change)
         points = telemetry_points(kit, telemetry, message.received_at)
-        derived = self._derive(kit, telemetry, message.received_at)
-        if derived:
-            entries = {
-                d.name: ValueEntry(d.value, d.unit, d.ts, message.received_at) for d in derived
-            }
-            derived_change = twin.apply_derived(entries, message.received_at)
-            if derived_change is not None:
-                self.broadcast(derived_change)
-            points.extend(
-                SamplePoint(kit.lab, kit.kit, d.name, d.ts, d.value, message.received_at)
-                for d in derived
-            )
+        points.extend(self._points(kit, derived, message.received_at))
         compressions = self._take_compressions(kit)
         if compressions:
             self.metrics.compressions.inc(len(compressions))
@@ -188,7 +190,7 @@ class Pipeline:
                 telemetry.seq,
             )
         self._settled = True
-        if self.on_change is not None and (change is not None or derived):
+        if self.on_change is not None and change is not None:
             self.on_change(twin)
         if compressions and self.on_compressions is not None:
             self.on_compressions(kit, compressions)
@@ -197,9 +199,61 @@ class Pipeline:
         engine = self._derived.get(kit)
         return engine.take_compressions() if engine is not None else []
 
+    def _apply_derived(
+        self, twin: Twin, derived: list[DerivedValue], now: float
+    ) -> list[SamplePoint]:
+        """Put derived values into the twin on their own (no message: a flush) and return
+        their history points."""
+        derived_change = twin.apply_derived(self._entries(derived, now), now)
+        if derived_change is not None:
+            self.broadcast(derived_change)
+        return self._points(twin.kit, derived, now)
+
+    @staticmethod
+    def _entries(derived: list[DerivedValue], now: float) -> dict[str, ValueEntry]:
+        return {d.name: ValueEntry(d.value, d.unit, d.ts, now, d.quality, d.stale) for d in derived}
+
+    @staticmethod
+    def _points(kit: KitRef, derived: list[DerivedValue], now: float) -> list[SamplePoint]:
+        """History points of derived values (a stale re-send of an old value is none)."""
+        return [
+            SamplePoint(kit.lab, kit.kit, d.name, d.ts, d.value, now)
+            for d in derived
+            if not d.stale
+        ]
+
+    def flush_derived(self, now: float) -> int:
+        """Recompute the derived values of kits whose waveforms stopped at least
+        ``DERIVED_FLUSH_QUIET_S`` ago on their newest data; return how many kits changed."""
+        changed = 0
+        for kit, last in list(self._unflushed.items()):
+            if now - last < DERIVED_FLUSH_QUIET_S:
+                continue
+            del self._unflushed[kit]
+            engine, twin = self._derived.get(kit), self.twins.get(kit)
+            if engine is None or twin is None:
+                continue
+            try:
+                derived = engine.flush()
+            except Exception as exc:  # noqa: BLE001 - best effort, as in _derive
+                self.metrics.derive_failures.inc()
+                self._log_error("derive", f"derived values of {kit} at the end of a burst", exc)
+                self._derived[kit] = DerivedSignals()
+                continue
+            if not derived:
+                continue
+            points = self._apply_derived(twin, derived, now)
+            if points:
+                self.writer.enqueue(AppliedMessage(kit.lab, kit.kit, None, now, points), _no_ack)
+            changed += 1
+            if self.on_change is not None:
+                self.on_change(twin)
+        return changed
+
     def _derive(self, kit: KitRef, telemetry: Telemetry, now: float) -> list[DerivedValue]:
         if not telemetry.waveforms:
             return []
+        self._unflushed[kit] = now
         engine = self._derived.get(kit)
         if engine is None:
             engine = self._derived[kit] = DerivedSignals()

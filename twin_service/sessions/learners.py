@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from accessibility.model import (
+    MAX_DEBOUNCE_MS,
+    MAX_HOLD_MS,
     MAX_SCAN_INTERVAL_MS,
     MAX_SPEECH_RATE_WPM,
     MIN_SCAN_INTERVAL_MS,
@@ -35,6 +37,10 @@ class ProfileUpdate(BaseModel):
     contrast: Literal["aaa", "aa"] | None = None
     text_scale: float | None = Field(None, ge=1.0, le=3.0)
     theme: Literal["light", "dark"] | None = None
+    # Per-learner switch timing for every input (docs/interface.md); out of range is a
+    # 422 whose detail names the field.
+    debounce_ms: int | None = Field(None, ge=0, le=MAX_DEBOUNCE_MS)
+    hold_ms: int | None = Field(None, ge=0, le=MAX_HOLD_MS)
 
 
 def profile_json(profile: LearnerProfile) -> dict[str, object]:

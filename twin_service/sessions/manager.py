@@ -6,6 +6,12 @@ or the learner's websocket) drive the scan machine; a selected choice goes back 
 policy. New feedback is rendered for the learner's profile and sent to the session's
 websocket group (and, as an alert, to the lab's).
 
+Switch practice (``switch-practice``, ``accessibility.practice``): each trial's press is
+judged against its known target (``accessibility.scan_calibration``), the learner's scan
+time moves with it before the next trial is scanned, and the result is kept in the
+learner's profile (``on_scan_learnt``). Other scenarios offer an undo choice for
+``UNDO_WINDOW_S`` after each choice.
+
 Clocks. The policy judges freshness (stale values, "no data for 3 s") and step times on one
 clock, the service's. A kit's clock may be seconds off (a Raspberry Pi has no real-time
 clock), so a value's device ``ts`` is never compared with the service clock directly: each
@@ -25,8 +31,10 @@ from typing import Any
 
 from accessibility.feedback import FeedbackPolicy
 from accessibility.model import Feedback, LearnerProfile, SwitchName, SwitchState, TwinView
+from accessibility.practice import PracticePolicy, PracticeScoring
 from accessibility.render import render_feedback
-from accessibility.scanning import ScanMachine, ScanSettings
+from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
+from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.signals.compressions import Compression
 from accessibility.speech import SpeechRequest
@@ -56,6 +64,9 @@ MAX_SPEECH_PER_SESSION = 256
 LIVE_COMPRESSION_S = 5.0
 CLOCK_WINDOW_S = 30.0
 CLOCK_GAP_S = 1.0
+# An undo choice follows each choice this long (docs/domain.md: "an undo within a second or two
+# forgives a slip"; longer here, since a one-switch learner must scan to it).
+UNDO_WINDOW_S = 6.0
 
 
 class KitClock:
@@ -127,11 +138,12 @@ class Session:
     kit: KitRef
     scenario: Scenario
     profile: LearnerProfile
-    policy: FeedbackPolicy
+    policy: FeedbackPolicy | PracticePolicy
     scan: ScanMachine
     token_digest: bytes
     created_at: float
     finished_at: float | None = None
+    calibration: KnownTargetScanTime | None = None  # switch practice: learns the scan time
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
@@ -139,6 +151,9 @@ class Session:
     @property
     def audio_base(self) -> str:
         return f"/api/v1/sessions/{self.id}/speech"
+
+    def scan_explained(self) -> str:
+        return self.calibration.explain() if self.calibration else self.scan.explain()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -163,8 +178,12 @@ class SessionManager:
         profile_of: Callable[[str], LearnerProfile],
         max_sessions: int = 1_000,
         clock: Callable[[], float] = time.time,
+        on_scan_learnt: Callable[[str, int], None] | None = None,
     ) -> None:
+        """``on_scan_learnt(learner_id, interval_ms)``: a practice session finished with
+        this scan time (the runtime keeps it in the learner's profile)."""
         self.scenarios = scenarios
+        self._on_scan_learnt = on_scan_learnt
         self._clock = clock
         self._hub = hub
         self._profile_of = profile_of
@@ -186,18 +205,27 @@ class SessionManager:
         token = secrets.token_urlsafe(24)
         profile = self._profile_of(learner_id)
         now = self._clock()
+        settings = ScanSettings.from_profile(profile)
+        policy: FeedbackPolicy | PracticePolicy
+        calibration = None
+        if isinstance(scenario.scoring, PracticeScoring):
+            policy = PracticePolicy(scenario)
+            calibration = KnownTargetScanTime(settings.interval_ms)
+            settings = replace(settings, adaptive=False)  # the calibration sets the time
+        else:
+            rate = profile.speech_rate_wpm if profile.speech else None
+            policy = FeedbackPolicy(scenario, speech_rate_wpm=rate, undo_window_s=UNDO_WINDOW_S)
         session = Session(
             id=secrets.token_hex(8),
             learner_id=learner_id,
             kit=kit,
             scenario=scenario,
             profile=profile,
-            policy=FeedbackPolicy(
-                scenario, speech_rate_wpm=profile.speech_rate_wpm if profile.speech else None
-            ),
-            scan=ScanMachine(ScanSettings.from_profile(profile)),
+            policy=policy,
+            scan=ScanMachine(settings),
             token_digest=digest(token),
             created_at=now,
+            calibration=calibration,
         )
         self._sessions[session.id] = session
         self._by_kit.setdefault(kit, set()).add(session.id)
@@ -280,21 +308,71 @@ class SessionManager:
         self, session: Session, switch: SwitchName, state: SwitchState, now: float
     ) -> None:
         outcome = session.scan.on_switch(switch, state, now)
+        self._scan_outcome(session, outcome, now)
+
+    def _scan_outcome(self, session: Session, outcome: ScanOutcome, now: float) -> None:
         if outcome.kind == "selected" and outcome.choice is not None:
-            self.choose(session, outcome.choice.id, now)
+            if session.calibration is not None:
+                self._practice_trial(session, outcome, now)
+            else:
+                self.choose(session, outcome.choice.id, now)
+        elif outcome.kind == "paused" and session.calibration is not None:
+            self._practice_trial(session, outcome, now)  # the scan ended with no press
         if outcome.kind in _SCAN_CHANGES:
             self._publish_scan(session)
 
+    def _practice_trial(self, session: Session, outcome: ScanOutcome, now: float) -> None:
+        """Judge a practice press against its known target, learn the scan time from it,
+        and go on to the next trial at the new scan time."""
+        policy, calibration = session.policy, session.calibration
+        assert isinstance(policy, PracticePolicy) and calibration is not None
+        target = policy.target_index()
+        if target is None:
+            return
+        chosen = None if outcome.choice is None else session.scan.choices.index(outcome.choice)
+        trial = judge_trial(
+            target=target,
+            chosen=chosen,
+            pressed_at=outcome.pressed_at,
+            target_arrivals=session.scan.arrivals(target),
+            loop_s=session.scan.loop_s(),
+        )
+        calibration.record(trial)
+        session.scan.set_interval(calibration.interval_ms)
+        session.log.append(
+            {"type": "scan_time", "id": f"scan-{policy.trial}", "severity": "info",
+             "text": calibration.explain(), "topic": "scan.time", "delivered_at": now,
+             "interval_ms": calibration.interval_ms, "trial": trial.kind}
+        )  # fmt: skip
+        if policy.trial >= policy.cfg.trials:
+            seconds = calibration.interval_ms / 1000
+            policy.closing_note = f"Your scan time is now {seconds:.2f} s, kept in your profile."
+        rt_ms = None if trial.rt_s is None else round(trial.rt_s * 1000)
+        if outcome.choice is None:
+            feedback = policy.no_press(now)
+        else:
+            feedback = policy.choose(outcome.choice.id, now, rt_ms=rt_ms)
+        self._deliver(session, feedback, now)
+        self._finish_if_done(session, now)
+
+    def _finish_if_done(self, session: Session, now: float) -> None:
+        if not session.policy.finished or session.finished_at is not None:
+            return
+        session.finished_at = now
+        if session.calibration is not None:
+            interval = session.calibration.interval_ms
+            session.profile = replace(session.profile, scan_interval_ms=interval)
+            if self._on_scan_learnt is not None:
+                self._on_scan_learnt(session.learner_id, interval)
+
     def choose(self, session: Session, choice_id: str, now: float) -> None:
         self._deliver(session, session.policy.choose(choice_id, now), now)
-        if session.policy.finished and session.finished_at is None:
-            session.finished_at = now
+        self._finish_if_done(session, now)
 
     def advance(self, session: Session, now: float) -> None:
         """The instructor moves the session on to the current step's next step."""
         self._deliver(session, session.policy.advance(now), now)
-        if session.policy.finished and session.finished_at is None:
-            session.finished_at = now
+        self._finish_if_done(session, now)
 
     def stop(self, session: Session, now: float) -> None:
         """The instructor ends the session: steps left are skipped (and score nothing)."""
@@ -341,11 +419,7 @@ class SessionManager:
         """Advance scanning; return when to tick next (None: nothing scheduled)."""
         soonest: float | None = None
         for session in self._sessions.values():
-            outcome = session.scan.tick(now)
-            if outcome.kind == "selected" and outcome.choice is not None:
-                self.choose(session, outcome.choice.id, now)  # dwell acceptance
-            if outcome.kind in _SCAN_CHANGES:
-                self._publish_scan(session)
+            self._scan_outcome(session, session.scan.tick(now), now)  # moves, dwell choices
             deadline = session.scan.next_deadline()
             if deadline is not None and (soonest is None or deadline < soonest):
                 soonest = deadline
@@ -387,6 +461,7 @@ class SessionManager:
                 "lab": session.kit.lab,
                 "kit": session.kit.kit,
                 **session.scan.state_for_frame(),
+                "explained": session.scan_explained(),
             },
         )
 

@@ -19,7 +19,7 @@ def report_json(session: Session) -> dict[str, Any]:
             for entry in session.log
         ],
         "scan": session.scan.state_for_frame(),
-        "scan_explained": session.scan.explain(),
+        "scan_explained": session.scan_explained(),
     }
 
 

@@ -25,6 +25,10 @@ class ValueEntry:
     unit: str
     ts: float
     received_at: float
+    # Derived values (docs/interface.md): the method's quality (0-1), and ``marked_stale``
+    # when no newer value could be computed (hr_ppg 5 s after the pulse was lost).
+    quality: float | None = None
+    marked_stale: bool = False
 
     def to_json(self, now: float | None = None, stale_after_s: float | None = None) -> ValueDoc:
         doc: ValueDoc = {
@@ -33,8 +37,12 @@ class ValueEntry:
             "ts": self.ts,
             "received_at": self.received_at,
         }
+        if self.quality is not None:
+            doc["quality"] = self.quality
         if now is not None and stale_after_s is not None:
-            doc["stale"] = now - self.received_at > stale_after_s
+            doc["stale"] = self.marked_stale or now - self.received_at > stale_after_s
+        elif self.marked_stale:
+            doc["stale"] = True
         return doc
 
 
@@ -84,8 +92,14 @@ class Twin:
         self.updated_at = now
         return self.version
 
-    def apply_telemetry(self, telemetry: Telemetry, received_at: float) -> TwinChange | None:
-        """Take the newer of each value; None when nothing changed (all values older)."""
+    def apply_telemetry(
+        self,
+        telemetry: Telemetry,
+        received_at: float,
+        derived: dict[str, ValueEntry] | None = None,
+    ) -> TwinChange | None:
+        """Take the newer of each value, and of the values ``derived`` from this message,
+        as one change (one version); None when nothing changed (all values older)."""
         changed: dict[str, ValueEntry] = {}
         for reading in telemetry.readings:
             entry = ValueEntry(reading.value, reading.unit, telemetry.ts, received_at)
@@ -96,11 +110,16 @@ class Twin:
             entry = ValueEntry(float(waveform.samples[-1]), waveform.unit, last_ts, received_at)
             if _newer(self.reported.get(waveform.sensor), entry):
                 changed[waveform.sensor] = entry
-        if not changed:
+        new_derived = {n: e for n, e in (derived or {}).items() if _newer(self.derived.get(n), e)}
+        if not changed and not new_derived:
             return None
         self.reported.update(changed)
-        self.last_seq = telemetry.seq
-        return TwinChange(self.kit, self._bump(received_at), self.online, reported=changed)
+        self.derived.update(new_derived)
+        if changed:
+            self.last_seq = telemetry.seq
+        return TwinChange(
+            self.kit, self._bump(received_at), self.online, reported=changed, derived=new_derived
+        )
 
     def apply_derived(self, values: dict[str, ValueEntry], now: float) -> TwinChange | None:
         changed = {n: e for n, e in values.items() if _newer(self.derived.get(n), e)}

@@ -1,0 +1,75 @@
+"""NEWS2 sub-scores of a twin's vital signs (Royal College of Physicians 2017).
+
+The bands, exactly as the NEWS2 chart (docs/domain.md "Vital signs (NEWS2)"):
+
+| parameter | 3 | 2 | 1 | 0 | 1 | 2 | 3 |
+|---|---|---|---|---|---|---|---|
+| resp rate /min | <= 8 | | 9-11 | 12-20 | | 21-24 | >= 25 |
+| SpO2 scale 1 % | <= 91 | 92-93 | 94-95 | >= 96 | | | |
+| systolic BP mmHg | <= 90 | 91-100 | 101-110 | 111-219 | | | >= 220 |
+| pulse /min | <= 40 | | 41-50 | 51-90 | 91-110 | 111-130 | >= 131 |
+| temperature C | <= 35.0 | | 35.1-36.0 | 36.1-38.0 | 38.1-39.0 | >= 39.1 | |
+
+The chart is in whole numbers (temperature in tenths), as a monitor displays them, so a
+value is rounded so first (half up: SpO2 95.5 % is 96 %, score 0). Aggregate >= 5, or 3
+in one parameter, asks for an urgent review; >= 7 for an emergency response.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Final
+
+# name -> (decimals, ((upper bound inclusive, score), ...) ascending, score above the last)
+_BANDS: Final[dict[str, tuple[int, tuple[tuple[float, int], ...], int]]] = {
+    "resp_rate": (0, ((8, 3), (11, 1), (20, 0), (24, 2)), 3),
+    "spo2": (0, ((91, 3), (93, 2), (95, 1)), 0),
+    "sbp": (0, ((90, 3), (100, 2), (110, 1), (219, 0)), 3),
+    "hr": (0, ((40, 3), (50, 1), (90, 0), (110, 1), (130, 2)), 3),
+    "temp_c": (1, ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1)), 2),
+}
+NEWS2_PARAMETERS: Final = tuple(_BANDS)
+LABELS: Final = {
+    "resp_rate": "breathing rate",
+    "spo2": "oxygen saturation",
+    "sbp": "systolic blood pressure",
+    "hr": "heart rate",
+    "temp_c": "temperature",
+}
+UNITS: Final = {"resp_rate": "/min", "spo2": "%", "sbp": "mmHg", "hr": "/min", "temp_c": "°C"}
+
+
+def _round_half_up(value: float, decimals: int) -> float:
+    scale = 10**decimals
+    return float(math.floor(value * scale + 0.5 + 1e-9) / scale)  # 38.05 = 38.0499... in binary
+
+
+def sub_score(name: str, value: float) -> int:
+    """The NEWS2 score (0-3) of one parameter's value."""
+    if name not in _BANDS:
+        raise KeyError(f"{name!r} is not a NEWS2 parameter ({', '.join(_BANDS)})")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    decimals, bands, above = _BANDS[name]
+    shown = _round_half_up(value, decimals)
+    return next((score for upper, score in bands if shown <= upper), above)
+
+
+def sub_scores(values: Mapping[str, float]) -> dict[str, int]:
+    """Scores of the NEWS2 parameters present in ``values`` (others are left out)."""
+    return {name: sub_score(name, values[name]) for name in _BANDS if name in values}
+
+
+def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
+    """The parameters with the highest sub-score now (empty when every one scores 0)."""
+    scores = sub_scores(values)
+    top = max(scores.values(), default=0)
+    return frozenset(n for n, s in scores.items() if s == top) if top > 0 else frozenset()
+
+
+def describe(name: str, value: float) -> str:
+    """'oxygen saturation 91 % (NEWS2 3)'."""
+    decimals = _BANDS[name][0]
+    shown = f"{_round_half_up(value, decimals):.{decimals}f}"
+    return f"{LABELS[name]} {shown} {UNITS[name]} (NEWS2 {sub_score(name, value)})"

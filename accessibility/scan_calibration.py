@@ -1,0 +1,207 @@
+"""Scan time learnt from presses at known targets (switch practice; docs/switch-scanning.md).
+
+The .65 rule (Simpson, Koester & LoPresti 2006/2007: scan delay ~ mean switch reaction
+time / 0.65, about mean + 2 SD) needs reaction times measured against **known targets**:
+when the system knows which item the learner meant, a press that lands on the item after
+the target is a reaction that was slower than the scan time - not a fast reaction to the
+next item. So each practice trial is judged here from the target's arrival times and the
+press, and the scan time moves as follows:
+
+* ``late`` (the press came after the highlight had left the target): slow down at once,
+  to at least that reaction time plus ``margin_ms`` and to the .65-rule target.
+* ``no_press`` (the scan stopped with nothing pressed): slow down at once by
+  ``no_press_step``.
+* ``correct``: when the .65-rule target is slower than now, slow down at once; speed up
+  only after ``streak`` correct trials in a row, by at most ``max_speedup`` a trial, and
+  never below the slowest of the last ``streak`` reaction times plus ``margin_ms``, nor
+  below mean + 2 SD of the learner's own history: one lucky run of quick presses
+  cannot make the scan too fast for the learner's usual presses.
+* ``early`` (pressed before the target was ever highlighted): a motor slip or an
+  anticipation, not a timing sample; nothing changes.
+
+Every change is explained in words (``explain``). Pure: times are passed in.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
+
+RULE_65: Final = 0.65  # Simpson, Koester & LoPresti 2006/2007
+TrialKind = Literal["correct", "late", "early", "no_press"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialTiming:
+    """One known-target trial: its result and, when measurable, the reaction time."""
+
+    kind: TrialKind
+    rt_s: float | None  # press - most recent arrival of the highlight at the target
+
+
+def judge_trial(
+    *,
+    target: int,
+    chosen: int | None,
+    pressed_at: float | None,
+    target_arrivals: Sequence[float],
+    loop_s: float,
+) -> TrialTiming:
+    """Classify a trial from what the scan did (see the module doc).
+
+    ``target_arrivals``: every time the highlight reached the target during the trial;
+    ``loop_s``: one pass over all items, the longest a press can be a reaction to the
+    target's last highlight.
+    """
+    if chosen is None or pressed_at is None:
+        return TrialTiming("no_press", None)
+    before = [t for t in target_arrivals if t <= pressed_at]
+    if not before:
+        return TrialTiming("early", None)
+    rt = pressed_at - before[-1]
+    sample = rt if 0 < rt <= loop_s else None
+    return TrialTiming("correct" if chosen == target else "late", sample)
+
+
+class KnownTargetScanTime:
+    """The learner's scan time from known-target trials (see the module doc)."""
+
+    def __init__(
+        self,
+        initial_ms: float,
+        *,
+        history_s: Iterable[float] = (),
+        min_ms: float = MIN_SCAN_INTERVAL_MS,
+        max_ms: float = MAX_SCAN_INTERVAL_MS,
+        window: int = 20,
+        min_samples: int = 5,
+        streak: int = 5,
+        max_speedup: float = 0.1,
+        margin_ms: float = 100.0,
+        no_press_step: float = 1.25,
+    ) -> None:
+        if not 0 < min_ms <= max_ms or not 1 <= min_samples <= window or streak < 1:
+            raise ValueError("bad KnownTargetScanTime bounds")
+        if not 0 < max_speedup < 1 or no_press_step <= 1 or margin_ms < 0:
+            raise ValueError("max_speedup must be in (0, 1), no_press_step > 1, margin_ms >= 0")
+        self.min_ms, self.max_ms, self.min_samples, self.streak = (
+            min_ms,
+            max_ms,
+            min_samples,
+            streak,
+        )
+        self.max_speedup, self.margin_ms, self.no_press_step = max_speedup, margin_ms, no_press_step
+        self._ms = self._clamp(initial_ms)
+        self._rts: deque[float] = deque((float(x) for x in history_s if x > 0), maxlen=window)
+        self._run: list[float] = []  # reaction times of the current run of correct trials
+        self._said = f"Scan time {self._ms / 1000:.2f} s to start with."
+
+    def _clamp(self, ms: float) -> float:
+        return min(max(ms, self.min_ms), self.max_ms)
+
+    @property
+    def interval_ms(self) -> int:
+        return round(self._ms)
+
+    @property
+    def samples(self) -> tuple[float, ...]:
+        """Reaction times (s) the scan time is learnt from, oldest first."""
+        return tuple(self._rts)
+
+    def rule_target_ms(self) -> float | None:
+        """max(mean / 0.65, mean + 2 SD) of the samples, once there are enough."""
+        if len(self._rts) < self.min_samples:
+            return None
+        mean, sd = statistics.fmean(self._rts), statistics.pstdev(self._rts)
+        return self._clamp(max(mean / RULE_65, mean + 2 * sd) * 1000.0)
+
+    def _floor_ms(self) -> float:
+        """Never faster than the learner's own history and recent run support."""
+        floor = self.min_ms
+        if len(self._rts) >= self.min_samples:
+            mean, sd = statistics.fmean(self._rts), statistics.pstdev(self._rts)
+            floor = max(floor, (mean + 2 * sd) * 1000.0)
+        if self._run:
+            floor = max(floor, max(self._run[-self.streak :]) * 1000.0 + self.margin_ms)
+        return floor
+
+    def record(self, trial: TrialTiming) -> None:
+        """Learn from one trial and move the scan time (see the module doc)."""
+        if trial.rt_s is not None and not (math.isfinite(trial.rt_s) and trial.rt_s > 0):
+            raise ValueError(f"reaction time must be a positive number, got {trial.rt_s!r}")
+        before = self._ms
+        if trial.kind == "early":
+            self._said = (
+                f"Scan time kept at {before / 1000:.2f} s: that press came before the target "
+                "was highlighted, so it says nothing about your timing."
+            )
+            return
+        if trial.rt_s is not None:
+            self._rts.append(trial.rt_s)
+        target = self.rule_target_ms()
+        if trial.kind == "no_press":
+            self._run.clear()
+            self._ms = self._clamp(max(before * self.no_press_step, target or 0.0))
+            self._said = (
+                f"Scan time slowed to {self._ms / 1000:.2f} s: the scan ended with no press."
+            )
+        elif trial.kind == "late":
+            self._run.clear()
+            rt_ms = (trial.rt_s or 0.0) * 1000.0
+            self._ms = self._clamp(max(before, rt_ms + self.margin_ms, target or 0.0))
+            what = f"came {rt_ms / 1000:.2f} s after the target lit" if trial.rt_s else "was late"
+            self._said = (
+                f"Scan time slowed to {self._ms / 1000:.2f} s: your press {what}, "
+                "after the highlight had moved on."
+            )
+        else:
+            self._correct(trial, before, target)
+
+    def _correct(self, trial: TrialTiming, before: float, target: float | None) -> None:
+        if trial.rt_s is not None:
+            self._run.append(trial.rt_s)
+        if target is None:
+            self._said = (
+                f"Scan time kept at {before / 1000:.2f} s: measuring your presses "
+                f"({len(self._rts)} of {self.min_samples} needed)."
+            )
+            return
+        mean = statistics.fmean(self._rts)
+        rule = (
+            f"your presses average {mean:.2f} s, and "
+            f"{mean:.2f} ÷ {RULE_65} = {mean / RULE_65:.2f} s"
+        )
+        if target > before:
+            self._ms = target
+            self._said = f"Scan time slowed to {target / 1000:.2f} s: {rule}."
+            return
+        if len(self._run) < self.streak:
+            self._said = (
+                f"Scan time kept at {before / 1000:.2f} s: {len(self._run)} right in a row; "
+                f"it speeds up only after {self.streak}."
+            )
+            return
+        floor = self._floor_ms()
+        self._ms = self._clamp(max(target, before * (1 - self.max_speedup), floor, self.min_ms))
+        if self._ms >= before:
+            self._ms = before
+            self._said = (
+                f"Scan time kept at {before / 1000:.2f} s: not faster than your own "
+                f"presses support ({floor / 1000:.2f} s)."
+            )
+            return
+        self._said = (
+            f"Scan time sped up to {self._ms / 1000:.2f} s: {self.streak} right in a row; "
+            f"{rule}; at most {self.max_speedup:.0%} faster a trial, and never faster than "
+            f"your own presses support ({floor / 1000:.2f} s)."
+        )
+
+    def explain(self) -> str:
+        """The last change of the scan time, in words."""
+        return self._said
