@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
+from accesstwin_contract.quantities import SENSORS
+
 # name -> (decimals, ((upper bound inclusive, score), ...) ascending, score above the last)
 _BANDS: Final[dict[str, tuple[int, tuple[tuple[float, int], ...], int]]] = {
     "resp_rate": (0, ((8, 3), (11, 1), (20, 0), (24, 2)), 3),
@@ -30,14 +32,6 @@ _BANDS: Final[dict[str, tuple[int, tuple[tuple[float, int], ...], int]]] = {
     "temp_c": (1, ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1)), 2),
 }
 NEWS2_PARAMETERS: Final = tuple(_BANDS)
-LABELS: Final = {
-    "resp_rate": "breathing rate",
-    "spo2": "oxygen saturation",
-    "sbp": "systolic blood pressure",
-    "hr": "heart rate",
-    "temp_c": "temperature",
-}
-UNITS: Final = {"resp_rate": "/min", "spo2": "%", "sbp": "mmHg", "hr": "/min", "temp_c": "°C"}
 
 
 def _round_half_up(value: float, decimals: int) -> float:
@@ -69,7 +63,8 @@ def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
 
 
 def describe(name: str, value: float) -> str:
-    """'oxygen saturation 91 % (NEWS2 3)'."""
+    """'SpO2 91 % (NEWS2 3)': the vocabulary's label and unit, the value as shown."""
     decimals = _BANDS[name][0]
     shown = f"{_round_half_up(value, decimals):.{decimals}f}"
-    return f"{LABELS[name]} {shown} {UNITS[name]} (NEWS2 {sub_score(name, value)})"
+    quantity = SENSORS[name]
+    return f"{quantity.label} {shown} {quantity.unit} (NEWS2 {sub_score(name, value)})"

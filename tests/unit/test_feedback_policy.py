@@ -309,7 +309,7 @@ def test_vitals_completed_by_choices_with_one_wrong_answer() -> None:
     policy.choose("concerned", 1.0)
     policy.update(view(1.5, {"hr": 128.0, "spo2": 88.0, "sbp": 100.0, "temp_c": 38.5}))
     explain, again = policy.choose("temp", 2.0)
-    assert explain.severity == "info" and "oxygen saturation 88 %" in explain.text.lower()
+    assert explain.severity == "info" and "SpO2 88 % (NEWS2 3)" in explain.text
     assert policy.step_id == "recognise"
     # A judged step keeps every choice: which one is right can change with the patient.
     assert [c.id for c in again.choices] == ["spo2", "sbp", "hr", "resp", "temp", "none"]

@@ -71,7 +71,7 @@ def test_the_most_concerning_sign_is_judged_on_the_twin_at_that_moment() -> None
     policy = at_recognise()
     policy.update(view(2.0, {"spo2": 95.0, "sbp": 88.0, "hr": 105.0, "temp_c": 37.0}))
     explain, _ = policy.choose("spo2", 3.0)
-    assert "systolic blood pressure 88 mmHg (NEWS2 3)" in explain.text
+    assert "Systolic blood pressure 88 mmHg (NEWS2 3)" in explain.text
     assert policy.step_id == "recognise"
     out = policy.choose("sbp", 4.0)
     assert "Yes" in out[0].text and policy.step_id == "act"
