@@ -157,15 +157,29 @@ def beat_indices(y: FloatArray, rate_hz: float, period: float | None = None) -> 
     edges = np.diff(block.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     wide = ends - starts >= MIN_BLOCK_SHARE * PEAK_WINDOW_S * rate_hz
+    starts, ends = starts[wide], ends[wide]
+    if starts.size == 0:
+        return np.empty(0, dtype=np.intp)
+    # The highest sample of each block, all blocks at once (one pass, no Python loop).
+    lengths = ends - starts
+    offsets = np.cumsum(lengths) - lengths
+    inside = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+    values = y[inside]
+    top = np.maximum.reduceat(values, offsets)
+    first = np.flatnonzero(values == np.repeat(top, lengths))
+    owner = np.repeat(np.arange(starts.size), lengths)[first]
+    candidates = inside[first[np.flatnonzero(np.diff(owner, prepend=-1))]]
     peaks: list[int] = []
+    heights = y[candidates].tolist()
     refractory = max(REFRACTORY_S * rate_hz, REFRACTORY_SHARE * (period or 0.0))
-    for s, e in zip(starts[wide].tolist(), ends[wide].tolist(), strict=True):
-        p = s + int(np.argmax(y[s:e]))
+    last_height = 0.0
+    for p, h in zip(candidates.tolist(), heights, strict=True):
         if peaks and p - peaks[-1] < refractory:
-            if y[p] > y[peaks[-1]]:
-                peaks[-1] = p
+            if h > last_height:
+                peaks[-1], last_height = p, h
             continue
         peaks.append(p)
+        last_height = h
     inner = [p for p in peaks if 0 < p < y.size - 1]
     return np.asarray(inner, dtype=np.intp)
 
