@@ -52,7 +52,7 @@ Ack = Callable[[InboundMessage], None]
 INTERNAL = "internal"  # stage of a message refused because handling it failed
 # A kit whose waveforms stopped this long ago has its derived values recomputed on what
 # it sent last (the end of a replayed burst, whose recomputations were throttled):
-# docs/interface.md, "within 5 s of the last message".
+# docs/interface.md "Derived values": within 5 s of the last message.
 DERIVED_FLUSH_QUIET_S = 1.0
 ERROR_LOG_EVERY_S = 60.0  # one traceback a minute per kind of failure; all are counted
 
