@@ -1,31 +1,7 @@
-// accesstwin instructor dashboard: small helpers shared by its modules (DOM building,
-// formatting, the REST client). No dependencies; works under CSP default-src 'self'.
+// accesstwin instructor dashboard: helpers shared by its modules (the REST client, value
+// text); DOM building and formatting come from common/dom.js and are re-exported here.
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-
-export const fmtTime = (ms) => timeFmt.format(new Date(ms));
-export const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
-export const fmtNum = (x, d) => (!isNum(x) ? '—' : d == null ? String(Math.round(x * 100) / 100) : x.toFixed(d));
-export const isPlainObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-export function toMs(t) { // Unix seconds, Unix ms or ISO 8601 → ms since epoch (or null)
-  if (isNum(t)) return t > 1e12 ? t : t * 1000;
-  if (typeof t === 'string' && t) { const ms = Date.parse(t); return Number.isNaN(ms) ? null : ms; }
-  return null;
-}
-
-/** h('p', {class: 'x'}, 'text', child) → element; 'svg:…' tags are made in the SVG namespace. */
-export function h(tag, attrs = {}, ...kids) {
-  const el = tag.startsWith('svg:') ? document.createElementNS(SVG_NS, tag.slice(4)) : document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v != null && v !== false) el.setAttribute(k, v === true ? '' : v);
-  el.append(...kids);
-  return el;
-}
-export function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
-
-/** Icon (hidden from assistive technology) + words: state is never carried by colour alone. */
-export const iconText = (icon, text) => [h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${text}`];
+export { fmtNum, fmtTime, h, iconText, isNum, isPlainObject, setText, toMs } from './common/dom.js';
 
 /** A desired/reported value as short text: strings as they are, anything else as JSON. */
 export function valueText(v) {

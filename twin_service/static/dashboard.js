@@ -9,6 +9,9 @@
 // dashboard-desired.js; sessions and the start form in dashboard-sessions.js; shared
 // helpers in dashboard-util.js.
 import { apiFetch, fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
+import { has } from './common/dom.js';
+import { ReconnectingSocket, socketUrl } from './common/socket.js';
+import { INSTRUCTOR_TOKEN_KEY, forgetToken, takeToken } from './common/token.js';
 import { createDesiredControl, kitDelta, needsTwinRead } from './dashboard-desired.js';
 import { initSessions } from './dashboard-sessions.js';
 import { CHART_SENSORS, backfill, createChart, recordPoints, renderChart } from './dashboard-chart.js';
@@ -20,8 +23,6 @@ const TWIN_READ_DELAY_MS = 200;  // a desired name may have been reached: read t
 const MAX_ALERTS = 20;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
-const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
-const TOKEN_KEY = 'accesstwin.token';
 const BATCH_MS = 50;             // the server sends waiting frames as one batch at most this often
 
 // The sensors and derived values with units and labels come from the server's vocabulary
@@ -44,8 +45,6 @@ function readVocabulary() {
     return Array.isArray(v?.reported) && Array.isArray(v?.derived) ? v : empty;
   } catch { return empty; }
 }
-
-const has = (obj, key) => isPlainObject(obj) && Object.prototype.hasOwnProperty.call(obj, key);
 
 // ---------- staleness ----------
 // Entries carry the server's received_at. The browser's clock may differ from the server's:
@@ -431,62 +430,27 @@ function renderKitEvents() {
   $('kit-events').replaceChildren(h('span', { class: 'icon', 'aria-hidden': 'true' }, 'ℹ\uFE0E'), ` ${text}`);
 }
 
-// ---------- socket manager ----------
+// ---------- socket manager (common/socket.js: backoff reconnect) ----------
 let socket = null;
-let attempt = 0;
-let retryTimer = null;
-let stopped = false;
 let token = null;
 let sessions = null; // the sessions table and start form (dashboard-sessions.js), once started
 
-function connect() {
-  clearTimeout(retryTimer);
-  retryTimer = null;
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+function openSocket() {
   // batch_ms: several frames per message at most every 50 ms (cheap for server and page).
-  const query = `?batch_ms=${BATCH_MS}` + (token ? `&token=${encodeURIComponent(token)}` : '');
-  let ws;
-  try { ws = new WebSocket(`${proto}//${location.host}/ws/labs/${encodeURIComponent(state.lab)}${query}`); }
-  catch { scheduleReconnect(); return; }
-  socket = ws;
-  let live = false;
-  ws.onmessage = (ev) => {
-    if (!live) { live = true; attempt = 0; setConnection('live'); }
-    state.lastFrameAt = Date.now();
-    handleFrame(ev.data);
-  };
-  ws.onclose = (ev) => {
-    if (socket !== ws) return;
-    socket = null;
-    if (AUTH_CLOSE_CODES.has(ev.code)) { stopped = true; forgetToken(); setConnection('unauthorised'); return; }
-    scheduleReconnect();
-  };
+  socket = new ReconnectingSocket({
+    url: () => socketUrl(`/ws/labs/${encodeURIComponent(state.lab)}`, { batch_ms: BATCH_MS, token }),
+    onFrame: (text) => { state.lastFrameAt = Date.now(); handleFrame(text); },
+    onState: (c) => { if (c === 'unauthorised') forgetToken(INSTRUCTOR_TOKEN_KEY); setConnection(c); },
+    // The first few quick retries (1 s doubling to 30 s) read "Reconnecting…"; after that
+    // (about 7 s) "Offline — last update …".
+    minMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS, quickRetries: 3,
+  });
+  socket.connect();
 }
-
-function scheduleReconnect() { // 1 s doubling to 30 s, ±20 % jitter
-  if (stopped) return;
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
-  const delay = Math.min(BACKOFF_MAX_MS, base * (0.8 + Math.random() * 0.4));
-  attempt += 1;
-  // The first few quick retries read "Reconnecting…"; after that (about 7 s) "Offline — last update …".
-  setConnection(attempt <= 3 && navigator.onLine !== false ? 'reconnecting' : 'offline');
-  retryTimer = setTimeout(connect, delay);
-}
-
-function storeToken(t) { try { sessionStorage.setItem(TOKEN_KEY, t); } catch { /* storage disabled */ } }
-function forgetToken() { try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* storage disabled */ } }
-function storedToken() { try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; } }
 
 // ---------- start-up ----------
 function start() {
-  const url = new URL(location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl !== null) { // keep the token out of the address bar, history and referrers
-    url.searchParams.delete('token');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    if (fromUrl) storeToken(fromUrl);
-  }
-  token = fromUrl || storedToken();
+  token = takeToken(INSTRUCTOR_TOKEN_KEY); // out of the address bar, history and referrers
   const m = /^\/labs\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
   state.lab = m ? m[1] : null;
   setText($('lab-name'), state.lab ?? '(none)');
@@ -502,16 +466,15 @@ function start() {
       }
       return structuredClone({ lab: state.lab, connection: state.connection, last_frame_at: state.lastFrameAt, kits, alerts: state.alerts });
     },
-    get connected() { return state.connection === 'live' && socket !== null && socket.readyState === WebSocket.OPEN; },
+    get connected() { return state.connection === 'live' && socket !== null && socket.open; },
   });
   renderConnection();
-  if (!state.lab) { stopped = true; setConnection('invalid'); return; }
-  window.addEventListener('online', () => { if (retryTimer !== null) connect(); });
+  if (!state.lab) { setConnection('invalid'); return; }
   // Once a second: re-evaluate staleness, move the charts along; also renders while the tab is hidden.
   setInterval(() => { markAllKits(); dirty.charts = true; render(); }, 1000);
   sessions = initSessions({ lab: state.lab, token: () => token });
   sessions.setKits([...state.kits.keys()].sort());
-  connect();
+  openSocket();
 }
 
 start();

@@ -3,11 +3,14 @@
 // large high-contrast visuals. The SERVER runs the scanning state machine; this page
 // shows its highlight and forwards switch presses. Plain ES2020 module, no inline code
 // (CSP default-src 'self'). Structure: constants → state → frames → render → speech →
-// keys and controls → socket manager → start-up.
+// keys and controls → socket (common/socket.js) → start-up. DOM helpers: common/dom.js;
+// the token: common/token.js.
+import { $, fmtTime, h, isNum, setText } from './common/dom.js';
+import { ReconnectingSocket, socketUrl } from './common/socket.js';
+import { takeToken } from './common/token.js';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
-const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 const SETTINGS_ANSWER_MS = 3000;  // how long a settings request waits for the server's answer
 const MAX_HISTORY = 12;           // earlier questions and messages listed, newest first
 const EXPLAIN_KEEP_MS = 3000;     // an explanation this recent stays beside the next question
@@ -21,18 +24,7 @@ const SEVERITY = { info: ['ℹ\uFE0E', 'Information'], warning: ['⚠\uFE0E', 'W
 const HEX = /^#[0-9a-f]{6}$/i;
 const PREFS_KEY = 'accesstwin.learn.prefs';
 
-const $ = (id) => document.getElementById(id);
-const isNum = (x) => typeof x === 'number' && Number.isFinite(x);
-const timeFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-const fmtTime = (ms) => timeFmt.format(new Date(ms));
 const fmtSeconds = (ms) => `${Number((ms / 1000).toFixed(2))} s`;
-function h(tag, attrs = {}, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v != null) el.setAttribute(k, v);
-  el.append(...kids);
-  return el;
-}
-function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
 
 // ---------- state ----------
 const state = {
@@ -294,11 +286,7 @@ function switchFor(key) { // one switch: Space selects; two: Space = next, Enter
   return state.switchCount === 2 && state.mode !== 'dwell' ? 'next' : 'select';
 }
 
-function send(frame) {
-  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-  socket.send(JSON.stringify(frame));
-  return true;
-}
+function send(frame) { return socket !== null && socket.send(JSON.stringify(frame)); }
 function sendSwitch(sw, st) { return send({ type: 'switch', switch: sw, state: st, ts: Date.now() / 1000 }); }
 
 const keyName = (e) => (e.key === ' ' || e.key === 'Spacebar' ? 'Space' : e.key);
@@ -391,54 +379,27 @@ function loadPrefs() {
   if (p && typeof p.on === 'boolean') state.speechOn = p.on;
 }
 
-// ---------- socket manager: reconnects by itself with backoff ----------
-let socket = null, attempt = 0, retryTimer = null, stopped = false;
+// ---------- socket (common/socket.js): reconnects by itself, 1 s doubling to 15 s ----------
+let socket = null;
 
-function setConnection(c) { state.connection = c; renderConnection(); }
-function connect() {
-  clearTimeout(retryTimer);
-  retryTimer = null;
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const query = state.token ? `?token=${encodeURIComponent(state.token)}` : '';
-  let ws;
-  try { ws = new WebSocket(`${proto}//${location.host}/ws/sessions/${encodeURIComponent(state.sessionId)}${query}`); }
-  catch { scheduleReconnect(); return; }
-  socket = ws;
-  ws.onmessage = (ev) => {
-    if (state.connection !== 'live') { attempt = 0; setConnection('live'); }
-    handleFrame(ev.data);
-  };
-  ws.onclose = (ev) => {
-    if (socket !== ws) return;
-    socket = null;
-    state.pressed.clear();
-    if (AUTH_CLOSE_CODES.has(ev.code)) { stopped = true; setConnection('unauthorised'); return; }
-    scheduleReconnect();
-  };
+function setConnection(c) {
+  if (c !== 'live') state.pressed.clear();
+  state.connection = c;
+  renderConnection();
 }
-
-function scheduleReconnect() { // 1 s doubling to 15 s, ±20 % jitter
-  if (stopped) return;
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
-  const delay = Math.min(BACKOFF_MAX_MS, base * (0.8 + Math.random() * 0.4));
-  attempt += 1;
-  setConnection(attempt <= 2 && navigator.onLine !== false ? 'reconnecting' : 'offline');
-  retryTimer = setTimeout(connect, delay);
+function openSocket() {
+  socket = new ReconnectingSocket({
+    url: () => socketUrl(`/ws/sessions/${encodeURIComponent(state.sessionId)}`, { token: state.token }),
+    onFrame: handleFrame, onState: setConnection, minMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS, quickRetries: 2,
+  });
+  socket.connect();
 }
 
 // ---------- start-up ----------
 function startUp() {
   const m = /^\/learn\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
   state.sessionId = m ? m[1] : null;
-  const key = `accesstwin.learn.${state.sessionId}`;
-  const url = new URL(location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl !== null) { // keep the token out of the address bar, history and referrers
-    url.searchParams.delete('token');
-    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
-    try { if (fromUrl) sessionStorage.setItem(key, fromUrl); } catch { /* storage disabled */ }
-  }
-  try { state.token = fromUrl || sessionStorage.getItem(key); } catch { state.token = fromUrl || null; }
+  state.token = takeToken(`accesstwin.learn.${state.sessionId}`); // out of the address bar and history
   loadPrefs();
   wireControls();
   window.accesstwinLearner = Object.freeze({ // read-only view for tests and debugging (no token)
@@ -446,13 +407,12 @@ function startUp() {
       const { pressed, request, token, ...rest } = state;
       return structuredClone({ ...rest, pressed: [...pressed.keys()], audio: { rate: audio.playbackRate, paused: audio.paused } });
     },
-    get connected() { return state.connection === 'live' && socket !== null && socket.readyState === WebSocket.OPEN; },
+    get connected() { return state.connection === 'live' && socket !== null && socket.open; },
   });
   render();
-  if (!state.sessionId) { stopped = true; setConnection('invalid'); return; }
+  if (!state.sessionId) { setConnection('invalid'); return; }
   $('start').focus({ preventScroll: true });
-  window.addEventListener('online', () => { if (retryTimer !== null) connect(); });
-  connect();
+  openSocket();
 }
 
 startUp();
