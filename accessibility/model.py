@@ -33,6 +33,17 @@ MAX_SPEECH_RATE_WPM = 450
 
 
 @dataclass(frozen=True, slots=True)
+class Cues:
+    """Which cadence and alarm cues the learner page gives (profile ``cues``)."""
+
+    metronome_sound: bool = True  # a click per beat at the scenario's metronome_bpm
+    metronome_visual: bool = True  # a beat mark (<= 3 flashes a second; still if reduced motion)
+    haptic: bool = True  # a rumble per beat and before an alarm (gamepad, navigator.vibrate)
+    spo2_tone: bool = False  # a tone per heartbeat, pitch falling with SpO2
+    earcon: bool = True  # a two-tone sound before a critical message
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerProfile:
     """How one learner perceives and answers (docs/interface.md, learner profile)."""
 
@@ -50,6 +61,7 @@ class LearnerProfile:
     # the last release is bounce; a press counts once held hold_ms.
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
     hold_ms: int = 0
+    cues: Cues = field(default_factory=Cues)
 
 
 @dataclass(frozen=True, slots=True)

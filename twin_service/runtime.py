@@ -107,6 +107,7 @@ class Runtime:
             cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
         )
         self.pipeline.on_change = self._on_twin_change
+        self.pipeline.kit_groups = self.sessions.groups_of_kit
         self.pipeline.on_input = self._on_input
         self.pipeline.on_compressions = self.sessions.on_compressions
         self._tick_wake = asyncio.Event()

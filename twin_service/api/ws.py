@@ -19,6 +19,7 @@ from accesstwin_contract.frames import Frame, snapshot_frame
 from accesstwin_contract.groups import lab_group, session_group
 from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
 from twin_service.live.hub import ClientQueue
+from twin_service.live.session_twin import twin_frame
 from twin_service.runtime import Runtime
 from twin_service.sessions.learners import profile_json
 
@@ -125,7 +126,7 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    type: Literal["switch", "choose", "ping", "settings"]
+    type: Literal["switch", "choose", "ping", "settings", "read_vitals"]
     switch: Literal["select", "next"] | None = None
     state: Literal["down", "up"] | None = None
     choice: str | None = Field(None, max_length=64)
@@ -168,8 +169,22 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         return
     group = session_group(session.id)
     queue = runtime.hub.subscribe(group)
-    hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
-    first: list[Frame] = [hello, *runtime.sessions.frames_for_new_page(session, time.time())]
+    hello = {
+        "type": "session",
+        **session.summary(),
+        "profile": profile_json(session.profile),
+        "metronome_bpm": session.scenario.desired.get("metronome_bpm"),
+    }
+    now = time.time()
+    twin = await twin_frame(
+        runtime.twins,
+        runtime.store,
+        session.kit,
+        session.scenario.id,
+        runtime.settings.stale_after_s,
+        now,
+    )
+    first: list[Frame] = [hello, twin, *runtime.sessions.frames_for_new_page(session, now)]
     await _serve(
         websocket, runtime, group, queue, first, _session_input(websocket, runtime, session.id)
     )
@@ -194,3 +209,5 @@ async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str
                 # WCAG 2.2.1: the learner may slow scanning down (or speed it up) themselves.
                 runtime.sessions.set_scan_interval(session, frame.scan_interval_ms)
                 runtime.profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)
+            elif frame.type == "read_vitals":
+                runtime.sessions.read_vitals(session, runtime.twins.get(session.kit))

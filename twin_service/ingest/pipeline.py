@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from accessibility.derived import DerivedSignals, DerivedValue
 from accessibility.signals.compressions import Compression
@@ -95,6 +95,8 @@ class Pipeline:
         self.on_input: Callable[[InputReceived], None] | None = None
         self.on_change: Callable[[Twin], None] | None = None
         self.on_compressions: Callable[[KitRef, list[Compression]], None] | None = None
+        # Further websocket groups that follow a kit's twin (its sessions' learner pages).
+        self.kit_groups: Callable[[KitRef], Iterable[str]] = lambda kit: ()
         self._derived: dict[KitRef, DerivedSignals] = {}
         self._unflushed: dict[KitRef, float] = {}  # kit -> when its last waveform came
         self._limit_logged_at = -float("inf")
@@ -139,7 +141,8 @@ class Pipeline:
             self._refuse(message, outcome)
 
     def broadcast(self, change: TwinChange) -> None:
-        self.hub.publish(lab_group(change.kit.lab), change.to_frame())
+        groups = [lab_group(change.kit.lab), *self.kit_groups(change.kit)]
+        self.hub.publish_to(groups, change.to_frame())
 
     def _telemetry(self, message: InboundMessage, outcome: TelemetryReceived) -> None:
         kit, telemetry = outcome.kit, outcome.telemetry

@@ -238,6 +238,15 @@ class Hub:
             return
         shared.publish(frame_key(frame), json.dumps(frame))
 
+    def publish_to(self, groups: list[str], frame: Frame) -> None:
+        """One frame to several groups, serialised once."""
+        shared = [g for g in (self._groups.get(name) for name in groups) if g is not None]
+        if not shared:
+            return
+        key, text = frame_key(frame), json.dumps(frame)
+        for group in shared:
+            group.publish(key, text)
+
     def clients(self, group: str) -> int:
         shared = self._groups.get(group)
         return len(shared.members) if shared else 0

@@ -23,6 +23,18 @@ from accessibility.model import (
 )
 
 
+class CuesUpdate(BaseModel):
+    """Any subset of the cues (booleans); those left out keep their current value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    metronome_sound: bool | None = None
+    metronome_visual: bool | None = None
+    haptic: bool | None = None
+    spo2_tone: bool | None = None
+    earcon: bool | None = None
+
+
 class ProfileUpdate(BaseModel):
     """Any subset of the profile; fields left out keep their current value."""
 
@@ -41,6 +53,7 @@ class ProfileUpdate(BaseModel):
     # 422 whose detail names the field.
     debounce_ms: int | None = Field(None, ge=0, le=MAX_DEBOUNCE_MS)
     hold_ms: int | None = Field(None, ge=0, le=MAX_HOLD_MS)
+    cues: CuesUpdate | None = None
 
 
 def profile_json(profile: LearnerProfile) -> dict[str, object]:
@@ -66,7 +79,10 @@ class LearnerProfiles:
         if learner_id not in self._profiles and len(self._profiles) >= self._max:
             raise ValueError(f"learner limit {self._max} reached")
         changes = update.model_dump(exclude_none=True)
-        profile = replace(self.get(learner_id), **changes)
+        current = self.get(learner_id)
+        if "cues" in changes:
+            changes["cues"] = replace(current.cues, **changes["cues"])
+        profile = replace(current, **changes)
         if "switch_count" in changes and "scan_mode" not in changes:
             # Two switches mean step scanning unless the learner asked otherwise.
             profile = replace(profile, scan_mode="step" if profile.switch_count == 2 else "auto")

@@ -32,12 +32,13 @@ from typing import Any
 from accessibility.feedback import FeedbackPolicy
 from accessibility.model import Feedback, LearnerProfile, SwitchName, SwitchState, TwinView
 from accessibility.practice import PracticePolicy, PracticeScoring
+from accessibility.monitor import SCENARIO_VITALS, vitals_speech
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.signals.compressions import Compression
-from accessibility.speech import SpeechRequest
+from accessibility.speech import SpeechRequest, cache_key
 from accesstwin_contract.frames import FeedbackFrame, Frame
 from accesstwin_contract.groups import lab_group, session_group
 from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
@@ -242,6 +243,10 @@ class SessionManager:
     def learner_may_open(self, session: Session, token: str | None) -> bool:
         return matches(token, [session.token_digest])
 
+    def groups_of_kit(self, kit: KitRef) -> list[str]:
+        """The websocket groups of the sessions on ``kit`` (their pages follow its twin)."""
+        return [session_group(sid) for sid in self._by_kit.get(kit, ())]
+
     # ---- inputs -----------------------------------------------------------------------
 
     def on_twin_change(self, twin: Twin) -> None:
@@ -415,6 +420,32 @@ class SessionManager:
         )
         return frames
 
+    def read_vitals(self, session: Session, twin: Twin | None) -> dict[str, Any]:
+        """Speak the kit's vitals to the session's pages: a ``speech`` frame (its audio at
+        the learner's speech rate through the session's audio URLs)."""
+        values = {n: e.value for n, e in twin.reported.items()} if twin is not None else {}
+        text = vitals_speech(values, SCENARIO_VITALS.get(session.scenario.id, ()))
+        profile = session.profile
+        audio_url = None
+        if profile.speech:
+            request = SpeechRequest(text, profile.speech_rate_wpm)
+            audio_url = f"{session.audio_base}/{cache_key(request)}.wav"
+            self._remember_speech(session, audio_url, request)
+        frame: dict[str, Any] = {
+            "type": "speech",
+            "session_id": session.id,
+            "topic": "vitals.read",
+            "text": text,
+            "speech": {
+                "text": text,
+                "audio_url": audio_url,
+                "rate_wpm": profile.speech_rate_wpm,
+                "enabled": profile.speech,
+            },
+        }
+        self._hub.publish(session_group(session.id), frame)
+        return frame
+
     def tick(self, now: float) -> float | None:
         """Advance scanning; return when to tick next (None: nothing scheduled)."""
         soonest: float | None = None
@@ -435,6 +466,7 @@ class SessionManager:
                 item, session.profile, session.scan.state_for_frame(), session.audio_base
             )
             frame["session_id"] = session.id
+            frame["step"] = session.policy.step_id
             audio_url = frame["speech"]["audio_url"]
             if speech is not None and audio_url is not None:
                 self._remember_speech(session, audio_url, speech)

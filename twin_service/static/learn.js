@@ -7,7 +7,10 @@
 // the token: common/token.js.
 import { $, fmtTime, h, isNum, setText } from './common/dom.js';
 import { ReconnectingSocket, socketUrl } from './common/socket.js';
-import { takeToken } from './common/token.js';
+import { INSTRUCTOR_TOKEN_KEY, storedToken, takeToken } from './common/token.js';
+import { createMonitor } from './learn-monitor.js';
+import { createGauge } from './learn-cpr.js';
+import { createCues } from './learn-cues.js';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
@@ -33,7 +36,12 @@ const state = {
   choices: [], prompt: null, finished: false, rateWpm: 150,
   speechOn: true, speechFactor: 1, pressed: new Map(), lastIds: [], request: null, log: [], logSeq: 0,
   stats: { frames: 0, played: 0, audioErrors: 0, lastAudio: null },
+  scenario: null, step: null, metronomeBpm: null, watching: false,
 };
+const monitor = createMonitor();
+const gauge = createGauge();
+const cues = createCues({ beatEl: $('beat'), beatCountEl: $('beat-count') });
+const TICK_MS = 250; // staleness of the monitor, "no compressions" of the gauge
 
 // ---------- frames ----------
 function handleFrame(raw) {
@@ -45,6 +53,21 @@ function handleFrame(raw) {
   else if (f.type === 'feedback') applyFeedback(f);
   else if (f.type === 'scan') applyScan(f);
   else if (f.type === 'error') applyError(f);
+  else if (f.type === 'twin') { monitor.applyTwin(f); gauge.applyDerived(f.twin?.derived); updatePulse(); }
+  else if (f.type === 'twin.delta') { monitor.applyDelta(f); gauge.applyDerived(f.derived); updatePulse(); }
+  else if (f.type === 'compression') gauge.applyCompression(f);
+  else if (f.type === 'speech') applySpeech(f);
+}
+
+// ---------- the twin: monitor, gauge and cues ----------
+function updatePulse() { cues.setPulse(monitor.value('spo2'), monitor.value('hr')); }
+function updateCadence() { // the metronome beats in the compressions step of a scenario that has one
+  const on = state.started && !state.finished && state.step === 'compressions' && state.metronomeBpm !== null;
+  cues.setMetronome(on ? state.metronomeBpm : null);
+}
+function applySpeech(f) { // the vitals read out, at the learner's rate (server-side speech)
+  setText($('vitals-read'), String(f.text ?? ''));
+  speak(f, { interrupt: true });
 }
 
 function applySession(f) {
@@ -57,6 +80,12 @@ function applySession(f) {
   const root = document.documentElement;
   if ((p.theme === 'light' || p.theme === 'dark') && !(root.dataset.theme ?? '').startsWith(p.theme)) root.dataset.theme = p.theme;
   if (f.finished === true) state.finished = true;
+  if (typeof f.scenario === 'string') state.scenario = f.scenario;
+  if (typeof f.step === 'string') state.step = f.step;
+  state.metronomeBpm = isNum(f.metronome_bpm) && f.metronome_bpm > 0 ? f.metronome_bpm : null;
+  cues.setCues(p.cues);
+  if (state.scenario === 'cpr') gauge.show({ lab: f.lab, kit: f.kit }); else gauge.hide();
+  updateCadence();
   const what = [f.scenario && `scenario ${f.scenario}`, f.kit && `kit ${f.kit}`].filter(Boolean).join(', ');
   setText($('title'), what ? `Learning session — ${what}` : 'Learning session');
   document.title = `${what ? `${what} — ` : ''}learning session — accesstwin`;
@@ -65,6 +94,7 @@ function applySession(f) {
 
 function applyFeedback(f) {
   if (f.visual && typeof f.visual === 'object') applyTheme(f.visual);
+  if (typeof f.step === 'string' && f.step !== state.step) { state.step = f.step; updateCadence(); }
   const seen = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
   if (typeof f.id === 'string' && !seen) state.lastIds = [...state.lastIds.slice(-49), f.id];
   if (!seen) f.__key = typeof f.id === 'string' ? f.id : `local-${++state.logSeq}`;
@@ -74,7 +104,7 @@ function applyFeedback(f) {
     state.prompt = f;
     state.choices = (Array.isArray(f.choices) ? f.choices : [])
       .filter((c) => c && typeof c.id === 'string').map((c) => ({ id: c.id, label: String(c.label ?? c.id) }));
-    if (!state.choices.length) state.finished = true;
+    if (!state.choices.length) { state.finished = true; updateCadence(); }
     renderChoices();
   }
   if (!seen) { announce(f); speak(f); }
@@ -247,8 +277,9 @@ function audioUrl(f) {
   return url.pathname + url.search;
 }
 function speak(f, { interrupt = f?.severity === 'critical' } = {}) {
+  const critical = f?.severity === 'critical' && state.started;
   const url = audioUrl(f);
-  if (!url || !state.started || !state.speechOn) return;
+  if (!url || !state.started || !state.speechOn) { if (critical) cues.alarm(); return; }
   if (interrupt) { speechQueue.length = 0; audio.pause(); speaking = false; }
   // A newer message on a topic supersedes one still waiting ("Rate is good now" drops a
   // queued "Too slow"): a correction that is no longer true is not spoken.
@@ -256,6 +287,11 @@ function speak(f, { interrupt = f?.severity === 'critical' } = {}) {
   if (topic) for (let i = speechQueue.length - 1; i >= 0; i -= 1) if (speechQueue[i].topic === topic) speechQueue.splice(i, 1);
   speechQueue.push({ url, topic });
   if (speechQueue.length > MAX_SPEECH_QUEUE) speechQueue.splice(0, speechQueue.length - MAX_SPEECH_QUEUE);
+  if (critical) { // the earcon first, then the message
+    speaking = true;
+    cues.alarm().then(() => { speaking = false; playNext(); });
+    return;
+  }
   if (!speaking) playNext();
 }
 function playNext() {
@@ -267,15 +303,18 @@ function playNext() {
   audio.defaultPlaybackRate = audio.playbackRate = state.speechFactor; // a new src resets the rate
   audio.play().catch(() => { state.stats.audioErrors += 1; playNext(); });
 }
-audio.addEventListener('playing', () => { state.stats.played += 1; });
-audio.addEventListener('ended', playNext);
-audio.addEventListener('error', () => { state.stats.audioErrors += 1; playNext(); });
-function stopSpeech() { speechQueue.length = 0; audio.pause(); speaking = false; }
+audio.addEventListener('playing', () => { state.stats.played += 1; cues.duck(true); });
+audio.addEventListener('pause', () => cues.duck(false)); // also fired at the end
+audio.addEventListener('ended', () => { cues.duck(false); playNext(); });
+audio.addEventListener('error', () => { state.stats.audioErrors += 1; cues.duck(false); playNext(); });
+function stopSpeech() { speechQueue.length = 0; audio.pause(); speaking = false; cues.duck(false); }
 
 // ---------- keys and controls ----------
 function start() {
   if (state.started) return;
   state.started = true;
+  cues.unlock(); // inside the user's gesture: Web Audio may start now
+  updateCadence();
   render();
   $('main').focus({ preventScroll: true });
   if (state.prompt) speak(state.prompt); // inside the user's gesture: browsers allow audio from now on
@@ -286,7 +325,9 @@ function switchFor(key) { // one switch: Space selects; two: Space = next, Enter
   return state.switchCount === 2 && state.mode !== 'dwell' ? 'next' : 'select';
 }
 
-function send(frame) { return socket !== null && socket.send(JSON.stringify(frame)); }
+function send(frame) { // an instructor watching the learner's view sends nothing
+  return !state.watching && socket !== null && socket.send(JSON.stringify(frame));
+}
 function sendSwitch(sw, st) { return send({ type: 'switch', switch: sw, state: st, ts: Date.now() / 1000 }); }
 
 const keyName = (e) => (e.key === ' ' || e.key === 'Spacebar' ? 'Space' : e.key);
@@ -341,6 +382,9 @@ function changeSpeech(dir) {
   savePrefs();
   render();
 }
+function readVitals() {
+  if (!socket || !socket.send(JSON.stringify({ type: 'read_vitals' }))) setText($('vitals-read'), 'Not connected: the vitals cannot be read out now.');
+}
 function toggleSpeech() {
   state.speechOn = !state.speechOn;
   if (!state.speechOn) stopSpeech();
@@ -360,6 +404,7 @@ function wireControls() {
     'scan-slower': () => changeScan(+1), 'scan-faster': () => changeScan(-1),
     'speech-slower': () => changeSpeech(-1), 'speech-faster': () => changeSpeech(+1),
     'speech-toggle': toggleSpeech, 'speech-repeat': () => { if (state.prompt) speak(state.prompt, { interrupt: true }); },
+    'read-vitals': readVitals,
   };
   for (const [id, fn] of Object.entries(actions)) {
     $(id).addEventListener('click', (e) => { pointerDone(e); fn(); });
@@ -385,6 +430,7 @@ let socket = null;
 function setConnection(c) {
   if (c !== 'live') state.pressed.clear();
   state.connection = c;
+  monitor.setConnection(c);
   renderConnection();
 }
 function openSocket() {
@@ -400,6 +446,11 @@ function startUp() {
   const m = /^\/learn\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
   state.sessionId = m ? m[1] : null;
   state.token = takeToken(`accesstwin.learn.${state.sessionId}`); // out of the address bar and history
+  if (!state.token) { // the dashboard's "learner view": the instructor's token, from this tab's storage
+    const instructor = storedToken(INSTRUCTOR_TOKEN_KEY);
+    if (instructor) { state.token = instructor; state.watching = true; }
+  }
+  $('watching').hidden = !state.watching;
   loadPrefs();
   wireControls();
   window.accesstwinLearner = Object.freeze({ // read-only view for tests and debugging (no token)
@@ -407,11 +458,15 @@ function startUp() {
       const { pressed, request, token, ...rest } = state;
       return structuredClone({ ...rest, pressed: [...pressed.keys()], audio: { rate: audio.playbackRate, paused: audio.paused } });
     },
+    get monitor() { return monitor.state; },
+    get gauge() { return gauge.state; },
+    get cues() { return cues.state; },
     get connected() { return state.connection === 'live' && socket !== null && socket.open; },
   });
   render();
   if (!state.sessionId) { setConnection('invalid'); return; }
   $('start').focus({ preventScroll: true });
+  setInterval(() => { monitor.tick(); gauge.tick(); }, TICK_MS);
   openSocket();
 }
 

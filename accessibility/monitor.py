@@ -1,0 +1,146 @@
+"""The learner's patient monitor: which vitals it shows, how each is judged, and the words
+that read them out. Pure: no I/O.
+
+Judgement follows the NEWS2 single-parameter scores (Royal College of Physicians 2017;
+docs/DOMAIN.md "Vital signs thresholds"): score 0 is in range, 1-2 out of range, 3 an
+alarm. ``bands`` are ``(upper bound, score)`` pairs in rising order: a value scores the
+first band whose bound it does not exceed; the last band (bound None) takes the rest.
+Blood pressure is judged by its systolic value, as NEWS2 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Judgement = Literal["normal", "out_of_range", "alarm"]
+ALARM_SCORE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Vital:
+    name: str  # the reported sensor (``bp``: sbp/dbp together)
+    label: str
+    spoken: str  # the label as spoken
+    unit: str
+    unit_spoken: str
+    decimals: int
+    bands: tuple[tuple[float | None, int], ...]
+    trend_step: float  # a change at least this large over the trend window is a trend
+
+    def score(self, value: float) -> int:
+        for bound, score in self.bands:
+            if bound is None or value <= bound:
+                return score
+        return 0
+
+    def judge(self, value: float) -> Judgement:
+        score = self.score(value)
+        return "normal" if score == 0 else "alarm" if score >= ALARM_SCORE else "out_of_range"
+
+    def normal_range(self) -> tuple[float | None, float | None]:
+        """The lowest and highest value of the score-0 band (None: unbounded)."""
+        low: float | None = None
+        previous: float | None = None
+        for bound, score in self.bands:
+            if score == 0:
+                low = previous
+                return (low, bound)
+            previous = bound
+        return (None, None)
+
+    def to_json(self) -> dict[str, Any]:
+        low, high = self.normal_range()
+        return {
+            "name": self.name,
+            "label": self.label,
+            "unit": self.unit,
+            "decimals": self.decimals,
+            "bands": [[bound, score] for bound, score in self.bands],
+            "normal": [low, high],
+            "trend_step": self.trend_step,
+        }
+
+
+VITALS: tuple[Vital, ...] = (
+    Vital(
+        "hr", "Heart rate", "heart rate", "bpm", "beats a minute", 0,
+        ((40, 3), (50, 1), (90, 0), (110, 1), (130, 2), (None, 3)), 3,
+    ),
+    Vital(
+        "spo2", "Oxygen saturation (SpO2)", "oxygen saturation", "%", "percent", 0,
+        ((91, 3), (93, 2), (95, 1), (None, 0)), 1,
+    ),
+    Vital(
+        "temp_c", "Temperature", "temperature", "°C", "degrees", 1,
+        ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1), (None, 2)), 0.2,
+    ),
+    Vital(
+        "resp_rate", "Breathing rate", "breathing rate", "/min", "breaths a minute", 0,
+        ((8, 3), (11, 1), (20, 0), (24, 2), (None, 3)), 2,
+    ),
+    Vital(
+        "bp", "Blood pressure", "blood pressure", "mmHg", "", 0,
+        ((90, 3), (100, 2), (110, 1), (219, 0), (None, 3)), 5,
+    ),
+)  # fmt: skip
+BY_NAME: Mapping[str, Vital] = {v.name: v for v in VITALS}
+# Reported sensors shown through another row.
+PART_OF = {"sbp": "bp", "dbp": "bp"}
+# The vitals a scenario's monitor always shows (others appear when the kit reports them).
+SCENARIO_VITALS: Mapping[str, tuple[str, ...]] = {
+    "vitals": ("hr", "spo2", "temp_c", "resp_rate", "bp"),
+}
+TREND_WINDOW_S = 60.0
+
+
+def monitor_vitals(scenario_id: str) -> tuple[Vital, ...]:
+    wanted = SCENARIO_VITALS.get(scenario_id, ())
+    return tuple(BY_NAME[name] for name in wanted)
+
+
+def monitor_spec(scenario_id: str) -> dict[str, Any]:
+    """What the page needs to draw and judge the monitor (the ``twin`` frame's ``monitor``)."""
+    return {
+        "vitals": [v.to_json() for v in VITALS],
+        "shown": list(SCENARIO_VITALS.get(scenario_id, ())),
+        "trend_window_s": TREND_WINDOW_S,
+    }
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def vitals_speech(values: Mapping[str, float], shown: Sequence[str] = ()) -> str:
+    """The vitals as one sentence each, with their state, e.g. "Heart rate 77 beats a
+    minute. Oxygen saturation 93 percent, out of range."; a vital not reported yet is said
+    to be missing when the scenario shows it."""
+    names = [v.name for v in VITALS if v.name in shown or _has(values, v.name)]
+    if not names:
+        return "No vitals have been reported yet."
+    parts = []
+    for name in names:
+        vital = BY_NAME[name]
+        if not _has(values, name):
+            parts.append(f"{vital.spoken.capitalize()}: no reading.")
+            continue
+        if name == "bp":
+            sbp, dbp = values.get("sbp"), values.get("dbp")
+            number = _fmt(sbp, 0) if sbp is not None else "unknown"
+            if dbp is not None:
+                number += f" over {_fmt(dbp, 0)}"
+            judged = vital.judge(sbp) if sbp is not None else "normal"
+        else:
+            number = f"{_fmt(values[name], vital.decimals)} {vital.unit_spoken}"
+            judged = vital.judge(values[name])
+        state = {"normal": "", "out_of_range": ", out of range", "alarm": ", alarm"}[judged]
+        parts.append(f"{vital.spoken.capitalize()} {number.strip()}{state}.")
+    return " ".join(parts)
+
+
+def _has(values: Mapping[str, float], name: str) -> bool:
+    if name == "bp":
+        return "sbp" in values or "dbp" in values
+    return name in values
