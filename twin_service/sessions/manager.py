@@ -467,6 +467,7 @@ class SessionManager:
             )
             frame["session_id"] = session.id
             frame["step"] = session.policy.step_id
+            frame["finished"] = session.policy.finished
             audio_url = frame["speech"]["audio_url"]
             if speech is not None and audio_url is not None:
                 self._remember_speech(session, audio_url, speech)

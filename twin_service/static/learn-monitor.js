@@ -105,11 +105,13 @@ export function createMonitor() {
   // ---------- what each row shows ----------
   function names() { // the scenario's vitals, then any other known vital the kit reports
     const out = [...m.shown];
+    const order = [...m.spec.keys()];
+    const more = new Set();
     for (const name of Object.keys(m.reported)) {
       const row = m.partOf[name] ?? name;
-      if (m.spec.has(row) && !out.includes(row)) out.push(row);
+      if (m.spec.has(row) && !out.includes(row)) more.add(row);
     }
-    return out;
+    return [...out, ...[...more].sort((a, b) => order.indexOf(a) - order.indexOf(b))];
   }
   function score(v, value) {
     for (const [bound, s] of Array.isArray(v.bands) ? v.bands : []) if (bound === null || value <= bound) return s;

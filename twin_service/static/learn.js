@@ -104,7 +104,10 @@ function applyFeedback(f) {
     state.prompt = f;
     state.choices = (Array.isArray(f.choices) ? f.choices : [])
       .filter((c) => c && typeof c.id === 'string').map((c) => ({ id: c.id, label: String(c.label ?? c.id) }));
-    if (!state.choices.length) { state.finished = true; updateCadence(); }
+    // A prompt without choices: the end, unless the server says the session goes on (a
+    // CPR compressions step has no choices).
+    if (typeof f.finished === 'boolean' ? f.finished : !state.choices.length) state.finished = true;
+    updateCadence();
     renderChoices();
   }
   if (!seen) { announce(f); speak(f); }
@@ -152,7 +155,8 @@ function messageNode(f) {
   const key = f.__key ?? '';
   const stamp = h('time', { datetime: new Date(at).toISOString() }, fmtTime(at));
   if (f.topic === 'prompt') { // shown in full in the question card: here a pointer to it (read in full)
-    const label = f.choices?.length ? 'New question (below)' : 'Finished (below)';
+    const finished = typeof f.finished === 'boolean' ? f.finished : !f.choices?.length;
+    const label = f.choices?.length ? 'New question (below)' : finished ? 'Finished (below)' : 'Next step (below)';
     return h('p', { class: 'msg-body is-prompt', 'data-key': key },
       h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '?'), ` ${label}`),
       h('span', { class: 'visually-hidden' }, `: ${String(f.text ?? '')}`), ' ', stamp);
@@ -186,7 +190,7 @@ function announce(f) {
 function logFrame(f) {
   const isQuestion = f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length > 0);
   const sev = Object.prototype.hasOwnProperty.call(SEVERITY, f.severity) ? f.severity : 'info';
-  state.log.push({ key: f.__key, id: typeof f.id === 'string' ? f.id : null, question: isQuestion, final: isQuestion && !f.choices?.length, sev, text: String(f.text ?? ''), at: Date.now() });
+  state.log.push({ key: f.__key, id: typeof f.id === 'string' ? f.id : null, question: isQuestion, final: isQuestion && (typeof f.finished === 'boolean' ? f.finished : !f.choices?.length), sev, text: String(f.text ?? ''), at: Date.now() });
   if (state.log.length > 50) state.log.splice(0, state.log.length - 50);
 }
 

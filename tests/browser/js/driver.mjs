@@ -142,6 +142,11 @@ const commands = {
     p.routes.clear();
     return { cut: live.length };
   },
+  async ws_inject({ name, text }) { // a frame to the page, as if the server had sent it
+    const p = get(name);
+    for (const { ws } of p.routes) ws.send(text);
+    return { sent: p.routes.size };
+  },
   async ws_allow({ name }) {
     get(name).refuse = false;
     return null;

@@ -1,0 +1,276 @@
+"""The CPR gauge and the cadence cues of the learner page, in a real Chromium: the meters
+"Compression depth" and "Compression rate" per `compression` frame (injected into the page's
+own websocket, and end to end from a depth waveform over MQTT when the service detects
+compressions), "no compressions" when the kit stops, the Web Audio metronome at the
+scenario's metronome_bpm, the visual beat (<= 3 Hz; still under reduced motion)."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.driver import Browser
+from tests.browser.helpers import MOTION, Kit, check_axe, check_clean, record, shoot
+from tests.browser.test_learner_monitor import LEARNER, make_session, open_page
+from tests.support.mqtt import Publisher
+from tests.support.service import ServiceProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+DEPTHS = [44, 52, 57, 61, 48]  # mm, distinct, around the 50-60 band
+METER = "document.querySelector('[role=\"meter\"][aria-label={name}]')"
+DEPTH_METER = METER.format(name=json.dumps("Compression depth"))
+RATE_METER = METER.format(name=json.dumps("Compression rate"))
+HAS_COMPRESSION_EVENTS = importlib.util.find_spec("twin_service.ingest.compressions") is not None
+
+
+METER_STATE = """(() => {
+  const m = %s;
+  const band = m.querySelector('.meter-band').getBoundingClientRect();
+  const x0 = m.getBoundingClientRect().left + m.clientLeft;
+  const num = (a) => Number(m.getAttribute(a));
+  return { now: num('aria-valuenow'), min: num('aria-valuemin'), max: num('aria-valuemax'),
+    text: m.getAttribute('aria-valuetext'),
+    band: [(band.left - x0) / m.clientWidth, (band.right - x0) / m.clientWidth] };
+})()"""
+
+
+def meter(browser: Browser, page: str, expr: str) -> dict[str, Any]:
+    """aria-value* of a meter and where its target band is drawn (fractions of its width)."""
+    return dict(browser.js(page, METER_STATE % expr))
+
+
+def choose_ready(browser: Browser, page: str) -> None:
+    """One switch: Start, then Space on the highlighted "I'm ready" (the step's only choice)."""
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{LEARNER}.state.started")
+    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null", timeout=10)
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{LEARNER}.state.step === 'compressions'", timeout=10)
+
+
+def compression_frame(lab: str, kit: str, depth: float, ts: float, first: bool) -> str:
+    rate = None if first else 100.0
+    return json.dumps(
+        {
+            "type": "compression", "lab": lab, "kit": kit, "ts": ts, "depth_mm": depth,
+            "recoil_mm": 1.0, "interval_s": None if first else 0.6, "rate_per_min": rate,
+            "in_target": {
+                "depth": 50 <= depth <= 60, "rate": None if first else True, "recoil": True,
+            },
+        }
+    )  # fmt: skip
+
+
+def test_gauge_meters_follow_compression_frames_and_say_no_compressions(
+    browser: Browser, web: ServiceProcess, screenshots: Path
+) -> None:
+    body = make_session(web, "cpr-g1", "wardC", "k1", "cpr", scan_interval_ms=1000)
+    page = "cpr-gauge"
+    open_page(browser, page, body["learner_url"], route_ws=True)
+    assert browser.js(page, "document.getElementById('gauge').hidden") is False
+    depth = meter(browser, page, DEPTH_METER)
+    assert (depth["min"], depth["max"]) == (0, 80)
+    assert depth["band"] == pytest.approx([50 / 80, 60 / 80], abs=0.01)  # the target band drawn
+    rate = meter(browser, page, RATE_METER)
+    assert rate["band"] == pytest.approx([100 / 160, 120 / 160], abs=0.01)
+    assert "No compressions yet" in depth["text"]
+    t0 = time.time()
+    for i, d in enumerate(DEPTHS):
+        browser.call(
+            "ws_inject", name=page, text=compression_frame("wardC", "k1", d, t0 + i * 0.6, i == 0)
+        )
+        got = browser.wait(page, f"{DEPTH_METER}.getAttribute('aria-valuenow') === '{d}' && {d}")
+        assert got == d
+        shown = browser.js(page, "document.getElementById('gauge').textContent")
+        assert f"{d} mm" in shown or str(d) in shown
+    assert meter(browser, page, RATE_METER)["now"] == 100
+    assert "in target" in meter(browser, page, RATE_METER)["text"]
+    # 52 and 57 are in the band (with rate and recoil): 2 of 5; 61 was too deep, 44 and 48 shallow.
+    count = browser.js(page, "document.getElementById('gauge-count').textContent")
+    assert count == "2 of 5 compressions in target", count
+    assert "too shallow" in meter(browser, page, DEPTH_METER)["text"]  # 48 mm
+    assert "Full release" in browser.js(page, "document.getElementById('gauge-recoil').textContent")
+    shoot(browser, page, screenshots / "learn-cpr-gauge.png")
+    # The kit stops: within a few seconds the gauge says so rather than showing 48 mm forever.
+    browser.wait(
+        page, f"{DEPTH_METER}.getAttribute('aria-valuetext') === 'No compressions'", timeout=6
+    )
+    assert "No compressions for" in browser.js(
+        page, "document.getElementById('gauge-state').textContent"
+    )
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def depth_waveform(
+    depths: list[float], rate_per_min: float, hz: int
+) -> tuple[list[float], list[int]]:
+    """Samples (mm) of one compression per depth (a raised cosine, rest to peak to rest), after
+    1 s at rest; and, per compression, the index of the first sample back within 5 mm of rest."""
+    period = round(hz * 60 / rate_per_min)
+    samples = [0.0] * hz
+    back: list[int] = []
+    for peak in depths:
+        start = len(samples)
+        cycle = [peak * (1 - math.cos(2 * math.pi * k / period)) / 2 for k in range(period)]
+        samples.extend(cycle)
+        back.append(start + next(k for k in range(period // 2, period) if cycle[k] <= 5.0))
+    samples.extend([0.0] * hz)
+    return samples, back
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not HAS_COMPRESSION_EVENTS, reason="the service does not send compression events yet (issue 12)"
+)
+def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = make_session(web, "cpr-e2e", "wardC", "k2", "cpr", scan_interval_ms=1000)
+    kit = Kit(publisher, web, "wardC", "k2")
+    kit.status("online")
+    page = "cpr-e2e"
+    open_page(browser, page, body["learner_url"])
+    choose_ready(browser, page)
+    browser.js(
+        page,
+        f"""(() => {{ window.__depths = [];
+          const m = {DEPTH_METER};
+          const now = () => Number(m.getAttribute('aria-valuenow'));
+          const note = () => window.__depths.push([Date.now(), now()]);
+          new MutationObserver(note)
+            .observe(m, {{ attributes: true, attributeFilter: ['aria-valuenow'] }}); }})()""",
+    )
+    hz, chunk = 50, 5
+    depths = DEPTHS * 6
+    samples, back = depth_waveform(depths, 100, hz)
+    published: list[float] = []  # wall-clock ms of each chunk's publish
+    t0 = time.time()
+    for k in range(0, len(samples), chunk):
+        due = t0 + (k + chunk) / hz  # a chunk is sent once its last sample was measured
+        time.sleep(max(0.0, due - time.time()))
+        kit.seq += 1
+        published.append(time.time() * 1000)
+        wave = {"depth_mm": {"rate_hz": hz, "samples": samples[k : k + chunk]}}
+        kit.pub.send(
+            f"{kit.base}/telemetry", {"ts": t0 + k / hz, "seq": kit.seq, "waveforms": wave}
+        )
+    kit.pub.flush()
+    browser.wait(page, f"window.__depths.length >= {len(depths) - 1}", timeout=5)
+    changes = browser.js(page, "window.__depths")
+    latencies, shown = [], []
+    i = 0
+    for n, (depth, rest_at) in enumerate(zip(depths, back, strict=True)):
+        sent = published[rest_at // chunk]
+        while i < len(changes) and changes[i][0] < sent - 50:
+            i += 1
+        assert i < len(changes), f"compression {n} ({depth} mm) never reached the meter"
+        at, value = changes[i]
+        assert abs(value - depth) <= 3, (n, depth, value, changes)
+        latencies.append(at - sent)
+        shown.append(value)
+        i += 1
+    p50 = statistics.median(latencies)
+    p95 = statistics.quantiles(latencies, n=20)[-1]
+    record(
+        "cpr-meter-latency",
+        {
+            "compressions": len(depths),
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "latencies_ms": latencies,
+            "shown_mm": shown,
+        },
+    )
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+@pytest.mark.slow
+def test_metronome_beats_at_the_scenarios_bpm_and_the_visual_beat_stays_under_3_hz(
+    browser: Browser, web: ServiceProcess
+) -> None:
+    body = make_session(web, "cpr-met", "wardC", "k3", "cpr", scan_interval_ms=1000)
+    page = "cpr-metronome"
+    open_page(browser, page, body["learner_url"])
+    choose_ready(browser, page)
+    browser.wait(page, f"{LEARNER}.cues.running && {LEARNER}.cues.bpm === 110")
+    cues = browser.js(page, f"{LEARNER}.cues")
+    assert cues["audio"] == "running", cues  # Chromium's audio output (a fake device when headless)
+    start_audio = browser.js(page, f"{LEARNER}.cues.audioTime")
+    start_wall = time.monotonic()
+    time.sleep(30.5)
+    cues = browser.js(page, f"{LEARNER}.cues")
+    # The audio clock is real: it ran as long as the wall clock (no accelerated context).
+    ran = cues["audioTime"] - start_audio
+    assert abs(ran - (time.monotonic() - start_wall)) < 0.5, ran
+    beats = [t for t in cues["stats"]["beats"] if start_audio <= t <= start_audio + 30]
+    rate = (len(beats) - 1) / (beats[-1] - beats[0]) * 60
+    assert 108 <= rate <= 112, rate
+    assert 53 <= len(beats) <= 57, len(beats)  # 110/min for 30 s = 55
+    flashes = cues["stats"]["flashes"]
+    gaps = [b - a for a, b in itertools.pairwise(flashes)]
+    assert len(flashes) >= 50 and min(gaps) >= 1000 / 3 - 1, (len(flashes), min(gaps))
+    per_second = max(sum(1 for t in flashes if s <= t < s + 1000) for s in flashes)
+    assert per_second <= 3, per_second
+    record(
+        "metronome", {"bpm_measured": rate, "beats_30s": len(beats), "flash_min_gap_ms": min(gaps)}
+    )
+    # Reduced motion: the beat mark no longer lights up (the counter beside it still counts).
+    browser.call("emulate", name=page, reduced_motion="reduce")
+    browser.js(
+        page,
+        """(() => { window.__flash = 0; const b = document.getElementById('beat');
+          new MutationObserver(() => { if (b.classList.contains('is-on')) window.__flash += 1; })
+            .observe(b, { attributes: true, attributeFilter: ['class'] }); })()""",
+    )
+    time.sleep(2)
+    assert browser.js(page, "window.__flash") == 0
+    assert browser.js(page, "document.getElementById('beat').dataset.mode") == "still"
+    assert browser.js(page, MOTION) == []
+    assert browser.js(page, f"{LEARNER}.cues.stats.beats.length") > len(cues["stats"]["beats"])
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_learner_page_with_monitor_and_gauge_passes_axe_in_normal_and_forced_colours(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path, theme: str
+) -> None:
+    body = make_session(web, f"cpr-axe-{theme}", "wardC", f"k4{theme}", "cpr", theme=theme)
+    kit = Kit(publisher, web, "wardC", f"k4{theme}")
+    kit.status("online")
+    page = f"cpr-axe-{theme}"
+    open_page(browser, page, body["learner_url"], route_ws=True)
+    choose_ready(browser, page)
+    # Vitals in every state: in range, out of range (SpO2 93), alarm (HR 135), and one stale.
+    kit.send({"temp_c": 36.8}, ts=time.time() - 30)
+    kit.send({"hr": 135, "spo2": 93, "resp_rate": 16, "sbp": 120, "dbp": 80})
+    browser.wait(page, "document.querySelectorAll('#vitals .vital').length >= 5")
+    t0 = time.time()
+    for i, d in enumerate(DEPTHS):
+        frame = compression_frame("wardC", f"k4{theme}", d, t0 + i * 0.6, i == 0)
+        browser.call("ws_inject", name=page, text=frame)
+    browser.wait(page, f"{DEPTH_METER}.getAttribute('aria-valuenow') === '48'")
+    browser.wait(page, "document.querySelector('.vital[data-state=\"alarm\"]') !== null")
+    results = {"normal": check_axe(browser, page, f"learner page with monitor and gauge, {theme}")}
+    shoot(browser, page, screenshots / f"learn-twin-{theme}.png")
+    browser.call("emulate", name=page, forced_colors="active")
+    browser.wait(page, "matchMedia('(forced-colors: active)').matches")
+    results["forced-colors"] = check_axe(
+        browser, page, f"monitor and gauge, {theme}, forced colours"
+    )
+    shoot(browser, page, screenshots / f"learn-twin-{theme}-forced-colors.png")
+    record(f"axe-learner-twin-{theme}", results)
+    browser.call("emulate", name=page, forced_colors="none")
+    check_clean(browser, page)
+    browser.call("close", name=page)
