@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.browser.driver import Browser, api
-from tests.browser.helpers import Kit, check_clean, record, shoot
+from tests.browser.helpers import Kit, check_clean, record, session_summary, shoot
 from tests.support.mqtt import Publisher
-from tests.support.service import ServiceProcess
+from tests.support.service import TOKEN, ServiceProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -173,5 +173,71 @@ def test_monitor_trend_offline_and_recovery_with_history(
     assert browser.js(page, "document.getElementById('monitor-state').dataset.state") == "live"
     points = browser.js(page, f"{LEARNER}.monitor.points.hr.length")
     assert points >= 10, points
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_read_the_vitals_speaks_them_at_the_learners_rate(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = make_session(web, "mon-3", "wardM", "k3", "vitals", speech_rate_wpm=120)
+    kit = Kit(publisher, web, "wardM", "k3")
+    kit.status("online")
+    kit.send({"hr": 77, "spo2": 93})
+    page = "monitor-read"
+    open_page(browser, page, body["learner_url"])
+    start(browser, page)
+    browser.wait(page, f"{LEARNER}.state.stats.played >= 1", timeout=20)  # the prompt
+    # One switch: "Read the vitals" is scanned with the answers; Space on it reads them.
+    read = "document.querySelector('.choice.is-scanned')?.dataset.choice === '_read_vitals'"
+    browser.wait(page, read, timeout=20)
+    browser.call("key", name=page, key="Space")
+    said = browser.wait(page, "document.getElementById('vitals-read').textContent")
+    assert said.startswith("Heart rate 77 beats a minute. Oxygen saturation 93 percent, out of")
+    assert browser.js(page, f"{LEARNER}.state.choices.length") == 3  # the question stays
+    summary = session_summary(web, body["session_id"])
+    assert summary["step"] == "observe", summary
+    # The same from the monitor's own button (pointer or keyboard users).
+    browser.js(page, "document.getElementById('vitals-read').textContent = ''")
+    browser.call("click", name=page, selector="#read-vitals")
+    browser.wait(page, "document.getElementById('vitals-read').textContent")
+    sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    assert {"type": "read_vitals"} in sent
+    # Its audio (the server's WAV at the learner's 120 wpm) is fetched with the token and played.
+    browser.wait(page, f"{LEARNER}.state.stats.lastAudio.includes('/speech/')", timeout=20)
+    url = browser.js(page, f"{LEARNER}.state.stats.lastAudio")
+    with api(web) as client:
+        wav = client.get(url.split("?")[0])
+        assert wav.status_code == 200 and wav.content[:4] == b"RIFF", wav.status_code
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_dashboard_learner_view_link_opens_the_learners_page_without_a_token_in_the_url(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = make_session(web, "mon-4", "wardV", "k1", "vitals", scan_interval_ms=3000)
+    Kit(publisher, web, "wardV", "k1").send({"hr": 77, "spo2": 93})
+    page = "dash-view"
+    browser.call("open", name=page, url=f"{web.base_url}/labs/wardV?token={TOKEN}")
+    selector = f'tr[data-session="{body["session_id"]}"] a[data-action="learner-view"]'
+    link = f"document.querySelector({json.dumps(selector)})"
+    href = browser.wait(page, f"{link}?.getAttribute('href')", timeout=10)
+    assert href == f"/learn/{body['session_id']}"  # no token in any URL the page builds
+    browser.call(
+        "click",
+        name=page,
+        selector=f'tr[data-session="{body["session_id"]}"] a[data-action="learner-view"]',
+    )
+    browser.wait(page, f"location.pathname === '/learn/{body['session_id']}'")
+    assert "token" not in browser.js(page, "location.href")
+    browser.wait(page, f"{LEARNER} && {LEARNER}.connected")
+    assert browser.js(page, "document.getElementById('watching').hidden") is False
+    browser.wait(page, f"({MONITOR}).textContent.includes('77')")
+    # The instructor watches: a key press starts the page but sends no switch frame.
+    browser.call("key", name=page, key="Space")
+    browser.call("key", name=page, key="Space")
+    sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    assert not [f for f in sent if f.get("type") in ("switch", "choose")], sent
     check_clean(browser, page)
     browser.call("close", name=page)

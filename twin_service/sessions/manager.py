@@ -30,7 +30,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from accessibility.feedback import FeedbackPolicy
-from accessibility.model import Feedback, LearnerProfile, SwitchName, SwitchState, TwinView
+from accessibility.model import (
+    Choice,
+    Feedback,
+    LearnerProfile,
+    SwitchName,
+    SwitchState,
+    TwinView,
+)
 from accessibility.practice import PracticePolicy, PracticeScoring
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
 from accessibility.render import render_feedback
@@ -54,6 +61,9 @@ MAX_LOG = 2_000
 # A kit's switch event older than this is counted and logged, never applied to scanning.
 STALE_SWITCH_S = SWITCH_EVENT_MAX_AGE_S
 STALE_LOG_EVERY_S = 10.0
+# In a scenario with a monitor, every question also offers this: with one switch, the
+# learner has the vitals read out (the question stays; scanning starts over).
+READ_VITALS = Choice("_read_vitals", "Read the vitals")
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
@@ -192,6 +202,7 @@ class SessionManager:
         self._sessions: dict[str, Session] = {}
         self._by_kit: dict[KitRef, set[str]] = {}
         self._kit_clocks: dict[KitRef, KitClock] = {}
+        self._twins: dict[KitRef, Twin] = {}  # the twin of each kit with a session
         self.stale_switch_events = 0  # kit switch events too old to apply (see STALE_SWITCH_S)
         self._stale_logged_at = -float("inf")
 
@@ -253,6 +264,7 @@ class SessionManager:
         ids = self._by_kit.get(twin.kit)
         if not ids:
             return
+        self._twins[twin.kit] = twin
         now = self._clock()
         view = twin_view(twin, now, self._kit_clocks.get(twin.kit))
         for session_id in tuple(ids):
@@ -371,6 +383,11 @@ class SessionManager:
                 self._on_scan_learnt(session.learner_id, interval)
 
     def choose(self, session: Session, choice_id: str, now: float) -> None:
+        if choice_id == READ_VITALS.id and READ_VITALS in session.scan.choices:
+            self.read_vitals(session, self._twins.get(session.kit))
+            session.scan.set_choices(session.scan.choices, now)
+            self._publish_scan(session)
+            return
         self._deliver(session, session.policy.choose(choice_id, now), now)
         self._finish_if_done(session, now)
 
@@ -459,7 +476,11 @@ class SessionManager:
     # ---- output -----------------------------------------------------------------------
 
     def _deliver(self, session: Session, feedback: list[Feedback], now: float) -> None:
-        for item in feedback:
+        with_monitor = session.scenario.id in SCENARIO_VITALS
+        for given in feedback:
+            item = given
+            if item.choices and with_monitor:
+                item = replace(item, choices=(*item.choices, READ_VITALS))
             if item.choices:
                 session.scan.set_choices(item.choices, now)
             frame, speech = render_feedback(

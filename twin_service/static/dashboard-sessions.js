@@ -201,15 +201,18 @@ function createRow(s, id) {
   row.learner = h('th', { scope: 'row' }, row.learnerText);
   [row.kit, row.scenario, row.step, row.score, row.grade] = [cell(), cell(), cell(), cell(), cell()];
   row.status = h('td', { class: 'run-state' });
-  row.who = [h('span', { class: 'visually-hidden' }), h('span', { class: 'visually-hidden' }), h('span', { class: 'visually-hidden' })];
+  row.who = [0, 1, 2, 3].map(() => h('span', { class: 'visually-hidden' }));
   row.next = h('button', { type: 'button', class: 'btn', 'data-action': 'next' }, 'Next step', row.who[0]);
   row.stop = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'stop' }, 'Stop', row.who[1]);
   row.report = h('a', { class: 'btn btn-link', 'data-action': 'report', target: '_blank', rel: 'noopener noreferrer' }, 'Report', row.who[2]);
+  // What the learner sees, in this tab: the learner page takes this tab's instructor token
+  // from sessionStorage (no token in the address), and sends no presses.
+  row.view = h('a', { class: 'btn btn-link', 'data-action': 'learner-view', href: `/learn/${encodeURIComponent(id)}` }, 'Learner view', row.who[3]);
   row.question = h('span', { id: `confirm-${id}`, class: 'confirm-q' });
   row.yes = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'confirm-stop' }, 'Yes, stop');
   row.no = h('button', { type: 'button', class: 'btn', 'data-action': 'cancel-stop' }, 'Cancel');
   row.confirm = h('div', { class: 'confirm', role: 'group', 'aria-labelledby': `confirm-${id}`, hidden: true }, row.question, row.yes, row.no);
-  row.actions = h('div', { class: 'row-actions' }, row.next, row.stop, row.report);
+  row.actions = h('div', { class: 'row-actions' }, row.next, row.stop, row.view, row.report);
   row.el = h('tr', { 'data-session': id }, row.learner, row.kit, row.scenario, row.step, row.status, row.score, row.grade,
     h('td', { class: 'actions-cell' }, row.actions, row.confirm));
 
@@ -237,7 +240,8 @@ function updateRow(s, row, x) {
   row.status.dataset.state = finished ? 'finished' : 'running';
   setText(row.score, fmtNum(score.score, 0));
   setText(row.grade, typeof score.grade === 'string' ? score.grade : '—');
-  for (const [i, text] of [` for ${learner}`, ` the session of ${learner}`, ` of ${learner} (opens in a new tab)`].entries()) setText(row.who[i], text);
+  const whos = [` for ${learner}`, ` the session of ${learner}`, ` of ${learner} (opens in a new tab)`, ` of ${learner}`];
+  for (const [i, text] of whos.entries()) setText(row.who[i], text);
   setText(row.question, `Stop the session of ${learner}?`);
   const token = s.token();
   row.report.href = `${sessionPath(x.session_id, 'report')}?format=html${token ? `&token=${encodeURIComponent(token)}` : ''}`;
