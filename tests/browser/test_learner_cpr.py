@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.driver import Browser
-from tests.browser.helpers import MOTION, Kit, check_axe, check_clean, record, shoot
+from tests.browser.helpers import DETERIORATING, MOTION, Kit, check_axe, check_clean, record, shoot
 from tests.browser.test_learner_monitor import LEARNER, make_session, open_page
 from tests.support.mqtt import Publisher
 from tests.support.service import ServiceProcess
@@ -272,5 +272,52 @@ def test_learner_page_with_monitor_and_gauge_passes_axe_in_normal_and_forced_col
     shoot(browser, page, screenshots / f"learn-twin-{theme}-forced-colors.png")
     record(f"axe-learner-twin-{theme}", results)
     browser.call("emulate", name=page, forced_colors="none")
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_cues_follow_the_profile_tone_pitch_falls_with_spo2_earcon_and_ducking(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    cues = {"spo2_tone": True, "metronome_visual": False}
+    body = make_session(web, "cpr-cues", "wardC", "k5", "cpr", cues=cues)
+    kit = Kit(publisher, web, "wardC", "k5")
+    kit.status("online")
+    page = "cpr-cues"
+    open_page(browser, page, body["learner_url"])
+    choose_ready(browser, page)
+    got = browser.wait(page, f"{LEARNER}.cues.running && {LEARNER}.cues")
+    assert got["cues"] == {
+        "metronome_sound": True, "metronome_visual": False, "haptic": True,
+        "spo2_tone": True, "earcon": True,
+    }  # fmt: skip
+    assert browser.js(page, "document.getElementById('beat').hidden") is True  # no visual beat
+    # Speech and the beat do not mask each other: the beat is ducked while the prompt plays.
+    browser.wait(page, f"{LEARNER}.cues.ducked && {LEARNER}.cues.gain < 0.2", timeout=20)
+    browser.wait(page, f"!{LEARNER}.cues.ducked && {LEARNER}.cues.gain > 0.4", timeout=30)
+    # The pulse tone: one per heartbeat, its pitch one semitone lower per percent of SpO2.
+    kit.send({"hr": 120, "spo2": 97})
+    browser.wait(page, f"{LEARNER}.cues.stats.toneHz.at(-1) === 740", timeout=5)  # 880·2^(-3/12)
+    kit.send({"hr": 120, "spo2": 90})
+    browser.wait(page, f"{LEARNER}.cues.stats.toneHz.at(-1) === 493.9", timeout=5)  # 10 lower
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_a_critical_message_comes_after_an_earcon(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = make_session(web, "cue-earcon", "wardC", "k6", "vitals", scan_interval_ms=3000)
+    kit = Kit(publisher, web, "wardC", "k6")
+    kit.status("online")
+    page = "cue-earcon"
+    open_page(browser, page, body["learner_url"])
+    browser.call("key", name=page, key="Space")  # Start
+    browser.wait(page, f"{LEARNER}.state.started")
+    assert browser.js(page, f"{LEARNER}.cues.stats.earcons") == 0
+    kit.send(DETERIORATING)  # the monitor alarm: critical
+    browser.wait(page, "document.getElementById('msg-alert').textContent.includes('Critical')")
+    browser.wait(page, f"{LEARNER}.cues.stats.earcons === 1")
+    browser.wait(page, f"{LEARNER}.state.stats.played >= 1", timeout=20)  # then the speech
     check_clean(browser, page)
     browser.call("close", name=page)

@@ -29,7 +29,7 @@ export function createCues({ beatEl, beatCountEl } = {}) {
     cues: { ...DEFAULT_CUES }, bpm: null, running: false, ctx: null, master: null, beatGain: null,
     nextBeat: null, beatNo: 0, timer: null, lastFlash: -Infinity, ducked: false,
     tone: { spo2: null, hr: null, next: null },
-    stats: { beats: [], flashes: [], haptics: 0, earcons: 0, tones: 0, reducedMotion: false },
+    stats: { beats: [], flashes: [], haptics: 0, earcons: 0, tones: 0, toneHz: [], reducedMotion: false },
   };
   const reduce = matchMedia('(prefers-reduced-motion: reduce)');
 
@@ -67,7 +67,7 @@ export function createCues({ beatEl, beatCountEl } = {}) {
   function setPulse(spo2, hr) { c.tone.spo2 = isNum(spo2) ? spo2 : null; c.tone.hr = isNum(hr) && hr > 0 ? hr : null; restart(); }
 
   function wanted() {
-    const beat = c.bpm !== null && (c.cues.metronome_visual || (c.ctx && (c.cues.metronome_sound || c.cues.haptic)) || c.cues.haptic);
+    const beat = c.bpm !== null && ((c.cues.metronome_sound && c.ctx !== null) || c.cues.metronome_visual || c.cues.haptic);
     const tone = Boolean(c.ctx && c.cues.spo2_tone && c.tone.spo2 !== null);
     return { beat, tone };
   }
@@ -148,8 +148,10 @@ export function createCues({ beatEl, beatCountEl } = {}) {
 
   function toneHz(spo2) { return TONE_BASE_HZ * 2 ** ((Math.min(100, Math.max(50, spo2)) - 100) / 12); }
   function pulseTone(at) {
+    const hz = toneHz(c.tone.spo2);
     c.stats.tones += 1;
-    beep(at, toneHz(c.tone.spo2), 0.09, c.master, 0.25, 'sine');
+    log(c.stats.toneHz, Math.round(hz * 10) / 10);
+    beep(at, hz, 0.09, c.master, 0.25, 'sine');
   }
 
   /** Before a critical message: the earcon (and a long rumble); resolves when it is over. */
