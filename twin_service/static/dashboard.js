@@ -295,7 +295,7 @@ function createCard(kit) {
   v.derivedGroup = h('div', { class: 'group' }, h('h3', {}, 'Derived'), v.derived);
   v.chart = createChart(kit, () => { dirty.charts = true; dirty.kits.add(kit); scheduleRender(); });
   v.desired = createDesiredControl(id, { lab: state.lab, kit, token: () => token });
-  v.el = h('article', { class: 'kit', 'aria-labelledby': `${id}-h`, 'data-kit': kit },
+  v.el = h('article', { class: 'kit card', 'aria-labelledby': `${id}-h`, 'data-kit': kit },
     h('h2', { id: `${id}-h` }, `Kit ${kit}`), v.status,
     h('p', { class: 'updated' }, v.updatedLabel, ' ', v.updated), v.offlineNote,
     v.vitalsGroup, v.derivedGroup, v.chart.group, v.desired.el);

@@ -222,7 +222,10 @@ function renderChoices() {
 function scanHelp() {
   if (state.finished) return '';
   if (!state.started) return 'Press Space or Enter to start.';
-  if (!state.choices.length) return 'Wait for the next question.';
+  if (!state.choices.length) {
+    return state.step === 'compressions' && !$('gauge').hidden
+      ? 'Compress now: the gauge below shows each compression.' : 'Wait for the next question.';
+  }
   if (state.paused) return 'Scanning has stopped. Press Space to start it again.';
   if (state.mode === 'step') return 'Press Space to move the highlight. Press Enter to choose the highlighted answer.';
   if (state.mode === 'dwell') return 'Press Space to move the highlight. Stop pressing and the highlighted answer is chosen.';
