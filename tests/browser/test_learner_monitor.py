@@ -197,7 +197,9 @@ def test_read_the_vitals_speaks_them_at_the_learners_rate(
     assert browser.js(page, f"{LEARNER}.state.choices.length") == 3  # the question stays
     summary = session_summary(web, body["session_id"])
     assert summary["step"] == "observe", summary
-    # The same from the monitor's own button (pointer or keyboard users).
+    # The same from the monitor's own button (pointer or keyboard users), a second later
+    # (the service reads them out at most once a second).
+    time.sleep(1.1)
     browser.js(page, "document.getElementById('vitals-read').textContent = ''")
     browser.call("click", name=page, selector="#read-vitals")
     browser.wait(page, "document.getElementById('vitals-read').textContent")

@@ -121,6 +121,8 @@ def test_read_vitals_speaks_at_the_learners_rate() -> None:
     twin = twins.get_or_create(KitRef("w", "k"))
     twin.reported["hr"] = ValueEntry(77, "bpm", 1.0, 1.0)
     frame = manager.read_vitals(session, twin)
+    assert frame is not None
+    assert manager.read_vitals(session, twin) is None  # at most one a second
     assert frame["type"] == "speech" and frame["text"].startswith("Heart rate 77 beats a minute.")
     assert frame["speech"]["rate_wpm"] == 120
     key = frame["speech"]["audio_url"].rsplit("/", 1)[-1].removesuffix(".wav")

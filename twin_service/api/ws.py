@@ -209,5 +209,10 @@ async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str
                 # WCAG 2.2.1: the learner may slow scanning down (or speed it up) themselves.
                 runtime.sessions.set_scan_interval(session, frame.scan_interval_ms)
                 runtime.profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)
-            elif frame.type == "read_vitals":
-                runtime.sessions.read_vitals(session, runtime.twins.get(session.kit))
+            elif (
+                frame.type == "read_vitals"
+                and runtime.sessions.read_vitals(session, runtime.twins.get(session.kit)) is None
+            ):
+                runtime.metrics.messages_rejected.labels("ws_frame").inc()
+                reason = "read_vitals: at most one a second"
+                await websocket.send_text(json.dumps({"type": "error", "reason": reason}))

@@ -64,6 +64,7 @@ STALE_LOG_EVERY_S = 10.0
 # In a scenario with a monitor, every question also offers this: with one switch, the
 # learner has the vitals read out (the question stays; scanning starts over).
 READ_VITALS = Choice("_read_vitals", "Read the vitals")
+READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is speech)
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
@@ -158,6 +159,7 @@ class Session:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
+    vitals_read_at: float = -float("inf")
 
     @property
     def audio_base(self) -> str:
@@ -437,9 +439,14 @@ class SessionManager:
         )
         return frames
 
-    def read_vitals(self, session: Session, twin: Twin | None) -> dict[str, Any]:
+    def read_vitals(self, session: Session, twin: Twin | None) -> dict[str, Any] | None:
         """Speak the kit's vitals to the session's pages: a ``speech`` frame (its audio at
-        the learner's speech rate through the session's audio URLs)."""
+        the learner's speech rate through the session's audio URLs); None (nothing sent)
+        when the last read was under READ_VITALS_EVERY_S ago."""
+        now = self._clock()
+        if now - session.vitals_read_at < READ_VITALS_EVERY_S:
+            return None
+        session.vitals_read_at = now
         values = {n: e.value for n, e in twin.reported.items()} if twin is not None else {}
         text = vitals_speech(values, SCENARIO_VITALS.get(session.scenario.id, ()))
         profile = session.profile
