@@ -108,6 +108,33 @@ class FeedbackFrame(TypedDict):
     lab: NotRequired[str]
     kit: NotRequired[str]
     learner_id: NotRequired[str]
+    step: NotRequired[str | None]  # the scenario step it belongs to (session copies)
+    finished: NotRequired[bool]  # whether the session is over (a step without choices is not)
+
+
+class TwinFrame(TypedDict):
+    """A session page's view of its kit, first on every (re)connect (docs/learner-page.md):
+    the twin (None before the kit has reported), the monitor's spec, the stale time and
+    the vitals' recent history (``[ts, mean]`` points); then the kit's ``twin.delta`` frames."""
+
+    type: Literal["twin"]
+    lab: str
+    kit: str
+    twin: TwinDocument | None
+    stale_after_s: float
+    monitor: JsonObject
+    history: dict[str, list[list[float]]]
+    history_bucket_s: float
+
+
+class SpeechFrame(TypedDict):
+    """Words spoken to a session's pages that are not feedback ("Read the vitals")."""
+
+    type: Literal["speech"]
+    session_id: str
+    topic: str
+    text: str
+    speech: SpeechDoc
 
 
 class InTargetDoc(TypedDict):

@@ -13,13 +13,13 @@ import pytest
 from accessibility.model import Cues, LearnerProfile
 from accessibility.monitor import BY_NAME, monitor_spec, vitals_speech
 from accessibility.scenario import load_scenario
+from accesstwin_contract.groups import session_group
 from gateway.identifiers import KitRef
 from tests.support.app import app_client
 from twin_service.live.hub import Hub
 from twin_service.live.session_twin import twin_frame
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.sessions.learners import LearnerProfiles, ProfileUpdate
-from accesstwin_contract.groups import session_group
 from twin_service.sessions.manager import SessionManager
 from twin_service.store.memory import MemoryStore
 from twin_service.twins.registry import TwinRegistry

@@ -11,9 +11,9 @@ arrive on the session group exactly as on the lab websocket (same shape, same co
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from accessibility.monitor import PART_OF, VITALS, monitor_spec
+from accesstwin_contract.frames import TwinDocument, TwinFrame
 from gateway.identifiers import KitRef
 from twin_service.store.base import BucketWidth, TimeSeriesStore
 from twin_service.twins.registry import TwinRegistry
@@ -35,9 +35,11 @@ async def twin_frame(
     scenario_id: str,
     stale_after_s: float,
     now: float,
-) -> dict[str, Any]:
+) -> TwinFrame:
     twin = twins.get(kit)
-    doc = twin.to_json(now, stale_after_s) if twin is not None and twin.version > 0 else None
+    doc: TwinDocument | None = None
+    if twin is not None and twin.version > 0:
+        doc = twin.to_json(now, stale_after_s)
     history: dict[str, list[list[float]]] = {}
     if doc is not None:
         reported = doc["reported"]

@@ -46,7 +46,7 @@ from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.signals.compressions import Compression
 from accessibility.speech import SpeechRequest, cache_key
-from accesstwin_contract.frames import FeedbackFrame, Frame
+from accesstwin_contract.frames import FeedbackFrame, Frame, SpeechFrame
 from accesstwin_contract.groups import lab_group, session_group
 from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.identifiers import KitRef
@@ -439,7 +439,7 @@ class SessionManager:
         )
         return frames
 
-    def read_vitals(self, session: Session, twin: Twin | None) -> dict[str, Any] | None:
+    def read_vitals(self, session: Session, twin: Twin | None) -> SpeechFrame | None:
         """Speak the kit's vitals to the session's pages: a ``speech`` frame (its audio at
         the learner's speech rate through the session's audio URLs); None (nothing sent)
         when the last read was under READ_VITALS_EVERY_S ago."""
@@ -455,7 +455,7 @@ class SessionManager:
             request = SpeechRequest(text, profile.speech_rate_wpm)
             audio_url = f"{session.audio_base}/{cache_key(request)}.wav"
             self._remember_speech(session, audio_url, request)
-        frame: dict[str, Any] = {
+        frame: SpeechFrame = {
             "type": "speech",
             "session_id": session.id,
             "topic": "vitals.read",
