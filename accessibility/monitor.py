@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from accesstwin_contract.quantities import SENSORS
+
 Judgement = Literal["normal", "out_of_range", "alarm"]
 ALARM_SCORE = 3
 
@@ -23,11 +25,22 @@ class Vital:
     name: str  # the reported sensor (``bp``: sbp/dbp together)
     label: str
     spoken: str  # the label as spoken
-    unit: str
     unit_spoken: str
-    decimals: int
     bands: tuple[tuple[float | None, int], ...]
     trend_step: float  # a change at least this large over the trend window is a trend
+
+    @property
+    def sensor(self) -> str:
+        """The reported sensor judged (blood pressure: the systolic value)."""
+        return "sbp" if self.name == "bp" else self.name
+
+    @property
+    def unit(self) -> str:
+        return SENSORS[self.sensor].unit  # the vocabulary's (accesstwin_contract)
+
+    @property
+    def decimals(self) -> int | None:
+        return SENSORS[self.sensor].decimals  # None: as sent
 
     def score(self, value: float) -> int:
         for bound, score in self.bands:
@@ -63,25 +76,27 @@ class Vital:
         }
 
 
+# The monitor's vitals in the order it shows them (names, units and decimals of the
+# sensors are the vocabulary's; the words and bands are the monitor's).
 VITALS: tuple[Vital, ...] = (
     Vital(
-        "hr", "Heart rate", "heart rate", "bpm", "beats a minute", 0,
+        "hr", "Heart rate", "heart rate", "beats a minute",
         ((40, 3), (50, 1), (90, 0), (110, 1), (130, 2), (None, 3)), 3,
     ),
     Vital(
-        "spo2", "Oxygen saturation (SpO2)", "oxygen saturation", "%", "percent", 0,
+        "spo2", "Oxygen saturation (SpO2)", "oxygen saturation", "percent",
         ((91, 3), (93, 2), (95, 1), (None, 0)), 1,
     ),
     Vital(
-        "temp_c", "Temperature", "temperature", "°C", "degrees", 1,
+        "temp_c", "Temperature", "temperature", "degrees",
         ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1), (None, 2)), 0.2,
     ),
     Vital(
-        "resp_rate", "Breathing rate", "breathing rate", "/min", "breaths a minute", 0,
+        "resp_rate", "Breathing rate", "breathing rate", "breaths a minute",
         ((8, 3), (11, 1), (20, 0), (24, 2), (None, 3)), 2,
     ),
     Vital(
-        "bp", "Blood pressure", "blood pressure", "mmHg", "", 0,
+        "bp", "Blood pressure", "blood pressure", "",
         ((90, 3), (100, 2), (110, 1), (219, 0), (None, 3)), 5,
     ),
 )  # fmt: skip
@@ -89,9 +104,7 @@ BY_NAME: Mapping[str, Vital] = {v.name: v for v in VITALS}
 # Reported sensors shown through another row.
 PART_OF = {"sbp": "bp", "dbp": "bp"}
 # The vitals a scenario's monitor always shows (others appear when the kit reports them).
-SCENARIO_VITALS: Mapping[str, tuple[str, ...]] = {
-    "vitals": ("hr", "spo2", "temp_c", "resp_rate", "bp"),
-}
+SCENARIO_VITALS: Mapping[str, tuple[str, ...]] = {"vitals": tuple(v.name for v in VITALS)}
 TREND_WINDOW_S = 60.0
 
 
@@ -109,8 +122,8 @@ def monitor_spec(scenario_id: str) -> dict[str, Any]:
     }
 
 
-def _fmt(value: float, decimals: int) -> str:
-    return f"{value:.{decimals}f}"
+def _fmt(value: float, decimals: int | None) -> str:
+    return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
 
 
 def vitals_speech(values: Mapping[str, float], shown: Sequence[str] = ()) -> str:
