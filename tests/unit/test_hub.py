@@ -162,3 +162,15 @@ async def test_one_stalled_client_does_not_hold_back_another() -> None:
         await asyncio.wait_for(slow_pump, 2)
     assert slow_pump.done()
     fast_pump.cancel()
+
+
+async def test_publish_to_sends_one_frame_to_each_listening_group() -> None:
+    """A kit's delta to its lab and to its sessions' pages (groups without clients skipped)."""
+    hub = Hub(ServiceMetrics())
+    lab, page = hub.subscribe("lab:a"), hub.subscribe("session:s1")
+    hub.publish_to(["lab:a", "session:s1", "session:nobody"], delta("k1", 1, hr=77))
+    assert [json.loads(t)["version"] for t in await lab.take()] == [1]
+    assert [json.loads(t)["version"] for t in await page.take()] == [1]
+    hub.publish_to(["session:s1"], delta("k1", 2, hr=78))
+    assert [json.loads(t)["reported"]["hr"]["value"] for t in await page.take()] == [78]
+    assert hub.clients("session:nobody") == 0

@@ -222,7 +222,11 @@ export function createMonitor() {
     setConnection(c) { m.connection = c; renderState(); if (c !== 'live') render(); },
     tick() { render(); },
     get present() { return m.spec !== null && (m.shown.length > 0 || m.everReported); },
-    get value() { return (name) => m.reported[name]?.value; },
+    /** The newest value of a sensor, or undefined when there is none or it is stale. */
+    fresh(name) {
+      const e = m.reported[name];
+      return e && m.online !== false && !isStale(e, Date.now()) ? e.value : undefined;
+    },
     get state() {
       return structuredClone({ lab: m.lab, kit: m.kit, version: m.version, online: m.online, reported: m.reported, points: m.points, shown: m.shown });
     },

@@ -60,7 +60,8 @@ function handleFrame(raw) {
 }
 
 // ---------- the twin: monitor, gauge and cues ----------
-function updatePulse() { cues.setPulse(monitor.value('spo2'), monitor.value('hr')); }
+// The pulse tone sounds only while SpO2 is fresh (a stale value is no pulse).
+function updatePulse() { cues.setPulse(monitor.fresh('spo2'), monitor.fresh('hr')); }
 function updateCadence() { // the metronome beats in the compressions step of a scenario that has one
   const on = state.started && !state.finished && state.step === 'compressions' && state.metronomeBpm !== null;
   cues.setMetronome(on ? state.metronomeBpm : null);
@@ -473,7 +474,7 @@ function startUp() {
   render();
   if (!state.sessionId) { setConnection('invalid'); return; }
   $('start').focus({ preventScroll: true });
-  setInterval(() => { monitor.tick(); gauge.tick(); }, TICK_MS);
+  setInterval(() => { monitor.tick(); gauge.tick(); updatePulse(); }, TICK_MS);
   openSocket();
 }
 
