@@ -2,7 +2,7 @@
 // (Space, auto scan) or two (Space = next, Enter = select, step scan), with speech and
 // large high-contrast visuals. The SERVER runs the scanning state machine; this page
 // shows its highlight and forwards switch presses. Plain ES2020 module, no inline code
-// (CSP default-src 'self'). Structure: constants → state → frames → render → speech →
+// (CSP default-src 'self'). Structure: constants → state → frames → render → speech (learn-speech.js) →
 // keys and controls → socket (common/socket.js) → start-up. DOM helpers: common/dom.js;
 // the token: common/token.js.
 import { $, fmtTime, h, isNum, setText } from './common/dom.js';
@@ -11,6 +11,7 @@ import { INSTRUCTOR_TOKEN_KEY, storedToken, takeToken } from './common/token.js'
 import { createMonitor } from './learn-monitor.js';
 import { createGauge } from './learn-cpr.js';
 import { createCues } from './learn-cues.js';
+import { createSpeech } from './learn-speech.js';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
@@ -271,51 +272,10 @@ function renderConnection() {
   setText($('conn-text'), text);
 }
 
-// ---------- speech: the server's WAV for each frame, played only after Start ----------
-const audio = new Audio();
-const speechQueue = [];
-let speaking = false;
-
-function audioUrl(f) {
-  const path = f?.speech?.audio_url;
-  if (typeof path !== 'string' || !f.speech.enabled) return null;
-  const url = new URL(path, location.origin);
-  if (url.origin !== location.origin) return null;
-  if (state.token) url.searchParams.set('token', state.token);
-  return url.pathname + url.search;
-}
-function speak(f, { interrupt = f?.severity === 'critical' } = {}) {
-  const critical = f?.severity === 'critical' && state.started;
-  const url = audioUrl(f);
-  if (!url || !state.started || !state.speechOn) { if (critical) cues.alarm(); return; }
-  if (interrupt) { speechQueue.length = 0; audio.pause(); speaking = false; }
-  // A newer message on a topic supersedes one still waiting ("Rate is good now" drops a
-  // queued "Too slow"): a correction that is no longer true is not spoken.
-  const topic = typeof f.topic === 'string' && f.topic !== 'prompt' ? f.topic : null;
-  if (topic) for (let i = speechQueue.length - 1; i >= 0; i -= 1) if (speechQueue[i].topic === topic) speechQueue.splice(i, 1);
-  speechQueue.push({ url, topic });
-  if (speechQueue.length > MAX_SPEECH_QUEUE) speechQueue.splice(0, speechQueue.length - MAX_SPEECH_QUEUE);
-  if (critical) { // the earcon first, then the message
-    speaking = true;
-    cues.alarm().then(() => { speaking = false; playNext(); });
-    return;
-  }
-  if (!speaking) playNext();
-}
-function playNext() {
-  const url = speechQueue.shift()?.url;
-  speaking = Boolean(url);
-  if (!url) return;
-  state.stats.lastAudio = url;
-  audio.src = url;
-  audio.defaultPlaybackRate = audio.playbackRate = state.speechFactor; // a new src resets the rate
-  audio.play().catch(() => { state.stats.audioErrors += 1; playNext(); });
-}
-audio.addEventListener('playing', () => { state.stats.played += 1; cues.duck(true); });
-audio.addEventListener('pause', () => cues.duck(false)); // also fired at the end
-audio.addEventListener('ended', () => { cues.duck(false); playNext(); });
-audio.addEventListener('error', () => { state.stats.audioErrors += 1; cues.duck(false); playNext(); });
-function stopSpeech() { speechQueue.length = 0; audio.pause(); speaking = false; cues.duck(false); }
+// ---------- speech (learn-speech.js): the server's WAV for each frame, played only after Start ----------
+const speech = createSpeech({ state, cues, maxQueue: MAX_SPEECH_QUEUE });
+const speak = (f, opts) => speech.speak(f, opts);
+const stopSpeech = () => speech.stop();
 
 // ---------- keys and controls ----------
 function start() {
@@ -386,7 +346,7 @@ function changeScan(dir) {
 }
 function changeSpeech(dir) {
   state.speechFactor = stepFrom(SPEECH_FACTORS, state.speechFactor, dir);
-  audio.defaultPlaybackRate = audio.playbackRate = state.speechFactor;
+  speech.setRate(state.speechFactor);
   savePrefs();
   render();
 }
@@ -464,7 +424,7 @@ function startUp() {
   window.accesstwinLearner = Object.freeze({ // read-only view for tests and debugging (no token)
     get state() {
       const { pressed, request, token, ...rest } = state;
-      return structuredClone({ ...rest, pressed: [...pressed.keys()], audio: { rate: audio.playbackRate, paused: audio.paused } });
+      return structuredClone({ ...rest, pressed: [...pressed.keys()], audio: { rate: speech.rate, paused: speech.paused } });
     },
     get monitor() { return monitor.state; },
     get gauge() { return gauge.state; },
