@@ -52,9 +52,9 @@ def choose_ready(browser: Browser, page: str) -> None:
     """One switch: Start, then Space on the highlighted "I'm ready" (the step's only choice)."""
     browser.call("key", name=page, key="Space")
     browser.wait(page, f"{LEARNER}.state.started")
-    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null", timeout=10)
+    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null", timeout=20)
     browser.call("key", name=page, key="Space")
-    browser.wait(page, f"{LEARNER}.state.step === 'compressions'", timeout=10)
+    browser.wait(page, f"{LEARNER}.state.step === 'compressions'", timeout=20)
 
 
 def compression_frame(lab: str, kit: str, depth: float, ts: float, first: bool) -> str:
@@ -268,7 +268,7 @@ def test_learner_page_with_monitor_and_gauge_passes_axe_in_normal_and_forced_col
     # Vitals in every state: in range, out of range (SpO2 93), alarm (HR 135), and one stale.
     kit.send({"temp_c": 36.8}, ts=time.time() - 30)
     kit.send({"hr": 135, "spo2": 93, "resp_rate": 16, "sbp": 120, "dbp": 80})
-    browser.wait(page, "document.querySelectorAll('#vitals .vital').length >= 5")
+    browser.wait(page, "document.querySelectorAll('#vitals .vital').length >= 5", timeout=20)
     t0 = time.time()
     for i, d in enumerate(DEPTHS):
         frame = compression_frame("wardC", f"k4{theme}", d, t0 + i * 0.6, i == 0)
