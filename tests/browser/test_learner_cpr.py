@@ -146,7 +146,7 @@ def depth_waveform(
     not HAS_COMPRESSION_EVENTS, reason="the service does not send compression events yet (issue 12)"
 )
 def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
-    browser: Browser, web: ServiceProcess, publisher: Publisher
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path
 ) -> None:
     body = make_session(web, "cpr-e2e", "wardC", "k2", "cpr", scan_interval_ms=1000)
     kit = Kit(publisher, web, "wardC", "k2")
@@ -188,6 +188,12 @@ def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
     # Latency per compression but the last (which completes only after the detector's 1 s
     # pause): from the publish of the chunk in which it returned to rest, and from the
     # publish of the chunk that let the service know it was complete.
+    count = browser.js(page, "document.getElementById('gauge-count').textContent")
+    assert count.endswith(f"of {len(depths)} compressions in target"), count
+    assert "% of the time compressing" in browser.js(
+        page, "document.getElementById('gauge-ccf').textContent"
+    )  # the twin's cpr_ccf, from the session's twin.delta frames
+    shoot(browser, page, screenshots / "learn-cpr-live.png")
     from_rest = [changes[n][0] - published[back[n] // chunk] for n in range(len(depths) - 1)]
     from_known = [changes[n][0] - published[known[n] // chunk] for n in range(len(depths) - 1)]
     assert min(from_known) > 0, from_known  # no meter change before its chunk was sent
