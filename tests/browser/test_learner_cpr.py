@@ -340,3 +340,36 @@ def test_a_critical_message_comes_after_an_earcon(
     browser.wait(page, f"{LEARNER}.state.stats.played >= 1", timeout=20)  # then the speech
     check_clean(browser, page)
     browser.call("close", name=page)
+
+
+def test_a_beat_faster_than_3_hz_flashes_at_most_3_times_a_second(
+    browser: Browser, web: ServiceProcess
+) -> None:
+    """The cues module alone (learn-cues.js, imported into a page): at 240/min (4 Hz) the
+    beat mark lights at most 3 times in any second, though every beat is still counted."""
+    body = make_session(web, "cue-fast", "wardC", "k7", "cpr")
+    page = "cue-fast"
+    open_page(browser, page, body["learner_url"])
+    browser.js(
+        page,
+        """(async () => {
+          const { createCues } = await import('/static/learn-cues.js');
+          const beat = document.createElement('div');
+          const count = document.createElement('span');
+          document.body.append(beat, count);
+          const cues = createCues({ beatEl: beat, beatCountEl: count });
+          cues.setCues({ metronome_sound: false, haptic: false, metronome_visual: true });
+          cues.setMetronome(240);
+          window.__fast = cues;
+        })()""",
+    )
+    time.sleep(3.2)
+    stats = browser.js(
+        page, "(() => { window.__fast.setMetronome(null); return window.__fast.state.stats; })()"
+    )
+    beats, flashes = stats["beats"], stats["flashes"]
+    assert len(beats) >= 12, len(beats)  # 4 a second
+    per_second = max(sum(1 for t in flashes if s <= t < s + 1000) for s in flashes)
+    assert per_second <= 3, flashes
+    assert len(flashes) >= 6, flashes  # it still flashes (every other beat: 2 Hz)
+    browser.call("close", name=page)
