@@ -7,52 +7,18 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import Kit, check_clean, record, session_summary, shoot
+from tests.browser.learner_view import LEARNER, MONITOR, make_session, open_page, start
 from tests.support.mqtt import Publisher
 from tests.support.service import TOKEN, ServiceProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-LEARNER = "window.accesstwinLearner"
-# The region named "Patient monitor" (by aria-label or by the element aria-labelledby names).
-MONITOR = """[...document.querySelectorAll('section, [role="region"]')].find((s) => {
-  const by = s.getAttribute('aria-labelledby');
-  const name = s.getAttribute('aria-label') ?? (by ? document.getElementById(by)?.textContent : '');
-  return (name ?? '').trim() === 'Patient monitor';
-})"""
 STALE_AFTER_S = 10.0  # the service's default (ACCESSTWIN_STALE_AFTER_S)
-
-
-def make_session(
-    svc: ServiceProcess, learner: str, lab: str, kit: str, scenario: str, **profile: Any
-) -> dict[str, Any]:
-    with api(svc) as client:
-        if profile:
-            put = client.put(f"/api/v1/learners/{learner}/profile", json=profile)
-            assert put.status_code == 200, put.text
-        created = client.post(
-            "/api/v1/sessions",
-            json={"learner_id": learner, "lab": lab, "kit": kit, "scenario": scenario},
-        )
-        assert created.status_code == 201, created.text
-        return dict(created.json())
-
-
-def open_page(browser: Browser, page: str, url: str, **kw: object) -> None:
-    opened = browser.call("open", name=page, url=url, **kw)
-    assert "token=" not in opened["url"]
-    browser.wait(page, f"{LEARNER} && {LEARNER}.connected")
-    browser.wait(page, f"{LEARNER}.monitor.shown !== undefined && ({MONITOR}) !== undefined")
-
-
-def start(browser: Browser, page: str) -> None:
-    browser.call("key", name=page, key="Space")
-    browser.wait(page, f"{LEARNER}.state.started")
 
 
 def watch_monitor(browser: Browser, page: str, *needles: str) -> None:
