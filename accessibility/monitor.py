@@ -2,7 +2,7 @@
 that read them out. Pure: no I/O.
 
 Judgement follows the NEWS2 single-parameter scores (Royal College of Physicians 2017;
-docs/DOMAIN.md "Vital signs thresholds"): score 0 is in range, 1-2 out of range, 3 an
+docs/domain.md "Vital signs (NEWS2)"): score 0 is in range, 1-2 out of range, 3 an
 alarm. ``bands`` are ``(upper bound, score)`` pairs in rising order: a value scores the
 first band whose bound it does not exceed; the last band (bound None) takes the rest.
 Blood pressure is judged by its systolic value, as NEWS2 does.

@@ -5,7 +5,7 @@
 // "Compression rate" (0-160 /min, band 100-120 drawn), each with its value as text beside
 // it; recoil and compression fraction as text; a running "compressions in target" count.
 // No compression for NO_COMPRESSIONS_MS: the gauge says "No compressions", never the last
-// value forever. Targets: AHA 2020 (docs/DOMAIN.md "CPR quality").
+// value forever. Targets: AHA 2020 (docs/domain.md "CPR quality").
 import { $, h, isNum, isPlainObject, setAttr, setText, toMs } from './common/dom.js';
 
 export const DEPTH = { min: 0, max: 80, low: 50, high: 60 };

@@ -8,7 +8,7 @@
 // - haptic: a short rumble per beat on a connected gamepad (Gamepad API vibrationActuator),
 //   or navigator.vibrate where present, and a long one before a critical message;
 // - spo2_tone: a tone per heartbeat whose pitch falls one semitone per percent of SpO2 below
-//   100 % (bedside monitors' convention; docs/DOMAIN.md "Pulse oximetry"), off by default;
+//   100 % (bedside monitors' convention; docs/domain.md "Pulse oximetry signal quality"), off by default;
 // - earcon: a falling two-tone before a critical message (then its speech).
 // Audio starts only after the page's Start gesture (browsers' autoplay rule).
 import { isNum, isPlainObject } from './common/dom.js';
