@@ -1,11 +1,11 @@
 """The learner's patient monitor: which vitals it shows, how each is judged, and the words
 that read them out. Pure: no I/O.
 
-Judgement follows the NEWS2 single-parameter scores (Royal College of Physicians 2017;
-docs/domain.md "Vital signs (NEWS2)"): score 0 is in range, 1-2 out of range, 3 an
-alarm. ``bands`` are ``(upper bound, score)`` pairs in rising order: a value scores the
-first band whose bound it does not exceed; the last band (bound None) takes the rest.
-Blood pressure is judged by its systolic value, as NEWS2 does.
+Judgement follows the NEWS2 single-parameter scores of ``accessibility.news2`` (Royal
+College of Physicians 2017; docs/domain.md "Vital signs (NEWS2)"): score 0 is in range,
+1-2 out of range, 3 an alarm. The page gets the same bands (``(upper bound, score)``
+pairs, rising, the last with bound None) and rounding. Blood pressure is judged by its
+systolic value, as NEWS2 does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from accessibility.news2 import bands, sub_score
 from accesstwin_contract.quantities import SENSORS
 
 Judgement = Literal["normal", "out_of_range", "alarm"]
@@ -26,7 +27,6 @@ class Vital:
     label: str
     spoken: str  # the label as spoken
     unit_spoken: str
-    bands: tuple[tuple[float | None, int], ...]
     trend_step: float  # a change at least this large over the trend window is a trend
 
     @property
@@ -42,11 +42,12 @@ class Vital:
     def decimals(self) -> int | None:
         return SENSORS[self.sensor].decimals  # None: as sent
 
+    @property
+    def bands(self) -> tuple[tuple[float | None, int], ...]:
+        return bands(self.sensor)[1]
+
     def score(self, value: float) -> int:
-        for bound, score in self.bands:
-            if bound is None or value <= bound:
-                return score
-        return 0
+        return sub_score(self.sensor, value)
 
     def judge(self, value: float) -> Judgement:
         score = self.score(value)
@@ -71,35 +72,21 @@ class Vital:
             "unit": self.unit,
             "decimals": self.decimals,
             "bands": [[bound, score] for bound, score in self.bands],
+            "judge_decimals": bands(self.sensor)[0],  # rounded (half up) before judging
             "normal": [low, high],
             "trend_step": self.trend_step,
         }
 
 
-# The monitor's vitals in the order it shows them (names, units and decimals of the
-# sensors are the vocabulary's; the words and bands are the monitor's).
+# The monitor's vitals in the order it shows them: label, spoken name, spoken unit and the
+# trend step (the sensors' units and decimals are the vocabulary's, the bands NEWS2's).
 VITALS: tuple[Vital, ...] = (
-    Vital(
-        "hr", "Heart rate", "heart rate", "beats a minute",
-        ((40, 3), (50, 1), (90, 0), (110, 1), (130, 2), (None, 3)), 3,
-    ),
-    Vital(
-        "spo2", "Oxygen saturation (SpO2)", "oxygen saturation", "percent",
-        ((91, 3), (93, 2), (95, 1), (None, 0)), 1,
-    ),
-    Vital(
-        "temp_c", "Temperature", "temperature", "degrees",
-        ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1), (None, 2)), 0.2,
-    ),
-    Vital(
-        "resp_rate", "Breathing rate", "breathing rate", "breaths a minute",
-        ((8, 3), (11, 1), (20, 0), (24, 2), (None, 3)), 2,
-    ),
-    Vital(
-        "bp", "Blood pressure", "blood pressure", "",
-        ((90, 3), (100, 2), (110, 1), (219, 0), (None, 3)), 5,
-    ),
-)  # fmt: skip
+    Vital("hr", "Heart rate", "heart rate", "beats a minute", 3),
+    Vital("spo2", "Oxygen saturation (SpO2)", "oxygen saturation", "percent", 1),
+    Vital("temp_c", "Temperature", "temperature", "degrees", 0.2),
+    Vital("resp_rate", "Breathing rate", "breathing rate", "breaths a minute", 2),
+    Vital("bp", "Blood pressure", "blood pressure", "", 5),
+)
 BY_NAME: Mapping[str, Vital] = {v.name: v for v in VITALS}
 # Reported sensors shown through another row.
 PART_OF = {"sbp": "bp", "dbp": "bp"}

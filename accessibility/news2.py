@@ -39,6 +39,13 @@ def _round_half_up(value: float, decimals: int) -> float:
     return float(math.floor(value * scale + 0.5 + 1e-9) / scale)  # 38.05 = 38.0499... in binary
 
 
+def bands(name: str) -> tuple[int, tuple[tuple[float | None, int], ...]]:
+    """The decimals a value is rounded to, and the bands as ``(upper bound inclusive,
+    score)`` pairs, rising, the last with bound None (the rest): for pages that judge."""
+    decimals, chart, above = _BANDS[name]
+    return decimals, (*chart, (None, above))
+
+
 def sub_score(name: str, value: float) -> int:
     """The NEWS2 score (0-3) of one parameter's value."""
     if name not in _BANDS:

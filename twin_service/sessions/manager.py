@@ -38,8 +38,8 @@ from accessibility.model import (
     SwitchState,
     TwinView,
 )
-from accessibility.practice import PracticePolicy, PracticeScoring
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
+from accessibility.practice import PracticePolicy, PracticeScoring
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings

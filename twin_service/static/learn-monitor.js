@@ -113,8 +113,10 @@ export function createMonitor() {
     }
     return [...out, ...[...more].sort((a, b) => order.indexOf(a) - order.indexOf(b))];
   }
-  function score(v, value) {
-    for (const [bound, s] of Array.isArray(v.bands) ? v.bands : []) if (bound === null || value <= bound) return s;
+  function score(v, value) { // NEWS2 (accessibility/news2.py): rounded half up as a monitor shows it
+    const scale = 10 ** (isNum(v.judge_decimals) ? v.judge_decimals : 0);
+    const shown = Math.floor(value * scale + 0.5 + 1e-9) / scale;
+    for (const [bound, s] of Array.isArray(v.bands) ? v.bands : []) if (bound === null || shown <= bound) return s;
     return 0;
   }
   function judge(v, value) {
