@@ -29,6 +29,9 @@ SERVER_MODULES = (
     "yaml",
     "influxdb_client",
     "urllib3",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 
