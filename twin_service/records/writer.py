@@ -16,6 +16,7 @@ one replaces older ones in the same batch).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -52,7 +53,7 @@ class RecordsWriter:
         self._committed = 0  # writes ever committed (a prefix of the enqueued ones)
         self._wake = asyncio.Event()
         self._committed_event = asyncio.Event()
-        self._urgent = False
+        self._flush_now = asyncio.Event()  # a flush ends the gathering at once
         self._running = False
         self.healthy = True
         self.last_error: str | None = None
@@ -102,7 +103,7 @@ class RecordsWriter:
             return True
         if not self._running:
             return False
-        self._urgent = True
+        self._flush_now.set()
         self._wake.set()
         deadline = time.monotonic() + timeout
         while self._committed < target:
@@ -124,9 +125,10 @@ class RecordsWriter:
                 if not self._queue:
                     self._wake.clear()
                     await self._wake.wait()
-                if not self._urgent:
-                    await asyncio.sleep(self._window)  # gather the batch
-                self._urgent = False
+                if not self._flush_now.is_set():
+                    with contextlib.suppress(TimeoutError):  # gather the batch
+                        await asyncio.wait_for(self._flush_now.wait(), self._window)
+                self._flush_now.clear()
                 batch = [self._queue[i] for i in range(min(len(self._queue), BATCH_MAX))]
                 try:
                     await self.store.write(batch)
