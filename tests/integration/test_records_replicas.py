@@ -28,12 +28,12 @@ def test_api_replica_reads_the_record_from_postgresql(
     )
     main.start()
     replica.start()
+    other = httpx.Client(base_url=replica.base_url, headers=replica.headers, timeout=10)
     try:
         session = start_session(main, "lrn-pg")
         answer(main, session, ["concerned"])
         time.sleep(1.0)
         sid = session.session_id
-        other = httpx.Client(base_url=replica.base_url, headers=replica.headers, timeout=10)
 
         running = other.get(f"/api/v1/sessions/{sid}").json()
         assert (running["state"], running["learner_id"]) == ("running", "lrn-pg")
@@ -65,5 +65,6 @@ def test_api_replica_reads_the_record_from_postgresql(
         assert "no such session" in missing.json()["detail"]
         assert other.get("/api/v1/learners/nobody/sessions").status_code == 404
     finally:
+        other.close()
         replica.stop()
         main.stop()

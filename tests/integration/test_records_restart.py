@@ -23,9 +23,12 @@ def test_sigkill_mid_session_keeps_the_record(
     mqtt_url: str, tmp_path: Path, records_url: str
 ) -> None:
     service = ServiceProcess(
-        mqtt_url=mqtt_url, db_path=tmp_path / "twin.db", extra_env={"ACCESSTWIN_RECORDS": records_url}
+        mqtt_url=mqtt_url,
+        db_path=tmp_path / "twin.db",
+        extra_env={"ACCESSTWIN_RECORDS": records_url},
     )
     service.start()
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
     try:
         put = httpx.put(
             service.base_url + "/api/v1/learners/lrn-1/profile",
@@ -39,7 +42,6 @@ def test_sigkill_mid_session_keeps_the_record(
         time.sleep(1.0)  # what a crash may lose: at most the last second
         service.kill()
         service.start()
-        client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
         sid = session.session_id
 
         profile = client.get("/api/v1/learners/lrn-1/profile").json()
@@ -69,7 +71,11 @@ def test_sigkill_mid_session_keeps_the_record(
         assert kinds[-1] == "session.interrupted"
         assert "switch" in kinds
         choice = next(e for e in events if e["kind"] == "choice")
-        assert (choice["step"], choice["choice"], choice["correct"]) == ("observe", "concerned", True)
+        assert (choice["step"], choice["choice"], choice["correct"]) == (
+            "observe",
+            "concerned",
+            True,
+        )
         assert [e["id"] for e in events if e["kind"] == "feedback"] == recorded_ids
         assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
 
@@ -90,10 +96,12 @@ def test_sigkill_mid_session_keeps_the_record(
         assert resumed.status_code == 200, resumed.text
         assert resumed.json()["state"] == "running"
         assert resumed.json()["step"] == "recognise"  # the answered step stays answered
-        assert client.get(f"/api/v1/sessions/{sid}/report").json()["score"]["decisions"][0][
-            "step"
-        ] == "observe"
+        assert (
+            client.get(f"/api/v1/sessions/{sid}/report").json()["score"]["decisions"][0]["step"]
+            == "observe"
+        )
         again = client.post(f"/api/v1/sessions/{sid}/resume")
         assert again.status_code == 409
     finally:
+        client.close()
         service.stop()

@@ -61,5 +61,7 @@ def answer(service: ServiceProcess, session: DrivenSession, choices: list[str]) 
                 frame = json.loads(ws.recv(timeout=max(0.01, end - time.monotonic())))
             except TimeoutError:
                 break
-            if frame["type"] == "feedback" and frame["id"] not in {f["id"] for f in session.feedback}:
+            if frame["type"] == "feedback" and frame["id"] not in {
+                f["id"] for f in session.feedback
+            }:
                 session.feedback.append(frame)

@@ -84,6 +84,7 @@ class XapiSender:
                 attempts = min(item.attempts for item in items)
                 delay = backoff_s(attempts)
                 await self.store.outbox_retry(ids, time.time() + delay, error)
+                self.metrics.xapi_waiting.set((await self.store.outbox_counts())[0])
                 if self._failing_since is None:
                     self._failing_since = time.time()
                     log.warning("xAPI: %s; statements are kept and retried", error)
