@@ -44,6 +44,11 @@ class ChartIds:
         return f"chart-{self.count}"
 
 
+def _moment_link(m: Marker) -> str:
+    label = html.escape(m.label)
+    return f'<a href="{html.escape(m.href)}" aria-label="Moment {label}">{label}</a>'
+
+
 def _fmt(v: float) -> str:
     return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}"
 
@@ -85,19 +90,18 @@ def line_chart(
         if len(pts) > 1
         else f'<circle cx="{px(pts[0][0]):.1f}" cy="{py(pts[0][1]):.1f}" r="4" class="dot"/>'
     )
+    shown = [m for m in markers if lo_x <= m.x <= hi_x]
     marks = "".join(
         f'<line x1="{px(m.x):.1f}" y1="{PAD - 8}" x2="{px(m.x):.1f}" y2="{H - PAD}"'
         f' class="{"mark bookmark" if m.bookmark else "mark"}"/>'
-        f'<text x="{px(m.x) + 2:.1f}" y="{PAD - 10}" class="mark-label">{esc(m.label)}</text>'
-        for m in markers
-        if lo_x <= m.x <= hi_x
+        for m in shown
     )
     unit = f" {series.unit}" if series.unit else ""
     first, last = pts[0][1], pts[-1][1]
     summary = (
         f"{len(pts)} values from {_fmt(first)}{unit} to {_fmt(last)}{unit};"
         f" lowest {_fmt(min(ys))}{unit}, highest {_fmt(max(ys))}{unit}."
-        + (f" {len(markers)} numbered marks show the timeline's moments." if markers else "")
+        + (f" {len(shown)} lines mark the timeline's moments." if shown else "")
         + " The table below lists the values."
     )
     texts = x_text or [f"{x - lo_x:.0f} s" for x, _ in pts]
@@ -113,11 +117,20 @@ def line_chart(
         f' viewBox="0 0 {W} {H}" preserveAspectRatio="xMidYMid meet">'
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" class="axis"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" class="axis"/>'
-        f'<text x="4" y="{PAD + 4}" aria-hidden="true">{_fmt(hi_y)}</text>'
-        f'<text x="4" y="{H - PAD + 4}" aria-hidden="true">{_fmt(lo_y)}</text>'
-        f'<text x="{W - PAD}" y="{H - 8}" text-anchor="end" aria-hidden="true">'
-        f"{esc(x_label)}</text>"
         f'{marks}<polyline points="{line}" class="line"/>{dots}</svg>'
+        f'<p class="scale">Scale: bottom {_fmt(lo_y)}{esc(unit)}, top {_fmt(hi_y)}{esc(unit)};'
+        f" across: {esc(x_label.lower())}, {esc(texts[0])} to {esc(texts[-1])}."
+        + (
+            " Marked moments, left to right: "
+            + ", ".join(
+                f'<a href="{esc(m.href)}" aria-label="Moment {esc(m.label)}">{esc(m.label)}</a>'
+                for m in shown
+            )
+            + "."
+            if shown
+            else ""
+        )
+        + "</p>"
         f'<figcaption><strong id="{title_id}">{esc(title)}</strong>. '
         f'<span id="{desc_id}">{esc(summary)}</span></figcaption>'
         f'<table id="{chart_id}-data" class="chart-data"><caption>{esc(title)}: data</caption>'

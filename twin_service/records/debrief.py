@@ -71,6 +71,7 @@ def debrief_html(
         Marker(e.ts, str(number[e.seq]), f"#ev-{e.seq}", e.kind == "bookmark") for e in moments
     ]
     ids = ChartIds()
+    end = float(report.get("finished_at") or 0.0) or max((e.ts for e in events), default=t0)
     charts = []
     for sensor, series in vitals.items():
         name = SENSOR_NAMES.get(sensor, sensor.replace("_", " "))
@@ -81,6 +82,7 @@ def debrief_html(
                 ids.next(),
                 x_label="Time since start",
                 markers=markers,
+                x1=end,
                 x0=t0,
             )
         )
@@ -92,6 +94,7 @@ def debrief_html(
             ids.next(),
             x_label="Time since start",
             markers=markers,
+            x1=end,
             x0=t0,
         )
     )
@@ -120,14 +123,15 @@ def debrief_html(
 <p>Learner <a href="/learners/{learner}">{learner}</a>,
 kit {esc(str(report["lab"]))}/{esc(str(report["kit"]))}, started {_clock(t0)}, {esc(state_words)}.
 Score {float(score.get("score") or 0):.0f} of 100{grade}.
-{len(events)} events, {bookmarks} bookmarks.</p>
+{len(events)} events, {bookmarks} bookmark{"" if bookmarks == 1 else "s"}.</p>
 <p class="no-print"><a href="/api/v1/sessions/{esc(sid)}/events?format=csv" data-api-download
  download="session-{esc(sid)}.csv">Download the timeline (CSV)</a>
 · <a href="/api/v1/sessions/{esc(sid)}/report?format=html" data-api-open>Session report</a></p>
 <nav aria-labelledby="jump-title"><h2 id="jump-title">Jump to a moment</h2>
 {f"<ol class='moments'>{jump}</ol>" if jump else "<p>No moments were marked.</p>"}</nav>
 <h2>Charts</h2>
-<p>Numbered lines on each chart are the moments listed above (dashed lines: bookmarks).</p>
+<p>Lines on each chart mark the moments listed above (dashed lines: bookmarks); under each
+chart they are linked in order, left to right.</p>
 {no_vitals}{"".join(charts)}
 <h2 id="timeline-title">Timeline</h2>
 <table class="timeline" aria-labelledby="timeline-title"><thead><tr>

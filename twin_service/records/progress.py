@@ -140,7 +140,8 @@ def progress_html(learner_id: str, data: Mapping[str, Any], profile: Mapping[str
 ({"adapted from the learner's presses" if profile.get("adaptive_scan") else "set by hand"}).</p>
 <h2>In short</h2><ul class="summary">{said}</ul>
 <h2>Sessions</h2>
-<table><caption>Sessions, newest first</caption><thead><tr><th scope="col">Started (UTC)</th>
+<table class="sessions"><caption>Sessions, newest first</caption><thead><tr>
+<th scope="col">Started (UTC)</th>
 <th scope="col">Scenario</th><th scope="col">State</th><th scope="col">Score</th>
 <th scope="col">Debrief</th></tr></thead><tbody>{listing}</tbody></table>
 <h2>Over sessions</h2>{"".join(charts) or "<p>Nothing to chart yet.</p>"}"""
