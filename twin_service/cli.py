@@ -32,6 +32,7 @@ SERVER_MODULES = (
     "sqlalchemy",
     "alembic",
     "psycopg",
+    "httpx",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 

@@ -13,25 +13,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from accesstwin_contract.quantities import DERIVED, QUANTITIES, SENSORS
 from twin_service.records.base import EventRow
 from twin_service.records.charts import ChartIds, Marker, Series, line_chart
 from twin_service.records.views import event_summary
 
-SENSORS = {
-    "cpr": ("cpr_depth_mm", "cpr_rate", "cpr_recoil_pct", "depth_mm"),
-    "vitals": ("hr", "spo2", "resp_rate", "sbp", "temp_c"),
-}
-SENSOR_NAMES = {
-    "hr": "Heart rate",
-    "spo2": "SpO2",
-    "resp_rate": "Respiratory rate",
-    "sbp": "Systolic blood pressure",
-    "temp_c": "Temperature",
-    "cpr_depth_mm": "Compression depth (mean of recent)",
-    "cpr_rate": "Compression rate",
-    "cpr_recoil_pct": "Full recoil",
-    "depth_mm": "Chest depth",
-}
+# The history-only series charted besides the quantities the dashboard shows.
+_CHARTED_HIDDEN = frozenset({"cpr_compression_depth_mm"})
 _MOMENT_KINDS = {
     "bookmark",
     "choice",
@@ -43,7 +31,17 @@ _MOMENT_KINDS = {
 
 
 def sensors_for(scenario: str) -> tuple[str, ...]:
-    return SENSORS.get(scenario, ("hr", "spo2", "cpr_depth_mm", "cpr_rate"))
+    """What the debrief charts (those with points in the session): every quantity the
+    dashboard shows that is not a raw waveform, and each compression's depth."""
+    del scenario  # every scenario's kit may report any of them
+    return tuple(
+        q.name for q in QUANTITIES if (q.shown and not q.waveform) or q.name in _CHARTED_HIDDEN
+    )
+
+
+def _label(name: str) -> str:
+    quantity = SENSORS.get(name) or DERIVED.get(name)
+    return quantity.label if quantity is not None else name.replace("_", " ")
 
 
 def _is_moment(e: EventRow) -> bool:
@@ -74,7 +72,7 @@ def debrief_html(
     end = float(report.get("finished_at") or 0.0) or max((e.ts for e in events), default=t0)
     charts = []
     for sensor, series in vitals.items():
-        name = SENSOR_NAMES.get(sensor, sensor.replace("_", " "))
+        name = _label(sensor)
         charts.append(
             line_chart(
                 Series(name, series.unit, series.points),
