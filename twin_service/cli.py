@@ -29,6 +29,10 @@ SERVER_MODULES = (
     "yaml",
     "influxdb_client",
     "urllib3",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "httpx",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 
