@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import external_broker_url, start_private_mosquitto
+from tests.support.postgres import temporary_database
 from tests.support.service import ServiceProcess
 
 
@@ -32,3 +33,20 @@ def service(mqtt_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
         yield svc
     finally:
         svc.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (tests/support/postgres.py)."""
+    with temporary_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The records database: a real SQLite file, then a real PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'records.db'}"
+        return
+    with temporary_database() as url:
+        yield url

@@ -9,7 +9,17 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
-from twin_service.api import health, learning, pages, tokens, twins, ws
+from twin_service.api import (
+    health,
+    learner_records,
+    learning,
+    pages,
+    session_records,
+    tokens,
+    twins,
+    ws,
+)
+from twin_service.records.base import RecordsStore
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 from twin_service.store.base import TimeSeriesStore
@@ -25,8 +35,12 @@ PAGE_CSP = (
 )
 
 
-def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> FastAPI:
-    runtime = Runtime(settings, store)
+def create_app(
+    settings: Settings,
+    store: TimeSeriesStore | None = None,
+    records: RecordsStore | None = None,
+) -> FastAPI:
+    runtime = Runtime(settings, store, records)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +73,8 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
     app.include_router(health.router)
     app.include_router(twins.router)
     app.include_router(learning.router)
+    app.include_router(session_records.router)
+    app.include_router(learner_records.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(pages.router)

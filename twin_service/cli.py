@@ -22,6 +22,7 @@ SERVER_MODULES = (
     "fastapi",
     "starlette",
     "uvicorn",
+    "websockets",
     "pydantic",
     "prometheus_client",
     "amqtt",
@@ -29,6 +30,10 @@ SERVER_MODULES = (
     "yaml",
     "influxdb_client",
     "urllib3",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "httpx",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 

@@ -24,8 +24,14 @@ from twin_service.ingest.pipeline import DERIVED_FLUSH_QUIET_S, Pipeline
 from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
+from twin_service.records.base import RecordsStore
+from twin_service.records.metrics import RecordsMetrics
+from twin_service.records.outbox import XapiSender
+from twin_service.records.recorder import SessionRecorder
+from twin_service.records.sql import SqlRecords
+from twin_service.records.writer import RecordsWriter
 from twin_service.sessions.learners import LearnerProfiles
-from twin_service.sessions.manager import SessionManager
+from twin_service.sessions.manager import Session, SessionManager
 from twin_service.settings import Settings
 from twin_service.speech.espeak import EspeakSpeech
 from twin_service.store.base import TimeSeriesStore
@@ -50,7 +56,12 @@ SEQ_WINDOW = 4_096
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: TimeSeriesStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: TimeSeriesStore | None = None,
+        records: RecordsStore | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = ServiceMetrics()
         self.instructors = InstructorTokens(settings.api_tokens, enabled=settings.auth_enabled)
@@ -96,13 +107,39 @@ class Runtime:
             self.mqtt.publish,
             self._ack,
         )
-        self.profiles = LearnerProfiles()
+        self.records_metrics = RecordsMetrics(self.metrics.registry)
+        self.records: RecordsStore = (
+            records if records is not None else SqlRecords(settings.records)
+        )
+        self.records_writer = RecordsWriter(
+            self.records, self.records_metrics, settings.records_max_pending
+        )
+        self.xapi = (
+            XapiSender(
+                self.records, settings.xapi_url, settings.xapi_credentials, self.records_metrics
+            )
+            if settings.xapi_url
+            else None
+        )
+        if self.xapi is not None:
+            self.records_writer.on_commit = self.xapi.wake
+        self.recorder = SessionRecorder(
+            self.records_writer,
+            self.records_metrics,
+            settings.records_owner,
+            max_events_per_session=settings.records_max_session_events,
+            xapi_base_url=settings.service_url if settings.xapi_url else None,
+        )
+        self.profiles = LearnerProfiles(records=self.records, writer=self.records_writer)
         self.sessions = SessionManager(
             {sid: load_scenario(sid) for sid in scenario_ids()},
             self.hub,
             self.profiles.get,
+            max_sessions=settings.max_running_sessions,
+            observer=self.recorder,
             on_scan_learnt=self.profiles.remember_scan_interval,
         )
+        self.sessions.on_finished = self._on_session_finished
         self.speech = EspeakSpeech(
             cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
         )
@@ -126,6 +163,14 @@ class Runtime:
         text = json.dumps(twin.full_delta_frame())
         self._full_texts[ref] = (twin.version, text)
         return text
+
+    def _on_session_finished(self, session: Session) -> None:
+        """The learner's profile keeps the scan time the session adapted to."""
+        if session.profile.adaptive_scan:
+            interval = session.scan.interval_ms
+            if interval != self.profiles.get(session.learner_id).scan_interval_ms:
+                self.profiles.remember_scan_interval(session.learner_id, interval)
+        self.records_metrics.running_sessions.set(self.sessions.running)
 
     def _ack(self, message: InboundMessage) -> None:
         self.mqtt.ack(message)
@@ -206,13 +251,28 @@ class Runtime:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.records.open()  # RecordsUnavailableError: the CLI says so and exits 2
+        if self.role != "gateway":
+            interrupted = await self.records.interrupt_running(
+                self.settings.records_owner, time.time()
+            )
+            if interrupted:
+                log.warning(
+                    "%d sessions were running when the service stopped; they are"
+                    " interrupted and can be resumed: %s",
+                    len(interrupted),
+                    ", ".join(interrupted[:20]),
+                )
         if self.role != "api":
             await self._restore()
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="store-writer"),
             asyncio.create_task(self.mqtt.run(), name="mqtt"),
             asyncio.create_task(self._scan_clock(), name="scan-clock"),
+            asyncio.create_task(self.records_writer.run(), name="records-writer"),
         ]
+        if self.xapi is not None:
+            self._tasks.append(asyncio.create_task(self.xapi.run(), name="xapi-outbox"))
         if self.role != "api":
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
             self._tasks.append(asyncio.create_task(self._flush_derived(), name="derived-flush"))
@@ -255,6 +315,11 @@ class Runtime:
         mqtt_task = self._tasks[1] if len(self._tasks) > 1 else None
         # Commit first while still connected, so the acks for stored messages go out.
         await self.writer.drain(drain_timeout)
+        if not await self.records_writer.drain(drain_timeout):
+            log.error(
+                "records: %d writes not committed at stop (database away)",
+                self.records_writer.pending,
+            )
         await self.mqtt.stop()
         if mqtt_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -265,6 +330,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await task
         await self.store.close()
+        await self.records.close()
         await self.speech.close()
 
     async def ready(self) -> dict[str, bool]:
@@ -272,6 +338,7 @@ class Runtime:
             "mqtt_connected": self.mqtt.connected,
             "mqtt_subscribed": self.mqtt.subscribed,
             "store_writable": self.writer.healthy and await self.store.check_writable(),
+            "records_writable": self.records_writer.healthy and await self.records.check(),
         }
 
     def set_desired(self, kit: KitRef, desired: JsonDict) -> TwinChange:

@@ -17,6 +17,7 @@ from gateway.ratelimit import DEFAULT_BURST, DEFAULT_RATE_PER_S
 from gateway.topics import TopicScheme
 from twin_service.errors import SettingsError
 from twin_service.ingest.partition import Partition, partition_client_id
+from twin_service.records.url import check_records_url, default_records_url
 from twin_service.speech.engine import candidates
 from twin_service.store.factory import check_store_url
 
@@ -54,6 +55,13 @@ class Settings:
     role: str = "all"
     partition: str = "0/1"
     mqtt_share_group: str | None = None
+    records: str = ""  # "": beside the history (records/url.py)
+    records_max_pending: int = 100_000
+    records_max_session_events: int = 20_000
+    max_running_sessions: int = 1_000
+    xapi_url: str | None = None
+    xapi_auth: str | None = None
+    public_url: str | None = None
     broker: BrokerAddress = field(init=False)
     topics: TopicScheme = field(init=False)
     owned: Partition = field(init=False)  # the share of the kits this gateway ingests
@@ -73,6 +81,12 @@ class Settings:
             )
         _check("STORE", check_store_url, self.store)
         _check("SPEECH_ENGINE", candidates, self.speech_engine)
+        if not self.records:
+            object.__setattr__(self, "records", default_records_url(self.store))
+        _check("RECORDS", check_records_url, self.records)
+        _check_xapi(self.xapi_url, self.xapi_auth)
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL: must start with http:// or https://")
         if not 0 < self.http_port < 65536:
             raise SettingsError(f"{ENV_PREFIX}HTTP_PORT: must be 1-65535, got {self.http_port}")
         if self.api_token is not None:
@@ -92,6 +106,9 @@ class Settings:
             "store_max_pending",
             "kit_burst",
             "speech_cache_mb",
+            "records_max_pending",
+            "records_max_session_events",
+            "max_running_sessions",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
@@ -104,6 +121,27 @@ class Settings:
         return partition_client_id(self.mqtt_client_id, self.owned)
 
     @property
+    def records_owner(self) -> str:
+        """Which service instance runs a session (its restart marks them interrupted)."""
+        return f"{self.mqtt_client_id}/{self.role}/{self.partition}"
+
+    @property
+    def service_url(self) -> str:
+        """The service's public URL (xAPI actor homePage): ACCESSTWIN_PUBLIC_URL, else
+        built from the HTTP host and port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host  # noqa: S104
+        return f"http://{host}:{self.http_port}"
+
+    @property
+    def xapi_credentials(self) -> tuple[str, str] | None:
+        if not self.xapi_auth:
+            return None
+        user, _, password = self.xapi_auth.partition(":")
+        return user, password
+
+    @property
     def auth_enabled(self) -> bool:
         return self.api_token is not None
 
@@ -113,6 +151,15 @@ class Settings:
         if self.api_token is None:
             return []
         return [t.strip() for t in self.api_token.split(",") if t.strip()]
+
+
+def _check_xapi(url: str | None, auth: str | None) -> None:
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{ENV_PREFIX}XAPI_URL: must start with http:// or https://")
+    if auth is not None and ":" not in auth:
+        raise SettingsError(f"{ENV_PREFIX}XAPI_AUTH: must be user:password")
+    if auth is not None and url is None:
+        raise SettingsError(f"{ENV_PREFIX}XAPI_AUTH: set, but ACCESSTWIN_XAPI_URL is not")
 
 
 def _check_token(token: str) -> None:
@@ -168,6 +215,13 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "ROLE": str,
     "PARTITION": str,
     "MQTT_SHARE_GROUP": str,
+    "RECORDS": str,
+    "RECORDS_MAX_PENDING": int,
+    "RECORDS_MAX_SESSION_EVENTS": int,
+    "MAX_RUNNING_SESSIONS": int,
+    "XAPI_URL": str,
+    "XAPI_AUTH": str,
+    "PUBLIC_URL": str,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Annotated, Any
 
@@ -11,10 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
 from twin_service.api.deps import RESERVED_LAB_MESSAGE, Instructor, RuntimeDep, client_address
+from twin_service.api.record_access import (
+    open_learner,
+    open_session,
+    records_away,
+    session_report,
+)
+from twin_service.api.session_records import session_events
 from twin_service.auth.tokens import bearer
+from twin_service.records.errors import RecordsUnavailableError
+from twin_service.records.views import recorded_summary
 from twin_service.sessions.learners import ProfileUpdate, profile_json
 from twin_service.sessions.manager import Session
-from twin_service.sessions.report import report_html, report_json
+from twin_service.sessions.report import report_page
 from twin_service.speech.espeak import SpeechError
 
 router = APIRouter(tags=["learning"])
@@ -40,17 +50,30 @@ class SessionCreate(BaseModel):
 
 @router.put("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
 async def put_profile(
-    learner_id: LearnerId, update: ProfileUpdate, runtime: RuntimeDep
+    learner_id: LearnerId, update: ProfileUpdate, runtime: RuntimeDep, response: Response
 ) -> dict[str, Any]:
     try:
-        profile = runtime.profiles.update(learner_id, update)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        await runtime.profiles.load(learner_id)  # fields left out keep their recorded value
+    except RecordsUnavailableError as exc:
+        raise records_away(exc) from None
+    profile = runtime.profiles.update(learner_id, update)
+    if not await runtime.records_writer.flush():
+        response.headers["X-Records"] = "queued"  # the records database is away
     return {"learner_id": learner_id, **profile_json(profile)}
 
 
-@router.get("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
-async def get_profile(learner_id: LearnerId, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/api/v1/learners/{learner_id}/profile")
+async def get_profile(
+    learner_id: LearnerId, request: Request, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The whole profile (instructor token, or a token of one of the learner's sessions).
+    A learner with no profile recorded has the defaults (CONTRACT: ``{}`` means defaults)."""
+    try:
+        await runtime.profiles.load(learner_id)
+    except RecordsUnavailableError as exc:
+        raise records_away(exc) from None
+    if not runtime.instructors.check(bearer(request.headers.get("authorization"))):
+        await open_learner(request, runtime, learner_id)  # a learner reads only their own
     return {"learner_id": learner_id, **profile_json(runtime.profiles.get(learner_id))}
 
 
@@ -67,6 +90,9 @@ async def create_session(
     body: SessionCreate, request: Request, runtime: RuntimeDep
 ) -> dict[str, Any]:
     kit = KitRef(body.lab, body.kit)
+    # With the records away the session starts with the cached (or default) profile.
+    with contextlib.suppress(RecordsUnavailableError):
+        await runtime.profiles.load(body.learner_id)
     try:
         session, token = runtime.sessions.create(body.learner_id, kit, body.scenario)
     except KeyError as exc:
@@ -74,6 +100,8 @@ async def create_session(
     except OverflowError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     runtime.set_desired(kit, dict(session.scenario.desired))
+    runtime.records_metrics.running_sessions.set(runtime.sessions.running)
+    await runtime.records_writer.flush()
     base = str(request.base_url).rstrip("/")
     return {
         "session_id": session.id,
@@ -131,12 +159,22 @@ def _instructor_session(runtime: RuntimeDep, session_id: str) -> Session:
 
 @router.get("/api/v1/sessions/{session_id}")
 async def get_session(session_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
-    session = _session_for(request, runtime, session_id)
-    return {
-        **session.summary(),
-        "prompt": session.prompt_frame,
-        "profile": profile_json(session.profile),
-    }
+    """A running session here, or any session's record (finished, interrupted, or running
+    in another replica)."""
+    access = await open_session(request, runtime, session_id)
+    if access.live is not None:
+        session = access.live
+        return {
+            **session.summary(),
+            "prompt": session.prompt_frame,
+            "profile": profile_json(session.profile),
+        }
+    assert access.row is not None
+    try:
+        events = await session_events(runtime, session_id)
+    except RecordsUnavailableError as exc:
+        raise records_away(exc) from None
+    return {**recorded_summary(access.row, events), "prompt": None, "profile": access.row.profile}
 
 
 @router.get("/api/v1/sessions/{session_id}/report", response_model=None)
@@ -146,11 +184,16 @@ async def get_report(
     runtime: RuntimeDep,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> dict[str, Any] | HTMLResponse:
-    session = _session_for(request, runtime, session_id)
+    access = await open_session(request, runtime, session_id)
+    try:
+        events = [] if access.live is not None else await session_events(runtime, session_id)
+    except RecordsUnavailableError as exc:
+        raise records_away(exc) from None
+    report, title = session_report(runtime, access, events)
     wants_html = format == "html" or "text/html" in request.headers.get("accept", "")
     if wants_html:
-        return HTMLResponse(report_html(session))
-    return report_json(session)
+        return HTMLResponse(report_page(report, title))
+    return report
 
 
 @router.get("/api/v1/sessions/{session_id}/speech/{key}.wav")

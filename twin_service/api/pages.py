@@ -44,6 +44,23 @@ async def learner_page(session_id: str) -> HTMLResponse:
     return HTMLResponse(_page("learn.html"))
 
 
+@router.get("/sessions/{session_id}/debrief", response_class=HTMLResponse)
+async def debrief_page(session_id: str) -> HTMLResponse:
+    """The debrief page: it loads ``/api/v1/sessions/{id}/debrief`` with the token the
+    dashboard keeps (so it says nothing itself about which sessions exist)."""
+    if not is_identifier(session_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+    return HTMLResponse(_page("record.html"))
+
+
+@router.get("/learners/{learner_id}", response_class=HTMLResponse)
+async def progress_page(learner_id: str) -> HTMLResponse:
+    """A learner's progress page (loads ``/api/v1/learners/{id}/progress?format=html``)."""
+    if not is_identifier(learner_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such learner")
+    return HTMLResponse(_page("record.html"))
+
+
 def _page(name: str) -> str:
     return resources.files("twin_service").joinpath(f"static/{name}").read_text("utf-8")
 

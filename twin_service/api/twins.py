@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 
 from accesstwin_contract.quantities import SENSOR_NAME_PATTERN, unit_of_value
 from twin_service.api.deps import Instructor, KitDep, RuntimeDep
 from twin_service.api.timeparse import parse_time
+from twin_service.records.views import points_csv
 from twin_service.store.base import BucketWidth
 from twin_service.twins.registry import TwinLimitReachedError
 
@@ -31,7 +32,7 @@ async def get_twin(kit: KitDep, runtime: RuntimeDep) -> dict[str, Any]:
     return dict(twin.to_json(time.time(), runtime.settings.stale_after_s))
 
 
-@router.get("/{lab}/{kit}/history")
+@router.get("/{lab}/{kit}/history", response_model=None)
 async def history(
     kit: KitDep,
     runtime: RuntimeDep,
@@ -50,7 +51,9 @@ async def history(
             " epoch; `limit` then counts buckets.",
         ),
     ] = None,
-) -> dict[str, Any]:
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> dict[str, Any] | Response:
+    """The sensor's points; ``format=csv`` gives the same as ``text/csv``."""
     try:
         start_ts, end_ts = parse_time(start, "start"), parse_time(end, "end")
     except ValueError as exc:
@@ -58,9 +61,20 @@ async def history(
     unit = unit_of_value(sensor)
     if every is None:
         points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
+    else:
+        width = BucketWidth.from_seconds(every)
+        points = await runtime.store.history_means(kit, sensor, start_ts, end_ts, width, limit)
+    if format == "csv":
+        return Response(
+            points_csv(sensor, unit, [[ts, v] for ts, v in points]),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{kit.lab}-{kit.kit}-{sensor}.csv"'
+            },
+        )
+    if every is None:
         return {"sensor": sensor, "unit": unit, "points": [[ts, v] for ts, v in points]}
-    width = BucketWidth.from_seconds(every)
-    means = await runtime.store.history_means(kit, sensor, start_ts, end_ts, width, limit)
+    means = points
     return {
         "sensor": sensor,
         "unit": unit,

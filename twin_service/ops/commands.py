@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from twin_service.auth.tokens import new_token
 from twin_service.errors import SettingsError
+from twin_service.records.errors import RecordsUnavailableError
 from twin_service.settings import Settings, load_settings
 
 
@@ -34,6 +35,9 @@ def run_server_command(args: argparse.Namespace, overrides: Mapping[str, object 
     except SettingsError as exc:
         print(f"accesstwin: {exc}", file=sys.stderr)
         return 2
+    except RecordsUnavailableError as exc:
+        print(f"accesstwin: ACCESSTWIN_RECORDS: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -41,7 +45,11 @@ async def _serve(settings: Settings) -> None:
     from twin_service.app import create_app
     from twin_service.ops.server import install_stop_signals, make_server
 
-    server = make_server(create_app(settings), settings.http_host, settings.http_port)
+    app = create_app(settings)
+    # The records database must answer (and be migrated) before anything starts: if it
+    # cannot, RecordsUnavailableError ends the command with one line and exit code 2.
+    await app.state.runtime.records.open()
+    server = make_server(app, settings.http_host, settings.http_port)
 
     def stop() -> None:
         server.should_exit = True

@@ -7,7 +7,10 @@ pseudonymous (``[A-Za-z0-9_-]{1,64}``); no personal data is needed or stored.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, replace
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, fields, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +24,8 @@ from accessibility.model import (
     MIN_SPEECH_RATE_WPM,
     LearnerProfile,
 )
+from twin_service.records.base import ProfileWrite, RecordsStore
+from twin_service.records.writer import RecordsWriter
 
 
 class CuesUpdate(BaseModel):
@@ -61,23 +66,61 @@ def profile_json(profile: LearnerProfile) -> dict[str, object]:
 
 
 class LearnerProfiles:
-    """Profiles by learner id; a learner without one gets the defaults."""
+    """Profiles by learner id; a learner without one gets the defaults.
 
-    def __init__(self, max_learners: int = 10_000) -> None:
-        self._profiles: dict[str, LearnerProfile] = {}
+    The records database holds every profile (``save`` queues the write; the API flushes
+    it before answering). This is a cache of the ``max_learners`` most recently used ones:
+    ``load`` brings a learner's profile in from the records before it is read.
+    """
+
+    def __init__(
+        self,
+        max_learners: int = 10_000,
+        records: RecordsStore | None = None,
+        writer: RecordsWriter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._profiles: OrderedDict[str, LearnerProfile] = OrderedDict()
         self._max = max_learners
+        self._records = records
+        self._writer = writer
+        self._clock = clock
 
     def get(self, learner_id: str) -> LearnerProfile:
-        return self._profiles.get(learner_id, LearnerProfile())
+        profile = self._profiles.get(learner_id)
+        if profile is None:
+            return LearnerProfile()
+        self._profiles.move_to_end(learner_id)
+        return profile
+
+    def known(self, learner_id: str) -> bool:
+        return learner_id in self._profiles
+
+    async def load(self, learner_id: str) -> bool:
+        """Bring the learner's recorded profile into the cache; whether there is one."""
+        if learner_id in self._profiles:
+            return True
+        if self._records is None:
+            return False
+        stored = await self._records.profile(learner_id)
+        if stored is None or learner_id in self._profiles:
+            return learner_id in self._profiles
+        known = {f.name for f in fields(LearnerProfile)}
+        self._keep(learner_id, LearnerProfile(**{k: v for k, v in stored.items() if k in known}))
+        return True
+
+    def _keep(self, learner_id: str, profile: LearnerProfile) -> None:
+        self._profiles[learner_id] = profile
+        self._profiles.move_to_end(learner_id)
+        while len(self._profiles) > self._max:
+            self._profiles.popitem(last=False)  # still in the records
 
     def remember_scan_interval(self, learner_id: str, interval_ms: int) -> None:
-        """Keep a learner's own scan-time choice for their next session."""
-        with contextlib.suppress(ValueError):  # learner limit reached: not remembered
+        """Keep a learner's scan time (their own choice, or the adapted one) for next time."""
+        with contextlib.suppress(ValueError):  # out of the profile's bounds: not remembered
             self.update(learner_id, ProfileUpdate.model_validate({"scan_interval_ms": interval_ms}))
 
     def update(self, learner_id: str, update: ProfileUpdate) -> LearnerProfile:
-        if learner_id not in self._profiles and len(self._profiles) >= self._max:
-            raise ValueError(f"learner limit {self._max} reached")
         changes = update.model_dump(exclude_none=True)
         current = self.get(learner_id)
         if "cues" in changes:
@@ -86,5 +129,7 @@ class LearnerProfiles:
         if "switch_count" in changes and "scan_mode" not in changes:
             # Two switches mean step scanning unless the learner asked otherwise.
             profile = replace(profile, scan_mode="step" if profile.switch_count == 2 else "auto")
-        self._profiles[learner_id] = profile
+        self._keep(learner_id, profile)
+        if self._writer is not None:
+            self._writer.enqueue([ProfileWrite(learner_id, profile_json(profile), self._clock())])
         return profile

@@ -53,6 +53,7 @@ from gateway.identifiers import KitRef
 from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
+from twin_service.sessions.observer import NoObserver, SessionObserver
 from twin_service.twins.twin import Twin, ValueEntry
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is s
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
+# A finished session stays in memory this long (its page's last frames and audio), and
+# at most LINGER_MAX of them; then only its records are left.
+LINGER_S = 120.0
+LINGER_MAX = 200
 # KitClock: the smallest (received_at - ts) over the last CLOCK_WINDOW_S of receiving, where
 # a silence counts at most CLOCK_GAP_S. Long enough that a kit replaying its spool after an
 # outage (old ts arriving now) does not move the estimate while the replay lasts; short
@@ -79,6 +84,10 @@ CLOCK_GAP_S = 1.0
 # An undo choice follows each choice this long (docs/domain.md: "an undo within a second or two
 # forgives a slip"; longer here, since a one-switch learner must scan to it).
 UNDO_WINDOW_S = 6.0
+
+
+def _rt_samples(scan: ScanMachine) -> tuple[float, ...]:
+    return scan.adaptive.samples if scan.adaptive is not None else ()
 
 
 class KitClock:
@@ -160,6 +169,11 @@ class Session:
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
     vitals_read_at: float = -float("inf")
+    recorded_finished: bool = False
+
+    @property
+    def state(self) -> str:
+        return "finished" if self.finished_at is not None or self.policy.finished else "running"
 
     @property
     def audio_base(self) -> str:
@@ -177,6 +191,7 @@ class Session:
             "scenario": self.scenario.id,
             "step": self.policy.step_id,
             "finished": self.policy.finished,
+            "state": self.state,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
             "score": self.policy.score().to_dict(),
@@ -192,11 +207,15 @@ class SessionManager:
         max_sessions: int = 1_000,
         clock: Callable[[], float] = time.time,
         on_scan_learnt: Callable[[str, int], None] | None = None,
+        observer: SessionObserver | None = None,
     ) -> None:
         """``on_scan_learnt(learner_id, interval_ms)``: a practice session finished with
         this scan time (the runtime keeps it in the learner's profile)."""
         self.scenarios = scenarios
         self._on_scan_learnt = on_scan_learnt
+        self.observer: SessionObserver = observer if observer is not None else NoObserver()
+        self.on_finished: Callable[[Session], None] | None = None
+        self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
         self._clock = clock
         self._hub = hub
         self._profile_of = profile_of
@@ -214,11 +233,27 @@ class SessionManager:
         scenario = self.scenarios.get(scenario_id)
         if scenario is None:
             raise KeyError(f"unknown scenario {scenario_id!r}; known: {sorted(self.scenarios)}")
-        if len(self._sessions) >= self._max:
-            raise OverflowError(f"session limit {self._max} reached")
+        if self.running >= self._max:
+            raise OverflowError(f"limit: {self._max} sessions are running (the most allowed)")
         token = secrets.token_urlsafe(24)
-        profile = self._profile_of(learner_id)
         now = self._clock()
+        session = self._new_session(
+            secrets.token_hex(8), learner_id, kit, scenario, digest(token), now
+        )
+        self.observer.started(session, now)
+        self._deliver(session, session.policy.start(now), now)
+        return session, token
+
+    def _new_session(
+        self,
+        session_id: str,
+        learner_id: str,
+        kit: KitRef,
+        scenario: Scenario,
+        token_digest: bytes,
+        created_at: float,
+    ) -> Session:
+        profile = self._profile_of(learner_id)
         settings = ScanSettings.from_profile(profile)
         policy: FeedbackPolicy | PracticePolicy
         calibration = None
@@ -230,22 +265,58 @@ class SessionManager:
             rate = profile.speech_rate_wpm if profile.speech else None
             policy = FeedbackPolicy(scenario, speech_rate_wpm=rate, undo_window_s=UNDO_WINDOW_S)
         session = Session(
-            id=secrets.token_hex(8),
+            id=session_id,
             learner_id=learner_id,
             kit=kit,
             scenario=scenario,
             profile=profile,
             policy=policy,
             scan=ScanMachine(settings),
-            token_digest=digest(token),
-            created_at=now,
+            token_digest=token_digest,
+            created_at=created_at,
             calibration=calibration,
         )
         self._sessions[session.id] = session
         self._by_kit.setdefault(kit, set()).add(session.id)
         self._kit_clocks.setdefault(kit, KitClock())
-        self._deliver(session, session.policy.start(now), now)
-        return session, token
+        return session
+
+    def resume(
+        self,
+        session_id: str,
+        learner_id: str,
+        kit: KitRef,
+        scenario_id: str,
+        token_digest: bytes,
+        created_at: float,
+        replay: Iterable[tuple[str, str, float]],
+    ) -> Session:
+        """Bring an interrupted session back: a new policy replays the recorded choices and
+        instructor advances (``("choice", id, ts)`` / ``("advance", "", ts)``) silently, then
+        the open step's prompt is delivered again. The learner's link keeps working."""
+        scenario = self.scenarios.get(scenario_id)
+        if scenario is None:
+            raise KeyError(f"unknown scenario {scenario_id!r}")
+        if session_id in self._sessions:
+            raise ValueError("the session is running already")
+        if self.running >= self._max:
+            raise OverflowError(f"limit: {self._max} sessions are running (the most allowed)")
+        session = self._new_session(session_id, learner_id, kit, scenario, token_digest, created_at)
+        policy, now = session.policy, self._clock()
+        policy.start(created_at)
+        for kind, value, ts in replay:
+            if kind == "choice":
+                policy.choose(value, ts)
+            elif kind == "advance":
+                policy.advance(ts)
+        self.observer.resumed(session, now)
+        prompt = policy.current_prompt()
+        self._deliver(session, [prompt] if prompt is not None else [], now)
+        return session
+
+    @property
+    def running(self) -> int:
+        return len(self._sessions) - len(self._lingering)
 
     def get(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
@@ -273,6 +344,8 @@ class SessionManager:
             session = self._sessions[session_id]
             if not session.policy.finished:
                 self._deliver(session, session.policy.update(view), now)
+                self.observer.score(session, now)
+                self._finish_if_done(session, now)
 
     def on_compressions(self, kit: KitRef, done: list[Compression]) -> None:
         """Compressions completed on ``kit``: each is sent on the session websocket of the
@@ -326,7 +399,23 @@ class SessionManager:
     def on_switch(
         self, session: Session, switch: SwitchName, state: SwitchState, now: float
     ) -> None:
+        samples, interval = _rt_samples(session.scan), session.scan.interval_ms
         outcome = session.scan.on_switch(switch, state, now)
+        record: dict[str, Any] = {
+            "switch": switch,
+            "state": state,
+            "outcome": outcome.kind,
+            "highlighted": outcome.highlighted,
+        }
+        after = _rt_samples(session.scan)
+        if after != samples and after:
+            record["rt_ms"] = round(after[-1] * 1000, 1)
+        self.observer.event(session, "switch", record, now)
+        if session.scan.interval_ms != interval:
+            self.observer.event(
+                session, "scan.interval",
+                {"interval_ms": session.scan.interval_ms, "source": "adaptive"}, now,
+            )  # fmt: skip
         self._scan_outcome(session, outcome, now)
 
     def _scan_outcome(self, session: Session, outcome: ScanOutcome, now: float) -> None:
@@ -358,6 +447,12 @@ class SessionManager:
         )
         calibration.record(trial)
         session.scan.set_interval(calibration.interval_ms)
+        self.observer.event(
+            session, "scan.interval",
+            {"interval_ms": calibration.interval_ms, "source": "practice", "trial": trial.kind,
+             "target": target, "chosen": chosen},
+            now,
+        )  # fmt: skip
         session.log.append(
             {"type": "scan_time", "id": f"scan-{policy.trial}", "severity": "info",
              "text": calibration.explain(), "topic": "scan.time", "delivered_at": now,
@@ -372,47 +467,100 @@ class SessionManager:
         else:
             feedback = policy.choose(outcome.choice.id, now, rt_ms=rt_ms)
         self._deliver(session, feedback, now)
+        self.observer.score(session, now, force=True)
         self._finish_if_done(session, now)
-
-    def _finish_if_done(self, session: Session, now: float) -> None:
-        if not session.policy.finished or session.finished_at is not None:
-            return
-        session.finished_at = now
-        if session.calibration is not None:
-            interval = session.calibration.interval_ms
-            session.profile = replace(session.profile, scan_interval_ms=interval)
-            if self._on_scan_learnt is not None:
-                self._on_scan_learnt(session.learner_id, interval)
 
     def choose(self, session: Session, choice_id: str, now: float) -> None:
         if choice_id == READ_VITALS.id and READ_VITALS in session.scan.choices:
             self.read_vitals(session, self._twins.get(session.kit))
             session.scan.set_choices(session.scan.choices, now)
             self._publish_scan(session)
+            self.observer.event(session, "choice", {"choice": choice_id, "read_vitals": True}, now)
             return
-        self._deliver(session, session.policy.choose(choice_id, now), now)
+        step_id = session.policy.step_id
+        step = next((s for s in session.scenario.steps if s.id == step_id), None)
+        spec = next((c for c in step.choices if c.id == choice_id), None) if step else None
+        feedback = session.policy.choose(choice_id, now)
+        self.observer.event(
+            session, "choice",
+            {"step": step_id, "choice": choice_id, "label": spec.label if spec else None,
+             "correct": spec.correct if spec else None,
+             "accepted": session.policy.last_rejection is None,
+             "reason": session.policy.last_rejection},
+            now,
+        )  # fmt: skip
+        self._deliver(session, feedback, now)
+        self.observer.score(session, now, force=True)
         self._finish_if_done(session, now)
 
-    def advance(self, session: Session, now: float) -> None:
+    def advance(self, session: Session, now: float, *, record: bool = True) -> None:
         """The instructor moves the session on to the current step's next step."""
+        if record:
+            self.observer.event(
+                session, "instructor", {"action": "advance", "step": session.policy.step_id}, now
+            )
         self._deliver(session, session.policy.advance(now), now)
+        self.observer.score(session, now, force=True)
         self._finish_if_done(session, now)
+
+    def _finish_if_done(self, session: Session, now: float) -> None:
+        if not session.policy.finished and session.finished_at is None:
+            return
+        if session.finished_at is None:
+            session.finished_at = now
+        if session.recorded_finished:
+            return
+        session.recorded_finished = True
+        if session.calibration is not None and session.policy.finished:
+            interval = session.calibration.interval_ms
+            session.profile = replace(session.profile, scan_interval_ms=interval)
+            if self._on_scan_learnt is not None:
+                self._on_scan_learnt(session.learner_id, interval)
+        self.observer.finished(session, now)
+        if self.on_finished is not None:
+            self.on_finished(session)
+        self._lingering[session.id] = time.monotonic()
+        self._evict(time.monotonic())
+
+    def _evict(self, mono_now: float) -> None:
+        """Finished sessions leave memory after LINGER_S (or past LINGER_MAX of them)."""
+        while self._lingering:
+            session_id, since = next(iter(self._lingering.items()))
+            if mono_now - since < LINGER_S and len(self._lingering) <= LINGER_MAX:
+                return
+            del self._lingering[session_id]
+            session = self._sessions.pop(session_id, None)
+            if session is not None:
+                ids = self._by_kit.get(session.kit)
+                if ids is not None:
+                    ids.discard(session_id)
+                    if not ids:
+                        del self._by_kit[session.kit]
+            self.observer.forget(session_id)
 
     def stop(self, session: Session, now: float) -> None:
         """The instructor ends the session: steps left are skipped (and score nothing)."""
+        self.observer.event(
+            session, "instructor", {"action": "stop", "step": session.policy.step_id}, now
+        )
         for _ in range(len(session.scenario.steps)):
             if session.policy.finished:
                 break
-            self.advance(session, now)
-        if session.finished_at is None:
-            session.finished_at = now
+            self.advance(session, now, record=False)
         session.scan.set_choices((), now)
         self._publish_scan(session)
+        self._finish_if_done(session, now)
 
     def set_scan_interval(self, session: Session, interval_ms: int) -> None:
         """The learner's own choice of scan time; adaptation restarts from it."""
         session.scan.set_interval(interval_ms)
         session.profile = replace(session.profile, scan_interval_ms=interval_ms)
+        self.observer.event(
+            session,
+            "scan.interval",
+            {"interval_ms": interval_ms, "source": "learner"},
+            self._clock(),
+        )
         self._publish_scan(session)
 
     def frames_for_new_page(self, session: Session, now: float) -> list[Frame]:
@@ -473,7 +621,8 @@ class SessionManager:
     def tick(self, now: float) -> float | None:
         """Advance scanning; return when to tick next (None: nothing scheduled)."""
         soonest: float | None = None
-        for session in self._sessions.values():
+        self._evict(time.monotonic())
+        for session in tuple(self._sessions.values()):
             self._scan_outcome(session, session.scan.tick(now), now)  # moves, dwell choices
             deadline = session.scan.next_deadline()
             if deadline is not None and (soonest is None or deadline < soonest):
@@ -502,6 +651,12 @@ class SessionManager:
             if item.choices:
                 session.prompt_frame = frame
             session.log.append({**frame, "delivered_at": now})
+            self.observer.event(
+                session, "feedback",
+                {"id": item.id, "severity": item.severity, "topic": item.topic, "text": item.text,
+                 "choices": [{"id": c.id, "label": c.label} for c in item.choices]},
+                now,
+            )  # fmt: skip
             self._hub.publish(session_group(session.id), frame)
             self._hub.publish(
                 lab_group(session.kit.lab),

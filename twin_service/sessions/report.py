@@ -98,6 +98,13 @@ def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
     )
 
 
+_STATE_WORDS = {
+    "finished": "Finished.",
+    "running": "Still running.",
+    "interrupted": "Interrupted: the service stopped while it ran; an instructor can resume it.",
+}
+
+
 def _value(v: object) -> str:
     if v is None:
         return "—"
@@ -105,7 +112,11 @@ def _value(v: object) -> str:
 
 
 def report_html(session: Session) -> str:
-    report = report_json(session)
+    return report_page(report_json(session), session.scenario.title)
+
+
+def report_page(report: dict[str, Any], title: str) -> str:
+    """The printable report page of a report (live, finished or recorded)."""
     score = report["score"]
     esc = html.escape
     charts = _Charts()
@@ -131,12 +142,11 @@ def report_html(session: Session) -> str:
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Session report — {esc(session.scenario.title)}</title>
+<title>Session report — {esc(title)}</title>
 <link rel="stylesheet" href="/static/report.css"></head>
-<body><main><h1>Session report: {esc(session.scenario.title)}</h1>
-<p>Learner {esc(session.learner_id)}, kit {esc(session.kit.lab)}/{esc(session.kit.kit)},
-started {_fmt_time(session.created_at)}.
-{"Finished." if report["finished"] else "Still running."}</p>
+<body><main><h1>Session report: {esc(title)}</h1>
+<p>Learner {esc(report["learner_id"])}, kit {esc(report["lab"])}/{esc(report["kit"])},
+started {_fmt_time(report["created_at"])}. {_STATE_WORDS.get(report.get("state", ""), "")}</p>
 <h2>Score</h2><p><strong>{score["score"]:.0f} / 100 — {esc(score["grade"])}</strong></p>
 <p>How it is computed: {esc(score["formula"])}</p>
 <table><caption>Measures</caption><tbody>{metrics}</tbody></table>

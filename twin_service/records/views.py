@@ -1,0 +1,147 @@
+"""What the API shows of recorded sessions: summaries, reports and event CSV (pure)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from twin_service.records.base import EventRow, SessionRow
+
+EVENT_CSV_COLUMNS = ("seq", "ts", "time_utc", "kind", "summary", "data")
+
+
+def merge_events(committed: Iterable[EventRow], pending: Iterable[EventRow]) -> list[EventRow]:
+    """Committed and not-yet-committed events, each once, in time order."""
+    by_seq = {e.seq: e for e in committed}
+    for event in pending:
+        by_seq.setdefault(event.seq, event)
+    return sorted(by_seq.values(), key=lambda e: (e.ts, e.seq))
+
+
+def last_step(events: Iterable[EventRow]) -> str | None:
+    step = None
+    for event in events:
+        if event.kind in ("score", "choice", "instructor") and event.data.get("step"):
+            step = event.data["step"]
+    return step
+
+
+def recorded_summary(row: SessionRow, events: list[EventRow]) -> dict[str, Any]:
+    """The same keys as a live session's summary (``Session.summary``)."""
+    return {
+        "session_id": row.session_id,
+        "learner_id": row.learner_id,
+        "lab": row.lab,
+        "kit": row.kit,
+        "scenario": row.scenario,
+        "step": last_step(events),
+        "finished": row.state == "finished",
+        "state": row.state,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
+        "score": row.score,
+    }
+
+
+def recorded_report(row: SessionRow, events: list[EventRow]) -> dict[str, Any]:
+    """A finished session's stored report; for one that did not finish (interrupted, or
+    running in another replica), the report built from its events and newest score."""
+    if row.state == "finished" and row.report is not None:
+        return {**row.report, "state": "finished"}
+    feedback = [
+        {
+            "id": e.data.get("id"),
+            "severity": e.data.get("severity"),
+            "text": e.data.get("text"),
+            "topic": e.data.get("topic"),
+            "delivered_at": e.ts,
+        }
+        for e in events
+        if e.kind == "feedback"
+    ]
+    intervals = [e.data["interval_ms"] for e in events if e.kind == "scan.interval"]
+    interval = intervals[-1] if intervals else row.profile.get("scan_interval_ms")
+    explained = (
+        "The session was interrupted when the service stopped; this report holds what was"
+        " recorded before that."
+        if row.state == "interrupted"
+        else "The session is running in another service instance; this is its record so far."
+    )
+    return {
+        **recorded_summary(row, events),
+        "score": row.score or {"score": 0.0, "grade": "", "formula": "", "metrics": {}},
+        "feedback": feedback,
+        "scan": {"interval_ms": interval},
+        "scan_explained": explained,
+    }
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def event_summary(event: EventRow) -> str:
+    """One line in words, for the CSV and the debrief timeline."""
+    d = event.data
+    kind = event.kind
+    if kind == "feedback":
+        return f"{str(d.get('severity', '')).capitalize()}: {d.get('text', '')}"
+    if kind == "choice":
+        verdict = "" if d.get("correct") is None else (" (right)" if d["correct"] else " (wrong)")
+        if not d.get("accepted", True):
+            verdict = f" (not taken: {d.get('reason')})"
+        return f"Chose {d.get('label') or d.get('choice')}{verdict} at step {d.get('step')}"
+    if kind == "switch":
+        rt = f", reaction {d['rt_ms']:.0f} ms" if d.get("rt_ms") is not None else ""
+        return f"Switch {d.get('switch')} {d.get('state')} ({d.get('outcome')}{rt})"
+    if kind == "scan.interval":
+        return f"Scan time {d.get('interval_ms')} ms ({d.get('source')})"
+    if kind == "score":
+        return f"Score {float(d.get('score') or 0):.0f} at step {d.get('step')}"
+    if kind == "instructor":
+        return f"Instructor: {d.get('action')} (step {d.get('step')})"
+    if kind == "bookmark":
+        return f"Bookmark: {d.get('note', '')}"
+    words = {
+        "session.created": "Session started",
+        "session.finished": "Session finished",
+        "session.interrupted": "Session interrupted (the service stopped)",
+        "session.resumed": "Session resumed by the instructor",
+    }
+    return words.get(kind, kind)
+
+
+def events_json(events: Iterable[EventRow]) -> list[dict[str, Any]]:
+    return [{**e.to_json(), "summary": event_summary(e)} for e in events]
+
+
+def events_csv(events: Iterable[EventRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EVENT_CSV_COLUMNS)
+    for e in events:
+        writer.writerow(
+            [
+                e.seq,
+                f"{e.ts:.3f}",
+                _iso(e.ts),
+                e.kind,
+                event_summary(e),
+                json.dumps(e.data, separators=(",", ":"), sort_keys=True),
+            ]
+        )
+    return out.getvalue()
+
+
+def points_csv(sensor: str, unit: str, points: Iterable[list[float]]) -> str:
+    """A history as CSV: one row per point."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["ts", "time_utc", "sensor", "value", "unit"])
+    for ts, value in points:
+        writer.writerow([f"{ts:.3f}", _iso(ts), sensor, value, unit])
+    return out.getvalue()
