@@ -50,6 +50,7 @@ class LearnerProfile:
     # the last release is bounce; a press counts once held hold_ms.
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
     hold_ms: int = 0
+    language: str = "en"  # BCP 47, one of accessibility.languages.SUPPORTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ import contextlib
 from dataclasses import asdict, replace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accessibility.languages import SUPPORTED, language
 from accessibility.model import (
     MAX_DEBOUNCE_MS,
     MAX_HOLD_MS,
@@ -41,6 +42,14 @@ class ProfileUpdate(BaseModel):
     # 422 whose detail names the field.
     debounce_ms: int | None = Field(None, ge=0, le=MAX_DEBOUNCE_MS)
     hold_ms: int | None = Field(None, ge=0, le=MAX_HOLD_MS)
+    language: str | None = Field(None, description=f"one of {', '.join(SUPPORTED)} (BCP 47)")
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, tag: str | None) -> str | None:
+        if tag is not None:
+            language(tag)  # UnsupportedLanguageError (a ValueError) names the supported ones
+        return tag
 
 
 def profile_json(profile: LearnerProfile) -> dict[str, object]:

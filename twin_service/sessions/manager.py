@@ -37,6 +37,7 @@ from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.signals.compressions import Compression
+from accessibility.scenario_i18n import scenario_in
 from accessibility.speech import SpeechRequest
 from accesstwin_contract.frames import FeedbackFrame, Frame
 from accesstwin_contract.groups import lab_group, session_group
@@ -162,6 +163,8 @@ class Session:
             "lab": self.kit.lab,
             "kit": self.kit.kit,
             "scenario": self.scenario.id,
+            "title": self.scenario.title,
+            "lang": self.scenario.lang,
             "step": self.policy.step_id,
             "finished": self.policy.finished,
             "created_at": self.created_at,
@@ -204,6 +207,7 @@ class SessionManager:
             raise OverflowError(f"session limit {self._max} reached")
         token = secrets.token_urlsafe(24)
         profile = self._profile_of(learner_id)
+        scenario = scenario_in(scenario, profile.language)  # texts in the learner's language
         now = self._clock()
         settings = ScanSettings.from_profile(profile)
         policy: FeedbackPolicy | PracticePolicy
