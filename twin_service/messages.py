@@ -18,6 +18,7 @@ from accessibility.languages import DEFAULT_LANGUAGE, SUPPORTED, language
 
 MESSAGES_MARK = "<!-- messages -->"
 _HTML_TAG = re.compile(r'<html lang="en">')
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @cache
@@ -55,3 +56,24 @@ def localize_page(page: str, lang: str) -> str:
         lang = DEFAULT_LANGUAGE
     attrs = f'<html lang="{lang}" dir="{language(lang).direction}">'
     return _HTML_TAG.sub(attrs, page, count=1).replace(MESSAGES_MARK, messages_script(lang))
+
+
+def catalogue_problems(catalogues: dict[str, dict[str, str]]) -> list[str]:
+    """What is wrong with a set of catalogues (empty: nothing): a key of the English one
+    missing in another language, a key only another language has, an empty message, or
+    placeholders that differ from the English (``{time}`` must stay ``{time}``)."""
+    english = catalogues[DEFAULT_LANGUAGE]
+    problems: list[str] = []
+    for lang, messages in sorted(catalogues.items()):
+        for key in english.keys() - messages.keys():
+            problems.append(f"static/i18n/{lang}.json: {key}: missing")
+        for key in messages.keys() - english.keys():
+            problems.append(f"static/i18n/{lang}.json: {key}: not in en.json")
+        for key in english.keys() & messages.keys():
+            if not messages[key].strip():
+                problems.append(f"static/i18n/{lang}.json: {key}: empty")
+            elif sorted(_PLACEHOLDER.findall(messages[key])) != sorted(
+                _PLACEHOLDER.findall(english[key])
+            ):
+                problems.append(f"static/i18n/{lang}.json: {key}: placeholders differ from en")
+    return sorted(problems)
