@@ -9,8 +9,13 @@ import uuid
 import pytest
 
 from accessibility.feedback import prompt_seconds
-from accessibility.languages import LANGUAGES, UnsupportedLanguageError, language, negotiate
-from accessibility.languages import spoken_words
+from accessibility.languages import (
+    LANGUAGES,
+    UnsupportedLanguageError,
+    language,
+    negotiate,
+    spoken_words,
+)
 from accessibility.model import Feedback, LearnerProfile
 from accessibility.render import render_feedback
 from accessibility.scenario import load_scenario
