@@ -140,7 +140,7 @@ function messageNode(f) {
       h('span', { class: 'visually-hidden' }, `: ${String(f.text ?? '')}`), ' ', stamp);
   }
   return h('p', { class: `msg-body sev-${sev}`, 'data-at': String(at), 'data-key': key },
-    h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
+    h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}${t('learn.label_sep')}`),
     String(f.text ?? ''), ' ', stamp);
 }
 
@@ -184,7 +184,7 @@ function renderHistory(force = false) {
     const [icon, wordKey] = e.question ? ['?', e.final ? 'learn.end' : 'learn.question'] : SEVERITY[e.sev];
     const word = t(wordKey);
     return h('li', { class: `history-item ${e.question ? 'is-question' : `sev-${e.sev}`}` },
-      h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
+      h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}${t('learn.label_sep')}`),
       e.text, ' ', h('time', { datetime: new Date(e.at).toISOString() }, fmtTime(e.at)));
   }));
   $('no-history').hidden = past.length > 0;
