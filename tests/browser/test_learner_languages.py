@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.browser.driver import Browser
-from tests.browser.helpers import DETERIORATING, Kit, check_axe, check_clean, new_session, record
-from tests.browser.helpers import shoot
+from tests.browser.helpers import (
+    DETERIORATING,
+    Kit,
+    check_axe,
+    check_clean,
+    new_session,
+    record,
+    shoot,
+)
 from tests.support.mqtt import Publisher
 from tests.support.service import ServiceProcess
 

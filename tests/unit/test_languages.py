@@ -3,8 +3,11 @@ words, prompt timing, frames, the pages' lang/dir, the report, the dashboard's l
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +147,33 @@ async def test_the_dashboard_is_in_the_browsers_language(
         page = await client.get("/labs/ward", headers={"Accept-Language": header})
         assert attrs in page.text and word in page.text
         assert page.headers["vary"] == "Accept-Language"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_fonts_for_arabic_and_chinese_are_installed_by_ci_and_the_image() -> None:
+    assert "scripts/test" in (ROOT / ".ci/run").read_text("utf-8")  # CI installs through it
+    for name in ("Dockerfile", "scripts/test"):
+        text = (ROOT / name).read_text("utf-8")
+        assert "fonts-noto-core" in text and "fonts-noto-cjk" in text, name
+
+
+def test_catalogues_and_translations_are_package_data() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    globs = data["tool"]["setuptools"]["package-data"]
+    shipped = [
+        ("twin_service", p.relative_to(ROOT / "twin_service").as_posix())
+        for p in (ROOT / "twin_service/static").rglob("*")
+        if p.is_file()
+    ] + [
+        ("accessibility", p.relative_to(ROOT / "accessibility").as_posix())
+        for p in (ROOT / "accessibility/scenarios").rglob("*")
+        if p.is_file()
+    ]
+    missing = [
+        f"{pkg}/{rel}"
+        for pkg, rel in shipped
+        if not any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs[pkg])
+    ]
+    assert missing == []
