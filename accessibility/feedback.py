@@ -472,7 +472,10 @@ class FeedbackPolicy:
     def _pace(self, text: str, speech: str) -> float:
         """Seconds until the next message of no higher severity: the utterance's length at
         the learner's rate, then a pause, and never less than ``spoken_gap_s``."""
-        return max(self._gap, utterance_seconds(text, speech, self._wpm, self.scenario.lang) + PAUSE_AFTER_S)
+        return max(
+            self._gap,
+            utterance_seconds(text, speech, self._wpm, self.scenario.lang) + PAUSE_AFTER_S,
+        )
 
     def _make_prompt(self, now: float) -> Feedback:
         step = self._step

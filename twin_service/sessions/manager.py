@@ -36,8 +36,8 @@ from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
-from accessibility.signals.compressions import Compression
 from accessibility.scenario_i18n import scenario_in
+from accessibility.signals.compressions import Compression
 from accessibility.speech import SpeechRequest
 from accesstwin_contract.frames import FeedbackFrame, Frame
 from accesstwin_contract.groups import lab_group, session_group
