@@ -19,6 +19,7 @@ from accessibility.scenario_i18n import (
     scenario_in,
     translation_problems,
 )
+from accessibility.signals.compressions import Compression
 from twin_service.cli import main
 
 ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -86,7 +87,8 @@ def test_accesstwin_scenarios_check(
 
 def run_one_switch(scenario_id: str, lang: str) -> tuple[FeedbackPolicy, list[Feedback], int]:
     """A learner with one switch (auto scan, 1 s) who presses when the right answer is lit;
-    the kit reports good compressions (CPR) or a deteriorating patient (vitals) every 0.5 s.
+    the kit reports good compressions (CPR: 55 mm, full recoil, 110/min) or a deteriorating
+    patient (vitals) every 0.5 s.
     Simulated time, no clock."""
     profile = LearnerProfile(language=lang)
     policy = FeedbackPolicy(scenario_in(load_scenario(scenario_id), lang))
@@ -109,6 +111,8 @@ def run_one_switch(scenario_id: str, lang: str) -> tuple[FeedbackPolicy, list[Fe
     while not policy.finished and t < 400:
         t += 0.5
         deliver(policy.update(TwinView(t, values, dict.fromkeys(values, t))))
+        if scenario_id == "cpr" and policy.step_id == "compressions":  # one every 0.5 s
+            deliver(policy.add_compressions([Compression(t, 55.0, 1.0, 0.55, 110.0)], t))
         scan.tick(t)
         lit = scan.highlighted
         step = policy.scenario.step(policy.step_id or "")
