@@ -482,7 +482,7 @@ class FeedbackPolicy:
         assert step is not None
         choices = tuple(Choice(c.id, c.label) for c in self._remaining)
         if self._undo is not None:
-            choices = (UNDO, *choices)
+            choices = (Choice(UNDO.id, self.scenario.undo_label), *choices)
         fid = self._new_id("prompt")
         return Feedback(fid, "prompt", "info", step.prompt, step.speech, step.icon, 0, choices, now)
 

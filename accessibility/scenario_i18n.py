@@ -74,6 +74,7 @@ def english_texts(scenario_id: str) -> dict[str, str]:
     for rule in doc["rules"]:
         out.update(_pick(f"rules.{rule['id']}", rule, _RULE_TEXTS))
     out["messages.try_again"] = Scenario.__dataclass_fields__["try_again"].default
+    out["messages.undo"] = Scenario.__dataclass_fields__["undo_label"].default
     return {k: " ".join(str(v).split()) for k, v in out.items()}
 
 
@@ -184,6 +185,7 @@ def localize(scenario: Scenario, lang: str, texts: Mapping[str, object]) -> Scen
         rules=tuple(rules),
         lang=lang,
         try_again=text("messages.try_again", scenario.try_again),
+        undo_label=text("messages.undo", scenario.undo_label),
     )
 
 
