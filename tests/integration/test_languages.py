@@ -159,18 +159,16 @@ def test_an_arabic_learner_completes_a_scenario_with_one_switch(
                     texts.append(frame["text"])
                 texts += [c["label"] for c in frame["choices"]]
                 choices = frame["choices"]
-                in_compressions = not choices and scenario_id == "cpr" and presses > 0
-                if in_compressions and client.get(f"/api/v1/sessions/{sid}").json()["step"] == (
-                    "compressions"
-                ):
-                    assert client.post(f"/api/v1/sessions/{sid}/advance").status_code == 200
             twin = client.get(f"/api/v1/twins/wardI/ka-{scenario_id}")
             right = correct | judged_right_ids(scenario_id, twin.json() if twin.is_success else {})
             if press_when_lit(ws, frame, choices, right):
                 presses += 1
                 choices = []
-            if client.get(f"/api/v1/sessions/{sid}").json()["finished"]:
+            now = client.get(f"/api/v1/sessions/{sid}").json()
+            if now["finished"]:
                 break
+            if now["step"] == "compressions":  # the learner is ready: compressions begin
+                assert client.post(f"/api/v1/sessions/{sid}/advance").status_code == 200
     summary = client.get(f"/api/v1/sessions/{sid}").json()
     assert summary["finished"], summary
     assert presses == sum(1 for s in scenario.steps if s.choices)
