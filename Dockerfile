@@ -6,9 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
-# espeak-ng: the speech worker (pyttsx3) synthesises the learner's spoken feedback with it.
+# espeak-ng: the speech worker (pyttsx3) synthesises the learner's spoken feedback with it
+# (voices en, ar, cmn). Fonts: Arabic and Chinese for pages rendered or printed in the image
+# (report PDFs, screenshots); browsers use the learner's own fonts.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends espeak-ng libespeak-ng1 \
+       fonts-noto-core fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/accesstwin \

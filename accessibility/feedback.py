@@ -51,6 +51,7 @@ from dataclasses import replace
 
 from accessibility.compression_score import CompressionScorer
 from accessibility.judge import judge_choice
+from accessibility.languages import language, spoken_words
 from accessibility.model import (
     DEFAULT_SPEECH_RATE_WPM,
     SEVERITY_RANK,
@@ -71,20 +72,25 @@ READING_RATE_WPM = DEFAULT_SPEECH_RATE_WPM
 PAUSE_AFTER_S = 1.0  # silence after one message before the next of no higher severity
 
 
-def utterance_seconds(text: str, speech: str, speech_rate_wpm: float | None) -> float:
-    """How long a message takes to say (its spoken words at the learner's rate) or, with
-    speech off, to read (its displayed words at ``READING_RATE_WPM``)."""
+def utterance_seconds(
+    text: str, speech: str, speech_rate_wpm: float | None, lang: str = "en"
+) -> float:
+    """How long a message takes to say (its spoken words at the learner's rate, at the
+    pace of the language's voice) or, with speech off, to read (its displayed words at
+    ``READING_RATE_WPM``). Words need no spaces between them: ``spoken_words`` counts
+    Chinese characters."""
     if speech_rate_wpm is None:
-        return len(text.split()) * 60.0 / READING_RATE_WPM
-    return len(text_for_speech(speech).split()) * 60.0 / speech_rate_wpm
+        return spoken_words(text) * 60.0 / READING_RATE_WPM
+    pace = language(lang).pace
+    return spoken_words(text_for_speech(speech, lang)) * pace * 60.0 / speech_rate_wpm
 
 
 UNDO = Choice("undo", "Undo - that was not what I meant")
 
 
-def prompt_seconds(step: Step, speech_rate_wpm: float | None) -> float:
+def prompt_seconds(step: Step, speech_rate_wpm: float | None, lang: str = "en") -> float:
     """How long the step's prompt takes to say (speech on) or to read (speech off)."""
-    return utterance_seconds(step.prompt, step.speech, speech_rate_wpm)
+    return utterance_seconds(step.prompt, step.speech, speech_rate_wpm, lang)
 
 
 class _Check:
@@ -239,7 +245,9 @@ class FeedbackPolicy:
         self._advance = {s.id: _Timed(s.advance_when) for s in scenario.steps if s.advance_when}
         self._step: Step | None = None
         self._t0 = 0.0
-        self._prompt_s = {s.id: prompt_seconds(s, speech_rate_wpm) for s in scenario.steps}
+        self._prompt_s = {
+            s.id: prompt_seconds(s, speech_rate_wpm, scenario.lang) for s in scenario.steps
+        }
         self._prompt_end = 0.0  # when the current step's prompt has been said
         self._remaining: tuple[ChoiceSpec, ...] = ()
         self._prompt: Feedback | None = None
@@ -316,7 +324,7 @@ class FeedbackPolicy:
         self._undo = None
         out: list[Feedback] = []
         if explain or not correct:
-            text = explain or "Not quite - try again."
+            text = explain or self.scenario.try_again
             icon = "check" if correct else "cross"
             out.append(
                 Feedback(self._new_id("explain"), "explain", "info", text, text, icon, ts=now)
@@ -464,14 +472,17 @@ class FeedbackPolicy:
     def _pace(self, text: str, speech: str) -> float:
         """Seconds until the next message of no higher severity: the utterance's length at
         the learner's rate, then a pause, and never less than ``spoken_gap_s``."""
-        return max(self._gap, utterance_seconds(text, speech, self._wpm) + PAUSE_AFTER_S)
+        return max(
+            self._gap,
+            utterance_seconds(text, speech, self._wpm, self.scenario.lang) + PAUSE_AFTER_S,
+        )
 
     def _make_prompt(self, now: float) -> Feedback:
         step = self._step
         assert step is not None
         choices = tuple(Choice(c.id, c.label) for c in self._remaining)
         if self._undo is not None:
-            choices = (UNDO, *choices)
+            choices = (Choice(UNDO.id, self.scenario.undo_label), *choices)
         fid = self._new_id("prompt")
         return Feedback(fid, "prompt", "info", step.prompt, step.speech, step.icon, 0, choices, now)
 

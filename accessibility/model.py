@@ -62,6 +62,7 @@ class LearnerProfile:
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
     hold_ms: int = 0
     cues: Cues = field(default_factory=Cues)
+    language: str = "en"  # BCP 47, one of accessibility.languages.SUPPORTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Render a piece of feedback for one learner: the ``feedback`` frame of the contract.
 
 Pure: the learner's profile picks the theme (contrast level, light or dark, text scale), whether and
-how fast speech is offered, and the scan settings shown with the choices.
+how fast speech is offered and in which voice (the learner's language: the frame's ``lang``), and
+the scan settings shown with the choices. The texts are already in the learner's language (the
+session's scenario is localised, ``accessibility.scenario_i18n``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accessibility.languages import language
 from accessibility.model import Feedback, LearnerProfile
 from accessibility.speech import SpeechRequest, cache_key, text_for_speech
 from accessibility.theme import theme_for, visual_tokens
@@ -16,7 +19,11 @@ from accesstwin_contract.frames import FeedbackFrame, SpeechDoc
 
 
 def speech_request(feedback: Feedback, profile: LearnerProfile) -> SpeechRequest:
-    return SpeechRequest(text_for_speech(feedback.speech_text), profile.speech_rate_wpm)
+    """The words to say, in the learner's language and its espeak-ng voice, at their rate."""
+    lang = language(profile.language)
+    return SpeechRequest(
+        text_for_speech(feedback.speech_text, lang.tag), profile.speech_rate_wpm, lang.voice
+    )
 
 
 def render_feedback(
@@ -48,6 +55,7 @@ def render_feedback(
         "choices": [{"id": c.id, "label": c.label} for c in feedback.choices],
         "scan": dict(scan),
         "ts": feedback.ts,
+        "lang": profile.language,
     }
     if feedback.target is not None:
         frame["target"] = feedback.target  # docs/interface.md, "Switch practice"

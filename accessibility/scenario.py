@@ -51,6 +51,8 @@ from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+TRY_AGAIN = "Not quite - try again."
+UNDO_LABEL = "Undo - that was not what I meant"
 # Reported sensors and derived values a condition may name (the values of the last few
 # compressions a session adds, accessibility/recent_compressions, are in the table too).
 KNOWN_VALUES = KNOWN_NAMES
@@ -177,6 +179,9 @@ class Scenario:
     rules: tuple[Rule, ...]
     scoring: CprScoring | DecisionScoring | PracticeScoring
     source: str = "<string>"
+    lang: str = "en"  # the language of its texts (accessibility/scenario_i18n.py)
+    try_again: str = TRY_AGAIN  # said after a wrong choice that has no ``explain``
+    undo_label: str = UNDO_LABEL  # the choice that takes the last answer back
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

@@ -124,14 +124,49 @@ _WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def text_for_speech(text: str) -> str:
-    """Rewrite displayed text so a synthesiser says units in words.
+# Units as said in the other languages: (unit after a number, how "{num} unit" is said).
+# Chinese says a percentage before its number (百分之九十七) and a rate as 每分钟…次.
+_LOCAL_UNITS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ar": (
+        (r"mm\s?Hg", "{num} ملم زئبقي"), (r"°\s?C", "{num} درجة مئوية"),
+        (r"bpm", "{num} نبضة في الدقيقة"), (r"/\s?min", "{num} في الدقيقة"),
+        (r"mm", "{num} ملم"), (r"cm", "{num} سم"), (r"%", "{num} بالمئة"),
+    ),
+    "zh": (
+        (r"mm\s?Hg", "{num}毫米汞柱"), (r"°\s?C", "{num}摄氏度"),
+        (r"bpm", "每分钟{num}次"), (r"/\s?min", "每分钟{num}次"),
+        (r"mm", "{num}毫米"), (r"cm", "{num}厘米"), (r"%", "百分之{num}"),
+    ),
+}  # fmt: skip
+_LOCAL_WORDS = {"ar": "تشبع الأكسجين", "zh": "血氧饱和度"}  # SpO2
+_LOCAL_RES = {
+    lang: tuple(
+        (re.compile(_NUM + r"\s?(?:" + pattern + r")(?![A-Za-z0-9])"), template)
+        for pattern, template in table
+    )
+    for lang, table in _LOCAL_UNITS.items()
+}
+
+
+def _said_as(template: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: template.format(num=m["num"])
+
+
+def text_for_speech(text: str, lang: str = "en") -> str:
+    """Rewrite displayed text so a synthesiser says units in words, in ``lang``.
 
     "110/min" → "110 per minute", "55 mm" → "55 millimetres", "SpO2 97%" →
     "oxygen saturation 97 percent", "72 bpm" → "72 beats per minute",
     "36.8 °C" → "36.8 degrees Celsius", "50–60 mm" → "50 to 60 millimetres".
     A quantity of exactly 1 takes the singular ("1 mm" → "1 millimetre").
+    In Arabic and Chinese (``ar``, ``zh``) the same units are said in those languages
+    ("SpO2 97%" → "血氧饱和度百分之97"); other text is left as it is.
     """
+    if lang in _LOCAL_RES:
+        out = _WORDS[0][0].sub(_LOCAL_WORDS[lang], text)
+        for unit_re, template in _LOCAL_RES[lang]:
+            out = unit_re.sub(_said_as(template), out)
+        return _SPACE.sub(" ", out).strip()
     out = _WORDS[0][0].sub(_WORDS[0][1], text)
     for unit_re, replace in _UNIT_RES:
         out = unit_re.sub(replace, out)

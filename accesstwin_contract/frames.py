@@ -104,6 +104,7 @@ class FeedbackFrame(TypedDict):
     scan: dict[str, object]
     ts: float
     target: NotRequired[str]  # switch practice: the choice id asked for
+    lang: NotRequired[str]  # BCP 47 language of text, speech and labels (en, ar, zh)
     session_id: NotRequired[str]
     lab: NotRequired[str]
     kit: NotRequired[str]

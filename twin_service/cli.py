@@ -1,4 +1,4 @@
-"""The ``accesstwin`` command line: demo, serve, kit, bench.
+"""The ``accesstwin`` command line: demo, serve, kit, bench, scenarios check.
 
 A thin dispatcher that imports each command's side only when it runs: ``kit`` needs only
 what a kit installs (``accesstwin[pi]``; see ``devices.cli``), ``demo`` and ``serve`` need
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_kit_parser(commands)
+    from twin_service.ops.scenarios import add_scenarios_parser
+
+    add_scenarios_parser(commands)
 
     try:
         from benchmarks.cli import add_bench_parser
@@ -133,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_kit_command(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "scenarios":
+            return _scenarios(args)
         return _server(args)
     except KeyboardInterrupt:
         return 130
@@ -156,6 +161,14 @@ def _server(args: argparse.Namespace) -> int:
     from twin_service.ops.commands import run_server_command
 
     return run_server_command(args, _overrides(args))
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    if _server_missing(args.command):  # PyYAML reads the scenario files
+        return 2
+    from twin_service.ops.scenarios import run_scenarios_command
+
+    return run_scenarios_command(args)
 
 
 def _bench(args: argparse.Namespace) -> int:

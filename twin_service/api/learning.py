@@ -192,7 +192,7 @@ async def get_report(
     report, title = session_report(runtime, access, events)
     wants_html = format == "html" or "text/html" in request.headers.get("accept", "")
     if wants_html:
-        return HTMLResponse(report_page(report, title))
+        return HTMLResponse(report_page(report, title, str(report.get("lang") or "en")))
     return report
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from accessibility.languages import DEFAULT_LANGUAGE, negotiate
 from accesstwin_contract.quantities import vocabulary_document
 from gateway.identifiers import is_identifier, is_reserved_lab
+from twin_service.api.deps import RuntimeDep
+from twin_service.messages import localize_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,20 +31,30 @@ def static_dir() -> str:
 
 
 @router.get("/labs/{lab}", response_class=HTMLResponse)
-async def dashboard(lab: str) -> HTMLResponse:
+async def dashboard(lab: str, request: Request) -> HTMLResponse:
+    """The instructor dashboard, in the browser's language (Accept-Language; English when
+    none of its languages is supported)."""
     if not is_identifier(lab) or is_reserved_lab(lab):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such lab")
-    return HTMLResponse(_page("dashboard.html").replace(VOCABULARY_MARK, vocabulary_script()))
+    lang = negotiate(request.headers.get("accept-language"))
+    page = _page("dashboard.html").replace(VOCABULARY_MARK, vocabulary_script())
+    return HTMLResponse(localize_page(page, lang), headers={"Vary": "Accept-Language"})
 
 
 @router.get("/learn/{session_id}", response_class=HTMLResponse)
-async def learner_page(session_id: str) -> HTMLResponse:
+async def learner_page(session_id: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """The learner's page. The session id is checked against the identifier pattern only:
     whether it exists, and whether the link's token opens it, the websocket decides, so
-    this page says nothing about which sessions exist."""
+    this page says nothing about which sessions exist. Only a link whose token opens the
+    session gets the page in the learner's language at once (``lang``, ``dir``, catalogue);
+    any other request gets English, and the page switches when the session frame says."""
     if not is_identifier(session_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
-    return HTMLResponse(_page("learn.html"))
+    session = runtime.sessions.get(session_id)
+    token = request.query_params.get("token")
+    opens = session is not None and runtime.sessions.learner_may_open(session, token)
+    lang = session.scenario.lang if session is not None and opens else DEFAULT_LANGUAGE
+    return HTMLResponse(localize_page(_page("learn.html"), lang))
 
 
 @router.get("/sessions/{session_id}/debrief", response_class=HTMLResponse)

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accessibility.languages import SUPPORTED, language
 from accessibility.model import (
     MAX_DEBOUNCE_MS,
     MAX_HOLD_MS,
@@ -59,6 +60,14 @@ class ProfileUpdate(BaseModel):
     debounce_ms: int | None = Field(None, ge=0, le=MAX_DEBOUNCE_MS)
     hold_ms: int | None = Field(None, ge=0, le=MAX_HOLD_MS)
     cues: CuesUpdate | None = None
+    language: str | None = Field(None, description=f"one of {', '.join(SUPPORTED)} (BCP 47)")
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, tag: str | None) -> str | None:
+        if tag is not None:
+            language(tag)  # UnsupportedLanguageError (a ValueError) names the supported ones
+        return tag
 
 
 def profile_json(profile: LearnerProfile) -> dict[str, object]:

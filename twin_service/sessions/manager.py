@@ -44,6 +44,7 @@ from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
+from accessibility.scenario_i18n import scenario_in
 from accessibility.signals.compressions import Compression
 from accessibility.speech import SpeechRequest, cache_key
 from accesstwin_contract.frames import FeedbackFrame, Frame, SpeechFrame
@@ -189,6 +190,8 @@ class Session:
             "lab": self.kit.lab,
             "kit": self.kit.kit,
             "scenario": self.scenario.id,
+            "title": self.scenario.title,
+            "lang": self.scenario.lang,
             "step": self.policy.step_id,
             "finished": self.policy.finished,
             "state": self.state,
@@ -254,6 +257,7 @@ class SessionManager:
         created_at: float,
     ) -> Session:
         profile = self._profile_of(learner_id)
+        scenario = scenario_in(scenario, profile.language)  # texts in the learner's language
         settings = ScanSettings.from_profile(profile)
         policy: FeedbackPolicy | PracticePolicy
         calibration = None

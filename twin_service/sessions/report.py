@@ -6,6 +6,8 @@ import html
 import time
 from typing import Any
 
+from accessibility.languages import language
+from twin_service.messages import message
 from twin_service.sessions.manager import Session
 
 CHART_W, CHART_H, PAD = 640, 200, 36
@@ -112,46 +114,73 @@ def _value(v: object) -> str:
 
 
 def report_html(session: Session) -> str:
-    return report_page(report_json(session), session.scenario.title)
+    return report_page(report_json(session), session.scenario.title, session.scenario.lang)
 
 
-def report_page(report: dict[str, Any], title: str) -> str:
-    """The printable report page of a report (live, finished or recorded)."""
+def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
+    """The printable report page of a report (live, finished or recorded), in the
+    learner's language (catalogue ``report.*`` keys; texts the catalogue has not got - the
+    scoring formula, the scan explanation, the grade - stay English, marked ``lang="en"``)."""
     score = report["score"]
     esc = html.escape
+
+    def m(key: str, **values: object) -> str:
+        return esc(message(lang, key, **values))
+
+    def english(text: str) -> str:
+        return esc(text) if lang == "en" else f'<span lang="en">{esc(text)}</span>'
+
     charts = _Charts()
     metrics = "".join(
-        f"<tr><th scope='row'>{esc(str(k).replace('_', ' '))}</th><td>{_value(v)}</td></tr>"
+        f"<tr><th scope='row'>{english(str(k).replace('_', ' '))}</th><td>{_value(v)}</td></tr>"
         for k, v in score.get("metrics", {}).items()
     )
     decisions = "".join(
         f"<tr><td>{esc(d['step'])}</td><td>{d['attempts']}</td>"
-        f"<td>{'yes' if d['first_try'] else 'no'}</td></tr>"
+        f"<td>{m('report.yes') if d['first_try'] else m('report.no')}</td></tr>"
         for d in score.get("decisions", [])
     )
     feedback = "".join(
-        f"<li><span class='sev'>{esc(str(f['severity']).capitalize())}:</span>"
+        f"<li><span class='sev'>{m('report.sev.' + str(f['severity']))}:</span>"
         f" {esc(str(f['text']))} <small>({_fmt_time(f['delivered_at'])})</small></li>"
         for f in report["feedback"]
     )
     decision_table = (
-        "<h2>Decisions</h2><table><thead><tr><th scope='col'>Step</th><th scope='col'>Attempts"
-        f"</th><th scope='col'>Right first time</th></tr></thead><tbody>{decisions}</tbody></table>"
+        f"<h2>{m('report.decisions')}</h2><table><thead><tr><th scope='col'>{m('report.step')}"
+        f"</th><th scope='col'>{m('report.attempts')}</th><th scope='col'>"
+        f"{m('report.first_time')}</th></tr></thead><tbody>{decisions}</tbody></table>"
         if decisions
         else ""
     )
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Session report — {esc(title)}</title>
-<link rel="stylesheet" href="/static/report.css"></head>
-<body><main><h1>Session report: {esc(title)}</h1>
-<p>Learner {esc(report["learner_id"])}, kit {esc(report["lab"])}/{esc(report["kit"])},
-started {_fmt_time(report["created_at"])}. {_STATE_WORDS.get(report.get("state", ""), "")}</p>
-<h2>Score</h2><p><strong>{score["score"]:.0f} / 100 — {esc(score["grade"])}</strong></p>
-<p>How it is computed: {esc(score["formula"])}</p>
-<table><caption>Measures</caption><tbody>{metrics}</tbody></table>
+    who = m(
+        "report.who",
+        learner=report["learner_id"],
+        kit=f"{report['lab']}/{report['kit']}",
+        time=_fmt_time(report["created_at"]),
+    )
+    state = report.get("state", "finished" if report.get("finished") else "running")
+    state_words = (
+        m("report.finished")
+        if state == "finished"
+        else m("report.running")
+        if state == "running"
+        else english(_STATE_WORDS.get(state, ""))
+    )
+    over_time = message(lang, "report.over_time")
+    return f"""<!doctype html><html lang="{lang}" dir="{language(lang).direction}"><head>
+<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{m("report.title", scenario=title)}</title>
+<link rel="stylesheet" href="/static/report.css">
+<link rel="stylesheet" href="/static/common/languages.css"></head>
+<body><main><h1>{m("report.heading", scenario=title)}</h1>
+<p>{who}
+{state_words}</p>
+<h2>{m("report.score")}</h2>
+<p><strong>{score["score"]:.0f} / 100 — {english(score["grade"])}</strong></p>
+<p>{m("report.formula")} {english(score["formula"])}</p>
+<table><caption>{m("report.measures")}</caption><tbody>{metrics}</tbody></table>
 {decision_table}
-<h2>Score over time</h2>{charts.render(score.get("series", []), "Score over time")}
-<h2>Feedback given</h2><ol>{feedback or "<li>None.</li>"}</ol>
-<h2>Switch scanning</h2><p>{esc(report["scan_explained"])}</p>
+<h2>{esc(over_time)}</h2>{charts.render(score.get("series", []), over_time)}
+<h2>{m("report.feedback")}</h2><ol>{feedback or f"<li>{m('report.none')}</li>"}</ol>
+<h2>{m("report.scanning")}</h2><p>{english(report["scan_explained"])}</p>
 </main></body></html>"""

@@ -24,11 +24,13 @@ const MAX_SPEECH_QUEUE = 4;
 const SCAN_STEPS_MS = [250, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10000];
 // Local playback-rate factors applied to the server's WAV (nothing is sent to the server).
 const SPEECH_FACTORS = [0.5, 0.65, 0.8, 1, 1.2, 1.4, 1.7, 2];
-const SEVERITY = { info: ['ℹ\uFE0E', 'Information'], warning: ['⚠\uFE0E', 'Warning'], critical: ['‼\uFE0E', 'Critical'] };
+const SEVERITY = { info: ['ℹ\uFE0E', 'learn.sev.info'], warning: ['⚠\uFE0E', 'learn.sev.warning'], critical: ['‼\uFE0E', 'learn.sev.critical'] };
 const HEX = /^#[0-9a-f]{6}$/i;
 const PREFS_KEY = 'accesstwin.learn.prefs';
 
-const fmtSeconds = (ms) => `${Number((ms / 1000).toFixed(2))} s`;
+import { isRtl, setLanguage, t } from './common/i18n.js';
+
+const fmtSeconds = (ms) => t('learn.seconds', { n: Number((ms / 1000).toFixed(2)) });
 
 // ---------- state ----------
 const state = {
@@ -88,9 +90,9 @@ function applySession(f) {
   cues.setCues(p.cues);
   if (state.scenario === 'cpr') gauge.show({ lab: f.lab, kit: f.kit }); else gauge.hide();
   updateCadence();
-  const what = [f.scenario && `scenario ${f.scenario}`, f.kit && `kit ${f.kit}`].filter(Boolean).join(', ');
-  setText($('title'), what ? `Learning session — ${what}` : 'Learning session');
-  document.title = `${what ? `${what} — ` : ''}learning session — accesstwin`;
+  state.session = f;
+  // The learner's language (a page reloaded without its link starts in English).
+  if (typeof f.lang === 'string') setLanguage(f.lang).then((changed) => { if (changed) { renderChoices(); renderHistory(true); render(); } }).catch(() => {});
   render();
 }
 
@@ -125,7 +127,7 @@ function applyScan(s) {
   const req = state.request;
   if (req && state.intervalMs === req.ms) {
     state.request = null;
-    setText($('scan-speed-note'), `Scan time is now ${fmtSeconds(req.ms)} per answer.`);
+    setText($('scan-speed-note'), t('learn.scan_now', { time: fmtSeconds(req.ms) }));
   }
   render();
 }
@@ -133,7 +135,7 @@ function applyScan(s) {
 function applyError(f) { // the server refused a frame; only a settings request is waiting for an answer
   if (state.request && Date.now() - state.request.at < SETTINGS_ANSWER_MS) {
     state.request = null;
-    setText($('scan-speed-note'), 'The scan time could not be changed from this page. Ask your instructor to change it.');
+    setText($('scan-speed-note'), t('learn.scan_refused'));
   }
   console.warn('accesstwin: the server refused a frame:', f.reason);
 }
@@ -152,19 +154,20 @@ const applyTextScale = (x) => document.documentElement.style.setProperty('--text
 
 function messageNode(f) {
   const sev = Object.prototype.hasOwnProperty.call(SEVERITY, f.severity) ? f.severity : 'info';
-  const [icon, word] = SEVERITY[sev];
+  const [icon, wordKey] = SEVERITY[sev];
+  const word = t(wordKey);
   const at = Date.now();
   const key = f.__key ?? '';
   const stamp = h('time', { datetime: new Date(at).toISOString() }, fmtTime(at));
   if (f.topic === 'prompt') { // shown in full in the question card: here a pointer to it (read in full)
     const finished = typeof f.finished === 'boolean' ? f.finished : !f.choices?.length;
-    const label = f.choices?.length ? 'New question (below)' : finished ? 'Finished (below)' : 'Next step (below)';
+    const label = t(f.choices?.length ? 'learn.new_question' : finished ? 'learn.finished_below' : 'learn.next_step_below');
     return h('p', { class: 'msg-body is-prompt', 'data-key': key },
       h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '?'), ` ${label}`),
       h('span', { class: 'visually-hidden' }, `: ${String(f.text ?? '')}`), ' ', stamp);
   }
   return h('p', { class: `msg-body sev-${sev}`, 'data-at': String(at), 'data-key': key },
-    h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
+    h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}${t('learn.label_sep')}`),
     String(f.text ?? ''), ' ', stamp);
 }
 
@@ -197,17 +200,18 @@ function logFrame(f) {
 }
 
 let historySig = '';
-function renderHistory() {
+function renderHistory(force = false) {
   const current = new Set([state.prompt?.__key,
     ...[...document.querySelectorAll('#msg-alert [data-key], #msg-status [data-key]')].map((e) => e.dataset.key)]);
   const past = state.log.filter((e) => !current.has(e.key)).reverse().slice(0, MAX_HISTORY);
   const sig = past.map((e) => e.key).join('\n');
-  if (sig === historySig) return;
+  if (sig === historySig && !force) return;
   historySig = sig;
   $('history-list').replaceChildren(...past.map((e) => {
-    const [icon, word] = e.question ? ['?', e.final ? 'End' : 'Question'] : SEVERITY[e.sev];
+    const [icon, wordKey] = e.question ? ['?', e.final ? 'learn.end' : 'learn.question'] : SEVERITY[e.sev];
+    const word = t(wordKey);
     return h('li', { class: `history-item ${e.question ? 'is-question' : `sev-${e.sev}`}` },
-      h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}: `),
+      h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}${t('learn.label_sep')}`),
       e.text, ' ', h('time', { datetime: new Date(e.at).toISOString() }, fmtTime(e.at)));
   }));
   $('no-history').hidden = past.length > 0;
@@ -217,23 +221,20 @@ function renderChoices() {
   const list = $('choices');
   list.replaceChildren(...state.choices.map((c, i) => h('li', {},
     h('button', { type: 'button', class: 'choice', 'data-choice': c.id, 'data-index': String(i) },
-      h('span', { class: 'marker', 'aria-hidden': 'true' }, '▶\uFE0E'), h('span', { class: 'choice-label' }, c.label)))));
-  setText($('prompt-text'), state.prompt ? String(state.prompt.text ?? '') : 'Waiting for the first question…');
+      h('span', { class: 'marker', 'aria-hidden': 'true' }, isRtl() ? '◀\uFE0E' : '▶\uFE0E'), h('span', { class: 'choice-label' }, c.label)))));
+  setText($('prompt-text'), state.prompt ? String(state.prompt.text ?? '') : t('learn.waiting'));
 }
 
 function scanHelp() {
   if (state.finished) return '';
-  if (!state.started) return 'Press Space or Enter to start.';
+  if (!state.started) return t('learn.help.start');
   if (!state.choices.length) {
-    return state.step === 'compressions' && !$('gauge').hidden
-      ? 'Compress now: the gauge below shows each compression.' : 'Wait for the next question.';
+    return t(state.step === 'compressions' && !$('gauge').hidden ? 'learn.help.compress' : 'learn.help.wait');
   }
-  if (state.paused) return 'Scanning has stopped. Press Space to start it again.';
-  if (state.mode === 'step') return 'Press Space to move the highlight. Press Enter to choose the highlighted answer.';
-  if (state.mode === 'dwell') return 'Press Space to move the highlight. Stop pressing and the highlighted answer is chosen.';
-  return state.switchCount === 2
-    ? 'The highlight moves by itself. Space moves it on at once; Enter chooses the highlighted answer.'
-    : 'The highlight moves by itself. Press Space to choose the highlighted answer.';
+  if (state.paused) return t('learn.help.paused');
+  if (state.mode === 'step') return t('learn.help.step');
+  if (state.mode === 'dwell') return t('learn.help.dwell');
+  return t(state.switchCount === 2 ? 'learn.help.auto2' : 'learn.help.auto1');
 }
 
 function render() {
@@ -245,27 +246,34 @@ function render() {
   $('start-area').hidden = state.started;
   $('choices').hidden = state.finished;
   $('done').hidden = !state.finished;
-  setText($('question-h'), state.finished ? 'Finished' : 'Question');
+  renderTitle();
+  setText($('question-h'), t(state.finished ? 'learn.finished' : 'learn.question'));
   setText($('scan-help'), scanHelp());
   const timed = state.mode !== 'step';
   $('scan-slower').hidden = $('scan-faster').hidden = !timed;
-  setText($('scan-speed'), !timed ? 'not timed (moves only when you press)'
-    : state.intervalMs ? `${fmtSeconds(state.intervalMs)}${state.adaptive ? ', adapts to your presses' : ''}` : '—');
+  const time = state.intervalMs ? fmtSeconds(state.intervalMs) : '—';
+  setText($('scan-speed'), !timed ? t('learn.not_timed')
+    : state.intervalMs && state.adaptive ? t('learn.adapts', { time }) : time);
   const wpm = Math.round(state.rateWpm * state.speechFactor);
-  setText($('speech-speed'), `about ${wpm} words a minute${state.speechFactor === 1 ? ' (as set for you)' : ''}`);
+  setText($('speech-speed'), t(state.speechFactor === 1 ? 'learn.speech_rate_own' : 'learn.speech_rate', { wpm }));
   $('speech-toggle').setAttribute('aria-pressed', String(state.speechOn));
   setText($('speech-toggle-icon'), state.speechOn ? '✔\uFE0E' : '✖\uFE0E');
   renderConnection();
 }
 
+function renderTitle() { // the scenario's title in the learner's language, from the session frame
+  const f = state.session;
+  const scenario = f ? String(f.title ?? f.scenario ?? '') : '';
+  const what = scenario && f.kit ? t('learn.what', { scenario, kit: f.kit }) : scenario;
+  setText($('title'), what ? t('learn.heading_with', { what }) : t('learn.heading'));
+  const title = what ? t('learn.doc_title', { what }) : t('learn.page_title');
+  if (document.title !== title) document.title = title;
+}
+
 function renderConnection() {
-  const labels = {
-    live: ['●', 'Connected'], reconnecting: ['↻', 'Connection lost — reconnecting…'],
-    offline: ['✖\uFE0E', 'Offline — your presses are not sent; trying again…'],
-    unauthorised: ['⛔\uFE0E', 'This link does not open a session — ask your instructor for a new one'],
-    invalid: ['✖\uFE0E', 'This address does not name a session'], connecting: ['…', 'Connecting…'],
-  };
-  const [icon, text] = labels[state.connection] ?? labels.connecting;
+  const icons = { live: '●', reconnecting: '↻', offline: '✖\uFE0E', unauthorised: '⛔\uFE0E', invalid: '✖\uFE0E', connecting: '…' };
+  const known = Object.hasOwn(icons, state.connection) ? state.connection : 'connecting';
+  const [icon, text] = [icons[known], t(`learn.conn.${known}`)];
   $('conn').dataset.state = state.connection;
   document.body.dataset.conn = state.connection;
   setText($('conn-icon'), icon);
@@ -334,14 +342,14 @@ function stepFrom(list, value, dir) {
 function changeScan(dir) {
   const current = state.intervalMs ?? 1000;
   const ms = stepFrom(SCAN_STEPS_MS, current, dir);
-  if (ms === current) { setText($('scan-speed-note'), `This is already the ${dir > 0 ? 'slowest' : 'fastest'} scan time.`); return; }
+  if (ms === current) { setText($('scan-speed-note'), t(dir > 0 ? 'learn.scan_slowest' : 'learn.scan_fastest')); return; }
   // The frame the server is asked to accept (see the README): {"type":"settings","scan_interval_ms":N}
-  if (!send({ type: 'settings', scan_interval_ms: ms })) { setText($('scan-speed-note'), 'Not connected: the scan time was not changed.'); return; }
+  if (!send({ type: 'settings', scan_interval_ms: ms })) { setText($('scan-speed-note'), t('learn.scan_not_connected')); return; }
   const request = { ms, at: Date.now() };
   state.request = request;
-  setText($('scan-speed-note'), `Asked for ${fmtSeconds(ms)} per answer…`);
+  setText($('scan-speed-note'), t('learn.scan_asked', { time: fmtSeconds(ms) }));
   setTimeout(() => { // neither confirmed by a scan frame nor refused: say so
-    if (state.request === request) { state.request = null; setText($('scan-speed-note'), 'No answer from the server: the scan time was not changed.'); }
+    if (state.request === request) { state.request = null; setText($('scan-speed-note'), t('learn.scan_no_answer')); }
   }, SETTINGS_ANSWER_MS);
 }
 function changeSpeech(dir) {

@@ -1,0 +1,79 @@
+"""The pages' message catalogues: ``static/i18n/{lang}.json``, one flat object per language.
+
+A key names one string (``learn.start``); ``{name}`` marks a value put in when it is used.
+English (``en.json``) is the reference: every key of it must be in every other catalogue
+with the same placeholders (tests/unit/test_catalogues.py), and a key missing at run time
+falls back to English. Pages get their catalogue as a JSON data block (not run: CSP-safe)
+that ``static/common/i18n.js`` reads; server-made pages (the report) use :func:`message`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+from accessibility.languages import DEFAULT_LANGUAGE, SUPPORTED, language
+
+MESSAGES_MARK = "<!-- messages -->"
+_HTML_TAG = re.compile(r'<html lang="en">')
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@cache
+def catalogue_file(lang: str) -> dict[str, str]:
+    """One catalogue as shipped (no fallback)."""
+    language(lang)
+    path = resources.files("twin_service").joinpath(f"static/i18n/{lang}.json")
+    data = json.loads(path.read_text("utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"static/i18n/{lang}.json: must be an object of strings")
+    return data
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """``lang``'s messages over the English ones (a missing key is said in English)."""
+    return {**catalogue_file(DEFAULT_LANGUAGE), **catalogue_file(lang)}
+
+
+def message(lang: str, key: str, **values: object) -> str:
+    text = catalogue(lang).get(key, key)
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), text)
+
+
+def messages_script(lang: str) -> str:
+    """The catalogue as a data block for ``static/common/i18n.js``."""
+    doc = {"lang": lang, "dir": language(lang).direction, "messages": catalogue(lang)}
+    text = json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/json" id="accesstwin-messages">{text}</script>'
+
+
+def localize_page(page: str, lang: str) -> str:
+    """A page's ``<html lang="en">`` set to ``lang`` (and ``dir``), and its catalogue in."""
+    if lang not in SUPPORTED:
+        lang = DEFAULT_LANGUAGE
+    attrs = f'<html lang="{lang}" dir="{language(lang).direction}">'
+    return _HTML_TAG.sub(attrs, page, count=1).replace(MESSAGES_MARK, messages_script(lang))
+
+
+def catalogue_problems(catalogues: dict[str, dict[str, str]]) -> list[str]:
+    """What is wrong with a set of catalogues (empty: nothing): a key of the English one
+    missing in another language, a key only another language has, an empty message, or
+    placeholders that differ from the English (``{time}`` must stay ``{time}``)."""
+    english = catalogues[DEFAULT_LANGUAGE]
+    problems: list[str] = []
+    for lang, messages in sorted(catalogues.items()):
+        for key in english.keys() - messages.keys():
+            problems.append(f"static/i18n/{lang}.json: {key}: missing")
+        for key in messages.keys() - english.keys():
+            problems.append(f"static/i18n/{lang}.json: {key}: not in en.json")
+        for key in english.keys() & messages.keys():
+            if not messages[key].strip():
+                problems.append(f"static/i18n/{lang}.json: {key}: empty")
+            elif sorted(_PLACEHOLDER.findall(messages[key])) != sorted(
+                _PLACEHOLDER.findall(english[key])
+            ):
+                problems.append(f"static/i18n/{lang}.json: {key}: placeholders differ from en")
+    return sorted(problems)
