@@ -54,6 +54,7 @@ from gateway.identifiers import KitRef
 from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
+from twin_service.messages import message
 from twin_service.sessions.observer import NoObserver, SessionObserver
 from twin_service.twins.twin import Twin, ValueEntry
 
@@ -65,7 +66,14 @@ STALE_SWITCH_S = SWITCH_EVENT_MAX_AGE_S
 STALE_LOG_EVERY_S = 10.0
 # In a scenario with a monitor, every question also offers this: with one switch, the
 # learner has the vitals read out (the question stays; scanning starts over).
-READ_VITALS = Choice("_read_vitals", "Read the vitals")
+READ_VITALS_ID = "_read_vitals"  # the scanned "Read the vitals" choice of a vitals step
+
+
+def read_vitals_choice(lang: str) -> Choice:
+    """The "Read the vitals" choice, labelled in the learner's language."""
+    return Choice(READ_VITALS_ID, message(lang, "learn.read_vitals"))
+
+
 READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is speech)
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
 _SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
@@ -475,7 +483,8 @@ class SessionManager:
         self._finish_if_done(session, now)
 
     def choose(self, session: Session, choice_id: str, now: float) -> None:
-        if choice_id == READ_VITALS.id and READ_VITALS in session.scan.choices:
+        offered = any(c.id == READ_VITALS_ID for c in session.scan.choices)
+        if choice_id == READ_VITALS_ID and offered:
             self.read_vitals(session, self._twins.get(session.kit))
             session.scan.set_choices(session.scan.choices, now)
             self._publish_scan(session)
@@ -640,7 +649,8 @@ class SessionManager:
         for given in feedback:
             item = given
             if item.choices and with_monitor:
-                item = replace(item, choices=(*item.choices, READ_VITALS))
+                read = read_vitals_choice(session.scenario.lang)
+                item = replace(item, choices=(*item.choices, read))
             if item.choices:
                 session.scan.set_choices(item.choices, now)
             frame, speech = render_feedback(
