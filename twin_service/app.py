@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
 from twin_service.api import health, learning, pages, tokens, twins, ws
+from twin_service.api.guard import AdmissionGuard
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 from twin_service.store.base import TimeSeriesStore
@@ -44,6 +45,7 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
     )
     app.state.runtime = runtime
     runtime.metrics.watch_speech_cache(runtime.speech)
+    app.add_middleware(AdmissionGuard, admission=runtime.admission)
     app.add_middleware(tokens.CloseSocketsOnRevoke, tokens=runtime.instructors)
 
     @app.middleware("http")

@@ -18,6 +18,7 @@ from gateway.ingest import Ingest, InputReceived
 from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
+from twin_service.auth.admission import Admission
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 from twin_service.ingest.compressions import COMPRESSION_SENSOR
 from twin_service.ingest.pipeline import DERIVED_FLUSH_QUIET_S, Pipeline
@@ -102,6 +103,9 @@ class Runtime:
             self.hub,
             self.profiles.get,
             on_scan_learnt=self.profiles.remember_scan_interval,
+        )
+        self.admission = Admission(
+            self.instructors, self.auth_failures, self.sessions.learner_opens
         )
         self.speech = EspeakSpeech(
             cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
@@ -272,6 +276,11 @@ class Runtime:
             "mqtt_subscribed": self.mqtt.subscribed,
             "store_writable": self.writer.healthy and await self.store.check_writable(),
         }
+
+    def metrics_text(self) -> bytes:
+        """The Prometheus exposition of this process's metrics, gauges brought up to date."""
+        self.metrics.store_pending.set(self.writer.pending)
+        return self.metrics.render()
 
     def set_desired(self, kit: KitRef, desired: JsonDict) -> TwinChange:
         twin = self.twins.get_or_create(kit)

@@ -10,10 +10,17 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
-from twin_service.api.deps import RESERVED_LAB_MESSAGE, Instructor, RuntimeDep, client_address
-from twin_service.auth.tokens import bearer
+from twin_service.api.deps import (
+    RESERVED_LAB_MESSAGE,
+    CallerSessionDep,
+    Instructor,
+    ProfilesDep,
+    SessionsDep,
+    SetDesiredDep,
+    SpeechDep,
+)
 from twin_service.sessions.learners import ProfileUpdate, profile_json
-from twin_service.sessions.manager import Session
+from twin_service.sessions.manager import Session, SessionManager
 from twin_service.sessions.report import report_html, report_json
 from twin_service.speech.espeak import SpeechError
 
@@ -40,40 +47,40 @@ class SessionCreate(BaseModel):
 
 @router.put("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
 async def put_profile(
-    learner_id: LearnerId, update: ProfileUpdate, runtime: RuntimeDep
+    learner_id: LearnerId, update: ProfileUpdate, profiles: ProfilesDep
 ) -> dict[str, Any]:
     try:
-        profile = runtime.profiles.update(learner_id, update)
+        profile = profiles.update(learner_id, update)
     except ValueError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return {"learner_id": learner_id, **profile_json(profile)}
 
 
 @router.get("/api/v1/learners/{learner_id}/profile", dependencies=[Instructor])
-async def get_profile(learner_id: LearnerId, runtime: RuntimeDep) -> dict[str, Any]:
-    return {"learner_id": learner_id, **profile_json(runtime.profiles.get(learner_id))}
+async def get_profile(learner_id: LearnerId, profiles: ProfilesDep) -> dict[str, Any]:
+    return {"learner_id": learner_id, **profile_json(profiles.get(learner_id))}
 
 
 @router.get("/api/v1/scenarios", dependencies=[Instructor])
-async def list_scenarios(runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_scenarios(sessions: SessionsDep) -> list[dict[str, Any]]:
     return [
         {"id": s.id, "title": s.title, "summary": s.summary, "desired": dict(s.desired)}
-        for s in runtime.sessions.scenarios.values()
+        for s in sessions.scenarios.values()
     ]
 
 
 @router.post("/api/v1/sessions", dependencies=[Instructor], status_code=201)
 async def create_session(
-    body: SessionCreate, request: Request, runtime: RuntimeDep
+    body: SessionCreate, request: Request, sessions: SessionsDep, set_desired: SetDesiredDep
 ) -> dict[str, Any]:
     kit = KitRef(body.lab, body.kit)
     try:
-        session, token = runtime.sessions.create(body.learner_id, kit, body.scenario)
+        session, token = sessions.create(body.learner_id, kit, body.scenario)
     except KeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
     except OverflowError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    runtime.set_desired(kit, dict(session.scenario.desired))
+    set_desired(kit, dict(session.scenario.desired))
     base = str(request.base_url).rstrip("/")
     return {
         "session_id": session.id,
@@ -83,55 +90,35 @@ async def create_session(
 
 
 @router.get("/api/v1/sessions", dependencies=[Instructor])
-async def list_sessions(runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [s.summary() for s in runtime.sessions.all()]
-
-
-def _session_for(request: Request, runtime: RuntimeDep, session_id: str) -> Session:
-    """The session, if the caller holds its learner token or an instructor token."""
-    client = client_address(request)
-    if runtime.auth_failures.blocked(client):
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts")
-    session = runtime.sessions.get(session_id)
-    token = bearer(request.headers.get("authorization")) or request.query_params.get("token")
-    allowed = session is not None and (
-        runtime.sessions.learner_may_open(session, token)
-        or (runtime.instructors.enabled and runtime.instructors.check(token))
-        or not runtime.instructors.enabled
-    )
-    if session is None or not allowed:
-        runtime.auth_failures.failed(client)
-        # The same answer for "no such session" and "not yours": ids are not disclosed.
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "no such session for this token")
-    return session
+async def list_sessions(sessions: SessionsDep) -> list[dict[str, Any]]:
+    return [s.summary() for s in sessions.all()]
 
 
 @router.post("/api/v1/sessions/{session_id}/advance", dependencies=[Instructor])
-async def advance_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+async def advance_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Move the session to its current step's next step (e.g. end CPR compressions)."""
-    session = _instructor_session(runtime, session_id)
-    runtime.sessions.advance(session, time.time())
+    session = _instructor_session(sessions, session_id)
+    sessions.advance(session, time.time())
     return session.summary()
 
 
 @router.post("/api/v1/sessions/{session_id}/stop", dependencies=[Instructor])
-async def stop_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+async def stop_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """End the session now; the report keeps what was scored so far."""
-    session = _instructor_session(runtime, session_id)
-    runtime.sessions.stop(session, time.time())
+    session = _instructor_session(sessions, session_id)
+    sessions.stop(session, time.time())
     return session.summary()
 
 
-def _instructor_session(runtime: RuntimeDep, session_id: str) -> Session:
-    session = runtime.sessions.get(session_id)
+def _instructor_session(sessions: SessionManager, session_id: str) -> Session:
+    session = sessions.get(session_id)
     if session is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
     return session
 
 
 @router.get("/api/v1/sessions/{session_id}")
-async def get_session(session_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
-    session = _session_for(request, runtime, session_id)
+async def get_session(session: CallerSessionDep) -> dict[str, Any]:
     return {
         **session.summary(),
         "prompt": session.prompt_frame,
@@ -141,12 +128,10 @@ async def get_session(session_id: str, request: Request, runtime: RuntimeDep) ->
 
 @router.get("/api/v1/sessions/{session_id}/report", response_model=None)
 async def get_report(
-    session_id: str,
+    session: CallerSessionDep,
     request: Request,
-    runtime: RuntimeDep,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> dict[str, Any] | HTMLResponse:
-    session = _session_for(request, runtime, session_id)
     wants_html = format == "html" or "text/html" in request.headers.get("accept", "")
     if wants_html:
         return HTMLResponse(report_html(session))
@@ -154,13 +139,12 @@ async def get_report(
 
 
 @router.get("/api/v1/sessions/{session_id}/speech/{key}.wav")
-async def get_speech(session_id: str, key: str, request: Request, runtime: RuntimeDep) -> Response:
-    session = _session_for(request, runtime, session_id)
+async def get_speech(session: CallerSessionDep, key: str, speech_engine: SpeechDep) -> Response:
     speech = session.speech.get(key)
     if speech is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such audio in this session")
     try:
-        audio = await runtime.speech.synthesize(speech)
+        audio = await speech_engine.synthesize(speech)
     except SpeechError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"speech unavailable: {exc}"

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twin_service.api.deps import Instructor, RuntimeDep
+from twin_service.api.deps import Instructor, TokensDep
 from twin_service.auth.tokens import (
     DIGEST_SHOWN,
     InstructorTokens,
@@ -55,19 +55,17 @@ class RevokeRequest(BaseModel):
 
 
 @router.get("")
-async def list_tokens(runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [
-        {"digest": t.digest_prefix, "revoked": t.revoked} for t in runtime.instructors.listing()
-    ]
+async def list_tokens(tokens: TokensDep) -> list[dict[str, Any]]:
+    return [{"digest": t.digest_prefix, "revoked": t.revoked} for t in tokens.listing()]
 
 
 @router.post("/revoke")
-async def revoke_token(body: RevokeRequest, runtime: RuntimeDep) -> dict[str, Any]:
+async def revoke_token(body: RevokeRequest, tokens: TokensDep) -> dict[str, Any]:
     """Revoke an instructor token for this process (it must also leave
     ``ACCESSTWIN_API_TOKEN`` before the next start)."""
     try:
-        known = runtime.instructors.find(token=body.token, hex_digest=body.digest)
-        closed = runtime.instructors.revoke_digest(known)
+        known = tokens.find(token=body.token, hex_digest=body.digest)
+        closed = tokens.revoke_digest(known)
     except UnknownTokenError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except LastTokenError as exc:

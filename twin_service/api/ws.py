@@ -18,26 +18,50 @@ from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 from accesstwin_contract.frames import Frame, snapshot_frame
 from accesstwin_contract.groups import lab_group, session_group
 from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
-from twin_service.live.hub import ClientQueue
-from twin_service.runtime import Runtime
-from twin_service.sessions.learners import profile_json
+from twin_service.api.deps import (
+    AdmissionDep,
+    FanoutDep,
+    HubDep,
+    MetricsDep,
+    ProfilesDep,
+    SessionsDep,
+    SettingsDep,
+    TwinsDep,
+    client_address,
+)
+from twin_service.auth.admission import NOT_YOUR_SESSION, Principal, Refusal
+from twin_service.live.fanout import Broadcaster
+from twin_service.live.hub import ClientQueue, Hub
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.learners import LearnerProfiles, profile_json
+from twin_service.sessions.manager import SessionManager
 
 router = APIRouter()
 
 POLICY_VIOLATION = 1008
 
 
-@router.websocket("/ws/labs/{lab}")
-async def lab_socket(websocket: WebSocket, lab: str) -> None:
-    runtime: Runtime = websocket.app.state.runtime
+async def _admitted(websocket: WebSocket, outcome: Principal | Refusal) -> bool:
+    """Accept the socket; close it at once (1008, with the reason) if it was refused."""
     await websocket.accept()
-    client = websocket.client.host if websocket.client else "?"
-    if runtime.auth_failures.blocked(client):
-        await websocket.close(POLICY_VIOLATION, "too many failed attempts")
-        return
-    if not runtime.instructors.check(websocket.query_params.get("token")):
-        runtime.auth_failures.failed(client)
-        await websocket.close(POLICY_VIOLATION, "missing or wrong token")
+    if isinstance(outcome, Refusal):
+        await websocket.close(POLICY_VIOLATION, outcome.reason)
+        return False
+    return True
+
+
+@router.websocket("/ws/labs/{lab}")
+async def lab_socket(
+    websocket: WebSocket,
+    lab: str,
+    admission: AdmissionDep,
+    hub: HubDep,
+    fanout: FanoutDep,
+    twins: TwinsDep,
+    settings: SettingsDep,
+) -> None:
+    token = websocket.query_params.get("token")
+    if not await _admitted(websocket, admission.instructor(token, client_address(websocket))):
         return
     if not is_identifier(lab):
         await websocket.close(POLICY_VIOLATION, "bad lab identifier")
@@ -52,13 +76,11 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
     group = lab_group(lab)
     # Subscribe before the snapshot is taken: the loop does not switch tasks between
     # the two, so no delta can fall between snapshot and queue.
-    queue = runtime.hub.subscribe(group)
+    queue = hub.subscribe(group)
     now = time.time()
-    snapshot = snapshot_frame(
-        [t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)]
-    )
+    snapshot = snapshot_frame([t.to_json(now, settings.stale_after_s) for t in twins.in_lab(lab)])
     await _serve(
-        websocket, runtime, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
+        websocket, hub, fanout, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
     )
 
 
@@ -76,7 +98,8 @@ def batch_interval_ms(raw: str | None) -> int | str:
 
 async def _serve(
     websocket: WebSocket,
-    runtime: Runtime,
+    hub: Hub,
+    fanout: Broadcaster,
     group: str,
     queue: ClientQueue,
     first: list[Frame],
@@ -94,7 +117,7 @@ async def _serve(
         for frame in first:
             await websocket.send_text(json.dumps(frame))
         pump = asyncio.create_task(
-            runtime.fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
+            fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
         )
         done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -106,7 +129,7 @@ async def _serve(
         reading.cancel()
         if pump is not None:
             pump.cancel()
-        runtime.hub.unsubscribe(group, queue)
+        hub.unsubscribe(group, queue)
 
 
 async def _drain_client(websocket: WebSocket) -> None:
@@ -153,44 +176,53 @@ def judge_client_frame(text: str) -> _ClientFrame | str:
 
 
 @router.websocket("/ws/sessions/{session_id}")
-async def session_socket(websocket: WebSocket, session_id: str) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    await websocket.accept()
-    client = websocket.client.host if websocket.client else "?"
+async def session_socket(
+    websocket: WebSocket,
+    session_id: str,
+    admission: AdmissionDep,
+    hub: HubDep,
+    fanout: FanoutDep,
+    sessions: SessionsDep,
+    profiles: ProfilesDep,
+    metrics: MetricsDep,
+) -> None:
     token = websocket.query_params.get("token")
-    session = runtime.sessions.get(session_id)
-    allowed = session is not None and (
-        runtime.sessions.learner_may_open(session, token) or runtime.instructors.check(token)
-    )
-    if runtime.auth_failures.blocked(client) or session is None or not allowed:
-        runtime.auth_failures.failed(client)
-        await websocket.close(POLICY_VIOLATION, "no such session for this token")
+    outcome = admission.session(session_id, token, client_address(websocket))
+    session = sessions.get(session_id)
+    if session is None and not isinstance(outcome, Refusal):
+        outcome = admission.refuse(client_address(websocket), NOT_YOUR_SESSION)
+    if not await _admitted(websocket, outcome) or session is None:
         return
     group = session_group(session.id)
-    queue = runtime.hub.subscribe(group)
+    queue = hub.subscribe(group)
     hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
-    first: list[Frame] = [hello, *runtime.sessions.frames_for_new_page(session, time.time())]
-    await _serve(
-        websocket, runtime, group, queue, first, _session_input(websocket, runtime, session.id)
-    )
+    first: list[Frame] = [hello, *sessions.frames_for_new_page(session, time.time())]
+    reader = _session_input(websocket, sessions, profiles, metrics, session.id)
+    await _serve(websocket, hub, fanout, group, queue, first, reader)
 
 
-async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str) -> None:
+async def _session_input(
+    websocket: WebSocket,
+    sessions: SessionManager,
+    profiles: LearnerProfiles,
+    metrics: ServiceMetrics,
+    session_id: str,
+) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             text = await websocket.receive_text()
-            session = runtime.sessions.get(session_id)
+            session = sessions.get(session_id)
             if session is None:
                 return
             frame = judge_client_frame(text)
             if isinstance(frame, str):
-                runtime.metrics.messages_rejected.labels("ws_frame").inc()
+                metrics.messages_rejected.labels("ws_frame").inc()
                 await websocket.send_text(json.dumps({"type": "error", "reason": frame}))
             elif frame.type == "switch" and frame.switch and frame.state:
-                runtime.sessions.on_switch(session, frame.switch, frame.state, time.time())
+                sessions.on_switch(session, frame.switch, frame.state, time.time())
             elif frame.type == "choose" and frame.choice:
-                runtime.sessions.choose(session, frame.choice, time.time())
+                sessions.choose(session, frame.choice, time.time())
             elif frame.type == "settings" and frame.scan_interval_ms is not None:
                 # WCAG 2.2.1: the learner may slow scanning down (or speed it up) themselves.
-                runtime.sessions.set_scan_interval(session, frame.scan_interval_ms)
-                runtime.profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)
+                sessions.set_scan_interval(session, frame.scan_interval_ms)
+                profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)

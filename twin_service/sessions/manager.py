@@ -242,6 +242,11 @@ class SessionManager:
     def learner_may_open(self, session: Session, token: str | None) -> bool:
         return matches(token, [session.token_digest])
 
+    def learner_opens(self, session_id: str, token: str | None) -> bool:
+        """Whether ``token`` is the learner token of session ``session_id``."""
+        session = self._sessions.get(session_id)
+        return session is not None and self.learner_may_open(session, token)
+
     # ---- inputs -----------------------------------------------------------------------
 
     def on_twin_change(self, twin: Twin) -> None:

@@ -1,0 +1,75 @@
+"""ASGI guard: every ``/api/`` request is admitted before anything reads its body.
+
+FastAPI reads (and parses) a request's body before it runs the route's dependencies, so
+a token checked in a dependency comes too late: an anonymous 64 MiB PUT would be read
+whole before its 401. This guard runs first, on the headers alone. It asks the one
+admission rule (:mod:`twin_service.auth.admission`): a learner's routes
+(``LEARNER_ROUTES``) take that session's learner token or an instructor token, in the
+``Authorization: Bearer`` header or ``?token=`` (an ``<audio>`` element sets no header);
+every other ``/api/`` path takes an instructor token in the header. The admitted
+:class:`~twin_service.auth.admission.Principal` goes into the request's state for the
+route's dependencies; a refusal is answered at once (401, 403 or 429) and the body is
+never read. ``OPTIONS`` passes through, so a CORS preflight still gets its plain 405.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from twin_service.api.deps import refusal_exception
+from twin_service.auth.admission import Admission, Refusal
+from twin_service.auth.tokens import bearer
+
+API_PREFIX = "/api/"
+# The routes a learner token opens: its own session, its report, its speech.
+LEARNER_ROUTES = re.compile(r"^/api/v1/sessions/(?P<session_id>[^/]+)(?:/report|/speech/[^/]+)?$")
+_READS = frozenset({"GET", "HEAD"})
+
+
+def learner_session(method: str, path: str) -> str | None:
+    """The session id if ``method path`` is a route a learner token may open."""
+    if method not in _READS:
+        return None
+    match = LEARNER_ROUTES.match(path)
+    return match["session_id"] if match else None
+
+
+class AdmissionGuard:
+    def __init__(self, app: ASGIApp, admission: Admission) -> None:
+        self.app = app
+        self._admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(API_PREFIX)
+            or scope["method"] == "OPTIONS"
+        ):
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "?"
+        token = bearer(Headers(scope=scope).get("authorization"))
+        session_id = learner_session(scope["method"], scope["path"])
+        if session_id is None:
+            outcome = self._admission.instructor(token, client)
+        else:
+            if token is None:
+                token = QueryParams(scope.get("query_string", b"")).get("token")
+            outcome = self._admission.session(session_id, token, client)
+        if isinstance(outcome, Refusal):
+            refused = refusal_exception(outcome, session=session_id is not None)
+            await _answer(refused)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = outcome
+        await self.app(scope, receive, send)
+
+
+def _answer(refused: HTTPException) -> JSONResponse:
+    return JSONResponse(
+        {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+    )

@@ -1,0 +1,83 @@
+"""Admission: one rule deciding who a presented token is, for every door of the service.
+
+REST routes, both websockets and the request guard (:mod:`twin_service.auth.guard`, which
+refuses before a request body is read) all ask :class:`Admission`. A token is either an
+instructor token (``ACCESSTWIN_API_TOKEN``), which opens everything, or the learner token
+of one session, which opens only that session. The answer is a :class:`Principal` or a
+:class:`Refusal` saying why; each refusal is counted against the caller's address by the
+:class:`~twin_service.auth.tokens.FailureLimiter`, and an address that failed too often
+is told so (``throttled``). Pure: no I/O; the session lookup is passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from twin_service.auth.tokens import FailureLimiter, InstructorTokens
+
+NO_VALID_BEARER = "missing or wrong bearer token"
+NOT_YOUR_SESSION = "no such session for this token"  # also for a session that does not exist
+TOO_MANY_FAILURES = "too many failed attempts"
+
+LearnerOpens = Callable[[str, str | None], bool]
+"""Whether a token is the learner token of the session with this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who was admitted: the instructor, or the learner of ``session_id``."""
+
+    role: Literal["instructor", "learner"]
+    session_id: str | None = None
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == "instructor"
+
+
+INSTRUCTOR = Principal("instructor")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a token was not admitted; ``throttled``: the address failed too often."""
+
+    reason: str
+    throttled: bool = False
+
+
+class Admission:
+    def __init__(
+        self,
+        instructors: InstructorTokens,
+        failures: FailureLimiter,
+        learner_opens: LearnerOpens,
+    ) -> None:
+        self.instructors = instructors
+        self.failures = failures
+        self._learner_opens = learner_opens
+
+    def instructor(self, token: str | None, client: str) -> Principal | Refusal:
+        """The instructor, if ``token`` is an instructor token in force."""
+        if self.failures.blocked(client):
+            return Refusal(TOO_MANY_FAILURES, throttled=True)
+        if self.instructors.check(token):
+            return INSTRUCTOR
+        return self.refuse(client, NO_VALID_BEARER)
+
+    def session(self, session_id: str, token: str | None, client: str) -> Principal | Refusal:
+        """The learner of ``session_id`` (its own token) or the instructor."""
+        if self.failures.blocked(client):
+            return Refusal(TOO_MANY_FAILURES, throttled=True)
+        if self._learner_opens(session_id, token):
+            return Principal("learner", session_id)
+        if self.instructors.check(token):
+            return INSTRUCTOR
+        return self.refuse(client, NOT_YOUR_SESSION)
+
+    def refuse(self, client: str, reason: str) -> Refusal:
+        """Count a failure for ``client`` and say why it was refused."""
+        self.failures.failed(client)
+        return Refusal(reason)
