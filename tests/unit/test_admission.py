@@ -144,3 +144,27 @@ async def test_pages_and_preflights_pass_the_guard_untouched() -> None:
         app.called = False
         assert (await call(guard, method, path, {}))[0] == 200
         assert app.called and app.principal is None
+
+
+def test_a_valid_token_is_admitted_from_an_address_that_failed_too_often() -> None:
+    rule = admission(max_failures=20)
+    for _ in range(20):
+        assert isinstance(rule.instructor("stale-page-token", "10.0.0.1"), Refusal)
+    assert rule.instructor("stale-page-token", "10.0.0.1") == Refusal(
+        "too many failed attempts", throttled=True
+    )
+    assert rule.instructor(TOKEN, "10.0.0.1") == INSTRUCTOR
+    assert rule.session("s1", LEARNER, "10.0.0.1") == Principal("learner", "s1")
+
+
+async def test_twenty_failed_tries_from_one_address_do_not_stop_a_valid_instructor_token() -> None:
+    from tests.support.app import app_client
+
+    async with app_client(TOKEN) as (_, client):
+        for _ in range(20):
+            wrong = await client.get("/api/v1/twins", headers={"Authorization": "Bearer stale"})
+            assert wrong.status_code == 401
+        throttled = await client.get("/api/v1/twins", headers={"Authorization": "Bearer stale"})
+        assert throttled.status_code == 429
+        good = await client.get("/api/v1/twins", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert good.status_code == 200, good.text

@@ -29,7 +29,7 @@ from twin_service.api.deps import (
     TwinsDep,
     client_address,
 )
-from twin_service.auth.admission import NOT_YOUR_SESSION, Principal, Refusal
+from twin_service.auth.admission import NOT_YOUR_SESSION, THROTTLED_CLOSE, Principal, Refusal
 from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import ClientQueue, Hub
 from twin_service.ops.metrics import ServiceMetrics
@@ -45,7 +45,9 @@ async def _admitted(websocket: WebSocket, outcome: Principal | Refusal) -> bool:
     """Accept the socket; close it at once (1008, with the reason) if it was refused."""
     await websocket.accept()
     if isinstance(outcome, Refusal):
-        await websocket.close(POLICY_VIOLATION, outcome.reason)
+        await websocket.close(
+            THROTTLED_CLOSE if outcome.throttled else POLICY_VIOLATION, outcome.reason
+        )
         return False
     return True
 

@@ -6,7 +6,8 @@ instructor token (``ACCESSTWIN_API_TOKEN``), which opens everything, or the lear
 of one session, which opens only that session. The answer is a :class:`Principal` or a
 :class:`Refusal` saying why; each refusal is counted against the caller's address by the
 :class:`~twin_service.auth.tokens.FailureLimiter`, and an address that failed too often
-is told so (``throttled``). Pure: no I/O; the session lookup is passed in.
+is told so (``throttled``: HTTP 429, websocket close ``THROTTLED_CLOSE``). A valid token is
+never refused for its address's failures. Pure: no I/O; the session lookup is passed in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 NO_VALID_BEARER = "missing or wrong bearer token"
 NOT_YOUR_SESSION = "no such session for this token"  # also for a session that does not exist
 TOO_MANY_FAILURES = "too many failed attempts"
+# Websocket close code of a throttled refusal (private range 4000-4999): not 1008, so a
+# page does not take it for "your token is wrong" and forget its token; it retries later.
+THROTTLED_CLOSE = 4429
 
 LearnerOpens = Callable[[str, str | None], bool]
 """Whether a token is the learner token of the session with this id."""
@@ -61,16 +65,12 @@ class Admission:
 
     def instructor(self, token: str | None, client: str) -> Principal | Refusal:
         """The instructor, if ``token`` is an instructor token in force."""
-        if self.failures.blocked(client):
-            return Refusal(TOO_MANY_FAILURES, throttled=True)
         if self.instructors.check(token):
             return INSTRUCTOR
         return self.refuse(client, NO_VALID_BEARER)
 
     def session(self, session_id: str, token: str | None, client: str) -> Principal | Refusal:
         """The learner of ``session_id`` (its own token) or the instructor."""
-        if self.failures.blocked(client):
-            return Refusal(TOO_MANY_FAILURES, throttled=True)
         if self._learner_opens(session_id, token):
             return Principal("learner", session_id)
         if self.instructors.check(token):
@@ -78,6 +78,15 @@ class Admission:
         return self.refuse(client, NOT_YOUR_SESSION)
 
     def refuse(self, client: str, reason: str) -> Refusal:
-        """Count a failure for ``client`` and say why it was refused."""
+        """Count a failure for ``client`` and say why it was refused: ``reason``, or, once
+        the address failed too often, that it must wait (throttled).
+
+        Only failures are throttled: a valid token is checked first and always admitted,
+        so twenty stale pages behind one classroom NAT cannot lock the instructor out.
+        Tokens are long random strings (``MIN_TOKEN_LENGTH``), so throttling is not what
+        stops guessing; it keeps a client that keeps failing cheap to answer.
+        """
+        if self.failures.blocked(client):
+            return Refusal(TOO_MANY_FAILURES, throttled=True)
         self.failures.failed(client)
         return Refusal(reason)
