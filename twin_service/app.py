@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
 from twin_service.api import health, learning, pages, tokens, twins, ws
+from twin_service.api.body_limit import BodyLimit
 from twin_service.api.guard import AdmissionGuard
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
@@ -21,7 +22,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 PAGE_CSP = (
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:;"
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:;"
     " media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -45,7 +46,10 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
     )
     app.state.runtime = runtime
     runtime.metrics.watch_speech_cache(runtime.speech)
-    app.add_middleware(AdmissionGuard, admission=runtime.admission)
+    # Innermost first: the size bound, then admission (outside it, so a request without
+    # a valid token is refused before anything about its body), then revocation.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, metrics=runtime.metrics)
+    app.add_middleware(AdmissionGuard, admission=runtime.admission, metrics=runtime.metrics)
     app.add_middleware(tokens.CloseSocketsOnRevoke, tokens=runtime.instructors)
 
     @app.middleware("http")

@@ -51,6 +51,9 @@ class Settings:
     kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
     speech_engine: str = "auto"  # auto | system | bundled (twin_service/speech/engine.py)
+    max_sensors_per_kit: int = 128
+    max_body_bytes: int = 1024 * 1024
+    learner_token_grace_s: float = 3_600.0
     role: str = "all"
     partition: str = "0/1"
     mqtt_share_group: str | None = None
@@ -82,6 +85,8 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
             )
+        if not self.learner_token_grace_s >= 0:
+            raise SettingsError(f"{ENV_PREFIX}LEARNER_TOKEN_GRACE_S: must be 0 or more")
         for name in ("stale_after_s", "retention_days", "kit_rate_per_s"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be positive")
@@ -92,6 +97,8 @@ class Settings:
             "store_max_pending",
             "kit_burst",
             "speech_cache_mb",
+            "max_sensors_per_kit",
+            "max_body_bytes",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
@@ -165,6 +172,9 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,
     "SPEECH_ENGINE": str,
+    "MAX_SENSORS_PER_KIT": int,
+    "MAX_BODY_BYTES": int,
+    "LEARNER_TOKEN_GRACE_S": float,
     "ROLE": str,
     "PARTITION": str,
     "MQTT_SHARE_GROUP": str,

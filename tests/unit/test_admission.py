@@ -13,6 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 from twin_service.api.guard import AdmissionGuard, learner_session
 from twin_service.auth.admission import INSTRUCTOR, Admission, Principal, Refusal
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
+from twin_service.ops.metrics import ServiceMetrics
 
 TOKEN = "admission-" + uuid.uuid4().hex
 LEARNER = "learner-" + uuid.uuid4().hex
@@ -112,7 +113,7 @@ async def call(
 
 async def test_the_guard_refuses_a_request_without_a_valid_token_before_reading_its_body() -> None:
     app = _App()
-    guard = AdmissionGuard(app, admission())
+    guard = AdmissionGuard(app, admission(), ServiceMetrics())
     status, body, body_read = await call(guard, "PUT", "/api/v1/twins/w/k/desired", {})
     assert (status, body, body_read, app.called) == (
         401,
@@ -127,7 +128,7 @@ async def test_the_guard_refuses_a_request_without_a_valid_token_before_reading_
 
 async def test_the_guard_hands_the_admitted_principal_to_the_app() -> None:
     app = _App()
-    guard = AdmissionGuard(app, admission())
+    guard = AdmissionGuard(app, admission(), ServiceMetrics())
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     assert (await call(guard, "PUT", "/api/v1/twins/w/k/desired", bearer))[0] == 200
     assert app.principal == INSTRUCTOR
@@ -139,7 +140,7 @@ async def test_the_guard_hands_the_admitted_principal_to_the_app() -> None:
 
 async def test_pages_and_preflights_pass_the_guard_untouched() -> None:
     app = _App()
-    guard = AdmissionGuard(app, admission())
+    guard = AdmissionGuard(app, admission(), ServiceMetrics())
     for method, path in [("GET", "/labs/w1"), ("GET", "/healthz"), ("OPTIONS", "/api/v1/twins")]:
         app.called = False
         assert (await call(guard, method, path, {}))[0] == 200

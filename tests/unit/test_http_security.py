@@ -69,6 +69,7 @@ def assert_page_security_headers(response: httpx.Response) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     csp = [part.strip() for part in response.headers["content-security-policy"].split(";")]
     assert "default-src 'self'" in csp
+    assert "connect-src 'self'" in csp  # no websocket or fetch to any other host
     assert "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp
     assert "base-uri 'none'" in csp

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from twin_service.api.deps import refusal_exception
 from twin_service.auth.admission import Admission, Refusal
 from twin_service.auth.tokens import bearer
+from twin_service.ops.metrics import ServiceMetrics
 
 API_PREFIX = "/api/"
 # The routes a learner token opens: its own session, its report, its speech.
@@ -40,9 +41,10 @@ def learner_session(method: str, path: str) -> str | None:
 
 
 class AdmissionGuard:
-    def __init__(self, app: ASGIApp, admission: Admission) -> None:
+    def __init__(self, app: ASGIApp, admission: Admission, metrics: ServiceMetrics) -> None:
         self.app = app
         self._admission = admission
+        self._metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -62,6 +64,7 @@ class AdmissionGuard:
                 token = QueryParams(scope.get("query_string", b"")).get("token")
             outcome = self._admission.session(session_id, token, client)
         if isinstance(outcome, Refusal):
+            self._metrics.http_refused.labels("throttled" if outcome.throttled else "auth").inc()
             refused = refusal_exception(outcome, session=session_id is not None)
             await _answer(refused)(scope, receive, send)
             return
