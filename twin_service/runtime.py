@@ -96,6 +96,7 @@ class Runtime:
             self.metrics,
             self.mqtt.publish,
             self._ack,
+            max_sensors_per_kit=settings.max_sensors_per_kit,
         )
         self.profiles = LearnerProfiles()
         self.sessions = SessionManager(
@@ -240,8 +241,12 @@ class Runtime:
                 continue
             if row.sensor == COMPRESSION_SENSOR:
                 continue  # an event log in the history, not a twin value
-            entry = ValueEntry(row.value, unit_of_value(row.sensor), row.ts, row.received_at)
-            (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
+            section = twin.derived if row.sensor in DERIVED_NAMES else twin.reported
+            if row.sensor not in section and len(section) >= self.settings.max_sensors_per_kit:
+                continue  # history from before the bound (ACCESSTWIN_MAX_SENSORS_PER_KIT)
+            section[row.sensor] = ValueEntry(
+                row.value, unit_of_value(row.sensor), row.ts, row.received_at
+            )
             # Versions never go backwards across a restart: a restored twin continues from
             # the clock in ms (fine while a twin changes under 1,000 times a second).
             twin.version = max(twin.version, restart_version)
