@@ -134,11 +134,29 @@ async def _serve(
         hub.unsubscribe(group, queue)
 
 
+BINARY_REFUSED = "binary frames are not accepted: send JSON text"
+
+
+async def _next_text(websocket: WebSocket) -> str | None:
+    """The next text frame, ``BINARY_REFUSED`` for a binary one, None once disconnected.
+
+    A binary frame is a client's mistake, not the end of its session (``receive_text``
+    would raise on it and end the reader). Frame size is bounded below this, by the
+    server (``WS_MAX_FRAME_BYTES`` in ``twin_service/ops/server.py``): a bigger frame
+    closes the connection (1009) before it is read whole.
+    """
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    return text if isinstance(text, str) else BINARY_REFUSED
+
+
 async def _drain_client(websocket: WebSocket) -> None:
     """Read (and ignore) what the dashboard sends, to notice when it goes away."""
     with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()
+        while await _next_text(websocket) is not None:
+            pass
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
@@ -212,11 +230,11 @@ async def _session_input(
 ) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            text = await websocket.receive_text()
+            text = await _next_text(websocket)
             session = sessions.get(session_id)
-            if session is None:
+            if text is None or session is None:
                 return
-            frame = judge_client_frame(text)
+            frame = BINARY_REFUSED if text is BINARY_REFUSED else judge_client_frame(text)
             if isinstance(frame, str):
                 metrics.messages_rejected.labels("ws_frame").inc()
                 await websocket.send_text(json.dumps({"type": "error", "reason": frame}))
