@@ -39,6 +39,7 @@ from twin_service.twins.replica import (
     ReplicaTwin,
     decode_state,
     encode_state,
+    state_error,
 )
 from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
@@ -179,6 +180,9 @@ class Runtime:
         try:
             ref = self.settings.topics.twin_kit(message.topic)
             state = decode_state(message.payload)
+            refused = state_error(state, time.time(), self.settings.max_sensors_per_kit)
+            if refused:
+                raise ValueError(refused)
             replica = self._replicas.get(ref)
             if replica is None:
                 replica = self._replicas[ref] = ReplicaTwin(self.twins.get_or_create(ref))
