@@ -105,6 +105,7 @@ class Runtime:
             self.hub,
             self.profiles.get,
             on_scan_learnt=self.profiles.remember_scan_interval,
+            learner_token_grace_s=settings.learner_token_grace_s,
         )
         self.admission = Admission(
             self.instructors, self.auth_failures, self.sessions.learner_opens

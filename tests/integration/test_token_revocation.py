@@ -117,3 +117,32 @@ def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
     listing = api.get("/api/v1/tokens", headers=auth(SECOND)).json()
     assert [t["revoked"] for t in listing] == [True, False]
     api.close()
+
+
+def test_revoking_a_learner_token_closes_its_open_page_and_refuses_it(
+    service: ServiceProcess,
+) -> None:
+    created = httpx.post(
+        service.base_url + "/api/v1/sessions",
+        json={"learner_id": "l1", "lab": "ward", "kit": "k1", "scenario": "vitals"},
+        headers=service.headers,
+        timeout=10,
+    ).json()
+    path = f"/ws/sessions/{created['session_id']}?token={created['learner_token']}"
+    url = f"ws://127.0.0.1:{service.port}{path}"
+    with (
+        connect(url) as learner,
+        connect(service.ws_url(f"/ws/sessions/{created['session_id']}")) as teacher,
+    ):
+        next_frame(learner, "session")
+        next_frame(teacher, "session")
+        revoked = httpx.post(
+            f"{service.base_url}/api/v1/sessions/{created['session_id']}/learner-token/revoke",
+            headers=service.headers,
+            timeout=10,
+        )
+        assert revoked.json()["websockets_closed"] == 1
+        assert close_of(learner) == (1008, "token revoked")
+        assert_open(teacher)
+    with connect(url) as again:
+        assert close_of(again)[0] == 1008

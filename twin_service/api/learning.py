@@ -117,6 +117,15 @@ def _instructor_session(sessions: SessionManager, session_id: str) -> Session:
     return session
 
 
+@router.post("/api/v1/sessions/{session_id}/learner-token/revoke", dependencies=[Instructor])
+async def revoke_learner_token(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
+    """Refuse the session's learner token from now on (its open page is disconnected);
+    the instructor still sees the session and its report."""
+    session = _instructor_session(sessions, session_id)
+    closed = sessions.revoke_learner_token(session)
+    return {"session_id": session.id, "learner_token_revoked": True, "websockets_closed": closed}
+
+
 @router.get("/api/v1/sessions/{session_id}")
 async def get_session(session: CallerSessionDep) -> dict[str, Any]:
     return {

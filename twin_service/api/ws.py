@@ -218,7 +218,21 @@ async def session_socket(
     hello = {"type": "session", **session.summary(), "profile": profile_json(session.profile)}
     first: list[Frame] = [hello, *sessions.frames_for_new_page(session, time.time())]
     reader = _session_input(websocket, sessions, profiles, metrics, session.id)
-    await _serve(websocket, hub, fanout, group, queue, first, reader)
+    closing: list[asyncio.Task[None]] = []
+    unwatch = None
+    if isinstance(outcome, Principal) and not outcome.is_instructor:
+
+        def revoked() -> None:
+            closing.append(
+                asyncio.create_task(_close(websocket, POLICY_VIOLATION, "token revoked"))
+            )
+
+        unwatch = sessions.watch_learner_token(session, revoked)
+    try:
+        await _serve(websocket, hub, fanout, group, queue, first, reader)
+    finally:
+        if unwatch is not None:
+            unwatch()
 
 
 async def _session_input(

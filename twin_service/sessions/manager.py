@@ -21,6 +21,7 @@ orders values (the twin's "latest").
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -50,6 +51,9 @@ from twin_service.twins.twin import Twin, ValueEntry
 log = logging.getLogger(__name__)
 
 MAX_LOG = 2_000
+# A learner token opens its session until this long after the session finished
+# (ACCESSTWIN_LEARNER_TOKEN_GRACE_S): time to read the report, then it expires.
+DEFAULT_LEARNER_TOKEN_GRACE_S = 3_600.0
 # A kit's switch event older than this is counted and logged, never applied to scanning.
 STALE_SWITCH_S = SWITCH_EVENT_MAX_AGE_S
 STALE_LOG_EVERY_S = 10.0
@@ -147,6 +151,9 @@ class Session:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
+    learner_token_revoked: bool = False
+    # Called when the learner token is revoked (an open learner websocket closes).
+    on_token_revoked: dict[int, Callable[[], None]] = field(default_factory=dict)
 
     @property
     def audio_base(self) -> str:
@@ -179,12 +186,15 @@ class SessionManager:
         max_sessions: int = 1_000,
         clock: Callable[[], float] = time.time,
         on_scan_learnt: Callable[[str, int], None] | None = None,
+        learner_token_grace_s: float = DEFAULT_LEARNER_TOKEN_GRACE_S,
     ) -> None:
         """``on_scan_learnt(learner_id, interval_ms)``: a practice session finished with
         this scan time (the runtime keeps it in the learner's profile)."""
         self.scenarios = scenarios
         self._on_scan_learnt = on_scan_learnt
         self._clock = clock
+        self.learner_token_grace_s = learner_token_grace_s
+        self._watch_ids = itertools.count()
         self._hub = hub
         self._profile_of = profile_of
         self._max = max_sessions
@@ -240,7 +250,31 @@ class SessionManager:
         return sorted(self._sessions.values(), key=lambda s: s.created_at)
 
     def learner_may_open(self, session: Session, token: str | None) -> bool:
+        """Whether ``token`` is the session's learner token, still in force: not revoked,
+        and the session not finished longer ago than ``learner_token_grace_s``."""
+        if session.learner_token_revoked or (
+            session.finished_at is not None
+            and self._clock() > session.finished_at + self.learner_token_grace_s
+        ):
+            return False
         return matches(token, [session.token_digest])
+
+    def revoke_learner_token(self, session: Session) -> int:
+        """Refuse the session's learner token from now on; returns how many open learner
+        websockets were told (they close)."""
+        session.learner_token_revoked = True
+        told = list(session.on_token_revoked.values())
+        for notify in told:
+            notify()
+        return len(told)
+
+    def watch_learner_token(
+        self, session: Session, on_revoked: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``on_revoked`` when the learner token is revoked; returns the unwatch."""
+        watch_id = next(self._watch_ids)
+        session.on_token_revoked[watch_id] = on_revoked
+        return lambda: session.on_token_revoked.pop(watch_id, None) and None
 
     def learner_opens(self, session_id: str, token: str | None) -> bool:
         """Whether ``token`` is the learner token of session ``session_id``."""
