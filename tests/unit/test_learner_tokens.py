@@ -69,3 +69,47 @@ async def test_an_instructor_revokes_a_learner_token_through_the_api() -> None:
         assert (await client.get(path, headers=learner)).status_code == 403
         assert (await client.get(path + "/report", headers=learner)).status_code == 403
         assert (await client.get(path, headers=auth)).status_code == 200
+
+
+def test_a_report_ticket_opens_one_sessions_report_for_a_minute() -> None:
+    from twin_service.auth.report_links import ReportTickets
+
+    now = [100.0]
+    tickets = ReportTickets(ttl_s=60, max_tickets=2, clock=lambda: now[0])
+    ticket, expires_at = tickets.issue("s1")
+    assert expires_at == 160.0
+    assert tickets.opens("s1", ticket)
+    assert not tickets.opens("s2", ticket)
+    assert not tickets.opens("s1", "guess")
+    now[0] = 160.5
+    assert not tickets.opens("s1", ticket)
+    first, _ = tickets.issue("s1")
+    tickets.issue("s1")
+    tickets.issue("s1")  # bounded: the oldest goes
+    assert not tickets.opens("s1", first)
+
+
+async def test_the_dashboards_report_link_opens_the_report_only_and_holds_no_token() -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with app_client(TOKEN) as (runtime, client):
+        runtime.mqtt.publish = lambda *args, **kwargs: True  # type: ignore[method-assign]
+        created = (
+            await client.post(
+                "/api/v1/sessions",
+                json={"learner_id": "l1", "lab": "ward", "kit": "k1", "scenario": "vitals"},
+                headers=auth,
+            )
+        ).json()
+        sid = created["session_id"]
+        link = (await client.post(f"/api/v1/sessions/{sid}/report-link", headers=auth)).json()
+        assert TOKEN not in link["url"] and "token=" not in link["url"]
+        report = await client.get(link["url"])
+        assert report.status_code == 200 and "Session report" in report.text
+        ticket = link["url"].split("ticket=")[1]
+        for other in (f"/api/v1/sessions/{sid}", f"/api/v1/twins?ticket={ticket}"):
+            assert (await client.get(other, params={"ticket": ticket})).status_code in (401, 403)
+        learner_link = await client.post(
+            f"/api/v1/sessions/{sid}/report-link",
+            headers={"Authorization": f"Bearer {created['learner_token']}"},
+        )
+        assert learner_link.status_code == 401

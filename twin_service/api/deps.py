@@ -154,19 +154,31 @@ LabId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$", description="lab 
 KitId = Annotated[str, Path(pattern=f"^{IDENTIFIER_PATTERN}$", description="kit identifier")]
 
 
-def session_of_caller(session_id: str, request: Request, sessions: SessionsDep) -> Session:
-    """The session in the path, if the guard admitted its learner or the instructor."""
+def _session_for(
+    session_id: str, request: Request, sessions: SessionManager, roles: frozenset[str]
+) -> Session:
     principal = principal_of(request)
     session = sessions.get(session_id)
     allowed = principal is not None and (
-        principal.is_instructor or principal.session_id == session_id
+        principal.is_instructor or (principal.role in roles and principal.session_id == session_id)
     )
     if session is None or not allowed:
         raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOUR_SESSION)
     return session
 
 
+def session_of_caller(session_id: str, request: Request, sessions: SessionsDep) -> Session:
+    """The session in the path, if the guard admitted its learner or the instructor."""
+    return _session_for(session_id, request, sessions, frozenset({"learner"}))
+
+
+def report_session_of_caller(session_id: str, request: Request, sessions: SessionsDep) -> Session:
+    """The session whose report is asked for: also for a report link's bearer."""
+    return _session_for(session_id, request, sessions, frozenset({"learner", "report"}))
+
+
 CallerSessionDep = Annotated[Session, Depends(session_of_caller)]
+ReportSessionDep = Annotated[Session, Depends(report_session_of_caller)]
 
 
 RESERVED_LAB_MESSAGE = (

@@ -6,6 +6,7 @@ whole before its 401. This guard runs first, on the headers alone. It asks the o
 admission rule (:mod:`twin_service.auth.admission`): a learner's routes
 (``LEARNER_ROUTES``) take that session's learner token or an instructor token, in the
 ``Authorization: Bearer`` header or ``?token=`` (an ``<audio>`` element sets no header);
+a report also takes a report link's ``?ticket=`` (``twin_service.auth.report_links``);
 every other ``/api/`` path takes an instructor token in the header. The admitted
 :class:`~twin_service.auth.admission.Principal` goes into the request's state for the
 route's dependencies; a refusal is answered at once (401, 403 or 429) and the body is
@@ -60,9 +61,12 @@ class AdmissionGuard:
         if session_id is None:
             outcome = self._admission.instructor(token, client)
         else:
-            if token is None:
-                token = QueryParams(scope.get("query_string", b"")).get("token")
-            outcome = self._admission.session(session_id, token, client)
+            query = QueryParams(scope.get("query_string", b""))
+            ticket = query.get("ticket")
+            if ticket is not None and token is None and scope["path"].endswith("/report"):
+                outcome = self._admission.report(session_id, ticket, client)
+            else:
+                outcome = self._admission.session(session_id, token or query.get("token"), client)
         if isinstance(outcome, Refusal):
             self._metrics.http_refused.labels("throttled" if outcome.throttled else "auth").inc()
             refused = refusal_exception(outcome, session=session_id is not None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -12,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
 from twin_service.api.deps import (
     RESERVED_LAB_MESSAGE,
+    AdmissionDep,
     CallerSessionDep,
     Instructor,
     ProfilesDep,
+    ReportSessionDep,
     SessionsDep,
     SetDesiredDep,
     SpeechDep,
@@ -126,6 +129,18 @@ async def revoke_learner_token(session_id: str, sessions: SessionsDep) -> dict[s
     return {"session_id": session.id, "learner_token_revoked": True, "websockets_closed": closed}
 
 
+@router.post("/api/v1/sessions/{session_id}/report-link", dependencies=[Instructor])
+async def report_link(
+    session_id: str, sessions: SessionsDep, admission: AdmissionDep
+) -> dict[str, Any]:
+    """A link that opens this session's HTML report, and nothing else, for a minute: what
+    the dashboard opens in a new tab instead of a URL holding the instructor token."""
+    session = _instructor_session(sessions, session_id)
+    ticket, expires_at = admission.report_tickets.issue(session.id)
+    query = urlencode({"format": "html", "ticket": ticket})
+    return {"url": f"/api/v1/sessions/{session.id}/report?{query}", "expires_at": expires_at}
+
+
 @router.get("/api/v1/sessions/{session_id}")
 async def get_session(session: CallerSessionDep) -> dict[str, Any]:
     return {
@@ -137,7 +152,7 @@ async def get_session(session: CallerSessionDep) -> dict[str, Any]:
 
 @router.get("/api/v1/sessions/{session_id}/report", response_model=None)
 async def get_report(
-    session: CallerSessionDep,
+    session: ReportSessionDep,
     request: Request,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> dict[str, Any] | HTMLResponse:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from twin_service.auth.report_links import ReportTickets
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 
 NO_VALID_BEARER = "missing or wrong bearer token"
@@ -31,9 +32,10 @@ LearnerOpens = Callable[[str, str | None], bool]
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who was admitted: the instructor, or the learner of ``session_id``."""
+    """Who was admitted: the instructor, the learner of ``session_id``, or the bearer of
+    a report link (that session's report only)."""
 
-    role: Literal["instructor", "learner"]
+    role: Literal["instructor", "learner", "report"]
     session_id: str | None = None
 
     @property
@@ -58,10 +60,12 @@ class Admission:
         instructors: InstructorTokens,
         failures: FailureLimiter,
         learner_opens: LearnerOpens,
+        report_tickets: ReportTickets | None = None,
     ) -> None:
         self.instructors = instructors
         self.failures = failures
         self._learner_opens = learner_opens
+        self.report_tickets = report_tickets if report_tickets is not None else ReportTickets()
 
     def instructor(self, token: str | None, client: str) -> Principal | Refusal:
         """The instructor, if ``token`` is an instructor token in force."""
@@ -75,6 +79,13 @@ class Admission:
             return Principal("learner", session_id)
         if self.instructors.check(token):
             return INSTRUCTOR
+        return self.refuse(client, NOT_YOUR_SESSION)
+
+    def report(self, session_id: str, ticket: str | None, client: str) -> Principal | Refusal:
+        """The bearer of a report link (:mod:`twin_service.auth.report_links`): the report
+        of ``session_id`` only."""
+        if self.report_tickets.opens(session_id, ticket):
+            return Principal("report", session_id)
         return self.refuse(client, NOT_YOUR_SESSION)
 
     def refuse(self, client: str, reason: str) -> Refusal:
