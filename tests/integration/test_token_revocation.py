@@ -8,6 +8,7 @@ other token's and the learner's sockets open.
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from tests.support.mqtt import Publisher
 from tests.support.service import TOKEN, ServiceProcess
@@ -39,6 +41,11 @@ def two_token_service(mqtt_url: str, tmp_path: Path) -> Iterator[ServiceProcess]
         yield svc
     finally:
         svc.stop()
+
+
+def bearer_protocols(token: str) -> list[Subprotocol]:
+    encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return [Subprotocol("accesstwin"), Subprotocol(f"bearer.{encoded}")]
 
 
 def auth(token: str) -> dict[str, str]:
@@ -75,13 +82,17 @@ def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
     lab_path, session_path = "/ws/labs/wardR", f"/ws/sessions/{session_id}"
     publisher = Publisher(mqtt_url)
     with (
-        # batch_ms: served by the frame-once broadcaster (live.fanout), not a pump
-        connect(f"{ws_base}{lab_path}?token={TOKEN}&batch_ms=50") as lab_first,
+        # The dashboard's way: the token as a subprotocol, not in the URL (issue 17), and
+        # batch_ms: served by the frame-once broadcaster (live.fanout), not a pump.
+        connect(
+            f"{ws_base}{lab_path}?batch_ms=50", subprotocols=bearer_protocols(TOKEN)
+        ) as lab_first,
         connect(f"{ws_base}{session_path}?token={TOKEN}") as session_first,
         connect(f"{ws_base}{lab_path}?token={SECOND}") as lab_second,
         connect(f"{ws_base}{session_path}?token={learner_token}") as learner,
     ):
         next_frame(lab_first, "snapshot")
+        assert lab_first.subprotocol == "accesstwin"
         next_frame(lab_second, "snapshot")
         next_frame(session_first, "session")
         next_frame(learner, "session")

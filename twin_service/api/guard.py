@@ -15,6 +15,7 @@ never read. ``OPTIONS`` passes through, so a CORS preflight still gets its plain
 
 from __future__ import annotations
 
+import base64
 import re
 
 from fastapi import HTTPException
@@ -31,6 +32,34 @@ API_PREFIX = "/api/"
 # The routes a learner token opens: its own session, its report, its speech.
 LEARNER_ROUTES = re.compile(r"^/api/v1/sessions/(?P<session_id>[^/]+)(?:/report|/speech/[^/]+)?$")
 _READS = frozenset({"GET", "HEAD"})
+
+
+WS_PROTOCOL = "accesstwin"
+BEARER_PROTOCOL = "bearer."
+"""A websocket client may present its token as a subprotocol, ``bearer.<base64url of the
+token>`` offered beside ``accesstwin``, instead of ``?token=`` (a page cannot set headers
+on a websocket, and a URL is kept in logs and history); the server then answers with the
+``accesstwin`` subprotocol."""
+
+
+def socket_token(scope: Scope) -> str | None:
+    """The token a websocket presents: ``?token=``, else a ``bearer.…`` subprotocol."""
+    token = QueryParams(scope.get("query_string", b"")).get("token")
+    if token:
+        return token
+    for offered in scope.get("subprotocols", ()):
+        if isinstance(offered, str) and offered.startswith(BEARER_PROTOCOL):
+            encoded = offered[len(BEARER_PROTOCOL) :]
+            try:
+                return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+    return None
+
+
+def socket_protocol(scope: Scope) -> str | None:
+    """The subprotocol to answer with: ``accesstwin`` when the client offered it."""
+    return WS_PROTOCOL if WS_PROTOCOL in scope.get("subprotocols", ()) else None
 
 
 def learner_session(method: str, path: str) -> str | None:

@@ -18,10 +18,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twin_service.api.deps import Instructor, TokensDep
+from twin_service.api.guard import socket_token
 from twin_service.auth.tokens import (
     DIGEST_SHOWN,
     InstructorTokens,
@@ -81,7 +81,8 @@ async def revoke_token(body: RevokeRequest, tokens: TokensDep) -> dict[str, Any]
 
 
 class CloseSocketsOnRevoke:
-    """ASGI middleware: a websocket opened with an instructor token (``?token=``) is
+    """ASGI middleware: a websocket opened with an instructor token (``?token=`` or the
+    ``bearer.`` subprotocol, :func:`~twin_service.api.guard.socket_token`) is
     closed with 1008 when that token is revoked; what the endpoint sends after that is
     dropped. Other connections pass through untouched."""
 
@@ -93,7 +94,7 @@ class CloseSocketsOnRevoke:
         if scope["type"] != "websocket" or not self._tokens.enabled:
             await self.app(scope, receive, send)
             return
-        token = QueryParams(scope.get("query_string", b"")).get("token")
+        token = socket_token(scope)
         if not token or not self._tokens.check(token):
             await self.app(scope, receive, send)  # the endpoint refuses it (or a learner's)
             return

@@ -29,6 +29,7 @@ from twin_service.api.deps import (
     TwinsDep,
     client_address,
 )
+from twin_service.api.guard import socket_protocol, socket_token
 from twin_service.auth.admission import NOT_YOUR_SESSION, THROTTLED_CLOSE, Principal, Refusal
 from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import ClientQueue, Hub
@@ -43,7 +44,7 @@ POLICY_VIOLATION = 1008
 
 async def _admitted(websocket: WebSocket, outcome: Principal | Refusal) -> bool:
     """Accept the socket; close it at once (1008, with the reason) if it was refused."""
-    await websocket.accept()
+    await websocket.accept(subprotocol=socket_protocol(websocket.scope))
     if isinstance(outcome, Refusal):
         await websocket.close(
             THROTTLED_CLOSE if outcome.throttled else POLICY_VIOLATION, outcome.reason
@@ -62,7 +63,7 @@ async def lab_socket(
     twins: TwinsDep,
     settings: SettingsDep,
 ) -> None:
-    token = websocket.query_params.get("token")
+    token = socket_token(websocket.scope)
     if not await _admitted(websocket, admission.instructor(token, client_address(websocket))):
         return
     if not is_identifier(lab):
@@ -206,7 +207,7 @@ async def session_socket(
     profiles: ProfilesDep,
     metrics: MetricsDep,
 ) -> None:
-    token = websocket.query_params.get("token")
+    token = socket_token(websocket.scope)
     outcome = admission.session(session_id, token, client_address(websocket))
     session = sessions.get(session_id)
     if session is None and not isinstance(outcome, Refusal):

@@ -444,9 +444,10 @@ function connect() {
   retryTimer = null;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   // batch_ms: several frames per message at most every 50 ms (cheap for server and page).
-  const query = `?batch_ms=${BATCH_MS}` + (token ? `&token=${encodeURIComponent(token)}` : '');
+  // The token goes as a subprotocol, never in the URL (server logs, history).
+  const protocols = token ? ['accesstwin', `bearer.${base64url(token)}`] : [];
   let ws;
-  try { ws = new WebSocket(`${proto}//${location.host}/ws/labs/${encodeURIComponent(state.lab)}${query}`); }
+  try { ws = new WebSocket(`${proto}//${location.host}/ws/labs/${encodeURIComponent(state.lab)}?batch_ms=${BATCH_MS}`, protocols); }
   catch { scheduleReconnect(); return; }
   socket = ws;
   let live = false;
@@ -461,6 +462,11 @@ function connect() {
     if (AUTH_CLOSE_CODES.has(ev.code)) { stopped = true; forgetToken(); setConnection('unauthorised'); return; }
     scheduleReconnect();
   };
+}
+
+function base64url(text) {
+  const bytes = new TextEncoder().encode(text);
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function scheduleReconnect() { // 1 s doubling to 30 s, ±20 % jitter
