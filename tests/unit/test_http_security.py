@@ -166,3 +166,12 @@ async def test_reserved_labs_have_no_session_and_no_dashboard(
     assert "reserved" in response.text
     assert published == []
     assert (await client.get(f"/labs/{lab}")).status_code == 404
+
+
+async def test_no_page_loads_scripts_from_another_host(client: httpx.AsyncClient) -> None:
+    for path in ("/docs", "/redoc"):
+        assert (await client.get(path)).status_code == 404  # they load CDN scripts, no SRI
+    assert (await client.get("/openapi.json")).status_code == 200
+    for path in ("/labs/ward1", "/learn/s123"):
+        page = (await client.get(path)).text
+        assert "http://" not in page and "https://" not in page and "//cdn" not in page
