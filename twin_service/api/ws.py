@@ -40,6 +40,7 @@ from twin_service.sessions.manager import SessionManager
 router = APIRouter()
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013  # the close of a client too slow for the fan-out's send_timeout_s
 
 
 async def _admitted(websocket: WebSocket, outcome: Principal | Refusal) -> bool:
@@ -125,7 +126,7 @@ async def _serve(
         done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and isinstance(task.exception(), TimeoutError):
-                await _close(websocket, 1013, "client too slow")
+                await _close(websocket, TRY_AGAIN_LATER, "client too slow")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
