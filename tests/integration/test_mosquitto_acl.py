@@ -10,6 +10,7 @@ has arrived (the broker delivers one client's messages in order).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).parents[2] / "deploy" / "mosquitto"
 P = "accesstwin/v1"  # the prefix the ACL is written for
 SERVICE_PASSWORD = "svc-" + uuid.uuid4().hex
+SERVICE_ACCOUNTS = ("accesstwin-gateway-0", "accesstwin-gateway-1", "accesstwin-api-0")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def acl_broker() -> Iterator[AclBroker]:
     shutil.copy(DEPLOY / "acl", workdir / "acl")
     shutil.copy(DEPLOY / "make-passwords.sh", workdir / "make-passwords.sh")
     made = subprocess.run(
-        [str(workdir / "make-passwords.sh"), "lab1/k1", "lab1/k2"],
+        [str(workdir / "make-passwords.sh"), "lab1/k1", "lab1/k2", *SERVICE_ACCOUNTS],
         env={**os.environ, "MQTT_SERVICE_PASSWORD": SERVICE_PASSWORD},
         capture_output=True,
         text=True,
@@ -77,7 +80,7 @@ def acl_broker() -> Iterator[AclBroker]:
         timeout=60,
     )
     kit_passwords = dict(line.split("\t") for line in made.stdout.splitlines())
-    assert set(kit_passwords) == {"lab1/k1", "lab1/k2"}
+    assert set(kit_passwords) == {"lab1/k1", "lab1/k2", *SERVICE_ACCOUNTS}
     # As root the script gives the file to uid 1883 (the eclipse-mosquitto image's user);
     # Debian's mosquitto runs as another user, so let it read the file here.
     for name in ("passwd", "acl"):
@@ -102,19 +105,29 @@ def acl_broker() -> Iterator[AclBroker]:
 class Client:
     """A paho MQTT 3.1.1 client with a username that records what it receives."""
 
-    def __init__(self, port: int, username: str, password: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        username: str,
+        password: str,
+        client_id: str | None = None,
+        clean_session: bool = True,
+    ) -> None:
         self.received: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self.refusal: ReasonCode | None = None
+        self.disconnects = 0
         self.client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id="acl-" + uuid.uuid4().hex[:12],
+            client_id=client_id or "acl-" + uuid.uuid4().hex[:12],
             protocol=paho.MQTTv311,
+            clean_session=clean_session,
         )
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
@@ -125,6 +138,9 @@ class Client:
             self.refusal = reason
             client.disconnect()
         self._connected.set()
+
+    def _on_disconnect(self, *args: Any) -> None:
+        self.disconnects += 1
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         with self._lock:
@@ -246,3 +262,123 @@ def test_unknown_users_and_wrong_passwords_are_refused(
         assert "not authorized" in str(client.wait_refused()).lower()
     finally:
         client.close()
+
+
+def test_a_kits_credentials_cannot_take_the_gateways_or_another_kits_client_id(
+    acl_broker: AclBroker,
+) -> None:
+    """Issue 17, must show 3: the client id is the username (use_username_as_clientid).
+
+    The gateway has a persistent session with messages queued while it is away; a client
+    with a kit's credentials naming the gateway's client id (or another kit's) connects as
+    that kit, so the gateway's session and backlog survive and the other kit stays on.
+    """
+    gateway_id = "accesstwin-gateway-0"
+    gw_password = acl_broker.kit_passwords[gateway_id]
+    marker = uuid.uuid4().hex
+    gateway = Client(acl_broker.port, gateway_id, gw_password, gateway_id, clean_session=False)
+    gateway.wait_connected()
+    gateway.subscribe(f"{P}/+/+/telemetry")
+    gateway.close()  # away: its session keeps what arrives
+    kit = Client(acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"])
+    kit.wait_connected()
+    for i in range(5):
+        kit.publish(f"{P}/lab1/k1/telemetry", f"backlog {i} {marker}")
+    kit.close()
+    # The attempt: a kit's credentials, the gateway's client id, a clean session (which
+    # would discard the gateway's session and its backlog if the id were taken).
+    thief = Client(
+        acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"], gateway_id, True
+    )
+    thief.wait_connected()
+    thief.close()
+    back = Client(acl_broker.port, gateway_id, gw_password, gateway_id, clean_session=False)
+    try:
+        back.wait_connected()
+        for i in range(5):
+            back.wait_for(f"{P}/lab1/k1/telemetry", f"backlog {i} {marker}".encode())
+        # Online: a kit naming another kit's client id does not kick that kit off.
+        k2 = Client(acl_broker.port, "lab1/k2", acl_broker.kit_passwords["lab1/k2"], "lab1/k2")
+        k2.wait_connected()
+        intruder = Client(
+            acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"], "lab1/k2"
+        )
+        intruder.wait_connected()
+        intruder.publish(f"{P}/lab1/k1/telemetry", f"intruder {marker}")
+        k2.publish(f"{P}/lab1/k2/telemetry", f"k2 still on {marker}")
+        back.wait_for(f"{P}/lab1/k2/telemetry", f"k2 still on {marker}".encode())
+        assert k2.disconnects == 0 and back.disconnects == 0
+        intruder.close()
+        k2.close()
+    finally:
+        back.close()
+
+
+def test_only_a_gateway_writes_twin_states(service: Client, acl_broker: AclBroker) -> None:
+    """Kits, API replicas and the all-in-one service (``service``) cannot publish into
+    ``_twin``; a gateway can, and a replica's account reads it."""
+    marker = uuid.uuid4().hex
+    pw = acl_broker.kit_passwords
+    kit = Client(acl_broker.port, "lab1/k1", pw["lab1/k1"])
+    gateway = Client(acl_broker.port, "accesstwin-gateway-1", pw["accesstwin-gateway-1"])
+    replica = Client(acl_broker.port, "accesstwin-api-0", pw["accesstwin-api-0"])
+    try:
+        for client in (kit, gateway, replica):
+            client.wait_connected()
+        replica.subscribe(f"{P}/_twin/#")
+        for name, writer in (("kit", kit), ("api", replica), ("all-in-one", service)):
+            writer.publish(f"{P}/_twin/lab1/k1", f"{name} {marker}")
+        gateway.publish(f"{P}/_twin/lab1/k1", f"gateway {marker}")
+        replica.wait_for(f"{P}/_twin/lab1/k1", f"gateway {marker}".encode())
+        service.wait_for(f"{P}/_twin/lab1/k1", f"gateway {marker}".encode())
+        for reader in (replica, service):
+            got = {body for _, body in reader.messages() if marker.encode() in body}
+            assert got == {f"gateway {marker}".encode()}
+    finally:
+        for client in (kit, gateway, replica):
+            client.close()
+
+
+def test_scale_out_works_under_the_shipped_acl(acl_broker: AclBroker, tmp_path: Path) -> None:
+    """A gateway partition and an API replica, each with its own account: the replica
+    serves the twin the gateway ingested (through ``_twin``, which only gateways write)."""
+    from tests.support.service import ServiceProcess
+
+    pw = acl_broker.kit_passwords
+
+    def url(account: str) -> str:
+        return f"mqtt://{account}:{pw[account]}@127.0.0.1:{acl_broker.port}"
+
+    db = tmp_path / "shared.db"
+    gateway = ServiceProcess(
+        mqtt_url=url("accesstwin-gateway-0"),
+        db_path=db,
+        prefix=P,
+        extra_env={"ACCESSTWIN_ROLE": "gateway"},
+    )
+    api = ServiceProcess(
+        mqtt_url=url("accesstwin-api-0"), db_path=db, prefix=P, extra_env={"ACCESSTWIN_ROLE": "api"}
+    )
+    kit = Client(acl_broker.port, "lab1/k2", pw["lab1/k2"])
+    started: list[ServiceProcess] = []
+    try:
+        for process in (gateway, api):
+            process.start()
+            started.append(process)
+        kit.wait_connected()
+        kit.publish(
+            f"{P}/lab1/k2/telemetry",
+            json.dumps({"ts": time.time(), "seq": 1, "readings": {"hr": 77}}),
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            response = httpx.get(api.base_url + "/api/v1/twins/lab1/k2", headers=api.headers)
+            if response.status_code == 200 and "hr" in response.json()["reported"]:
+                break
+            assert time.monotonic() < deadline, f"the replica never saw the twin: {api.log()}"
+            time.sleep(0.1)
+        assert response.json()["reported"]["hr"]["value"] == 77
+    finally:
+        kit.close()
+        for process in started:
+            process.stop()
