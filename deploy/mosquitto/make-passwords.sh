@@ -3,8 +3,8 @@
 #
 #   deploy/mosquitto/make-passwords.sh [LAB/KIT | accesstwin-gateway-N | accesstwin-api-N ...]
 #
-# Always (re)sets the service account "accesstwin" (the name `acl` grants) to
-# MQTT_SERVICE_PASSWORD, taken from the environment or from .env. Each LAB/KIT given gets
+# Always (re)sets the service account "accesstwin" (the name `acl` grants), and the
+# healthcheck's "accesstwin-health", to MQTT_SERVICE_PASSWORD, taken from the environment or from .env. Each LAB/KIT given gets
 # a kit account named "LAB/KIT" with a new random password, printed once on stdout; a lab
 # may not start with "_" (the service's own topics). Each accesstwin-gateway-N and
 # accesstwin-api-N given (a scaled-out deployment: one account per process, as `acl`
@@ -43,6 +43,7 @@ set_password() {  # user password
 }
 
 set_password "$user" "$MQTT_SERVICE_PASSWORD"
+set_password "$user-health" "$MQTT_SERVICE_PASSWORD"  # the container healthcheck's
 for kit in "$@"; do
   if printf '%s\n' "$kit" | grep -Eq '^accesstwin-(gateway|api)-[0-9]+$'; then
     :  # a gateway partition's or an API replica's own account

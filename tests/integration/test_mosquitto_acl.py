@@ -43,13 +43,16 @@ SERVICE_ACCOUNTS = ("accesstwin-gateway-0", "accesstwin-gateway-1", "accesstwin-
 class AclBroker:
     port: int
     kit_passwords: dict[str, str]
+    tls_port: int = 0
+    ca_file: Path | None = None
 
 
-def deploy_conf_for_test(port: int, workdir: Path) -> str:
-    """The deploy config with its container paths, listener and log moved for the test."""
+def deploy_conf_for_test(port: int, workdir: Path, tls_port: int) -> str:
+    """The deploy config with its container paths, listeners and log moved for the test."""
     text = (DEPLOY / "mosquitto.conf").read_text(encoding="utf-8")
     replacements = {
-        "\nlistener 1883\n": f"\nlistener {port} 127.0.0.1\n",
+        "\nlistener 1883 127.0.0.1\n": f"\nlistener {port} 127.0.0.1\n",
+        "\nlistener 8883\n": f"\nlistener {tls_port} 127.0.0.1\n",
         "/mosquitto/config/": f"{workdir}/",
         "/mosquitto/data/": f"{workdir}/data/",
         "\nlog_dest stdout\n": f"\nlog_dest file {workdir}/mosquitto.log\n",
@@ -85,8 +88,19 @@ def acl_broker() -> Iterator[AclBroker]:
     # Debian's mosquitto runs as another user, so let it read the file here.
     for name in ("passwd", "acl"):
         (workdir / name).chmod(0o644)
-    port = free_port()
-    (workdir / "mosquitto.conf").write_text(deploy_conf_for_test(port, workdir))
+    # The TLS listener's certificates, made by the shipped script (for 127.0.0.1).
+    shutil.copy(DEPLOY / "make-certs.sh", workdir / "make-certs.sh")
+    subprocess.run(
+        [str(workdir / "make-certs.sh"), "127.0.0.1"],
+        env={**os.environ, "CERTS_DIR": str(workdir / "certs")},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    (workdir / "certs").chmod(0o755)
+    (workdir / "certs" / "server.key").chmod(0o644)  # Debian's mosquitto user reads it
+    port, tls_port = free_port(), free_port()
+    (workdir / "mosquitto.conf").write_text(deploy_conf_for_test(port, workdir, tls_port))
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     broker = subprocess.Popen(
         [binary, "-c", str(workdir / "mosquitto.conf")],
@@ -95,7 +109,8 @@ def acl_broker() -> Iterator[AclBroker]:
     )
     try:
         wait_for_port(port)
-        yield AclBroker(port, kit_passwords)
+        wait_for_port(tls_port)
+        yield AclBroker(port, kit_passwords, tls_port, workdir / "certs" / "ca.crt")
     finally:
         broker.terminate()
         broker.wait(10)
@@ -112,6 +127,7 @@ class Client:
         password: str,
         client_id: str | None = None,
         clean_session: bool = True,
+        ca_file: Path | None = None,
     ) -> None:
         self.received: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
@@ -125,6 +141,8 @@ class Client:
             clean_session=clean_session,
         )
         self.client.username_pw_set(username, password)
+        if ca_file is not None:
+            self.client.tls_set(ca_certs=str(ca_file))
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
@@ -264,8 +282,9 @@ def test_unknown_users_and_wrong_passwords_are_refused(
         client.close()
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["loopback", "tls"])
 def test_a_kits_credentials_cannot_take_the_gateways_or_another_kits_client_id(
-    acl_broker: AclBroker,
+    acl_broker: AclBroker, tls: bool
 ) -> None:
     """Issue 17, must show 3: the client id is the username (use_username_as_clientid).
 
@@ -273,36 +292,40 @@ def test_a_kits_credentials_cannot_take_the_gateways_or_another_kits_client_id(
     with a kit's credentials naming the gateway's client id (or another kit's) connects as
     that kit, so the gateway's session and backlog survive and the other kit stays on.
     """
+    port = acl_broker.tls_port if tls else acl_broker.port
+    ca = acl_broker.ca_file if tls else None
+
+    def connect_as(account: str, client_id: str | None = None, clean: bool = True) -> Client:
+        password = (
+            SERVICE_PASSWORD if account == "accesstwin" else acl_broker.kit_passwords[account]
+        )
+        return Client(port, account, password, client_id, clean, ca)
+
     gateway_id = "accesstwin-gateway-0"
-    gw_password = acl_broker.kit_passwords[gateway_id]
     marker = uuid.uuid4().hex
-    gateway = Client(acl_broker.port, gateway_id, gw_password, gateway_id, clean_session=False)
+    gateway = connect_as(gateway_id, gateway_id, clean=False)
     gateway.wait_connected()
     gateway.subscribe(f"{P}/+/+/telemetry")
     gateway.close()  # away: its session keeps what arrives
-    kit = Client(acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"])
+    kit = connect_as("lab1/k1")
     kit.wait_connected()
     for i in range(5):
         kit.publish(f"{P}/lab1/k1/telemetry", f"backlog {i} {marker}")
     kit.close()
     # The attempt: a kit's credentials, the gateway's client id, a clean session (which
     # would discard the gateway's session and its backlog if the id were taken).
-    thief = Client(
-        acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"], gateway_id, True
-    )
+    thief = connect_as("lab1/k1", gateway_id, clean=True)
     thief.wait_connected()
     thief.close()
-    back = Client(acl_broker.port, gateway_id, gw_password, gateway_id, clean_session=False)
+    back = connect_as(gateway_id, gateway_id, clean=False)
     try:
         back.wait_connected()
         for i in range(5):
             back.wait_for(f"{P}/lab1/k1/telemetry", f"backlog {i} {marker}".encode())
         # Online: a kit naming another kit's client id does not kick that kit off.
-        k2 = Client(acl_broker.port, "lab1/k2", acl_broker.kit_passwords["lab1/k2"], "lab1/k2")
+        k2 = connect_as("lab1/k2", "lab1/k2")
         k2.wait_connected()
-        intruder = Client(
-            acl_broker.port, "lab1/k1", acl_broker.kit_passwords["lab1/k1"], "lab1/k2"
-        )
+        intruder = connect_as("lab1/k1", "lab1/k2")
         intruder.wait_connected()
         intruder.publish(f"{P}/lab1/k1/telemetry", f"intruder {marker}")
         k2.publish(f"{P}/lab1/k2/telemetry", f"k2 still on {marker}")
@@ -340,24 +363,32 @@ def test_only_a_gateway_writes_twin_states(service: Client, acl_broker: AclBroke
 
 
 def test_scale_out_works_under_the_shipped_acl(acl_broker: AclBroker, tmp_path: Path) -> None:
-    """A gateway partition and an API replica, each with its own account: the replica
-    serves the twin the gateway ingested (through ``_twin``, which only gateways write)."""
+    """A gateway partition and an API replica, each with its own account, over the shipped
+    TLS listener with the certificates of make-certs.sh and the password apart from the
+    URL: the replica serves the twin the gateway ingested (through ``_twin``, which only
+    gateways write)."""
     from tests.support.service import ServiceProcess
 
     pw = acl_broker.kit_passwords
 
     def url(account: str) -> str:
-        return f"mqtt://{account}:{pw[account]}@127.0.0.1:{acl_broker.port}"
+        return f"mqtts://{account}@127.0.0.1:{acl_broker.tls_port}?ca={acl_broker.ca_file}"
 
     db = tmp_path / "shared.db"
     gateway = ServiceProcess(
         mqtt_url=url("accesstwin-gateway-0"),
         db_path=db,
         prefix=P,
-        extra_env={"ACCESSTWIN_ROLE": "gateway"},
+        extra_env={
+            "ACCESSTWIN_ROLE": "gateway",
+            "ACCESSTWIN_MQTT_PASSWORD": pw["accesstwin-gateway-0"],
+        },
     )
     api = ServiceProcess(
-        mqtt_url=url("accesstwin-api-0"), db_path=db, prefix=P, extra_env={"ACCESSTWIN_ROLE": "api"}
+        mqtt_url=url("accesstwin-api-0"),
+        db_path=db,
+        prefix=P,
+        extra_env={"ACCESSTWIN_ROLE": "api", "ACCESSTWIN_MQTT_PASSWORD": pw["accesstwin-api-0"]},
     )
     kit = Client(acl_broker.port, "lab1/k2", pw["lab1/k2"])
     started: list[ServiceProcess] = []
