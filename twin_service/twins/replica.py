@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from accesstwin_contract.time_bounds import MAX_FUTURE_SKEW_S
 from gateway.sensors import SENSORS, sensor_name_error
-from gateway.telemetry import MAX_FUTURE_SKEW_S
 from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 PUBLISH_INTERVAL_S = 0.05
