@@ -60,3 +60,23 @@ def test_the_dashboard_socket_survives_a_binary_frame(service: ServiceProcess) -
             timeout=10,
         ).raise_for_status()
         assert next_frame(ws, "twin.delta")["kit"] == "k1"
+
+
+def close_code(url: str) -> int:
+    with connect(url) as ws, pytest.raises(ConnectionClosed) as closed:
+        drain(ws)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+def test_failed_tries_are_throttled_with_4429_and_a_valid_token_still_gets_in(
+    service: ServiceProcess,
+) -> None:
+    """Issue 17, must show 4 on the websocket: 20 failed tries from one address, then its
+    failures close 4429 (not 1008, which the dashboard reads as a bad token), and the
+    valid instructor token from the same address is admitted."""
+    wrong = f"ws://127.0.0.1:{service.port}/ws/labs/ward?token=stale-page-token"
+    assert [close_code(wrong) for _ in range(20)] == [1008] * 20
+    assert close_code(wrong) == 4429
+    with connect(service.ws_url("/ws/labs/ward")) as ws:
+        assert next_frame(ws, "snapshot")["twins"] == []
