@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
-from twin_service.api import health, learning, pages, tokens, twins, ws
+from twin_service.api import docs, health, learning, pages, tokens, twins, ws
 from twin_service.api.body_limit import BodyLimit
 from twin_service.api.guard import AdmissionGuard
 from twin_service.runtime import Runtime
@@ -43,8 +43,8 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
         version="0.1.0",
         summary="Live digital twins of lab kits, turned into accessible feedback",
         lifespan=lifespan,
-        # FastAPI's /docs and /redoc load their scripts from a CDN without SRI; the API is
-        # described by /openapi.json, for any local viewer (docs/security.md).
+        # FastAPI's /docs and /redoc load their scripts from a CDN without SRI: /docs is
+        # served from the swagger-ui-bundle package instead (api/docs.py), /redoc is off.
         docs_url=None,
         redoc_url=None,
     )
@@ -70,5 +70,7 @@ def create_app(settings: Settings, store: TimeSeriesStore | None = None) -> Fast
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
     return app

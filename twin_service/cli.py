@@ -29,6 +29,7 @@ SERVER_MODULES = (
     "yaml",
     "influxdb_client",
     "urllib3",
+    "swagger_ui_bundle",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 

@@ -6,6 +6,7 @@ The lifespan is not started: these routes need no broker or store connection.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -169,9 +170,16 @@ async def test_reserved_labs_have_no_session_and_no_dashboard(
 
 
 async def test_no_page_loads_scripts_from_another_host(client: httpx.AsyncClient) -> None:
-    for path in ("/docs", "/redoc"):
-        assert (await client.get(path)).status_code == 404  # they load CDN scripts, no SRI
+    """Issue 17: /docs is Swagger UI served by the service (no CDN script without SRI),
+    under the pages' CSP; /redoc (CDN only) is off."""
+    assert (await client.get("/redoc")).status_code == 404
     assert (await client.get("/openapi.json")).status_code == 200
-    for path in ("/labs/ward1", "/learn/s123"):
+    docs = await client.get("/docs")
+    assert_page_security_headers(docs)
+    for path in ("/labs/ward1", "/learn/s123", "/docs"):
         page = (await client.get(path)).text
         assert "http://" not in page and "https://" not in page and "//cdn" not in page
+        for src in re.findall(r'<script[^>]*src="([^"]+)"', page):
+            assert src.startswith("/"), src  # same origin
+            assert (await client.get(src)).status_code == 200, src
+    assert "<script>" not in docs.text  # no inline script (CSP)
