@@ -173,6 +173,7 @@ class _StalledSocket:
     """A websocket whose client takes the first frames, then nothing."""
 
     def __init__(self, takes: int) -> None:
+        self.scope: dict[str, object] = {}
         self.application_state = WebSocketState.CONNECTED
         self.sent: list[str] = []
         self.closed: tuple[int, str] | None = None
