@@ -12,7 +12,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from twin_service.api.guard import AdmissionGuard, learner_session
 from twin_service.auth.admission import INSTRUCTOR, Admission, Principal, Refusal
-from twin_service.auth.tokens import FailureLimiter, InstructorTokens
+from twin_service.auth.tokens import FailureLimiter, InstructorTokens, digest
 from twin_service.ops.metrics import ServiceMetrics
 
 TOKEN = "admission-" + uuid.uuid4().hex
@@ -55,6 +55,7 @@ def test_each_refusal_is_counted_against_the_address() -> None:
         ("GET", "/api/v1/sessions/s1", "s1"),
         ("GET", "/api/v1/sessions/s1/report", "s1"),
         ("GET", "/api/v1/sessions/s1/speech/abc.wav", "s1"),
+        ("GET", "/api/v1/sessions/s1/events", "s1"),
         ("POST", "/api/v1/sessions/s1/stop", None),
         ("POST", "/api/v1/sessions/s1/advance", None),
         ("GET", "/api/v1/sessions", None),
@@ -122,8 +123,35 @@ async def test_the_guard_refuses_a_request_without_a_valid_token_before_reading_
         False,
     )
     learner = {"Authorization": f"Bearer {LEARNER}"}
-    status, body, body_read = await call(guard, "GET", "/api/v1/sessions/s2", learner)
-    assert (status, body_read, app.called) == (403, False, False)
+    status, body, body_read = await call(guard, "PUT", "/api/v1/sessions/s2", learner)
+    assert (status, body_read, app.called) == (401, False, False)
+
+
+async def test_a_learner_route_read_the_guard_cannot_decide_reaches_the_route_unadmitted() -> None:
+    # The token may be a recorded session's: the route's dependency asks Admission.recorded.
+    app = _App()
+    guard = AdmissionGuard(app, admission(), ServiceMetrics())
+    learner = {"Authorization": f"Bearer {LEARNER}"}
+    status, _, _ = await call(guard, "GET", "/api/v1/sessions/s2", learner)
+    assert (status, app.called, app.principal) == (200, True, None)
+
+
+async def test_an_address_that_failed_too_often_is_throttled_on_learner_routes_too() -> None:
+    app = _App()
+    rule = admission(max_failures=1)
+    rule.refuse("10.0.0.9", "x")
+    guard = AdmissionGuard(app, rule, ServiceMetrics())
+    status, _, _ = await call(guard, "GET", "/api/v1/learners/l1/sessions", {})
+    assert (status, app.called) == (429, False)
+
+
+def test_a_recorded_sessions_token_is_admitted_by_its_digest() -> None:
+    rule = admission()
+    recorded = digest("recorded-learner-token-0123456789")
+    outcome = rule.recorded("s9", "recorded-learner-token-0123456789", "10.0.0.1", [recorded])
+    assert outcome == Principal("learner", "s9")
+    assert rule.recorded("s9", TOKEN, "10.0.0.1", [recorded]) == INSTRUCTOR
+    assert isinstance(rule.recorded("s9", "wrong", "10.0.0.1", [recorded]), Refusal)
 
 
 async def test_the_guard_hands_the_admitted_principal_to_the_app() -> None:

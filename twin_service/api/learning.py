@@ -19,6 +19,7 @@ from twin_service.api.deps import (
     RuntimeDep,
     SessionsDep,
     SpeechDep,
+    principal_of,
 )
 from twin_service.api.record_access import (
     REPORT_ROLES,
@@ -83,7 +84,9 @@ async def get_profile(
         await runtime.profiles.load(learner_id)
     except RecordsUnavailableError as exc:
         raise records_away(exc) from None
-    await open_learner(request, runtime, learner_id)  # a learner reads only their own
+    caller = principal_of(request)
+    if caller is None or not caller.is_instructor:
+        await open_learner(request, runtime, learner_id)  # a learner reads only their own
     return {"learner_id": learner_id, **profile_json(runtime.profiles.get(learner_id))}
 
 
