@@ -57,3 +57,16 @@ class KitRef:
 
     def __str__(self) -> str:
         return f"{self.lab}/{self.kit}"
+
+    @property
+    def client_id(self) -> str:
+        """The kit's MQTT client id. Lab and kit are joined by "/", which identifiers
+        cannot hold, so two kits never share one (``-`` would: lab ``a-b`` kit ``c`` and
+        lab ``a`` kit ``b-c``). It is also the kit's broker username, which the shipped
+        broker config makes the client id anyway (``use_username_as_clientid``)."""
+        return f"{self.lab}/{self.kit}"
+
+    @property
+    def file_stem(self) -> str:
+        """A file name part naming the kit alone ("." cannot be in an identifier)."""
+        return f"{self.lab}.{self.kit}"

@@ -10,6 +10,9 @@ from typing import Any, Literal, NotRequired, Protocol, TypeAlias, TypedDict
 
 MAX_TELEMETRY_BYTES = 64 * 1024
 REJECTED_PAYLOAD_KEEP = 1_024  # bytes of the refused payload kept in a rejection
+# Dropped readings listed in a rejection; ``dropped_count`` counts them all, so a message
+# naming thousands of bad readings never becomes a bigger rejection than it was.
+REJECTED_DROPPED_KEEP = 32
 STATUS_ONLINE = "online"
 STATUS_OFFLINE = "offline"
 StatusPayload: TypeAlias = Literal["online", "offline"]  # plain text, retained, last will
@@ -59,7 +62,8 @@ class RejectionPayload(TypedDict):
     payload_b64: str  # at most REJECTED_PAYLOAD_KEEP bytes of the payload
     payload_truncated: NotRequired[bool]
     payload_bytes: NotRequired[int]
-    dropped: NotRequired[list[DroppedDoc]]
+    dropped: NotRequired[list[DroppedDoc]]  # at most REJECTED_DROPPED_KEEP of them
+    dropped_count: NotRequired[int]  # how many were dropped in all
     seq: NotRequired[int]
 
 
@@ -94,7 +98,8 @@ def rejection_payload(
         body["payload_bytes"] = len(payload)
     parts = [DroppedDoc(sensor=d.sensor, reason=d.reason) for d in dropped]
     if parts:
-        body["dropped"] = parts
+        body["dropped"] = parts[:REJECTED_DROPPED_KEEP]
+        body["dropped_count"] = len(parts)
     if seq is not None:
         body["seq"] = seq
     return body

@@ -68,7 +68,7 @@ async def run_simulated_kit(
 
     client = MqttClient(
         broker,
-        client_id or f"accesstwin-kit-{kit.lab}-{kit.kit}",
+        client_id or kit.client_id,
         on_message,
         [desired_topic],
         persistent_session=False,

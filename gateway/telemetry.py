@@ -22,6 +22,9 @@ from accesstwin_contract.time_bounds import EARLIEST_TS, MAX_FUTURE_SKEW_S
 from gateway.sensors import SENSORS, sensor_name_error, unit_of, waveform_rate_error
 
 MAX_PAYLOAD_BYTES = MAX_TELEMETRY_BYTES
+# Readings plus waveforms judged per message; the rest are dropped with reason LIMIT.
+MAX_ITEMS_PER_MESSAGE = 256
+LIMIT = "limit"  # the reason of a reading dropped by a bound (this one, or sensors per kit)
 MAX_WAVEFORM_SAMPLES = 10_000
 
 
@@ -261,10 +264,19 @@ def parse_telemetry(payload: bytes, received_at: float) -> Telemetry | Rejection
     readings: list[Reading] = []
     waveforms: list[Waveform] = []
     dropped: list[Dropped] = []
+    judged = 0
     for sensor, value in (envelope.readings or {}).items():
+        judged += 1
+        if judged > MAX_ITEMS_PER_MESSAGE:
+            dropped.append(Dropped(sensor[:64], LIMIT))
+            continue
         reading = check_reading(sensor, value)
         (dropped if isinstance(reading, Dropped) else readings).append(reading)  # type: ignore[arg-type]
     for sensor, body in (envelope.waveforms or {}).items():
+        judged += 1
+        if judged > MAX_ITEMS_PER_MESSAGE:
+            dropped.append(Dropped(sensor[:64], LIMIT))
+            continue
         waveform = check_waveform(sensor, body)
         if isinstance(waveform, Waveform):
             end_error = check_waveform_end(waveform, envelope.ts, received_at)

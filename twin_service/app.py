@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
 from twin_service.api import (
+    docs,
     health,
     learner_records,
     learning,
@@ -19,6 +20,8 @@ from twin_service.api import (
     twins,
     ws,
 )
+from twin_service.api.body_limit import BodyLimit
+from twin_service.api.guard import AdmissionGuard
 from twin_service.records.base import RecordsStore
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
@@ -30,7 +33,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 PAGE_CSP = (
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:;"
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:;"
     " media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -55,18 +58,24 @@ def create_app(
         version="0.1.0",
         summary="Live digital twins of lab kits, turned into accessible feedback",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their scripts from a CDN without SRI: /docs is
+        # served from the swagger-ui-bundle package instead (api/docs.py), /redoc is off.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     runtime.metrics.watch_speech_cache(runtime.speech)
+    # Innermost first: the size bound, then admission (outside it, so a request without
+    # a valid token is refused before anything about its body), then revocation.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, metrics=runtime.metrics)
+    app.add_middleware(AdmissionGuard, admission=runtime.admission, metrics=runtime.metrics)
     app.add_middleware(tokens.CloseSocketsOnRevoke, tokens=runtime.instructors)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
-        if response.headers.get("content-type", "").startswith(
-            "text/html"
-        ) and not request.url.path.startswith("/docs"):
+        if response.headers.get("content-type", "").startswith("text/html"):
             response.headers["Content-Security-Policy"] = PAGE_CSP
         return response
 
@@ -78,5 +87,7 @@ def create_app(
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=pages.static_dir()), name="static")
     return app

@@ -34,6 +34,7 @@ SERVER_MODULES = (
     "alembic",
     "psycopg",
     "httpx",
+    "swagger_ui_bundle",
 )
 SERVER_INSTALL_HINT = "pip install 'accesstwin[server]' (in a checkout: pip install '.[server]')"
 

@@ -18,6 +18,7 @@ from gateway.ingest import Ingest, InputReceived
 from gateway.mqtt_client import InboundMessage, MqttClient
 from gateway.ratelimit import KitRateLimiter
 from gateway.topics import Channel
+from twin_service.auth.admission import Admission
 from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 from twin_service.ingest.compressions import COMPRESSION_SENSOR
 from twin_service.ingest.pipeline import DERIVED_FLUSH_QUIET_S, Pipeline
@@ -44,6 +45,7 @@ from twin_service.twins.replica import (
     ReplicaTwin,
     decode_state,
     encode_state,
+    state_error,
 )
 from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
@@ -106,6 +108,7 @@ class Runtime:
             self.metrics,
             self.mqtt.publish,
             self._ack,
+            max_sensors_per_kit=settings.max_sensors_per_kit,
         )
         self.records_metrics = RecordsMetrics(self.metrics.registry)
         self.records: RecordsStore = (
@@ -138,6 +141,10 @@ class Runtime:
             max_sessions=settings.max_running_sessions,
             observer=self.recorder,
             on_scan_learnt=self.profiles.remember_scan_interval,
+            learner_token_grace_s=settings.learner_token_grace_s,
+        )
+        self.admission = Admission(
+            self.instructors, self.auth_failures, self.sessions.learner_opens
         )
         self.sessions.on_finished = self._on_session_finished
         self.speech = EspeakSpeech(
@@ -220,6 +227,9 @@ class Runtime:
         try:
             ref = self.settings.topics.twin_kit(message.topic)
             state = decode_state(message.payload)
+            refused = state_error(state, time.time(), self.settings.max_sensors_per_kit)
+            if refused:
+                raise ValueError(refused)
             replica = self._replicas.get(ref)
             if replica is None:
                 replica = self._replicas[ref] = ReplicaTwin(self.twins.get_or_create(ref))
@@ -297,8 +307,12 @@ class Runtime:
                 continue
             if row.sensor == COMPRESSION_SENSOR:
                 continue  # an event log in the history, not a twin value
-            entry = ValueEntry(row.value, unit_of_value(row.sensor), row.ts, row.received_at)
-            (twin.derived if row.sensor in DERIVED_NAMES else twin.reported)[row.sensor] = entry
+            section = twin.derived if row.sensor in DERIVED_NAMES else twin.reported
+            if row.sensor not in section and len(section) >= self.settings.max_sensors_per_kit:
+                continue  # history from before the bound (ACCESSTWIN_MAX_SENSORS_PER_KIT)
+            section[row.sensor] = ValueEntry(
+                row.value, unit_of_value(row.sensor), row.ts, row.received_at
+            )
             # Versions never go backwards across a restart: a restored twin continues from
             # the clock in ms (fine while a twin changes under 1,000 times a second).
             twin.version = max(twin.version, restart_version)
@@ -340,6 +354,11 @@ class Runtime:
             "store_writable": self.writer.healthy and await self.store.check_writable(),
             "records_writable": self.records_writer.healthy and await self.records.check(),
         }
+
+    def metrics_text(self) -> bytes:
+        """The Prometheus exposition of this process's metrics, gauges brought up to date."""
+        self.metrics.store_pending.set(self.writer.pending)
+        return self.metrics.render()
 
     def set_desired(self, kit: KitRef, desired: JsonDict) -> TwinChange:
         twin = self.twins.get_or_create(kit)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
+from urllib.parse import quote
 
 from gateway.identifiers import is_identifier
 from gateway.mqtt_url import BrokerAddress, parse_broker_url
@@ -52,6 +53,13 @@ class Settings:
     kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
     speech_engine: str = "auto"  # auto | system | bundled (twin_service/speech/engine.py)
+    max_sensors_per_kit: int = 128
+    max_body_bytes: int = 1024 * 1024
+    learner_token_grace_s: float = 3_600.0
+    # Secrets kept out of URLs (and so out of argv, `ps` and logs): the broker password,
+    # and the InfluxDB token of an ``influxdb://host…`` store URL written without one.
+    mqtt_password: str | None = field(default=None, repr=False)
+    influx_token: str | None = field(default=None, repr=False)
     role: str = "all"
     partition: str = "0/1"
     mqtt_share_group: str | None = None
@@ -67,7 +75,17 @@ class Settings:
     owned: Partition = field(init=False)  # the share of the kits this gateway ingests
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "broker", _check("MQTT_URL", parse_broker_url, self.mqtt_url))
+        broker = _check("MQTT_URL", parse_broker_url, self.mqtt_url)
+        if self.mqtt_password is not None:
+            if broker.password is not None or broker.username is None:
+                raise SettingsError(
+                    f"{ENV_PREFIX}MQTT_PASSWORD: give the user in ACCESSTWIN_MQTT_URL"
+                    " (mqtt[s]://USER@host) and the password only here"
+                )
+            broker = replace(broker, password=self.mqtt_password)
+        object.__setattr__(self, "broker", broker)
+        if self.influx_token is not None:
+            object.__setattr__(self, "store", _with_influx_token(self.store, self.influx_token))
         object.__setattr__(self, "topics", _check("MQTT_PREFIX", TopicScheme, self.mqtt_prefix))
         if self.role not in ROLES:
             raise SettingsError(
@@ -96,6 +114,8 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
             )
+        if not self.learner_token_grace_s >= 0:
+            raise SettingsError(f"{ENV_PREFIX}LEARNER_TOKEN_GRACE_S: must be 0 or more")
         for name in ("stale_after_s", "retention_days", "kit_rate_per_s"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be positive")
@@ -109,6 +129,8 @@ class Settings:
             "records_max_pending",
             "records_max_session_events",
             "max_running_sessions",
+            "max_sensors_per_kit",
+            "max_body_bytes",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()}: must be at least 1")
@@ -162,6 +184,17 @@ def _check_xapi(url: str | None, auth: str | None) -> None:
         raise SettingsError(f"{ENV_PREFIX}XAPI_AUTH: set, but ACCESSTWIN_XAPI_URL is not")
 
 
+def _with_influx_token(store: str, token: str) -> str:
+    """The store URL with ``token`` put before its host (it must not carry one already)."""
+    scheme, sep, rest = store.partition("://")
+    if not sep or not scheme.startswith("influxdb") or "@" in rest.split("/", 1)[0]:
+        raise SettingsError(
+            f"{ENV_PREFIX}INFLUX_TOKEN: needs ACCESSTWIN_STORE=influxdb[s]://host:port/org/bucket"
+            " without a token in it"
+        )
+    return f"{scheme}://{quote(token, safe='')}@{rest}"
+
+
 def _check_token(token: str) -> None:
     if len(token) < MIN_TOKEN_LENGTH or token.lower() in _PLACEHOLDER_TOKENS:
         raise SettingsError(
@@ -212,6 +245,11 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,
     "SPEECH_ENGINE": str,
+    "MAX_SENSORS_PER_KIT": int,
+    "MAX_BODY_BYTES": int,
+    "LEARNER_TOKEN_GRACE_S": float,
+    "MQTT_PASSWORD": str,
+    "INFLUX_TOKEN": str,
     "ROLE": str,
     "PARTITION": str,
     "MQTT_SHARE_GROUP": str,

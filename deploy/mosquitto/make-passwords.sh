@@ -1,12 +1,15 @@
 #!/bin/sh
 # Create or update deploy/mosquitto/passwd, the broker's password file.
 #
-#   deploy/mosquitto/make-passwords.sh [LAB/KIT ...]
+#   deploy/mosquitto/make-passwords.sh [LAB/KIT | accesstwin-gateway-N | accesstwin-api-N ...]
 #
-# Always (re)sets the service account "accesstwin" (the name `acl` grants) to
-# MQTT_SERVICE_PASSWORD, taken from the environment or from .env. Each LAB/KIT given gets
-# a kit account named "LAB/KIT" with a new random password, printed once on stdout;
-# other accounts already in the file are kept. A kit then connects with
+# Always (re)sets the service account "accesstwin" (the name `acl` grants), and the
+# healthcheck's "accesstwin-health", to MQTT_SERVICE_PASSWORD, taken from the environment or from .env. Each LAB/KIT given gets
+# a kit account named "LAB/KIT" with a new random password, printed once on stdout; a lab
+# may not start with "_" (the service's own topics). Each accesstwin-gateway-N and
+# accesstwin-api-N given (a scaled-out deployment: one account per process, as `acl`
+# lists them) gets a new random password the same way. Other accounts already in the file
+# are kept. A kit then connects with
 #   ACCESSTWIN_MQTT_URL=mqtt://LAB%2FKIT:PASSWORD@broker-host:1883
 # Needs mosquitto_passwd (Debian: apt-get install mosquitto) or else Docker.
 set -eu
@@ -40,9 +43,12 @@ set_password() {  # user password
 }
 
 set_password "$user" "$MQTT_SERVICE_PASSWORD"
+set_password "$user-health" "$MQTT_SERVICE_PASSWORD"  # the container healthcheck's
 for kit in "$@"; do
-  if ! printf '%s\n' "$kit" | grep -Eq '^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}$'; then
-    echo "make-passwords.sh: '$kit' is not LAB/KIT (each [A-Za-z0-9_-]{1,64})" >&2
+  if printf '%s\n' "$kit" | grep -Eq '^accesstwin-(gateway|api)-[0-9]+$'; then
+    :  # a gateway partition's or an API replica's own account
+  elif ! printf '%s\n' "$kit" | grep -Eq '^[A-Za-z0-9-][A-Za-z0-9_-]{0,63}/[A-Za-z0-9_-]{1,64}$'; then
+    echo "make-passwords.sh: '$kit' is not LAB/KIT (each [A-Za-z0-9_-]{1,64}, the lab not starting with _)" >&2
     exit 2
   fi
   password=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')

@@ -92,7 +92,7 @@ class KitAgent:
         self.runners = [SensorRunner(s, self._on_samples, clock=clock) for s in sensors]
         self.applier = DesiredApplier(actuators, self._request_rate)
         self._switch_factory = switches
-        self._client_id = client_id or f"accesstwin-kit-{kit.lab}-{kit.kit}"
+        self._client_id = client_id or kit.client_id
         self._on_spooled = on_spooled
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()

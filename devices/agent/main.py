@@ -4,7 +4,7 @@ Config file: the settings' ``config`` (``--config`` / ``ACCESSTWIN_KIT_CONFIG``)
 ``/etc/accesstwin/kit.toml`` (optional with ``--simulate``, which replaces the configured
 sensors by simulators). Spool file: the settings' ``spool`` (``--spool`` /
 ``ACCESSTWIN_KIT_SPOOL``), else the config's ``spool_path``, else
-``./accesstwin-kit-{lab}-{kit}.spool.db``.
+``./accesstwin-kit-{lab}.{kit}.spool.db``.
 """
 
 from __future__ import annotations
@@ -100,9 +100,7 @@ def run_kit(settings: KitSettings) -> int:
                 f"cannot open I2C bus {config.i2c_bus} ({exc}): enable I2C with "
                 "raspi-config and check i2c_bus in the kit config"
             )
-    path = (
-        settings.spool or config.spool_path or Path(f"accesstwin-kit-{kit.lab}-{kit.kit}.spool.db")
-    )
+    path = settings.spool or config.spool_path or Path(f"accesstwin-kit-{kit.file_stem}.spool.db")
     try:
         spool = Spool(path, config.spool_max_messages)
     except (OSError, ValueError) as exc:

@@ -323,11 +323,13 @@ def test_dashboard_sessions_and_desired_state(
     assert "Stopped the session of kb-learner_1" in browser.js(
         page, "document.getElementById('sessions-status').textContent"
     )
+    # The link holds no token (issue 17); a click opens a short-lived report-only link.
     report = browser.js(page, f"{row(session_id)}.querySelector('a[data-action=report]').href")
-    assert report.startswith(
-        f"{web.base_url}/api/v1/sessions/{session_id}/report?format=html&token="
-    )
-    got = httpx.get(report, timeout=10)
+    assert report == f"{web.base_url}/api/v1/sessions/{session_id}/report?format=html"
+    with api(web) as client:
+        link = client.post(f"/api/v1/sessions/{session_id}/report-link").json()["url"]
+    assert "token=" not in link
+    got = httpx.get(web.base_url + link, timeout=10)
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/html")
 
     # The kit card shows the desired state the session set, not yet reported by the kit.

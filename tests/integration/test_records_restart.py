@@ -92,6 +92,33 @@ def test_sigkill_mid_session_keeps_the_record(
             timeout=10,
         )
         assert own.status_code == 200
+        # ... its report, its profile and its list of sessions, through the one admission
+        # rule (the guard cannot decide a recorded session's token; the route asks it).
+        for path in (
+            f"/api/v1/sessions/{sid}",
+            f"/api/v1/sessions/{sid}/report",
+            "/api/v1/learners/lrn-1/profile",
+            "/api/v1/learners/lrn-1/sessions",
+        ):
+            mine = httpx.get(service.base_url + path, params={"token": session.token}, timeout=10)
+            assert mine.status_code == 200, (path, mine.text)
+        wrong = httpx.get(
+            f"{service.base_url}/api/v1/sessions/{sid}/events",
+            params={"token": "not-the-learner-token-0123456789"},
+            timeout=10,
+        )
+        assert wrong.status_code == 403
+        other = httpx.get(
+            service.base_url + "/api/v1/learners/someone-else/sessions",
+            params={"token": session.token},
+            timeout=10,
+        )
+        assert other.status_code == 403
+        # A report link works for a recorded report too.
+        link = client.post(f"/api/v1/sessions/{sid}/report-link").json()["url"]
+        linked = httpx.get(service.base_url + link, timeout=10)
+        assert linked.status_code == 200
+        assert "Interrupted" in linked.text
         resumed = client.post(f"/api/v1/sessions/{sid}/resume")
         assert resumed.status_code == 200, resumed.text
         assert resumed.json()["state"] == "running"

@@ -62,3 +62,38 @@ def test_kill_and_restart_mid_stream_loses_nothing(mqtt_url: str, tmp_path: Path
         thread.join(60)
         publisher.close()
         service.stop()
+
+
+def test_right_after_a_restart_the_twin_and_its_version_are_back(
+    mqtt_url: str, tmp_path: Path
+) -> None:
+    """Issue 17: read at once after the restart, before any new message: the twin's values
+    are those it had, and its version has not gone backwards."""
+    service = ServiceProcess(mqtt_url=mqtt_url, db_path=tmp_path / "twin.db")
+    service.start()
+    publisher = Publisher(mqtt_url)
+    base = time.time() - 60
+    try:
+        for seq in range(1, 21):
+            publisher.send(
+                f"{service.prefix}/lab/k/telemetry",
+                {"ts": base + seq, "seq": seq, "readings": {"hr": 60 + seq, "spo2": 90 + seq % 5}},
+            )
+        publisher.flush()
+        deadline = time.monotonic() + 20
+        while True:
+            before = service.get("/api/v1/twins/lab/k")
+            if before["reported"].get("hr", {}).get("ts") == base + 20:
+                break
+            assert time.monotonic() < deadline, before
+            time.sleep(0.1)
+        service.stop()
+        service.start()
+        after = service.get("/api/v1/twins/lab/k")  # the first request after ready
+    finally:
+        publisher.close()
+        service.stop()
+    assert after["version"] >= before["version"]
+    for name in ("hr", "spo2"):
+        assert after["reported"][name]["value"] == before["reported"][name]["value"]
+        assert after["reported"][name]["ts"] == before["reported"][name]["ts"]

@@ -182,3 +182,44 @@ def test_a_wrong_password_keeps_the_service_unready(
         assert "refused" in service.log()
     finally:
         service.stop()
+
+
+def other_ca(tmp_path: Path) -> Path:
+    """The CA of another broker, made by deploy/mosquitto/make-certs.sh."""
+    script = Path(__file__).parents[2] / "deploy" / "mosquitto" / "make-certs.sh"
+    certs = tmp_path / "other-certs"
+    subprocess.run(
+        [str(script), "127.0.0.1"],
+        env={**os.environ, "CERTS_DIR": str(certs)},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return certs / "ca.crt"
+
+
+@pytest.mark.parametrize("wrong", ["ca", "host name"])
+def test_tls_refuses_a_wrong_ca_and_a_wrong_host_name(
+    tls_broker: tuple[int, Path], tmp_path: Path, wrong: str
+) -> None:
+    """Issue 17: the broker's certificate is for IP 127.0.0.1 and signed by its own CA.
+    Trusting another CA, or naming the broker "localhost" (the same address, but not the
+    name on the certificate), the service never connects."""
+    port, ca = tls_broker
+    if wrong == "ca":
+        url = f"mqtts://gateway:gw-secret-123@127.0.0.1:{port}?ca={other_ca(tmp_path)}"
+    else:
+        url = f"mqtts://gateway:gw-secret-123@localhost:{port}?ca={ca}"
+    service = ServiceProcess(mqtt_url=url, db_path=tmp_path / "twin.db")
+    with pytest.raises(TimeoutError):
+        service.start(timeout=6)
+    try:
+        deadline = time.monotonic() + 30  # a loaded machine may still be starting it
+        while "CERTIFICATE_VERIFY_FAILED" not in service.log():
+            assert time.monotonic() < deadline, service.log()
+            time.sleep(0.2)
+        ready = httpx.get(service.base_url + "/readyz", timeout=5)
+        assert ready.status_code == 503
+        assert ready.json()["mqtt_connected"] is False
+    finally:
+        service.stop()

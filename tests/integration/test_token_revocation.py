@@ -8,6 +8,7 @@ other token's and the learner's sockets open.
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from tests.support.mqtt import Publisher
 from tests.support.service import TOKEN, ServiceProcess
@@ -39,6 +41,11 @@ def two_token_service(mqtt_url: str, tmp_path: Path) -> Iterator[ServiceProcess]
         yield svc
     finally:
         svc.stop()
+
+
+def bearer_protocols(token: str) -> list[Subprotocol]:
+    encoded = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return [Subprotocol("accesstwin"), Subprotocol(f"bearer.{encoded}")]
 
 
 def auth(token: str) -> dict[str, str]:
@@ -75,13 +82,17 @@ def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
     lab_path, session_path = "/ws/labs/wardR", f"/ws/sessions/{session_id}"
     publisher = Publisher(mqtt_url)
     with (
-        # batch_ms: served by the frame-once broadcaster (live.fanout), not a pump
-        connect(f"{ws_base}{lab_path}?token={TOKEN}&batch_ms=50") as lab_first,
+        # The dashboard's way: the token as a subprotocol, not in the URL (issue 17), and
+        # batch_ms: served by the frame-once broadcaster (live.fanout), not a pump.
+        connect(
+            f"{ws_base}{lab_path}?batch_ms=50", subprotocols=bearer_protocols(TOKEN)
+        ) as lab_first,
         connect(f"{ws_base}{session_path}?token={TOKEN}") as session_first,
         connect(f"{ws_base}{lab_path}?token={SECOND}") as lab_second,
         connect(f"{ws_base}{session_path}?token={learner_token}") as learner,
     ):
         next_frame(lab_first, "snapshot")
+        assert lab_first.subprotocol == "accesstwin"
         next_frame(lab_second, "snapshot")
         next_frame(session_first, "session")
         next_frame(learner, "session")
@@ -117,3 +128,32 @@ def test_a_revoked_token_is_refused_everywhere_and_its_open_sockets_are_closed(
     listing = api.get("/api/v1/tokens", headers=auth(SECOND)).json()
     assert [t["revoked"] for t in listing] == [True, False]
     api.close()
+
+
+def test_revoking_a_learner_token_closes_its_open_page_and_refuses_it(
+    service: ServiceProcess,
+) -> None:
+    created = httpx.post(
+        service.base_url + "/api/v1/sessions",
+        json={"learner_id": "l1", "lab": "ward", "kit": "k1", "scenario": "vitals"},
+        headers=service.headers,
+        timeout=10,
+    ).json()
+    path = f"/ws/sessions/{created['session_id']}?token={created['learner_token']}"
+    url = f"ws://127.0.0.1:{service.port}{path}"
+    with (
+        connect(url) as learner,
+        connect(service.ws_url(f"/ws/sessions/{created['session_id']}")) as teacher,
+    ):
+        next_frame(learner, "session")
+        next_frame(teacher, "session")
+        revoked = httpx.post(
+            f"{service.base_url}/api/v1/sessions/{created['session_id']}/learner-token/revoke",
+            headers=service.headers,
+            timeout=10,
+        )
+        assert revoked.json()["websockets_closed"] == 1
+        assert close_of(learner) == (1008, "token revoked")
+        assert_open(teacher)
+    with connect(url) as again:
+        assert close_of(again)[0] == 1008

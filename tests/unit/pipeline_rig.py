@@ -20,7 +20,7 @@ PREFIX = "p"
 
 
 class PipelineRig:
-    def __init__(self, ingest: Ingest | None = None) -> None:
+    def __init__(self, ingest: Ingest | None = None, max_sensors_per_kit: int = 128) -> None:
         self.metrics = ServiceMetrics()
         self.store = MemoryStore()
         self.writer = StoreWriter(self.store, self.metrics)
@@ -34,6 +34,7 @@ class PipelineRig:
             self.metrics,
             lambda topic, payload, qos, retain: self.published.append((topic, json.loads(payload))),
             lambda message: self.acked.append(message.mid),
+            max_sensors_per_kit=max_sensors_per_kit,
         )
         self._mid = 0
 

@@ -77,9 +77,6 @@ def test_secrets_come_only_from_required_env_references(compose: dict[str, Any])
         for key, value in environment(service).items():
             if SECRET_NAME.search(key):
                 assert REQUIRED.match(value), f"{name}.{key} must be ${{VAR:?message}}: {value!r}"
-            userinfo = re.search(r"://(.*)@", value)
-            if userinfo:  # a credential inside a URL must come from a required variable
-                assert re.search(r"\$\{[A-Z0-9_]+:\?", userinfo.group(1)), f"{name}.{key}"
             for var, operator, _ in REFERENCE.findall(value):
                 if SECRET_NAME.search(var):
                     assert operator == ":?", f"{name}.{key}: ${{{var}}} must use :? (required)"
@@ -93,15 +90,19 @@ def test_the_service_urls_are_built_from_env(compose: dict[str, Any]) -> None:
     store = REFERENCE.sub(
         lambda m: m.group(3) if m.group(2) == ":-" else "x", env["ACCESSTWIN_STORE"]
     )
-    target = parse_influx_url(store)
+    assert "@" not in store  # the token comes apart, in ACCESSTWIN_INFLUX_TOKEN
+    target = parse_influx_url(store.replace("://", "://token@", 1))
     assert (target.http_url, target.org, target.bucket) == (
         "http://influxdb:8086",
         "accesstwin",
         "twins",
     )
     assert str(target.spool_path).startswith("/data/")
-    assert env["ACCESSTWIN_MQTT_URL"].startswith("mqtt://accesstwin:${MQTT_SERVICE_PASSWORD:?")
-    assert env["ACCESSTWIN_MQTT_URL"].endswith("@mosquitto:1883")
+    assert (
+        env["ACCESSTWIN_MQTT_URL"] == "mqtts://accesstwin@mosquitto:8883?ca=/run/accesstwin/ca.crt"
+    )
+    assert env["ACCESSTWIN_MQTT_PASSWORD"].startswith("${MQTT_SERVICE_PASSWORD:?")
+    assert env["ACCESSTWIN_INFLUX_TOKEN"].startswith("${INFLUX_TOKEN:?")
     influx = environment(services(compose)["influxdb"])
     assert influx["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
     assert influx["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"].startswith("${INFLUX_TOKEN:?")
@@ -110,13 +111,16 @@ def test_the_service_urls_are_built_from_env(compose: dict[str, Any]) -> None:
 
 def test_ports_and_volumes(compose: dict[str, Any]) -> None:
     svc = services(compose)
-    assert svc["mosquitto"]["ports"] == ["${MQTT_PORT:-1883}:1883"]
-    assert svc["accesstwin"]["ports"] == ["${HTTP_PORT:-8000}:8000"]
+    assert svc["mosquitto"]["ports"] == ["${MQTT_TLS_PORT:-8883}:8883"]  # TLS only
+    assert svc["accesstwin"]["ports"] == ["${HTTP_BIND:-127.0.0.1}:${HTTP_PORT:-8000}:8000"]
+    assert (
+        "./deploy/mosquitto/certs/ca.crt:/run/accesstwin/ca.crt:ro" in svc["accesstwin"]["volumes"]
+    )
     assert svc["influxdb"]["ports"] == ["127.0.0.1:8086:8086"]  # admin UI: this host only
     assert "./deploy/mosquitto:/mosquitto/config:ro" in svc["mosquitto"]["volumes"]
     named = {"mosquitto-data", "influxdb-data", "influxdb-config", "accesstwin-data"}
     assert set(compose["volumes"]) == named
-    mounts = {v.split(":")[0] for s in svc.values() for v in s["volumes"]}
+    mounts = {v.split(":")[0] for s in svc.values() for v in s["volumes"] if ":/run/" not in v}
     assert named <= mounts
     assert "accesstwin-data:/data" in svc["accesstwin"]["volumes"]
 
@@ -165,7 +169,28 @@ def test_mosquitto_requires_passwords_and_keeps_the_backlog() -> None:
     assert settings["persistence"] == ["true"]
     assert settings["max_queued_messages"] == ["200000"]
     assert settings["max_inflight_messages"] == ["1000"]
-    assert settings["listener"] == ["1883"]
+    # Plain MQTT only on the container's loopback; TLS for everyone else.
+    assert settings["listener"] == ["1883 127.0.0.1", "8883"]
+    assert settings["certfile"] == ["/mosquitto/config/certs/server.crt"]
+    assert settings["keyfile"] == ["/mosquitto/config/certs/server.key"]
+    # Issue 17: client ids bound to accounts; packet and queue bounds.
+    assert settings["use_username_as_clientid"] == ["true", "true"]  # one per listener
+    assert settings["max_packet_size"] == ["131072"]
+    assert int(settings["max_queued_bytes"][0]) > 0
+
+
+def test_no_secret_in_a_url_or_on_a_command_line(compose: dict[str, Any]) -> None:
+    """Issue 17: secrets reach programs as variables of their own, never inside a URL
+    (logged, shown in errors) or an argv (``ps``)."""
+    for name, service in services(compose).items():
+        for key, value in environment(service).items():
+            userinfo = re.search(r"://([^/@]*)@", value)
+            if userinfo:
+                assert "${" not in userinfo.group(1), f"{name}.{key} carries a secret in its URL"
+                assert ":" not in userinfo.group(1), f"{name}.{key} has a password in its URL"
+        check = " ".join(service["healthcheck"]["test"])
+        assert " -P " not in check and "--pw" not in check, f"{name}: password in argv"
+    assert "XDG_CONFIG_HOME" in " ".join(services(compose)["mosquitto"]["healthcheck"]["test"])
 
 
 def test_acl_limits_kits_to_their_own_topics() -> None:
@@ -190,7 +215,9 @@ def test_password_script_is_executable_and_strict() -> None:
     assert script.stat().st_mode & 0o111
     text = script.read_text(encoding="utf-8")
     assert text.startswith("#!/bin/sh") and "set -eu" in text
-    assert "mosquitto_passwd -b" in text and "[A-Za-z0-9_-]{1,64}/" in text
+    assert "mosquitto_passwd -b" in text
+    # A lab is an identifier not starting with "_" (the service's own topics).
+    assert "[A-Za-z0-9-][A-Za-z0-9_-]{0,63}/[A-Za-z0-9_-]{1,64}" in text
 
 
 def test_dockerfile_installs_espeak_ng_slim() -> None:

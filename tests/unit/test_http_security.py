@@ -6,6 +6,7 @@ The lifespan is not started: these routes need no broker or store connection.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -69,6 +70,7 @@ def assert_page_security_headers(response: httpx.Response) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     csp = [part.strip() for part in response.headers["content-security-policy"].split(";")]
     assert "default-src 'self'" in csp
+    assert "connect-src 'self'" in csp  # no websocket or fetch to any other host
     assert "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp
     assert "base-uri 'none'" in csp
@@ -165,3 +167,19 @@ async def test_reserved_labs_have_no_session_and_no_dashboard(
     assert "reserved" in response.text
     assert published == []
     assert (await client.get(f"/labs/{lab}")).status_code == 404
+
+
+async def test_no_page_loads_scripts_from_another_host(client: httpx.AsyncClient) -> None:
+    """Issue 17: /docs is Swagger UI served by the service (no CDN script without SRI),
+    under the pages' CSP; /redoc (CDN only) is off."""
+    assert (await client.get("/redoc")).status_code == 404
+    assert (await client.get("/openapi.json")).status_code == 200
+    docs = await client.get("/docs")
+    assert_page_security_headers(docs)
+    for path in ("/labs/ward1", "/learn/s123", "/docs"):
+        page = (await client.get(path)).text
+        assert "http://" not in page and "https://" not in page and "//cdn" not in page
+        for src in re.findall(r'<script[^>]*src="([^"]+)"', page):
+            assert src.startswith("/"), src  # same origin
+            assert (await client.get(src)).status_code == 200, src
+    assert "<script>" not in docs.text  # no inline script (CSP)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Awaitable, Callable
 
+from starlette.websockets import WebSocketState
+
+from twin_service.api import ws
+from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 
@@ -158,9 +161,11 @@ async def test_one_stalled_client_does_not_hold_back_another() -> None:
         await asyncio.sleep(0)
     await asyncio.sleep(0.05)
     assert json.loads(received[-1])["version"] == 50
-    with contextlib.suppress(TimeoutError):  # the stalled client's pump ends in TimeoutError
-        await asyncio.wait_for(slow_pump, 2)
-    assert slow_pump.done()
+    # The stalled client's pump ends by itself, in TimeoutError (not cancelled by a wait).
+    done, _ = await asyncio.wait({slow_pump}, timeout=2)
+    assert slow_pump in done
+    assert isinstance(slow_pump.exception(), TimeoutError)
+    assert hub._metrics.ws_clients_dropped._value.get() == 1
     fast_pump.cancel()
 
 
@@ -174,3 +179,40 @@ async def test_publish_to_sends_one_frame_to_each_listening_group() -> None:
     hub.publish_to(["session:s1"], delta("k1", 2, hr=78))
     assert [json.loads(t)["reported"]["hr"]["value"] for t in await page.take()] == [78]
     assert hub.clients("session:nobody") == 0
+
+
+class _StalledSocket:
+    """A websocket whose client takes the first frames, then nothing."""
+
+    def __init__(self, takes: int) -> None:
+        self.scope: dict[str, object] = {}
+        self.application_state = WebSocketState.CONNECTED
+        self.sent: list[str] = []
+        self.closed: tuple[int, str] | None = None
+        self._takes = takes
+        self._never = asyncio.Event()
+
+    async def send_text(self, text: str) -> None:
+        if len(self.sent) >= self._takes:
+            await self._never.wait()
+        self.sent.append(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+        self.application_state = WebSocketState.DISCONNECTED
+
+
+async def test_a_client_that_takes_no_frames_is_closed_with_1013() -> None:
+    hub = Hub(ServiceMetrics(), resolve_twin=lambda lab, kit: json.dumps(delta(kit, 9, hr=9)))
+    fanout = Broadcaster(hub, ServiceMetrics(), enabled=False, send_timeout_s=0.2)
+    socket = _StalledSocket(takes=1)
+    queue = hub.subscribe("lab:a")
+    never_reads = asyncio.Event()
+    serving = asyncio.create_task(
+        ws._serve(socket, hub, fanout, "lab:a", queue, [{"type": "snapshot"}], never_reads.wait())  # type: ignore[arg-type, list-item]
+    )
+    hub.publish("lab:a", delta("k", 1, hr=1))
+    done, _ = await asyncio.wait({serving}, timeout=3)
+    assert serving in done, "the stalled client was never cut off"
+    assert socket.closed == (1013, "client too slow")
+    assert hub.clients("lab:a") == 0

@@ -12,7 +12,7 @@ from twin_service.errors import SettingsError
 from twin_service.ingest.partition import Partition, partition_of
 from twin_service.runtime import subscriptions_for
 from twin_service.settings import Settings, load_settings
-from twin_service.twins.replica import ReplicaTwin, decode_state, encode_state
+from twin_service.twins.replica import ReplicaTwin, decode_state, encode_state, state_error
 from twin_service.twins.twin import Twin, ValueEntry
 
 TOKEN_ENV = {"ACCESSTWIN_API_TOKEN": "a-long-enough-test-token"}
@@ -184,3 +184,35 @@ async def test_a_gateway_publishes_the_state_only_of_kits_whose_telemetry_it_too
     task.cancel()
     states = [t for t in published if "/_twin/" in t]
     assert states == [f"{p}/_twin/w/mine"]  # once, and never the status-only twin
+
+
+NOW_S = 1_800_000_000.0
+
+
+def forged(**changes: object) -> bytes:
+    doc = json.loads(encode_state(gateway_twin(3, 70, NOW_S), epoch=NOW_S - 10))
+    doc.update(changes)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (forged(epoch=1e300), "future"),
+        (forged(updated_at=NOW_S + 3_600), "future"),
+        (forged(reported={"hr": [70, "bpm", NOW_S + 3_600, NOW_S]}), "future"),
+        (forged(reported={"hr": [70, "furlongs", NOW_S, NOW_S]}), "unit"),
+        (forged(reported={"x": [1, "u" * 17, NOW_S, NOW_S]}), "unit"),
+        (forged(reported={"bad name": [1, "", NOW_S, NOW_S]}), "sensor name"),
+        (forged(reported={f"s{i}": [1, "", NOW_S, NOW_S] for i in range(129)}), "129 sensors"),
+    ],
+)
+def test_a_replica_refuses_a_state_no_gateway_could_have_published(
+    payload: bytes, reason: str
+) -> None:
+    error = state_error(decode_state(payload), NOW_S, max_sensors=128)
+    assert error is not None and reason in error
+
+
+def test_a_replica_takes_a_state_a_gateway_publishes() -> None:
+    assert state_error(decode_state(forged()), NOW_S, max_sensors=128) is None

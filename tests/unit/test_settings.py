@@ -102,3 +102,43 @@ def test_the_speech_engine_can_be_forced(engine: str) -> None:
     full = {"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_SPEECH_ENGINE": engine}
     assert load_settings(full).speech_engine == engine
     assert load_settings({"ACCESSTWIN_API_TOKEN": TOKEN}).speech_engine == "auto"
+
+
+def test_secrets_can_stay_out_of_urls() -> None:
+    settings = load_settings(
+        {
+            "ACCESSTWIN_API_TOKEN": TOKEN,
+            "ACCESSTWIN_MQTT_URL": "mqtts://accesstwin@broker:8883",
+            "ACCESSTWIN_MQTT_PASSWORD": "p@ss:word/1",
+            "ACCESSTWIN_STORE": "influxdb://influxdb:8086/org/bucket",
+            "ACCESSTWIN_INFLUX_TOKEN": "tok/en==",
+        }
+    )
+    assert (settings.broker.username, settings.broker.password) == ("accesstwin", "p@ss:word/1")
+    assert settings.store == "influxdb://tok%2Fen%3D%3D@influxdb:8086/org/bucket"
+    assert "p@ss" not in repr(settings).split("store=")[0]
+    with pytest.raises(SettingsError, match="ACCESSTWIN_MQTT_PASSWORD"):
+        load_settings(
+            {
+                "ACCESSTWIN_API_TOKEN": TOKEN,
+                "ACCESSTWIN_MQTT_URL": "mqtt://u:inline@broker",
+                "ACCESSTWIN_MQTT_PASSWORD": "x",
+            }
+        )
+
+
+def test_the_new_bounds_have_their_defaults_and_settings() -> None:
+    settings = load_settings({"ACCESSTWIN_API_TOKEN": TOKEN})
+    assert (settings.max_sensors_per_kit, settings.max_body_bytes) == (128, 1024 * 1024)
+    assert settings.learner_token_grace_s == 3_600
+    tuned = load_settings(
+        {
+            "ACCESSTWIN_API_TOKEN": TOKEN,
+            "ACCESSTWIN_MAX_SENSORS_PER_KIT": "16",
+            "ACCESSTWIN_MAX_BODY_BYTES": "2048",
+            "ACCESSTWIN_LEARNER_TOKEN_GRACE_S": "0",
+        }
+    )
+    assert (tuned.max_sensors_per_kit, tuned.max_body_bytes) == (16, 2048)
+    with pytest.raises(SettingsError, match="ACCESSTWIN_MAX_SENSORS_PER_KIT"):
+        load_settings({"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_MAX_SENSORS_PER_KIT": "0"})

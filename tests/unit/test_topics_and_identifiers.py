@@ -72,3 +72,12 @@ def test_underscores_are_allowed_except_at_the_start_of_a_lab() -> None:
     assert parsed == KitTopic(KitRef("lab_1", "_kit_"), Channel.TELEMETRY)
     assert SCHEME.rejected_topic("_rejected", "k") == "accesstwin/v1/_rejected/_unknown/k"
     assert SCHEME.twin_topic(KitRef("a", "k")) == "accesstwin/v1/_twin/a/k"
+
+
+def test_kit_client_ids_and_file_names_cannot_collide_when_ids_contain_dashes() -> None:
+    from gateway.identifiers import KitRef
+
+    a, b = KitRef("a-b", "c"), KitRef("a", "b-c")
+    assert a.client_id != b.client_id
+    assert a.file_stem != b.file_stem
+    assert a.client_id == "a-b/c"  # also the kit's broker username

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from twin_service.api.deps import RuntimeDep
+from twin_service.api.deps import MetricsTextDep, ReadinessDep
 
 router = APIRouter(tags=["health"])
 
@@ -17,13 +17,12 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    checks = await runtime.ready()
+async def readyz(readiness: ReadinessDep) -> JSONResponse:
+    checks = await readiness()
     ready = all(checks.values())
     return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")
-async def metrics(runtime: RuntimeDep) -> Response:
-    runtime.metrics.store_pending.set(runtime.writer.pending)
-    return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(metrics_text: MetricsTextDep) -> Response:
+    return Response(metrics_text(), media_type=CONTENT_TYPE_LATEST)

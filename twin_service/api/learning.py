@@ -5,25 +5,34 @@ from __future__ import annotations
 import contextlib
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
-from twin_service.api.deps import RESERVED_LAB_MESSAGE, Instructor, RuntimeDep, client_address
+from twin_service.api.deps import (
+    RESERVED_LAB_MESSAGE,
+    CallerSessionDep,
+    Instructor,
+    RuntimeDep,
+    SessionsDep,
+    SpeechDep,
+    principal_of,
+)
 from twin_service.api.record_access import (
+    REPORT_ROLES,
     open_learner,
     open_session,
     records_away,
     session_report,
 )
 from twin_service.api.session_records import session_events
-from twin_service.auth.tokens import bearer
 from twin_service.records.errors import RecordsUnavailableError
 from twin_service.records.views import recorded_summary
 from twin_service.sessions.learners import ProfileUpdate, profile_json
-from twin_service.sessions.manager import Session
+from twin_service.sessions.manager import Session, SessionManager
 from twin_service.sessions.report import report_page
 from twin_service.speech.espeak import SpeechError
 
@@ -56,7 +65,10 @@ async def put_profile(
         await runtime.profiles.load(learner_id)  # fields left out keep their recorded value
     except RecordsUnavailableError as exc:
         raise records_away(exc) from None
-    profile = runtime.profiles.update(learner_id, update)
+    try:
+        profile = runtime.profiles.update(learner_id, update)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     if not await runtime.records_writer.flush():
         response.headers["X-Records"] = "queued"  # the records database is away
     return {"learner_id": learner_id, **profile_json(profile)}
@@ -72,16 +84,17 @@ async def get_profile(
         await runtime.profiles.load(learner_id)
     except RecordsUnavailableError as exc:
         raise records_away(exc) from None
-    if not runtime.instructors.check(bearer(request.headers.get("authorization"))):
+    caller = principal_of(request)
+    if caller is None or not caller.is_instructor:
         await open_learner(request, runtime, learner_id)  # a learner reads only their own
     return {"learner_id": learner_id, **profile_json(runtime.profiles.get(learner_id))}
 
 
 @router.get("/api/v1/scenarios", dependencies=[Instructor])
-async def list_scenarios(runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_scenarios(sessions: SessionsDep) -> list[dict[str, Any]]:
     return [
         {"id": s.id, "title": s.title, "summary": s.summary, "desired": dict(s.desired)}
-        for s in runtime.sessions.scenarios.values()
+        for s in sessions.scenarios.values()
     ]
 
 
@@ -111,50 +124,51 @@ async def create_session(
 
 
 @router.get("/api/v1/sessions", dependencies=[Instructor])
-async def list_sessions(runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [s.summary() for s in runtime.sessions.all()]
-
-
-def _session_for(request: Request, runtime: RuntimeDep, session_id: str) -> Session:
-    """The session, if the caller holds its learner token or an instructor token."""
-    client = client_address(request)
-    if runtime.auth_failures.blocked(client):
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts")
-    session = runtime.sessions.get(session_id)
-    token = bearer(request.headers.get("authorization")) or request.query_params.get("token")
-    allowed = session is not None and (
-        runtime.sessions.learner_may_open(session, token)
-        or (runtime.instructors.enabled and runtime.instructors.check(token))
-        or not runtime.instructors.enabled
-    )
-    if session is None or not allowed:
-        runtime.auth_failures.failed(client)
-        # The same answer for "no such session" and "not yours": ids are not disclosed.
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "no such session for this token")
-    return session
+async def list_sessions(sessions: SessionsDep) -> list[dict[str, Any]]:
+    return [s.summary() for s in sessions.all()]
 
 
 @router.post("/api/v1/sessions/{session_id}/advance", dependencies=[Instructor])
-async def advance_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+async def advance_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """Move the session to its current step's next step (e.g. end CPR compressions)."""
-    session = _instructor_session(runtime, session_id)
-    runtime.sessions.advance(session, time.time())
+    session = _instructor_session(sessions, session_id)
+    sessions.advance(session, time.time())
     return session.summary()
 
 
 @router.post("/api/v1/sessions/{session_id}/stop", dependencies=[Instructor])
-async def stop_session(session_id: str, runtime: RuntimeDep) -> dict[str, Any]:
+async def stop_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
     """End the session now; the report keeps what was scored so far."""
-    session = _instructor_session(runtime, session_id)
-    runtime.sessions.stop(session, time.time())
+    session = _instructor_session(sessions, session_id)
+    sessions.stop(session, time.time())
     return session.summary()
 
 
-def _instructor_session(runtime: RuntimeDep, session_id: str) -> Session:
-    session = runtime.sessions.get(session_id)
+def _instructor_session(sessions: SessionManager, session_id: str) -> Session:
+    session = sessions.get(session_id)
     if session is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
     return session
+
+
+@router.post("/api/v1/sessions/{session_id}/learner-token/revoke", dependencies=[Instructor])
+async def revoke_learner_token(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
+    """Refuse the session's learner token from now on (its open page is disconnected);
+    the instructor still sees the session and its report."""
+    session = _instructor_session(sessions, session_id)
+    closed = sessions.revoke_learner_token(session)
+    return {"session_id": session.id, "learner_token_revoked": True, "websockets_closed": closed}
+
+
+@router.post("/api/v1/sessions/{session_id}/report-link", dependencies=[Instructor])
+async def report_link(session_id: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """A link that opens this session's HTML report (live or recorded), and nothing else,
+    for a minute: what the dashboard opens in a new tab instead of a URL holding the
+    instructor token."""
+    await open_session(request, runtime, session_id)  # 404 when neither live nor recorded
+    ticket, expires_at = runtime.admission.report_tickets.issue(session_id)
+    query = urlencode({"format": "html", "ticket": ticket})
+    return {"url": f"/api/v1/sessions/{session_id}/report?{query}", "expires_at": expires_at}
 
 
 @router.get("/api/v1/sessions/{session_id}")
@@ -184,7 +198,7 @@ async def get_report(
     runtime: RuntimeDep,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> dict[str, Any] | HTMLResponse:
-    access = await open_session(request, runtime, session_id)
+    access = await open_session(request, runtime, session_id, REPORT_ROLES)
     try:
         events = [] if access.live is not None else await session_events(runtime, session_id)
     except RecordsUnavailableError as exc:
@@ -197,13 +211,12 @@ async def get_report(
 
 
 @router.get("/api/v1/sessions/{session_id}/speech/{key}.wav")
-async def get_speech(session_id: str, key: str, request: Request, runtime: RuntimeDep) -> Response:
-    session = _session_for(request, runtime, session_id)
+async def get_speech(session: CallerSessionDep, key: str, speech_engine: SpeechDep) -> Response:
     speech = session.speech.get(key)
     if speech is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such audio in this session")
     try:
-        audio = await runtime.speech.synthesize(speech)
+        audio = await speech_engine.synthesize(speech)
     except SpeechError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"speech unavailable: {exc}"

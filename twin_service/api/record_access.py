@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 
-from twin_service.api.deps import RuntimeDep, client_address
-from twin_service.auth.tokens import bearer, matches
+from twin_service.api.deps import client_address, may_open, principal_of, refusal_exception
+from twin_service.auth.admission import NOT_YOUR_SESSION, Principal, Refusal
+from twin_service.auth.tokens import bearer
 from twin_service.records.base import EventRow, SessionRow
 from twin_service.records.errors import RecordsUnavailableError
 from twin_service.records.views import recorded_report
@@ -20,6 +21,8 @@ from twin_service.runtime import Runtime
 from twin_service.sessions.manager import Session
 from twin_service.sessions.report import report_json
 
+LEARNER_ROLE = frozenset({"learner"})
+REPORT_ROLES = frozenset({"learner", "report"})  # a report link opens the report only
 MAX_LEARNER_SESSIONS = 1_000  # newest first; the learner's list and token check read these
 
 
@@ -38,22 +41,39 @@ def _token(request: Request) -> str | None:
     return bearer(request.headers.get("authorization")) or request.query_params.get("token")
 
 
-def _caller(request: Request, runtime: Runtime) -> tuple[str, str | None, bool]:
-    client = client_address(request)
-    if runtime.auth_failures.blocked(client):
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts")
-    token = _token(request)
-    instructor = not runtime.instructors.enabled or runtime.instructors.check(token)
-    return client, token, instructor
+def _admit(
+    request: Request, runtime: Runtime, session_id: str | None, digests: list[bytes]
+) -> Principal:
+    """Who the caller is: the guard's answer, else the one admission rule asked with the
+    recorded sessions' token digests (a refusal is counted and raised)."""
+    principal = principal_of(request)
+    if principal is not None:
+        return principal
+    outcome = runtime.admission.recorded(
+        session_id, _token(request), client_address(request), digests
+    )
+    if isinstance(outcome, Refusal):
+        raise refusal_exception(outcome, session=True)
+    return outcome
 
 
-def _refuse(runtime: Runtime, client: str) -> HTTPException:
-    runtime.auth_failures.failed(client)
-    return HTTPException(status.HTTP_403_FORBIDDEN, "no such record for this token")
+def _refuse(request: Request, runtime: Runtime) -> HTTPException:
+    refusal = runtime.admission.refuse(client_address(request), NOT_YOUR_SESSION)
+    return refusal_exception(refusal, session=True)
 
 
-async def open_session(request: Request, runtime: RuntimeDep, session_id: str) -> SessionAccess:
-    client, token, instructor = _caller(request, runtime)
+def _in_force(runtime: Runtime, row: SessionRow) -> bool:
+    """A recorded session's learner token is in force as a live one is (until
+    ``learner_token_grace_s`` after it finished)."""
+    return runtime.sessions.recorded_token_in_force(row.finished_at)
+
+
+async def open_session(
+    request: Request,
+    runtime: Runtime,
+    session_id: str,
+    roles: frozenset[str] = LEARNER_ROLE,
+) -> SessionAccess:
     live = runtime.sessions.get(session_id)
     row = None
     if live is None:
@@ -61,31 +81,39 @@ async def open_session(request: Request, runtime: RuntimeDep, session_id: str) -
             row = await runtime.records.session(session_id)
         except RecordsUnavailableError as exc:
             raise records_away(exc) from None
+    digests = [row.token_digest] if row is not None and _in_force(runtime, row) else []
+    principal = _admit(request, runtime, session_id, digests)
     if live is None and row is None:
-        if instructor:
+        if principal.is_instructor:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such session: {session_id}")
-        raise _refuse(runtime, client)
-    digest = live.token_digest if live is not None else row.token_digest  # type: ignore[union-attr]
-    if not instructor and not matches(token, [digest]):
-        raise _refuse(runtime, client)
-    return SessionAccess(live, row, instructor)
+        raise _refuse(request, runtime)
+    if not may_open(principal, session_id, roles):
+        raise _refuse(request, runtime)
+    return SessionAccess(live, row, principal.is_instructor)
 
 
-async def open_learner(request: Request, runtime: RuntimeDep, learner_id: str) -> list[SessionRow]:
+async def open_learner(request: Request, runtime: Runtime, learner_id: str) -> list[SessionRow]:
     """The learner's recorded sessions (newest first), if the caller may read them."""
-    client, token, instructor = _caller(request, runtime)
     try:
         rows = await runtime.records.sessions_of(learner_id, MAX_LEARNER_SESSIONS)
         known = bool(rows) or await runtime.profiles.load(learner_id)
     except RecordsUnavailableError as exc:
         raise records_away(exc) from None
     live = [s for s in runtime.sessions.all() if s.learner_id == learner_id]
-    if instructor:
+    token = _token(request)
+    if any(runtime.sessions.learner_may_open(s, token) for s in live):
+        return rows  # the token of one of the learner's live sessions
+    live_ids = {s.id for s in live}
+    digests = [
+        r.token_digest for r in rows if r.session_id not in live_ids and _in_force(runtime, r)
+    ]
+    principal = _admit(request, runtime, None, digests)
+    if principal.is_instructor:
         if not known and not live:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such learner: {learner_id}")
         return rows
-    if not matches(token, [r.token_digest for r in rows] + [s.token_digest for s in live]):
-        raise _refuse(runtime, client)
+    if principal.role != "learner" or principal.session_id is not None:
+        raise _refuse(request, runtime)  # a session's learner or a report link: not here
     return rows
 
 

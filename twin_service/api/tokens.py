@@ -18,10 +18,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from twin_service.api.deps import Instructor, RuntimeDep
+from twin_service.api.deps import Instructor, TokensDep
+from twin_service.api.guard import socket_token
 from twin_service.auth.tokens import (
     DIGEST_SHOWN,
     InstructorTokens,
@@ -55,19 +55,17 @@ class RevokeRequest(BaseModel):
 
 
 @router.get("")
-async def list_tokens(runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [
-        {"digest": t.digest_prefix, "revoked": t.revoked} for t in runtime.instructors.listing()
-    ]
+async def list_tokens(tokens: TokensDep) -> list[dict[str, Any]]:
+    return [{"digest": t.digest_prefix, "revoked": t.revoked} for t in tokens.listing()]
 
 
 @router.post("/revoke")
-async def revoke_token(body: RevokeRequest, runtime: RuntimeDep) -> dict[str, Any]:
+async def revoke_token(body: RevokeRequest, tokens: TokensDep) -> dict[str, Any]:
     """Revoke an instructor token for this process (it must also leave
     ``ACCESSTWIN_API_TOKEN`` before the next start)."""
     try:
-        known = runtime.instructors.find(token=body.token, hex_digest=body.digest)
-        closed = runtime.instructors.revoke_digest(known)
+        known = tokens.find(token=body.token, hex_digest=body.digest)
+        closed = tokens.revoke_digest(known)
     except UnknownTokenError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except LastTokenError as exc:
@@ -83,7 +81,8 @@ async def revoke_token(body: RevokeRequest, runtime: RuntimeDep) -> dict[str, An
 
 
 class CloseSocketsOnRevoke:
-    """ASGI middleware: a websocket opened with an instructor token (``?token=``) is
+    """ASGI middleware: a websocket opened with an instructor token (``?token=`` or the
+    ``bearer.`` subprotocol, :func:`~twin_service.api.guard.socket_token`) is
     closed with 1008 when that token is revoked; what the endpoint sends after that is
     dropped. Other connections pass through untouched."""
 
@@ -95,7 +94,7 @@ class CloseSocketsOnRevoke:
         if scope["type"] != "websocket" or not self._tokens.enabled:
             await self.app(scope, receive, send)
             return
-        token = QueryParams(scope.get("query_string", b"")).get("token")
+        token = socket_token(scope)
         if not token or not self._tokens.check(token):
             await self.app(scope, receive, send)  # the endpoint refuses it (or a learner's)
             return

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query, Response, status
 
 from accesstwin_contract.quantities import SENSOR_NAME_PATTERN, unit_of_value
-from twin_service.api.deps import Instructor, KitDep, RuntimeDep
+from twin_service.api.deps import (
+    Instructor,
+    KitDep,
+    SetDesiredDep,
+    SettingsDep,
+    StoreDep,
+    TwinsDep,
+)
 from twin_service.api.timeparse import parse_time
 from twin_service.records.views import points_csv
 from twin_service.store.base import BucketWidth
@@ -20,22 +27,22 @@ MAX_HISTORY_POINTS = 10_000
 
 
 @router.get("")
-async def list_twins(runtime: RuntimeDep) -> list[dict[str, Any]]:
-    return [twin.summary() for twin in runtime.twins]
+async def list_twins(twins: TwinsDep) -> list[dict[str, Any]]:
+    return [twin.summary() for twin in twins]
 
 
 @router.get("/{lab}/{kit}")
-async def get_twin(kit: KitDep, runtime: RuntimeDep) -> dict[str, Any]:
-    twin = runtime.twins.get(kit)
+async def get_twin(kit: KitDep, twins: TwinsDep, settings: SettingsDep) -> dict[str, Any]:
+    twin = twins.get(kit)
     if twin is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no twin {kit}")
-    return dict(twin.to_json(time.time(), runtime.settings.stale_after_s))
+    return dict(twin.to_json(time.time(), settings.stale_after_s))
 
 
 @router.get("/{lab}/{kit}/history", response_model=None)
 async def history(
     kit: KitDep,
-    runtime: RuntimeDep,
+    store: StoreDep,
     sensor: Annotated[str, Query(pattern=f"^{SENSOR_NAME_PATTERN}$")],
     start: str | None = None,
     end: str | None = None,
@@ -60,10 +67,10 @@ async def history(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     unit = unit_of_value(sensor)
     if every is None:
-        points = await runtime.store.history(kit, sensor, start_ts, end_ts, limit)
+        points = await store.history(kit, sensor, start_ts, end_ts, limit)
     else:
         width = BucketWidth.from_seconds(every)
-        points = await runtime.store.history_means(kit, sensor, start_ts, end_ts, width, limit)
+        points = await store.history_means(kit, sensor, start_ts, end_ts, width, limit)
     if format == "csv":
         return Response(
             points_csv(sensor, unit, [[ts, v] for ts, v in points]),
@@ -86,14 +93,15 @@ async def history(
 @router.put("/{lab}/{kit}/desired")
 async def put_desired(
     kit: KitDep,
-    runtime: RuntimeDep,
+    twins: TwinsDep,
+    set_desired: SetDesiredDep,
     desired: Annotated[dict[str, Any], Body(examples=[{"scenario": "cpr", "buzzer": True}])],
 ) -> dict[str, Any]:
     """Replace the kit's desired state; it is published retained to the kit's topic."""
     try:
-        change = runtime.set_desired(kit, desired)
+        change = set_desired(kit, desired)
     except TwinLimitReachedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    twin = runtime.twins.get(kit)
+    twin = twins.get(kit)
     assert twin is not None
     return {"version": change.version, "desired": twin.desired, "delta": twin.delta()}

@@ -18,27 +18,57 @@ from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 from accesstwin_contract.frames import Frame, snapshot_frame
 from accesstwin_contract.groups import lab_group, session_group
 from gateway.identifiers import RESERVED_LAB_REASON, is_identifier, is_reserved_lab
-from twin_service.live.hub import ClientQueue
+from twin_service.api.deps import (
+    AdmissionDep,
+    FanoutDep,
+    HubDep,
+    MetricsDep,
+    ProfilesDep,
+    SessionsDep,
+    SettingsDep,
+    StoreDep,
+    TwinsDep,
+    client_address,
+)
+from twin_service.api.guard import socket_protocol, socket_token
+from twin_service.auth.admission import NOT_YOUR_SESSION, THROTTLED_CLOSE, Principal, Refusal
+from twin_service.live.fanout import Broadcaster
+from twin_service.live.hub import ClientQueue, Hub
 from twin_service.live.session_twin import twin_frame
-from twin_service.runtime import Runtime
-from twin_service.sessions.learners import profile_json
+from twin_service.ops.metrics import ServiceMetrics
+from twin_service.sessions.learners import LearnerProfiles, profile_json
+from twin_service.sessions.manager import SessionManager
+from twin_service.twins.registry import TwinRegistry
 
 router = APIRouter()
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013  # the close of a client too slow for the fan-out's send_timeout_s
+
+
+async def _admitted(websocket: WebSocket, outcome: Principal | Refusal) -> bool:
+    """Accept the socket; close it at once (1008, with the reason) if it was refused."""
+    await websocket.accept(subprotocol=socket_protocol(websocket.scope))
+    if isinstance(outcome, Refusal):
+        await websocket.close(
+            THROTTLED_CLOSE if outcome.throttled else POLICY_VIOLATION, outcome.reason
+        )
+        return False
+    return True
 
 
 @router.websocket("/ws/labs/{lab}")
-async def lab_socket(websocket: WebSocket, lab: str) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    await websocket.accept()
-    client = websocket.client.host if websocket.client else "?"
-    if runtime.auth_failures.blocked(client):
-        await websocket.close(POLICY_VIOLATION, "too many failed attempts")
-        return
-    if not runtime.instructors.check(websocket.query_params.get("token")):
-        runtime.auth_failures.failed(client)
-        await websocket.close(POLICY_VIOLATION, "missing or wrong token")
+async def lab_socket(
+    websocket: WebSocket,
+    lab: str,
+    admission: AdmissionDep,
+    hub: HubDep,
+    fanout: FanoutDep,
+    twins: TwinsDep,
+    settings: SettingsDep,
+) -> None:
+    token = socket_token(websocket.scope)
+    if not await _admitted(websocket, admission.instructor(token, client_address(websocket))):
         return
     if not is_identifier(lab):
         await websocket.close(POLICY_VIOLATION, "bad lab identifier")
@@ -53,13 +83,11 @@ async def lab_socket(websocket: WebSocket, lab: str) -> None:
     group = lab_group(lab)
     # Subscribe before the snapshot is taken: the loop does not switch tasks between
     # the two, so no delta can fall between snapshot and queue.
-    queue = runtime.hub.subscribe(group)
+    queue = hub.subscribe(group)
     now = time.time()
-    snapshot = snapshot_frame(
-        [t.to_json(now, runtime.settings.stale_after_s) for t in runtime.twins.in_lab(lab)]
-    )
+    snapshot = snapshot_frame([t.to_json(now, settings.stale_after_s) for t in twins.in_lab(lab)])
     await _serve(
-        websocket, runtime, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
+        websocket, hub, fanout, group, queue, [snapshot], _drain_client(websocket), batch_ms / 1000
     )
 
 
@@ -77,7 +105,8 @@ def batch_interval_ms(raw: str | None) -> int | str:
 
 async def _serve(
     websocket: WebSocket,
-    runtime: Runtime,
+    hub: Hub,
+    fanout: Broadcaster,
     group: str,
     queue: ClientQueue,
     first: list[Frame],
@@ -95,26 +124,44 @@ async def _serve(
         for frame in first:
             await websocket.send_text(json.dumps(frame))
         pump = asyncio.create_task(
-            runtime.fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
+            fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
         )
         done, _ = await asyncio.wait({pump, reading}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if not task.cancelled() and isinstance(task.exception(), TimeoutError):
-                await _close(websocket, 1013, "client too slow")
+                await _close(websocket, TRY_AGAIN_LATER, "client too slow")
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         reading.cancel()
         if pump is not None:
             pump.cancel()
-        runtime.hub.unsubscribe(group, queue)
+        hub.unsubscribe(group, queue)
+
+
+BINARY_REFUSED = "binary frames are not accepted: send JSON text"
+
+
+async def _next_text(websocket: WebSocket) -> str | None:
+    """The next text frame, ``BINARY_REFUSED`` for a binary one, None once disconnected.
+
+    A binary frame is a client's mistake, not the end of its session (``receive_text``
+    would raise on it and end the reader). Frame size is bounded below this, by the
+    server (``WS_MAX_FRAME_BYTES`` in ``twin_service/ops/server.py``): a bigger frame
+    closes the connection (1009) before it is read whole.
+    """
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    return text if isinstance(text, str) else BINARY_REFUSED
 
 
 async def _drain_client(websocket: WebSocket) -> None:
     """Read (and ignore) what the dashboard sends, to notice when it goes away."""
     with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            await websocket.receive_text()
+        while await _next_text(websocket) is not None:
+            pass
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
@@ -154,21 +201,28 @@ def judge_client_frame(text: str) -> _ClientFrame | str:
 
 
 @router.websocket("/ws/sessions/{session_id}")
-async def session_socket(websocket: WebSocket, session_id: str) -> None:
-    runtime: Runtime = websocket.app.state.runtime
-    await websocket.accept()
-    client = websocket.client.host if websocket.client else "?"
-    token = websocket.query_params.get("token")
-    session = runtime.sessions.get(session_id)
-    allowed = session is not None and (
-        runtime.sessions.learner_may_open(session, token) or runtime.instructors.check(token)
-    )
-    if runtime.auth_failures.blocked(client) or session is None or not allowed:
-        runtime.auth_failures.failed(client)
-        await websocket.close(POLICY_VIOLATION, "no such session for this token")
+async def session_socket(
+    websocket: WebSocket,
+    session_id: str,
+    admission: AdmissionDep,
+    hub: HubDep,
+    fanout: FanoutDep,
+    sessions: SessionsDep,
+    profiles: ProfilesDep,
+    metrics: MetricsDep,
+    twins: TwinsDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> None:
+    token = socket_token(websocket.scope)
+    outcome = admission.session(session_id, token, client_address(websocket))
+    session = sessions.get(session_id)
+    if session is None and not isinstance(outcome, Refusal):
+        outcome = admission.refuse(client_address(websocket), NOT_YOUR_SESSION)
+    if not await _admitted(websocket, outcome) or session is None:
         return
     group = session_group(session.id)
-    queue = runtime.hub.subscribe(group)
+    queue = hub.subscribe(group)
     hello = {
         "type": "session",
         **session.summary(),
@@ -177,42 +231,57 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     }
     now = time.time()
     twin = await twin_frame(
-        runtime.twins,
-        runtime.store,
-        session.kit,
-        session.scenario.id,
-        runtime.settings.stale_after_s,
-        now,
+        twins, store, session.kit, session.scenario.id, settings.stale_after_s, now
     )
-    first: list[Frame] = [hello, twin, *runtime.sessions.frames_for_new_page(session, now)]
-    await _serve(
-        websocket, runtime, group, queue, first, _session_input(websocket, runtime, session.id)
-    )
+    first: list[Frame] = [hello, twin, *sessions.frames_for_new_page(session, now)]
+    reader = _session_input(websocket, sessions, profiles, metrics, twins, session.id)
+    closing: list[asyncio.Task[None]] = []
+    unwatch = None
+    if isinstance(outcome, Principal) and not outcome.is_instructor:
+
+        def revoked() -> None:
+            closing.append(
+                asyncio.create_task(_close(websocket, POLICY_VIOLATION, "token revoked"))
+            )
+
+        unwatch = sessions.watch_learner_token(session, revoked)
+    try:
+        await _serve(websocket, hub, fanout, group, queue, first, reader)
+    finally:
+        if unwatch is not None:
+            unwatch()
 
 
-async def _session_input(websocket: WebSocket, runtime: Runtime, session_id: str) -> None:
+async def _session_input(
+    websocket: WebSocket,
+    sessions: SessionManager,
+    profiles: LearnerProfiles,
+    metrics: ServiceMetrics,
+    twins: TwinRegistry,
+    session_id: str,
+) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            text = await websocket.receive_text()
-            session = runtime.sessions.get(session_id)
-            if session is None:
+            text = await _next_text(websocket)
+            session = sessions.get(session_id)
+            if text is None or session is None:
                 return
-            frame = judge_client_frame(text)
+            frame = BINARY_REFUSED if text is BINARY_REFUSED else judge_client_frame(text)
             if isinstance(frame, str):
-                runtime.metrics.messages_rejected.labels("ws_frame").inc()
+                metrics.messages_rejected.labels("ws_frame").inc()
                 await websocket.send_text(json.dumps({"type": "error", "reason": frame}))
             elif frame.type == "switch" and frame.switch and frame.state:
-                runtime.sessions.on_switch(session, frame.switch, frame.state, time.time())
+                sessions.on_switch(session, frame.switch, frame.state, time.time())
             elif frame.type == "choose" and frame.choice:
-                runtime.sessions.choose(session, frame.choice, time.time())
+                sessions.choose(session, frame.choice, time.time())
             elif frame.type == "settings" and frame.scan_interval_ms is not None:
                 # WCAG 2.2.1: the learner may slow scanning down (or speed it up) themselves.
-                runtime.sessions.set_scan_interval(session, frame.scan_interval_ms)
-                runtime.profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)
+                sessions.set_scan_interval(session, frame.scan_interval_ms)
+                profiles.remember_scan_interval(session.learner_id, frame.scan_interval_ms)
             elif (
                 frame.type == "read_vitals"
-                and runtime.sessions.read_vitals(session, runtime.twins.get(session.kit)) is None
+                and sessions.read_vitals(session, twins.get(session.kit)) is None
             ):
-                runtime.metrics.messages_rejected.labels("ws_frame").inc()
+                metrics.messages_rejected.labels("ws_frame").inc()
                 reason = "read_vitals: at most one a second"
                 await websocket.send_text(json.dumps({"type": "error", "reason": reason}))

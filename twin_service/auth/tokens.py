@@ -6,8 +6,9 @@ An operator may revoke one at run time (``POST /api/v1/tokens/revoke``): it is r
 from then on, and whoever watches it (an open websocket) is told at once. Revocation
 lasts for the life of the process; the token must also leave ``ACCESSTWIN_API_TOKEN``
 before the next start. Learner tokens are made per session and open only that session.
-Repeated failures from one client address are refused for a while (HTTP 429 / websocket
-close 1008).
+Repeated failures from one client address are answered "too many failed attempts" for a
+while (HTTP 429 / websocket close 4429); a valid token is never refused for them
+(``twin_service.auth.admission``).
 """
 
 from __future__ import annotations

@@ -35,13 +35,14 @@ from gateway.ingest import (
     TelemetryReceived,
 )
 from gateway.mqtt_client import InboundMessage
-from gateway.telemetry import Dropped, Telemetry
+from gateway.telemetry import LIMIT, Dropped, Telemetry
 from gateway.topics import UNKNOWN, KitTopic
 from twin_service.ingest.compressions import compression_frame, compression_points
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
 from twin_service.store.writer import StoreWriter
+from twin_service.twins.limits import DEFAULT_MAX_SENSORS_PER_KIT, over_limit, within_sensor_bound
 from twin_service.twins.registry import TwinLimitReachedError, TwinRegistry
 from twin_service.twins.twin import Twin, TwinChange, ValueEntry
 
@@ -84,8 +85,10 @@ class Pipeline:
         metrics: ServiceMetrics,
         publish: Publish,
         ack: Ack,
+        max_sensors_per_kit: int = DEFAULT_MAX_SENSORS_PER_KIT,
     ) -> None:
         self.ingest = ingest
+        self.max_sensors_per_kit = max_sensors_per_kit
         self.twins = twins
         self.writer = writer
         self.hub = hub
@@ -154,6 +157,18 @@ class Pipeline:
             self._refuse(message, Refused(kit.lab, kit.kit, "limit", str(exc), seq=telemetry.seq))
             return
         self.metrics.twins.set(len(self.twins))
+        telemetry = within_sensor_bound(twin, telemetry, self.max_sensors_per_kit)
+        over = over_limit(telemetry.dropped)
+        if over:
+            self.metrics.readings_over_limit.inc(over)
+        if not telemetry.readings and not telemetry.waveforms:
+            reason = (
+                f"{LIMIT}: the twin holds {len(twin.reported)} distinct sensors, the most a"
+                f" kit may report (ACCESSTWIN_MAX_SENSORS_PER_KIT={self.max_sensors_per_kit})"
+            )
+            refused = Refused(kit.lab, kit.kit, "limit", reason, telemetry.dropped, telemetry.seq)
+            self._refuse(message, refused)
+            return
         # Values derived from this message change the twin together with it: one version.
         derived = self._derive(kit, telemetry, message.received_at)
         change = twin.apply_telemetry(

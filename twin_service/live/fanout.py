@@ -114,7 +114,9 @@ class Broadcaster:
         """Send the client its frames until it goes away or is too slow (TimeoutError)."""
         sink = frame_sink(scope) if self.enabled and batch_interval_s > 0 else None
         if sink is None:
-            await self._hub.pump(queue, send, batch_interval_s=batch_interval_s)
+            await self._hub.pump(
+                queue, send, send_timeout_s=self.send_timeout_s, batch_interval_s=batch_interval_s
+            )
         else:
             await self.serve(queue, sink, batch_interval_s)
 

@@ -93,6 +93,19 @@ class ServiceMetrics:
             "QoS 0 messages not stored because the commit queue was full (store too slow or down)",
             registry=r,
         )
+        self.readings_over_limit = Counter(
+            "accesstwin_readings_over_limit",
+            "Readings or waveforms dropped with reason limit: a new sensor name past"
+            " ACCESSTWIN_MAX_SENSORS_PER_KIT, or past the readings-per-message bound",
+            registry=r,
+        )
+        self.http_refused = Counter(
+            "accesstwin_http_requests_refused",
+            "HTTP requests refused before their body was read, by reason: limit (body over"
+            " ACCESSTWIN_MAX_BODY_BYTES), auth (no valid token), throttled (too many failures)",
+            ["reason"],
+            registry=r,
+        )
         self.twins = Gauge("accesstwin_twins", "Twins held in memory", registry=r)
         self.mqtt_connected = Gauge(
             "accesstwin_mqtt_connected", "1 while connected to the broker", registry=r

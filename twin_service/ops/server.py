@@ -22,6 +22,9 @@ class _Server(uvicorn.Server):
         yield
 
 
+# The largest websocket frame a client may send; learner frames are JSON under 4 KiB.
+WS_MAX_FRAME_BYTES = 16 * 1024
+
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']+")
 
 
@@ -56,6 +59,9 @@ def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> 
         # Frames are small JSON; compressing each one for each client costs more CPU
         # than the bandwidth it saves on a lab network.
         ws_per_message_deflate=False,
+        # Checked by the protocol as the frame arrives: a bigger one closes the connection
+        # (1009) before it is read whole (uvicorn's default is 16 MiB).
+        ws_max_size=WS_MAX_FRAME_BYTES,
     )
     return _Server(config)
 

@@ -21,6 +21,7 @@ orders values (the twin's "latest").
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -61,6 +62,9 @@ from twin_service.twins.twin import Twin, ValueEntry
 log = logging.getLogger(__name__)
 
 MAX_LOG = 2_000
+# A learner token opens its session until this long after the session finished
+# (ACCESSTWIN_LEARNER_TOKEN_GRACE_S): time to read the report, then it expires.
+DEFAULT_LEARNER_TOKEN_GRACE_S = 3_600.0
 # A kit's switch event older than this is counted and logged, never applied to scanning.
 STALE_SWITCH_S = SWITCH_EVENT_MAX_AGE_S
 STALE_LOG_EVERY_S = 10.0
@@ -180,6 +184,10 @@ class Session:
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
+    learner_token_revoked: bool = False
+    # Called when the learner token is revoked (an open learner websocket closes).
+    on_token_revoked: dict[int, Callable[[], None]] = field(default_factory=dict)
+
     @property
     def state(self) -> str:
         return "finished" if self.finished_at is not None or self.policy.finished else "running"
@@ -219,6 +227,7 @@ class SessionManager:
         clock: Callable[[], float] = time.time,
         on_scan_learnt: Callable[[str, int], None] | None = None,
         observer: SessionObserver | None = None,
+        learner_token_grace_s: float = DEFAULT_LEARNER_TOKEN_GRACE_S,
     ) -> None:
         """``on_scan_learnt(learner_id, interval_ms)``: a practice session finished with
         this scan time (the runtime keeps it in the learner's profile)."""
@@ -228,6 +237,8 @@ class SessionManager:
         self.on_finished: Callable[[Session], None] | None = None
         self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
         self._clock = clock
+        self.learner_token_grace_s = learner_token_grace_s
+        self._watch_ids = itertools.count()
         self._hub = hub
         self._profile_of = profile_of
         self._max = max_sessions
@@ -337,11 +348,45 @@ class SessionManager:
         return sorted(self._sessions.values(), key=lambda s: s.created_at)
 
     def learner_may_open(self, session: Session, token: str | None) -> bool:
+        """Whether ``token`` is the session's learner token, still in force: not revoked,
+        and the session not finished longer ago than ``learner_token_grace_s``."""
+        if session.learner_token_revoked or (
+            session.finished_at is not None
+            and self._clock() > session.finished_at + self.learner_token_grace_s
+        ):
+            return False
         return matches(token, [session.token_digest])
 
     def groups_of_kit(self, kit: KitRef) -> list[str]:
         """The websocket groups of the sessions on ``kit`` (their pages follow its twin)."""
         return [session_group(sid) for sid in self._by_kit.get(kit, ())]
+
+    def revoke_learner_token(self, session: Session) -> int:
+        """Refuse the session's learner token from now on; returns how many open learner
+        websockets were told (they close)."""
+        session.learner_token_revoked = True
+        told = list(session.on_token_revoked.values())
+        for notify in told:
+            notify()
+        return len(told)
+
+    def watch_learner_token(
+        self, session: Session, on_revoked: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``on_revoked`` when the learner token is revoked; returns the unwatch."""
+        watch_id = next(self._watch_ids)
+        session.on_token_revoked[watch_id] = on_revoked
+        return lambda: session.on_token_revoked.pop(watch_id, None) and None
+
+    def recorded_token_in_force(self, finished_at: float | None) -> bool:
+        """Whether a recorded session's learner token (finished at ``finished_at``, None:
+        interrupted or running elsewhere) is still in force, by the same grace."""
+        return finished_at is None or self._clock() <= finished_at + self.learner_token_grace_s
+
+    def learner_opens(self, session_id: str, token: str | None) -> bool:
+        """Whether ``token`` is the learner token of session ``session_id``."""
+        session = self._sessions.get(session_id)
+        return session is not None and self.learner_may_open(session, token)
 
     # ---- inputs -----------------------------------------------------------------------
 

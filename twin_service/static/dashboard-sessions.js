@@ -221,7 +221,19 @@ function createRow(s, id) {
   row.no.addEventListener('click', () => askStop(row, false));
   row.confirm.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); askStop(row, false); } });
   row.yes.addEventListener('click', () => stop(s, row));
+  row.report.addEventListener('click', (ev) => { ev.preventDefault(); openReport(s, row); });
   return row;
+}
+
+/** Open the report in a new tab through a one-minute, report-only link: the instructor
+ *  token stays in the Authorization header, never in a URL (history, logs, Referer). */
+async function openReport(s, row) {
+  try {
+    const link = await api(s, sessionPath(row.id, 'report-link'), { method: 'POST' });
+    window.open(link.url, '_blank', 'noopener,noreferrer');
+  } catch (err) {
+    announce(s, iconText(BAD, `Could not open the report of ${row.data?.learner_id ?? '?'}: ${err.message}.`));
+  }
 }
 
 function updateRow(s, row, x) {
@@ -243,8 +255,8 @@ function updateRow(s, row, x) {
   const whos = [` for ${learner}`, ` the session of ${learner}`, ` of ${learner} (opens in a new tab)`, ` of ${learner}`];
   for (const [i, text] of whos.entries()) setText(row.who[i], text);
   setText(row.question, `Stop the session of ${learner}?`);
-  const token = s.token();
-  row.report.href = `${sessionPath(x.session_id, 'report')}?format=html${token ? `&token=${encodeURIComponent(token)}` : ''}`;
+  // No token in the link: a click asks for a short-lived report-only link (openReport).
+  row.report.href = `${sessionPath(x.session_id, 'report')}?format=html`;
   if (finished) {
     const hadFocus = row.actions.contains(document.activeElement) || row.confirm.contains(document.activeElement);
     row.confirm.hidden = true;

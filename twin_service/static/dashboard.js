@@ -10,7 +10,7 @@
 // helpers in dashboard-util.js.
 import { apiFetch, fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
 import { has } from './common/dom.js';
-import { ReconnectingSocket, socketUrl } from './common/socket.js';
+import { ReconnectingSocket, bearerProtocols, socketUrl } from './common/socket.js';
 import { INSTRUCTOR_TOKEN_KEY, forgetToken, takeToken } from './common/token.js';
 import { createDesiredControl, kitDelta, needsTwinRead } from './dashboard-desired.js';
 import { initSessions } from './dashboard-sessions.js';
@@ -437,8 +437,10 @@ let sessions = null; // the sessions table and start form (dashboard-sessions.js
 
 function openSocket() {
   // batch_ms: several frames per message at most every 50 ms (cheap for server and page).
+  // The token goes as a subprotocol, never in the URL (server logs, history).
   socket = new ReconnectingSocket({
-    url: () => socketUrl(`/ws/labs/${encodeURIComponent(state.lab)}`, { batch_ms: BATCH_MS, token }),
+    url: () => socketUrl(`/ws/labs/${encodeURIComponent(state.lab)}`, { batch_ms: BATCH_MS }),
+    protocols: () => bearerProtocols(token),
     onFrame: (text) => { state.lastFrameAt = Date.now(); handleFrame(text); },
     onState: (c) => { if (c === 'unauthorised') forgetToken(INSTRUCTOR_TOKEN_KEY); setConnection(c); },
     // The first few quick retries (1 s doubling to 30 s) read "Reconnecting…"; after that

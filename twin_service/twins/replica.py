@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from accesstwin_contract.time_bounds import MAX_FUTURE_SKEW_S
+from gateway.sensors import SENSORS, sensor_name_error
 from twin_service.twins.twin import JsonDict, Twin, TwinChange, ValueEntry
 
 PUBLISH_INTERVAL_S = 0.05
@@ -109,6 +111,39 @@ def _entries(raw: object, block: str) -> dict[str, ValueEntry]:
             raise ValueError(f"twin state {block}.{name} must be [value, unit, ts, received_at]")
         out[str(name)] = ValueEntry(float(item[0]), item[1], float(item[2]), float(item[3]))
     return out
+
+
+MAX_UNIT_CHARS = 16
+STATE_MAX_FUTURE_SKEW_S = MAX_FUTURE_SKEW_S
+
+
+def state_error(state: TwinState, now: float, max_sensors: int) -> str | None:
+    """Why a replica must not take ``state``, or None.
+
+    A state is believed only if it could have come from a gateway of this service: its
+    ``epoch`` (the gateway's start) and value times not past ``now`` + skew (a forged
+    ``epoch: 1e300`` would otherwise order after every real state and pin the replica),
+    sensor names that kits may use, units a sensor has (a known sensor's own unit), and
+    no more sensors than a gateway keeps (``ACCESSTWIN_MAX_SENSORS_PER_KIT``).
+    """
+    latest = now + STATE_MAX_FUTURE_SKEW_S
+    if state.epoch > latest or state.updated_at > latest:
+        return f"twin state from the future (epoch {state.epoch:.0f}, now {now:.0f})"
+    for block, entries in (("reported", state.reported), ("derived", state.derived)):
+        if len(entries) > max_sensors:
+            return f"twin state {block} has {len(entries)} sensors, more than {max_sensors}"
+        for name, entry in entries.items():
+            error = sensor_name_error(name)
+            if error:
+                return f"twin state {block}: {error}"
+            if len(entry.unit) > MAX_UNIT_CHARS or (
+                name in SENSORS and entry.unit != SENSORS[name].unit
+            ):
+                unit = entry.unit[:MAX_UNIT_CHARS]
+                return f"twin state {block}.{name}: unit {unit!r} is not its unit"
+            if entry.ts > latest or entry.received_at > latest:
+                return f"twin state {block}.{name}: time in the future"
+    return None
 
 
 class ReplicaTwin:

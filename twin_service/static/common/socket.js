@@ -7,7 +7,7 @@
 export const AUTH_CLOSE_CODES = new Set([1008, 4401, 4403]);
 
 export class ReconnectingSocket {
-  /** opts: { url() → string, onFrame(text), onState(state), onClose(event)?, minMs, maxMs, quickRetries } */
+  /** opts: { url() → string, protocols() → string[]?, onFrame(text), onState(state), onClose(event)?, minMs, maxMs, quickRetries } */
   constructor(opts) {
     this.opts = { minMs: 1000, maxMs: 15000, quickRetries: 2, ...opts };
     this.ws = null;
@@ -29,7 +29,7 @@ export class ReconnectingSocket {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     let ws;
-    try { ws = new WebSocket(this.opts.url()); } catch { this.scheduleReconnect(); return; }
+    try { ws = new WebSocket(this.opts.url(), this.opts.protocols?.() ?? []); } catch { this.scheduleReconnect(); return; }
     this.ws = ws;
     let live = false;
     ws.onmessage = (ev) => {
@@ -56,6 +56,14 @@ export class ReconnectingSocket {
   }
 
   stop() { this.stopped = true; clearTimeout(this.retryTimer); this.retryTimer = null; }
+}
+
+/** A token as a websocket subprotocol (`bearer.<base64url>`), so it never goes into a URL. */
+export function bearerProtocols(token) {
+  if (!token) return [];
+  const bytes = new TextEncoder().encode(token);
+  const b64 = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return ['accesstwin', `bearer.${b64}`];
 }
 
 /** ws(s)://this host + path (+ query). */
