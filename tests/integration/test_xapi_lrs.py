@@ -83,7 +83,9 @@ def test_statements_arrive_once_across_an_lrs_outage(mqtt_url: str, tmp_path: Pa
         assert 0 <= cpr_scored["result"]["score"]["scaled"] <= 1
         answered = [s for s in stored if s["verb"]["id"] == VERBS["answered"]]
         assert [s["result"]["response"] for s in answered] == ["concerned", "spo2"]
-        assert all(s["result"]["success"] is True for s in answered)
+        # "concerned" is right; "spo2" is judged against the twin (NEWS2), and this kit has
+        # reported no vitals, so it is not the most concerning sign: xAPI says so too.
+        assert [s["result"]["success"] for s in answered] == [True, False]
     finally:
         client.close()
         service.stop()
