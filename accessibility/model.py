@@ -30,6 +30,12 @@ MAX_DEBOUNCE_MS = 500  # docs/interface.md: debounce_ms 0-500, hold_ms 0-1000
 MAX_HOLD_MS = 1_000
 MIN_SPEECH_RATE_WPM = 80
 MAX_SPEECH_RATE_WPM = 450
+# Pointer and eye-gaze dwell (docs/interface.md): off, or 300-5000 ms on a choice selects it.
+MIN_POINTER_DWELL_MS = 300
+MAX_POINTER_DWELL_MS = 5_000
+MAX_GAMEPAD_BUTTON = 16  # the Gamepad API standard mapping has buttons 0-16
+# Steps with more choices than this are scanned by groups first (docs/switch-scanning.md).
+GROUP_SCAN_ABOVE_CHOICES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,30 @@ class Cues:
     haptic: bool = True  # a rumble per beat and before an alarm (gamepad, navigator.vibrate)
     spo2_tone: bool = False  # a tone per heartbeat, pitch falling with SpO2
     earcon: bool = True  # a two-tone sound before a critical message
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchKeys:
+    """Which keys act as the two switches (``KeyboardEvent.code`` values; profile ``keys``).
+
+    One switch: the select key selects (and the next key moves the highlight at once).
+    A learner set to two switches without keys of their own gets ``TWO_SWITCH_KEYS``.
+    """
+
+    select: str = "Space"
+    next: str = "Enter"
+
+
+# Two-switch step scanning: Space moves, Enter selects (the usual switch-interface keys).
+TWO_SWITCH_KEYS = SwitchKeys(select="Enter", next="Space")
+
+
+@dataclass(frozen=True, slots=True)
+class GamepadButtons:
+    """Which Gamepad API standard-mapping buttons act as the switches (profile ``gamepad``)."""
+
+    select: int = 0
+    next: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +93,14 @@ class LearnerProfile:
     hold_ms: int = 0
     cues: Cues = field(default_factory=Cues)
     language: str = "en"  # BCP 47, one of accessibility.languages.SUPPORTED
+    # More ways in (docs/interface.md): keys and gamepad buttons for the two switches,
+    # pointer/gaze dwell on a choice (None: off), each highlighted choice spoken, and
+    # scanning by groups first even for steps of few choices.
+    keys: SwitchKeys = field(default_factory=SwitchKeys)
+    gamepad: GamepadButtons = field(default_factory=GamepadButtons)
+    pointer_dwell_ms: int | None = None
+    auditory_scan: bool = False
+    group_scan: bool = False
 
 
 @dataclass(frozen=True, slots=True)
