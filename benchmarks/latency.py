@@ -55,6 +55,7 @@ class LatencyOptions:
     profile_dir: Path | None = None
     plot_path: Path | None = None
     broadcast: bool = True  # the service's ws_broadcast setting (False: per-client pumps)
+    deflate: bool = False  # the service's ws_deflate setting (shared-frame permessage-deflate)
 
 
 def target_ms(clients: int) -> float:
@@ -301,7 +302,12 @@ def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
     with ExitStack() as stack:
         service = stack.enter_context(
             running_service(
-                ctx, o.broker, token, "latency", o.profile_dir, {"ws_broadcast": o.broadcast}
+                ctx,
+                o.broker,
+                token,
+                "latency",
+                o.profile_dir,
+                {"ws_broadcast": o.broadcast, "ws_deflate": o.deflate},
             )
         )
         sessions = start_sessions(service.base, token, kits, o.sessions)
@@ -354,7 +360,7 @@ def _result(
     notes = [
         f"{o.rate:g} msg/s from {kits} kits (readings + 10-sample PPG each), {o.seconds:g} s"
         f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate;"
-        f" service ws_broadcast={o.broadcast}; load average at the end"
+        f" service ws_broadcast={o.broadcast} ws_deflate={o.deflate}; load average at the end"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())};"
         f" feedback engine on: {o.sessions} learning sessions (vitals scenario) on as many kits",
         f"clients ask for batch_ms={o.batch_ms}"
