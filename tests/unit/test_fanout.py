@@ -90,6 +90,24 @@ def test_deflated_frame_is_what_a_client_with_that_deflate_inflates(bits: int, s
     assert [f.data.decode() for f in frames] == [text, text]
 
 
+def test_a_lecture_batch_deflates_to_under_a_fifth() -> None:
+    def entry(k: int, i: int) -> dict[str, object]:
+        ts = 1796307161.491248 + 0.0040037 * k
+        return {"value": 60.0 + 3 * k + i, "unit": "mmHg", "ts": ts, "received_at": ts + 0.00029}
+
+    names = ("hr", "spo2", "temp_c", "resp_rate", "sbp", "dbp", "ppg")
+    frames = [
+        json.dumps(
+            {"type": "twin.delta", "lab": "bench", "kit": f"k{k:04d}", "version": 11 + k}
+            | {"reported": {n: entry(k, i) for i, n in enumerate(names)}, "online": True},
+            separators=(",", ":"),
+        )
+        for k in range(13)
+    ]
+    text = '{"type":"batch","frames":[' + ",".join(frames) + "]}"
+    assert len(deflated_text_frame(text, 12)) * 5 < len(text_frame(text))
+
+
 async def test_deflate_clients_share_one_compressed_frame_after_the_first() -> None:
     hub = Hub(ServiceMetrics())
     fanout = Broadcaster(hub, ServiceMetrics())
