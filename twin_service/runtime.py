@@ -26,6 +26,7 @@ from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub, frame_text
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.records.base import RecordsStore
+from twin_service.records.errors import RecordsUnavailableError
 from twin_service.records.metrics import RecordsMetrics
 from twin_service.records.outbox import XapiSender
 from twin_service.records.recorder import SessionRecorder
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 # values reflect a burst's newest data within 2 s (docs/interface.md: 5 s).
 DERIVED_FLUSH_EVERY_S = DERIVED_FLUSH_QUIET_S
 SEQ_WINDOW = 4_096
+# How often revoked learner tokens are re-read from the records (expired ones dropped,
+# other replicas' revocations learnt); admission itself never reads the database.
+REVOCATIONS_REFRESH_S = 30.0
 
 
 class Runtime:
@@ -273,6 +277,7 @@ class Runtime:
                     len(interrupted),
                     ", ".join(interrupted[:20]),
                 )
+        await self._load_revocations()
         if self.role != "api":
             await self._restore()
         self._tasks = [
@@ -281,6 +286,7 @@ class Runtime:
             asyncio.create_task(self._scan_clock(), name="scan-clock"),
             asyncio.create_task(self.records_writer.run(), name="records-writer"),
         ]
+        self._tasks.append(asyncio.create_task(self._revocations_loop(), name="revocations"))
         if self.xapi is not None:
             self._tasks.append(asyncio.create_task(self.xapi.run(), name="xapi-outbox"))
         if self.role != "api":
@@ -293,6 +299,25 @@ class Runtime:
         # it all again and stall the event loop (measured: 50 ms pauses, the p99 of
         # publish → websocket frame; BENCHMARKS.md).
         gc.freeze()
+
+    async def _load_revocations(self) -> None:
+        """Revoked learner tokens from the records into memory (expired ones are dropped
+        on the way); admission then asks memory only."""
+        now, grace = time.time(), self.settings.learner_token_grace_s
+        revoked = self.sessions.revocations
+        revoked.load(await self.records.revocations(now, grace))
+        revoked.prune(now, grace)
+        self.records_metrics.revoked_tokens.set(len(revoked))
+
+    async def _revocations_loop(self) -> None:
+        """Every ``REVOCATIONS_REFRESH_S``: drop expired revocations, and learn those made
+        by other replicas sharing the records database."""
+        while True:
+            await asyncio.sleep(REVOCATIONS_REFRESH_S)
+            try:
+                await self._load_revocations()
+            except RecordsUnavailableError as exc:
+                log.debug("revoked learner tokens not refreshed: %s", exc)
 
     async def _restore(self) -> None:
         """Rebuild twins and the duplicate window from the store after a restart."""

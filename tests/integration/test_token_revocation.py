@@ -21,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from tests.support.mqtt import Publisher
+from tests.support.records import start_session
 from tests.support.service import TOKEN, ServiceProcess
 from tests.support.ws import next_frame
 
@@ -157,3 +158,75 @@ def test_revoking_a_learner_token_closes_its_open_page_and_refuses_it(
         assert_open(teacher)
     with connect(url) as again:
         assert close_of(again)[0] == 1008
+
+
+def _refusal(service: ServiceProcess, session_id: str, token: str) -> tuple[int, str]:
+    """How the learner's own session route answers ``token``: status and reason."""
+    got = httpx.get(
+        f"{service.base_url}/api/v1/sessions/{session_id}", params={"token": token}, timeout=10
+    )
+    return got.status_code, got.json().get("detail", "") if got.status_code != 200 else ""
+
+
+def _revoked_gauge(service: ServiceProcess) -> float:
+    text = httpx.get(service.base_url + "/metrics", timeout=10).text
+    line = next(x for x in text.splitlines() if x.startswith("accesstwin_learner_tokens_revoked "))
+    return float(line.split()[1])
+
+
+@pytest.mark.slow
+def test_a_revoked_learner_token_stays_refused_after_a_restart(
+    mqtt_url: str, tmp_path: Path, records_url: str
+) -> None:
+    """Issue 17 gap: the revocation is in the records (SQLite and PostgreSQL), loaded at
+    start: after SIGKILL and a restart the token is refused with the same reason, on the
+    recorded session and, once the instructor resumes it, on its websocket; a finished
+    session's revocation is dropped once its token has expired by itself."""
+    service = ServiceProcess(
+        mqtt_url=mqtt_url,
+        db_path=tmp_path / "twin.db",
+        extra_env={"ACCESSTWIN_RECORDS": records_url, "ACCESSTWIN_LEARNER_TOKEN_GRACE_S": "2"},
+    )
+    service.start()
+    api = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    try:
+        revoked, kept, expiring = (start_session(service, f"l{i}") for i in range(3))
+        assert _refusal(service, revoked.session_id, revoked.token) == (200, "")
+        ws_path = f"/ws/sessions/{revoked.session_id}?token={revoked.token}"
+        ws_url = f"ws://127.0.0.1:{service.port}{ws_path}"
+        with connect(ws_url) as page:
+            next_frame(page, "session")
+            answer = api.post(f"/api/v1/sessions/{revoked.session_id}/learner-token/revoke")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["durable"] is True  # committed before the answer
+            assert close_of(page) == (1008, "token revoked")
+        refused_rest = _refusal(service, revoked.session_id, revoked.token)
+        assert refused_rest[0] == 403
+        with connect(ws_url) as again:
+            refused_ws = close_of(again)
+        assert refused_ws[0] == 1008
+        api.post(f"/api/v1/sessions/{expiring.session_id}/stop").raise_for_status()
+        api.post(f"/api/v1/sessions/{expiring.session_id}/learner-token/revoke").raise_for_status()
+        assert _revoked_gauge(service) == 2
+        time.sleep(2.5)  # the finished session's token expires by itself
+
+        service.kill()  # nothing is written at a clean stop that a crash would lose
+        service.start()
+
+        assert _refusal(service, revoked.session_id, revoked.token) == refused_rest
+        assert _refusal(service, kept.session_id, kept.token) == (200, "")  # the rule holds
+        assert _revoked_gauge(service) == 1  # the expired one was dropped at load
+        for sid in (revoked.session_id, kept.session_id):
+            assert api.post(f"/api/v1/sessions/{sid}/resume").status_code == 200
+        with connect(ws_url) as resumed:
+            assert close_of(resumed) == refused_ws
+        assert _refusal(service, revoked.session_id, revoked.token) == refused_rest
+        kept_url = f"ws://127.0.0.1:{service.port}/ws/sessions/{kept.session_id}"
+        with connect(f"{kept_url}?token={kept.token}") as page:
+            next_frame(page, "session")
+            assert_open(page)
+        events = api.get(f"/api/v1/sessions/{revoked.session_id}/events").json()["events"]
+        assert any(e.get("action") == "revoke_learner_token" for e in events)
+    finally:
+        api.close()
+        service.stop()

@@ -28,7 +28,8 @@ from twin_service.api.record_access import (
     records_away,
     session_report,
 )
-from twin_service.api.session_records import session_events
+from twin_service.api.session_records import SessionId, session_events
+from twin_service.records.base import EventRow
 from twin_service.records.errors import RecordsUnavailableError
 from twin_service.records.views import recorded_summary
 from twin_service.sessions.learners import ProfileUpdate, profile_json
@@ -152,12 +153,41 @@ def _instructor_session(sessions: SessionManager, session_id: str) -> Session:
 
 
 @router.post("/api/v1/sessions/{session_id}/learner-token/revoke", dependencies=[Instructor])
-async def revoke_learner_token(session_id: str, sessions: SessionsDep) -> dict[str, Any]:
-    """Refuse the session's learner token from now on (its open page is disconnected);
-    the instructor still sees the session and its report."""
-    session = _instructor_session(sessions, session_id)
-    closed = sessions.revoke_learner_token(session)
-    return {"session_id": session.id, "learner_token_revoked": True, "websockets_closed": closed}
+async def revoke_learner_token(
+    session_id: SessionId, runtime: RuntimeDep, response: Response
+) -> dict[str, Any]:
+    """Refuse the session's learner token from now on, also after a restart (its open
+    page is disconnected); the instructor still sees the session and its report. A
+    recorded session (interrupted, or finished and no longer in memory) can be revoked too.
+    The revocation is committed to the records before the answer (``durable``)."""
+    sessions = runtime.sessions
+    session = sessions.get(session_id)
+    closed = 0
+    if session is not None:
+        closed = sessions.revoke_learner_token(session)
+    else:
+        try:
+            row = await runtime.records.session(session_id)
+            seq = await runtime.records.last_seq(session_id) + 1 if row is not None else 0
+        except RecordsUnavailableError as exc:
+            raise records_away(exc) from None
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+        revocation = sessions.revoke_recorded(row.session_id, row.token_digest, row.finished_at)
+        if revocation is not None:
+            data = {"action": "revoke_learner_token", "step": None}
+            event = EventRow(session_id, seq, revocation.revoked_at, "instructor", data)
+            runtime.records_writer.enqueue([revocation, event])
+    runtime.records_metrics.revoked_tokens.set(len(sessions.revocations))
+    durable = await runtime.records_writer.flush()
+    if not durable:
+        response.headers["X-Records"] = "queued"  # the records database is away
+    return {
+        "session_id": session_id,
+        "learner_token_revoked": True,
+        "websockets_closed": closed,
+        "durable": durable,
+    }
 
 
 @router.post("/api/v1/sessions/{session_id}/report-link", dependencies=[Instructor])

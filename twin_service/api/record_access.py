@@ -63,9 +63,9 @@ def _refuse(request: Request, runtime: Runtime) -> HTTPException:
 
 
 def _in_force(runtime: Runtime, row: SessionRow) -> bool:
-    """A recorded session's learner token is in force as a live one is (until
-    ``learner_token_grace_s`` after it finished)."""
-    return runtime.sessions.recorded_token_in_force(row.finished_at)
+    """A recorded session's learner token is in force as a live one is (not revoked, and
+    until ``learner_token_grace_s`` after it finished)."""
+    return runtime.sessions.recorded_token_in_force(row.finished_at, row.token_digest)
 
 
 async def open_session(

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from twin_service.auth.revocations import Revocation
+
 SessionState = Literal["running", "finished", "interrupted"]
 JsonObject = dict[str, Any]
 
@@ -78,7 +80,7 @@ class OutboxItem:
     attempts: int
 
 
-Write = ProfileWrite | SessionRow | EventRow | OutboxWrite
+Write = ProfileWrite | SessionRow | EventRow | OutboxWrite | Revocation
 
 
 class RecordsStore(Protocol):
@@ -109,6 +111,11 @@ class RecordsStore(Protocol):
 
     async def interrupt_running(self, owner: str, now: float) -> list[str]:
         """Mark ``owner``'s running sessions interrupted (with an event each); their ids."""
+
+    async def revocations(self, now: float, grace_s: float) -> list[Revocation]:
+        """The revoked learner tokens still worth keeping, each with its session's
+        ``finished_at``; first deletes those whose session finished more than ``grace_s``
+        before ``now`` (the token has expired by itself)."""
 
     async def outbox_due(self, now: float, limit: int) -> list[OutboxItem]: ...
 

@@ -37,6 +37,11 @@ class RecordsMetrics:
         self.running_sessions = Gauge(
             "accesstwin_sessions_running", "Sessions running in this process", registry=r
         )
+        self.revoked_tokens = Gauge(
+            "accesstwin_learner_tokens_revoked",
+            "Revoked learner tokens kept (those not yet expired by themselves)",
+            registry=r,
+        )
         self.xapi_sent = Counter(
             "accesstwin_xapi_statements_sent", "xAPI statements the LRS accepted", registry=r
         )

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from twin_service.auth.revocations import Revocation
 from twin_service.records.base import EventRow, SessionRow, SessionState, Write
 from twin_service.records.metrics import RecordsMetrics
 from twin_service.records.writer import RecordsWriter
@@ -142,6 +143,14 @@ class SessionRecorder:
     def resumed(self, session: Session, now: float) -> None:
         self.writer.enqueue(
             [self._row(session, "running", None), *self._event(session, "session.resumed", {}, now)]
+        )
+
+    def revoked(self, session: Session, revocation: Revocation) -> None:
+        """The revocation and an instructor event, in one batch (the route flushes it
+        before answering)."""
+        data = {"action": "revoke_learner_token", "step": session.policy.step_id}
+        self.writer.enqueue(
+            [revocation, *self._event(session, "instructor", data, revocation.revoked_at)]
         )
 
     def forget(self, session_id: str) -> None:

@@ -75,3 +75,14 @@ xapi_outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_due", "sent_at", "next_attempt_at"),
 )
+
+# A learner token revoked by an instructor (twin_service.auth.revocations): dropped once
+# the token has expired by itself (its session finished longer ago than the grace).
+revoked_learner_tokens = Table(
+    "revoked_learner_tokens",
+    metadata,
+    Column("token_digest", LargeBinary, primary_key=True),
+    Column("session_id", String(32), nullable=False),
+    Column("revoked_at", Float, nullable=False),
+    Index("ix_revoked_session", "session_id"),
+)

@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from twin_service.auth.revocations import Revocation
 from twin_service.records import migrate
 from twin_service.records.base import (
     EventRow,
@@ -34,7 +35,13 @@ from twin_service.records.base import (
     Write,
 )
 from twin_service.records.errors import RecordsUnavailableError
-from twin_service.records.schema import events, profiles, sessions, xapi_outbox
+from twin_service.records.schema import (
+    events,
+    profiles,
+    revoked_learner_tokens,
+    sessions,
+    xapi_outbox,
+)
 from twin_service.records.url import MEMORY_URL, redact, sqlalchemy_url
 
 log = logging.getLogger(__name__)
@@ -139,6 +146,7 @@ class SqlRecords:
         session_rows: dict[str, JsonObject] = {}
         event_rows: list[JsonObject] = []
         outbox_rows: list[JsonObject] = []
+        revoked_rows: list[JsonObject] = []
         for item in batch:  # within a batch, the newest write of a row wins
             if isinstance(item, EventRow):
                 event_rows.append(
@@ -168,6 +176,14 @@ class SqlRecords:
                         "next_attempt_at": item.created_at,
                     }
                 )
+            elif isinstance(item, Revocation):
+                revoked_rows.append(
+                    {
+                        "token_digest": item.token_digest,
+                        "session_id": item.session_id,
+                        "revoked_at": item.revoked_at,
+                    }
+                )
         if profile_rows:
             stmt = self._insert(profiles)
             conn.execute(
@@ -193,6 +209,10 @@ class SqlRecords:
         if outbox_rows:
             stmt = self._insert(xapi_outbox).on_conflict_do_nothing(index_elements=["statement_id"])
             conn.execute(stmt, outbox_rows)
+        if revoked_rows:
+            table = revoked_learner_tokens
+            stmt = self._insert(table).on_conflict_do_nothing(index_elements=["token_digest"])
+            conn.execute(stmt, revoked_rows)
 
     # ---- reading ----------------------------------------------------------------------
 
@@ -278,6 +298,31 @@ class SqlRecords:
                     .values(state="interrupted")
                 )
             return ids
+
+        return await self._call(change, write=True)
+
+    # ---- revoked learner tokens -------------------------------------------------------
+
+    async def revocations(self, now: float, grace_s: float) -> list[Revocation]:
+        revoked = revoked_learner_tokens
+
+        def change(conn: Connection) -> list[Revocation]:
+            expired = select(sessions.c.session_id).where(
+                sessions.c.finished_at.is_not(None), sessions.c.finished_at < now - grace_s
+            )
+            conn.execute(delete(revoked).where(revoked.c.session_id.in_(expired)))
+            query = select(
+                revoked.c.token_digest,
+                revoked.c.session_id,
+                revoked.c.revoked_at,
+                sessions.c.finished_at,
+            ).select_from(
+                revoked.outerjoin(sessions, revoked.c.session_id == sessions.c.session_id)
+            )
+            return [
+                Revocation(bytes(r.token_digest), r.session_id, r.revoked_at, r.finished_at)
+                for r in conn.execute(query)
+            ]
 
         return await self._call(change, write=True)
 

@@ -52,6 +52,7 @@ from accesstwin_contract.frames import FeedbackFrame, Frame, SpeechFrame
 from accesstwin_contract.groups import lab_group, session_group
 from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
 from gateway.identifiers import KitRef
+from twin_service.auth.revocations import Revocation, RevokedLearnerTokens
 from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
@@ -184,7 +185,6 @@ class Session:
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
-    learner_token_revoked: bool = False
     # Called when the learner token is revoked (an open learner websocket closes).
     on_token_revoked: dict[int, Callable[[], None]] = field(default_factory=dict)
 
@@ -228,6 +228,7 @@ class SessionManager:
         on_scan_learnt: Callable[[str, int], None] | None = None,
         observer: SessionObserver | None = None,
         learner_token_grace_s: float = DEFAULT_LEARNER_TOKEN_GRACE_S,
+        revocations: RevokedLearnerTokens | None = None,
     ) -> None:
         """``on_scan_learnt(learner_id, interval_ms)``: a practice session finished with
         this scan time (the runtime keeps it in the learner's profile)."""
@@ -238,6 +239,9 @@ class SessionManager:
         self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
         self._clock = clock
         self.learner_token_grace_s = learner_token_grace_s
+        # Revoked learner tokens: loaded from the records at start-up (runtime), asked
+        # in memory at every admission.
+        self.revocations = revocations if revocations is not None else RevokedLearnerTokens()
         self._watch_ids = itertools.count()
         self._hub = hub
         self._profile_of = profile_of
@@ -350,7 +354,7 @@ class SessionManager:
     def learner_may_open(self, session: Session, token: str | None) -> bool:
         """Whether ``token`` is the session's learner token, still in force: not revoked,
         and the session not finished longer ago than ``learner_token_grace_s``."""
-        if session.learner_token_revoked or (
+        if self.revocations.revoked(session.token_digest) or (
             session.finished_at is not None
             and self._clock() > session.finished_at + self.learner_token_grace_s
         ):
@@ -362,13 +366,30 @@ class SessionManager:
         return [session_group(sid) for sid in self._by_kit.get(kit, ())]
 
     def revoke_learner_token(self, session: Session) -> int:
-        """Refuse the session's learner token from now on; returns how many open learner
-        websockets were told (they close)."""
-        session.learner_token_revoked = True
+        """Refuse the session's learner token from now on, also after a restart (the
+        revocation is recorded); returns how many open learner websockets were told (they
+        close)."""
+        now = self._clock()
+        if not self.revocations.revoked(session.token_digest):
+            revocation = Revocation(session.token_digest, session.id, now, session.finished_at)
+            self.revocations.add(revocation)
+            self.observer.revoked(session, revocation)
+        self.revocations.prune(now, self.learner_token_grace_s)
         told = list(session.on_token_revoked.values())
         for notify in told:
             notify()
         return len(told)
+
+    def revoke_recorded(
+        self, session_id: str, token_digest: bytes, finished_at: float | None
+    ) -> Revocation | None:
+        """Refuse the learner token of a session not running here (its record); the
+        revocation to record, or None when it is revoked already."""
+        if self.revocations.revoked(token_digest):
+            return None
+        revocation = Revocation(token_digest, session_id, self._clock(), finished_at)
+        self.revocations.add(revocation)
+        return revocation
 
     def watch_learner_token(
         self, session: Session, on_revoked: Callable[[], None]
@@ -378,9 +399,12 @@ class SessionManager:
         session.on_token_revoked[watch_id] = on_revoked
         return lambda: session.on_token_revoked.pop(watch_id, None) and None
 
-    def recorded_token_in_force(self, finished_at: float | None) -> bool:
+    def recorded_token_in_force(self, finished_at: float | None, token_digest: bytes) -> bool:
         """Whether a recorded session's learner token (finished at ``finished_at``, None:
-        interrupted or running elsewhere) is still in force, by the same grace."""
+        interrupted or running elsewhere) is still in force: not revoked, and by the same
+        grace."""
+        if self.revocations.revoked(token_digest):
+            return False
         return finished_at is None or self._clock() <= finished_at + self.learner_token_grace_s
 
     def learner_opens(self, session_id: str, token: str | None) -> bool:
@@ -566,6 +590,7 @@ class SessionManager:
             return
         if session.finished_at is None:
             session.finished_at = now
+        self.revocations.finished(session.id, session.finished_at)
         if session.recorded_finished:
             return
         session.recorded_finished = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from twin_service.auth.revocations import Revocation
     from twin_service.sessions.manager import Session
 
 
@@ -18,6 +19,9 @@ class SessionObserver(Protocol):
     def finished(self, session: Session, now: float) -> None: ...
 
     def resumed(self, session: Session, now: float) -> None: ...
+
+    def revoked(self, session: Session, revocation: Revocation) -> None:
+        """The session's learner token was revoked (kept across restarts)."""
 
     def forget(self, session_id: str) -> None: ...
 
@@ -38,6 +42,9 @@ class NoObserver:
         pass
 
     def resumed(self, session: Session, now: float) -> None:
+        pass
+
+    def revoked(self, session: Session, revocation: Revocation) -> None:
         pass
 
     def forget(self, session_id: str) -> None:
