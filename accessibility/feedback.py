@@ -315,7 +315,9 @@ class FeedbackPolicy:
             self.last_rejection = f"choice {choice_id!r} is not available ({where})"
             return []
         self.last_rejection = None
-        correct, explain = judge_choice(step, spec, self._view, self._stale)
+        correct, explain = judge_choice(
+            step, spec, self._view, self._stale, self.scenario.news2, self.scenario.lang
+        )
         recorded = None
         if self._decisions is not None and self._decisions.record(step.id, spec.id, correct, now):
             recorded = (step.id, spec.id)

@@ -3,13 +3,17 @@
 A scenario step with ``judge: news2`` asks a question whose right answer depends on the
 patient: "which sign is the most concerning right now?" is right when the chosen sign has
 the highest NEWS2 sub-score (``accessibility.news2``) among the twin's fresh values at that
-moment; the ``none`` choice is right when every sign scores 0 (or none is shown).
+moment; the ``none`` choice is right when every sign scores 0 (or none is shown). The
+explanation is in the scenario's language (its ``news2`` texts; docs/languages.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from accessibility.languages import DEFAULT_LANGUAGE, language
 from accessibility.model import TwinView
-from accessibility.news2 import describe, most_concerning, sub_scores
+from accessibility.news2 import NEWS2_TEXTS, describe, most_concerning, sub_scores
 from accessibility.scenario import NO_SIGN, ChoiceSpec, Step
 
 
@@ -24,27 +28,33 @@ def fresh_values(view: TwinView | None, stale_after_s: float) -> dict[str, float
 
 
 def judge_choice(
-    step: Step, spec: ChoiceSpec, view: TwinView | None, stale_after_s: float
+    step: Step,
+    spec: ChoiceSpec,
+    view: TwinView | None,
+    stale_after_s: float,
+    texts: Mapping[str, str] = NEWS2_TEXTS,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> tuple[bool, str | None]:
-    """(right?, the reason in words) for a choice; a step without ``judge`` keeps its own."""
+    """(right?, the reason in words) for a choice; a step without ``judge`` keeps its own.
+    The reason is in the words of ``texts`` (the scenario's ``news2`` texts, in ``lang``)."""
     if step.judge != "news2":
         return spec.correct, spec.explain
     values = fresh_values(view, stale_after_s)
     top = most_concerning(values)
     scores = sub_scores(values)
+    separator = language(lang).list_separator
+    worst = separator.join(describe(n, values[n], texts) for n in sorted(top))
     if spec.sign == NO_SIGN:
         if not top:
-            return True, "Yes - no sign scores on NEWS2 right now."
-        worst = ", ".join(describe(n, values[n]) for n in sorted(top))
-        return False, f"Look again: {worst}. Try again."
+            return True, texts["none_right"]
+        return False, texts["none_wrong"].format(worst=worst)
     if spec.sign in top:
-        return True, f"Yes - {describe(spec.sign, values[spec.sign])} is the highest now."
+        return True, texts["sign_right"].format(sign=describe(spec.sign, values[spec.sign], texts))
     if not top:
-        return False, "Every sign is in the normal NEWS2 band right now. Try again."
-    worst = ", ".join(describe(n, values[n]) for n in sorted(top))
+        return False, texts["all_normal"]
     mine = (
-        describe(spec.sign, values[spec.sign])
+        describe(spec.sign, values[spec.sign], texts)
         if spec.sign is not None and spec.sign in scores
-        else "that sign is not on the monitor"
+        else texts["not_shown"]
     )
-    return False, f"Not the most concerning now: {mine}; {worst}. Try again."
+    return False, texts["sign_wrong"].format(mine=mine, worst=worst)

@@ -25,6 +25,7 @@ class Language:
     direction: Direction
     voice: str  # espeak-ng voice
     pace: float = 1.0  # seconds espeak-ng takes per "word" (spoken_words) relative to English
+    list_separator: str = ", "  # between the items of a list in a sentence
 
 
 # Measured here (espeak-ng 1.51, -s 150, every text of both scenarios in each language):
@@ -32,8 +33,8 @@ class Language:
 # Chinese 359 s for 718 Han characters, i.e. 2.0 characters a second (SYLLABLES_PER_WORD).
 LANGUAGES: Final[Mapping[str, Language]] = {
     "en": Language("en", "English", "ltr", "en"),
-    "ar": Language("ar", "العربية", "rtl", "ar", pace=1.6),
-    "zh": Language("zh", "中文", "ltr", "cmn"),
+    "ar": Language("ar", "العربية", "rtl", "ar", pace=1.6, list_separator="، "),
+    "zh": Language("zh", "中文", "ltr", "cmn", list_separator="；"),
 }
 DEFAULT_LANGUAGE: Final = "en"
 SUPPORTED: Final[tuple[str, ...]] = tuple(LANGUAGES)

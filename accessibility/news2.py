@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 from accesstwin_contract.quantities import SENSORS
@@ -69,9 +70,33 @@ def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
     return frozenset(n for n, s in scores.items() if s == top) if top > 0 else frozenset()
 
 
-def describe(name: str, value: float) -> str:
-    """'SpO2 91 % (NEWS2 3)': the vocabulary's label and unit, the value as shown."""
+# The words of a NEWS2-judged answer (accessibility.judge), in English; a scenario with a
+# ``judge: news2`` step carries them in its language (``messages.news2.*`` of its
+# translation, accessibility/scenario_i18n.py). ``sign.{name}``: the parameter's name;
+# ``describe``: one parameter with its value (Western digits) and the vocabulary's unit,
+# which speech says in the learner's language (accessibility/speech.py).
+NEWS2_TEXTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "describe": "{sign} {value} {unit} (NEWS2 {score})",
+        "none_right": "Yes - no sign scores on NEWS2 right now.",
+        "none_wrong": "Look again: {worst}. Try again.",
+        "sign_right": "Yes - {sign} is the highest now.",
+        "all_normal": "Every sign is in the normal NEWS2 band right now. Try again.",
+        "sign_wrong": "Not the most concerning now: {mine}; {worst}. Try again.",
+        "not_shown": "that sign is not on the monitor",
+        **{f"sign.{name}": SENSORS[name].label for name in _BANDS},
+    }
+)
+
+
+def describe(name: str, value: float, texts: Mapping[str, str] = NEWS2_TEXTS) -> str:
+    """'SpO2 91 % (NEWS2 3)': the parameter's name in ``texts``, the value as shown (in the
+    Western digits the monitor shows) and the vocabulary's unit."""
     decimals = _BANDS[name][0]
     shown = f"{_round_half_up(value, decimals):.{decimals}f}"
-    quantity = SENSORS[name]
-    return f"{quantity.label} {shown} {quantity.unit} (NEWS2 {sub_score(name, value)})"
+    return texts["describe"].format(
+        sign=texts.get(f"sign.{name}", SENSORS[name].label),
+        value=shown,
+        unit=SENSORS[name].unit,
+        score=sub_score(name, value),
+    )

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -45,7 +45,7 @@ from typing import Any, Literal, NoReturn, TypeAlias
 import yaml
 
 from accessibility.model import Severity
-from accessibility.news2 import NEWS2_PARAMETERS
+from accessibility.news2 import NEWS2_PARAMETERS, NEWS2_TEXTS
 from accessibility.practice import PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
@@ -182,6 +182,7 @@ class Scenario:
     lang: str = "en"  # the language of its texts (accessibility/scenario_i18n.py)
     try_again: str = TRY_AGAIN  # said after a wrong choice that has no ``explain``
     undo_label: str = UNDO_LABEL  # the choice that takes the last answer back
+    news2: Mapping[str, str] = field(default_factory=lambda: NEWS2_TEXTS)  # judge.py words
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

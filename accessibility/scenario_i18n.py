@@ -3,9 +3,12 @@
 A translation holds, keyed by the ids of the English file, every text a learner reads or
 hears: ``title``, ``summary``; ``steps.{step}.prompt`` / ``.speech``;
 ``steps.{step}.choices.{choice}.label`` / ``.explain``; ``rules.{rule}.text`` / ``.speech`` /
-``.resolved``; and ``messages.try_again`` (said after a wrong choice without an
-explanation). It has exactly the fields the English file has: a ``speech`` where the English
-step or rule has its own ``speech``, an ``explain`` where the English choice has one.
+``.resolved``; ``messages.try_again`` (said after a wrong choice without an
+explanation), ``messages.undo``, and, for a scenario with a ``judge: news2`` step, the words
+of its judged answers ``messages.news2.*`` (``accessibility.news2.NEWS2_TEXTS``; their
+``{placeholders}`` must stay as in English). It has exactly the fields the English file
+has: a ``speech`` where the English step or rule has its own ``speech``, an ``explain``
+where the English choice has one.
 
 :func:`check_translations` is the validator (``accesstwin scenarios check``): each problem
 names the file and the key - a text missing, a key the English file no longer has, an empty
@@ -21,11 +24,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 import yaml
 
 from accessibility.languages import DEFAULT_LANGUAGE, SUPPORTED, language
+from accessibility.news2 import NEWS2_TEXTS
 from accessibility.scenario import (
     Scenario,
     ScenarioError,
@@ -36,6 +41,7 @@ from accessibility.scenario import (
 
 Texts = Mapping[str, str]  # dotted key -> text
 _NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:[.,]\d+)?")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _STEP_TEXTS = ("prompt", "speech")
 _CHOICE_TEXTS = ("label", "explain")
 _RULE_TEXTS = ("text", "speech", "resolved")
@@ -75,6 +81,8 @@ def english_texts(scenario_id: str) -> dict[str, str]:
         out.update(_pick(f"rules.{rule['id']}", rule, _RULE_TEXTS))
     out["messages.try_again"] = Scenario.__dataclass_fields__["try_again"].default
     out["messages.undo"] = Scenario.__dataclass_fields__["undo_label"].default
+    if any(step.get("judge") == "news2" for step in doc["steps"]):
+        out.update({f"messages.news2.{k}": v for k, v in NEWS2_TEXTS.items()})
     return {k: " ".join(str(v).split()) for k, v in out.items()}
 
 
@@ -134,6 +142,9 @@ def translation_problems(
         elif sorted(_NUMBER.findall(english[key])) != sorted(_NUMBER.findall(value)):
             en, here = _NUMBER.findall(english[key]), _NUMBER.findall(value)
             problems.append(Problem(name, key, f"numbers {here} differ from the English {en}"))
+        elif sorted(_PLACEHOLDER.findall(english[key])) != sorted(_PLACEHOLDER.findall(value)):
+            en, here = _PLACEHOLDER.findall(english[key]), _PLACEHOLDER.findall(value)
+            problems.append(Problem(name, key, f"placeholders {here} differ from the English {en}"))
     return problems
 
 
@@ -186,6 +197,9 @@ def localize(scenario: Scenario, lang: str, texts: Mapping[str, object]) -> Scen
         lang=lang,
         try_again=text("messages.try_again", scenario.try_again),
         undo_label=text("messages.undo", scenario.undo_label),
+        news2=MappingProxyType(
+            {k: text(f"messages.news2.{k}", v) for k, v in scenario.news2.items()}
+        ),
     )
 
 

@@ -134,14 +134,59 @@ def test_both_scenarios_complete_in_arabic_with_one_switch(scenario_id: str) -> 
     assert policy.finished
     english = load_scenario(scenario_id)
     assert presses == sum(1 for s in english.steps if s.choices)
-    # Not yet: the explanation of a NEWS2-judged answer (accessibility/judge.py) is made in
-    # English from the twin's values; everything else the learner meets is Arabic.
+    # Everything the learner meets is Arabic, the explanations of NEWS2-judged answers
+    # (accessibility/judge.py, made from the twin's values) included.
     judged = {st.id for st in english.steps if st.judge}
-    shown = [f for f in said if not (f.topic == "explain" and f.id.split("-")[0] in judged)]
-    assert shown and all(ARABIC.search(f.text) and ARABIC.search(f.speech_text) for f in shown)
+    assert not judged or any(f.topic == "explain" and f.id.split("-")[0] in judged for f in said)
+    assert all(ARABIC.search(f.text) and ARABIC.search(f.speech_text) for f in said)
     assert said[-1].text == scenario_in(english, "ar").steps[-1].prompt
     assert policy.score().score == pytest.approx(100, abs=15)
 
 
 def test_supported_languages_are_the_profile_ones() -> None:
     assert SUPPORTED == ("en", "ar", "zh")
+
+
+DETERIORATING = {"spo2": 90.5, "sbp": 88.0, "hr": 124.0, "resp_rate": 26.0, "temp_c": 38.6}
+ENGLISH_WORD = re.compile(r"\b(?!NEWS2\b|SpO2\b|mmHg\b|bpm\b|min\b)[A-Za-z]{3,}\b")  # units kept
+
+
+@pytest.mark.parametrize("lang", ["ar", "zh"])
+def test_news2_judged_explanations_are_in_the_learners_language(lang: str) -> None:
+    """Every answer of the judged step, right and wrong, and the "none" answer with every
+    sign in range: in the learner's script, no English word but the units, NEWS2 and SpO2,
+    the values in the Western digits the monitor shows, the list joined the language's way."""
+    scenario = scenario_in(load_scenario("vitals"), lang)
+    step = next(st for st in scenario.steps if st.judge == "news2")
+    said: list[str] = []
+    normal = {"spo2": 97.0, "sbp": 120.0, "hr": 70.0, "resp_rate": 14.0, "temp_c": 37.0}
+    for values in (DETERIORATING, normal, {"hr": 120.0}):
+        view = TwinView(0.0, values, dict.fromkeys(values, 0.0))
+        for choice in step.choices:
+            said.append(
+                judge_choice(step, choice, view, 5.0, scenario.news2, scenario.lang)[1] or ""
+            )
+    assert len(set(said)) >= 6
+    for text in said:
+        assert SCRIPTS[lang].search(text), text
+        assert not ENGLISH_WORD.search(text), text
+    # The list of the most concerning signs: SpO2 90.5 % is shown (and scored) as 91 %.
+    worst = next(t for t in said if "91" in t and "88" in t and "26" in t)
+    assert "90.5" not in worst
+    assert ("، " if lang == "ar" else "；") in worst
+    english = judge_choice(step, step.choices[0], view, 5.0)[1] or ""
+    assert not SCRIPTS[lang].search(english)  # the English default stays English
+
+
+def test_the_validator_checks_the_news2_texts_and_their_placeholders() -> None:
+    english = english_texts("vitals")
+    assert english["messages.news2.describe"] == "{sign} {value} {unit} (NEWS2 {score})"
+    assert "messages.news2.sign_right" not in english_texts("cpr")  # no judged step there
+    texts = dict(read_translation("ar", "vitals") or {})
+    del texts["messages.news2.sign.hr"]
+    texts["messages.news2.sign_right"] = "نعم - العلامة هي الأعلى الآن."
+    assert [str(p) for p in translation_problems("i18n/ar/vitals.yaml", english, texts)] == [
+        "i18n/ar/vitals.yaml: messages.news2.sign.hr: missing",
+        "i18n/ar/vitals.yaml: messages.news2.sign_right: placeholders [] differ from the"
+        " English ['sign']",
+    ]
