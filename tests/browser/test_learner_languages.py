@@ -22,6 +22,7 @@ from tests.browser.helpers import (
 )
 from tests.support.mqtt import Publisher
 from tests.support.service import ServiceProcess
+from twin_service.messages import catalogue_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -42,6 +43,54 @@ LAYOUT = """(() => {
            borderRight: parseFloat(alert.borderRightWidth),
            times: [...document.querySelectorAll('time')].map((t) => t.textContent) };
 })()"""
+
+
+MONITOR = """(() => ({
+  state: document.getElementById('monitor-state').dataset.state,
+  text: document.getElementById('monitor-state-text').textContent,
+  rows: Object.fromEntries([...document.querySelectorAll('#vitals .vital')].map((r) => {
+    const stale = r.querySelector('.vital-stale');
+    return [r.dataset.name, {
+      name: r.querySelector('.vital-name').textContent,
+      trend: r.querySelector('.vital-trend').textContent.trim(),
+      flag: r.querySelector('.vital-flag').textContent.trim(),
+      stale: stale.hidden ? null : stale.textContent.trim(),
+    }];
+  })),
+}))()"""
+
+
+def check_monitor_words(browser: Browser, page: str, kit: Kit, lang: str) -> None:
+    """The patient monitor's state texts (live, each vital's name, trend and NEWS2 state,
+    then offline and stale) are the catalogue's words in the learner's language."""
+    words = catalogue_file(lang)
+    script = SCRIPTS[lang]
+    browser.wait(page, "document.getElementById('monitor-state').dataset.state === 'live'")
+    shown = browser.js(page, MONITOR)
+    assert shown["text"] == words["learn.monitor.live"].replace("{kit}", f"k-{lang}"), shown
+    flag = words["learn.monitor.flag_dir"]
+    expected = {  # DETERIORATING: SpO2 90.5 scores 3 (alarm, low), HR 124 scores 2 (high)
+        "spo2": flag.format(state=words["learn.monitor.alarm"], dir=words["learn.monitor.low"]),
+        "hr": flag.format(
+            state=words["learn.monitor.out_of_range"], dir=words["learn.monitor.high"]
+        ),
+    }
+    for name, row in shown["rows"].items():
+        assert row["name"] == words[f"learn.monitor.vital.{name}"], row
+        assert script.search(row["trend"]) and script.search(row["flag"]), row
+        if name in expected:
+            assert row["flag"].endswith(expected[name]), row
+    assert set(expected) <= set(shown["rows"])
+    kit.status("offline")
+    browser.wait(page, "document.getElementById('monitor-state').dataset.state === 'offline'")
+    browser.wait(page, "document.querySelector('#vitals .vital-stale:not([hidden])') !== null")
+    offline = browser.js(page, MONITOR)
+    before, _, after = words["learn.monitor.offline_since"].partition("{time}")
+    assert offline["text"].startswith(before) and offline["text"].endswith(after), offline
+    stale = [row["stale"] for row in offline["rows"].values() if row["stale"]]
+    assert stale and all(words["learn.monitor.stale_offline"] in x for x in stale), stale
+    received = words["learn.monitor.received"].partition("{time}")[0]
+    assert all(received in x and re.search(r"\d\d:\d\d:\d\d", x) for x in stale), stale
 
 
 @pytest.mark.parametrize("lang", ["ar", "zh"])
@@ -85,6 +134,7 @@ def test_learner_page_in_arabic_and_chinese_is_accessible_and_in_the_learners_sc
     else:
         assert layout["marker"].startswith("▶") and layout["markerX"] < layout["labelX"]
         assert layout["borderLeft"] > layout["borderRight"]
+    check_monitor_words(browser, page, kit, lang)
 
     results = {"normal": check_axe(browser, page, f"learner page ({lang}), normal")}
     shoot(browser, page, screenshots / f"learn-{lang}-normal.png")

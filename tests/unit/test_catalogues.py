@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from typing import get_args
 
 from accessibility.languages import SUPPORTED
+from accessibility.monitor import VITALS, Judgement
+from accesstwin_contract.quantities import QUANTITIES
 from twin_service.messages import catalogue_file, catalogue_problems
 
 STATIC = resources.files("twin_service").joinpath("static")
@@ -39,10 +42,44 @@ def test_every_key_the_pages_use_is_in_the_english_catalogue() -> None:
     prefixes: set[str] = set()
     for page in ("learn.html", "dashboard.html"):
         used |= set(HTML_KEY.findall(STATIC.joinpath(page).read_text("utf-8")))
-    for script in ("learn.js",):
+    scripts = sorted(
+        f.name
+        for f in STATIC.iterdir()
+        if f.name.endswith(".js") and f.name.startswith(("learn", "dashboard"))
+    )
+    assert "learn-monitor.js" in scripts and "dashboard.js" in scripts
+    for script in scripts:
         for key, dynamic in JS_KEY.findall(STATIC.joinpath(script).read_text("utf-8")):
             (prefixes if dynamic else used).add(key)
     assert len(used) > 40
     assert sorted(used - english.keys()) == []
     for prefix in prefixes:  # learn.conn.${known}: at least the states the page names
         assert any(k.startswith(prefix + ".") for k in english), prefix
+
+
+def test_the_monitor_has_words_for_every_state_trend_and_vital_in_every_language() -> None:
+    """learn-monitor.js builds these keys from what the server sends (the NEWS2 judgement,
+    the trend, the monitor's vitals): each one must be in every catalogue."""
+    wanted = [f"learn.monitor.{state}" for state in get_args(Judgement)]
+    wanted += [f"learn.monitor.trend.{trend}" for trend in ("rising", "falling", "steady", "none")]
+    wanted += [f"learn.monitor.vital.{vital.name}" for vital in VITALS]
+    wanted += ["learn.monitor.low", "learn.monitor.high", "learn.monitor.flag_dir"]
+    script = STATIC.joinpath("learn-monitor.js").read_text("utf-8")
+    assert "`learn.monitor.${d.state}`" in script and "`learn.monitor.trend.${d.trend}`" in script
+    for lang, messages in shipped().items():
+        assert [k for k in wanted if k not in messages] == [], lang
+        if lang != "en":  # translated, not the English word left in place
+            english = catalogue_file("en")
+            assert [k for k in wanted[:-1] if messages[k] == english[k]] == [], lang
+
+
+def test_the_dashboard_names_every_shown_sensor_in_every_language() -> None:
+    """dashboard.js labels each shown quantity by dashboard.sensor.{name} (blood pressure:
+    bp); the English text is the vocabulary's own label, so the two cannot drift apart."""
+    shown = {q.name: q.label for q in QUANTITIES if q.shown and q.name not in ("sbp", "dbp")}
+    shown["bp"] = "Blood pressure"
+    english = catalogue_file("en")
+    assert {n: english.get(f"dashboard.sensor.{n}") for n in shown} == shown
+    for lang, messages in shipped().items():
+        assert [n for n in shown if f"dashboard.sensor.{n}" not in messages] == [], lang
+    assert "`dashboard.sensor.${name}`" in STATIC.joinpath("dashboard.js").read_text("utf-8")

@@ -2,6 +2,9 @@
 // a bookmark for the session whose row holds the focus, else for the newest running one
 // (the first row of the sessions table that is not finished). The result is announced in
 // #bookmark-status. Self-contained: reads the rows' data-session and the tab's token.
+import { fmtTime } from './common/dom.js';
+import { t } from './common/i18n.js';
+
 const TOKEN_KEY = 'accesstwin.token';
 
 function storedToken() { try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; } }
@@ -24,8 +27,8 @@ function say(text) {
 
 async function bookmark() {
   const row = targetRow();
-  if (!row) { say('No running session to bookmark.'); return; }
-  const learner = row.querySelector('th')?.textContent?.trim() || 'the learner';
+  if (!row) { say(t('dashboard.bookmark.no_session')); return; }
+  const learner = row.querySelector('th')?.textContent?.trim() || t('dashboard.bookmark.the_learner');
   const when = new Date();
   const token = storedToken();
   const headers = { 'Content-Type': 'application/json' };
@@ -33,12 +36,12 @@ async function bookmark() {
   try {
     const response = await fetch(`/api/v1/sessions/${encodeURIComponent(row.dataset.session)}/bookmarks`, {
       method: 'POST', headers, credentials: 'omit',
-      body: JSON.stringify({ note: `Bookmark from the dashboard at ${when.toLocaleTimeString()}`, ts: when.getTime() / 1000 }),
+      body: JSON.stringify({ note: t('dashboard.bookmark.note', { time: fmtTime(when) }), ts: when.getTime() / 1000 }),
     });
-    if (!response.ok) { say(`Bookmark not saved for ${learner} (HTTP ${response.status}).`); return; }
-    say(`Bookmark saved for ${learner} at ${when.toLocaleTimeString()}.`);
+    if (!response.ok) { say(t('dashboard.bookmark.failed', { learner, status: response.status })); return; }
+    say(t('dashboard.bookmark.saved', { learner, time: fmtTime(when) }));
   } catch {
-    say(`Bookmark not saved for ${learner}: the service did not answer.`);
+    say(t('dashboard.bookmark.no_answer', { learner }));
   }
 }
 

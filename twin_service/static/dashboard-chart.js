@@ -4,6 +4,7 @@
 // one second stay separate points. They come from the live frames and, on load and after
 // each reconnect, from GET /api/v1/twins/{lab}/{kit}/history (backfill()).
 import { apiFetch, fmtNum, h, isNum } from './dashboard-util.js';
+import { t, tOr } from './common/i18n.js';
 
 export const CHART_WINDOW_S = 120; // charts show the last 2 minutes
 const TABLE_POINTS = 10;           // text alternative of each chart: the newest 10 times
@@ -24,6 +25,8 @@ export const SERIES = [
   { key: 'cpr_depth', label: 'CPR depth', unit: 'mm', min: 0, max: 80, sensors: ['cpr_depth_mm'] },
 ];
 export const CHART_SENSORS = [...new Set(SERIES.flatMap((s) => s.sensors))];
+// A series' name in the page's language (the label of its first sensor, dashboard.sensor.*).
+const seriesLabel = (s) => tOr(`dashboard.sensor.${s.sensors[0]}`, s.label);
 
 /** Add one [ts, value] to a sorted point list (same ts: the newer value replaces it). */
 export function addPoint(list, ts, value) {
@@ -87,22 +90,22 @@ export function backfill({ lab, kit, token, sensors, points, done, since = null 
 /** The chart part of one card; `onToggle` runs when its data table is opened or closed. */
 export function createChart(kit, onToggle) {
   const c = { lines: {}, legend: {}, tableSig: '' };
-  c.svg = h('svg:svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'No trend data yet' });
+  c.svg = h('svg:svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': t('dashboard.chart.no_data') });
   const legend = h('ul', { class: 'legend' });
   for (const s of SERIES) {
     c.lines[s.key] = c.svg.appendChild(h('svg:polyline', { class: `series series-${s.key}`, points: '', 'data-series': s.key }));
     const swatch = h('svg:svg', { class: 'swatch', viewBox: '0 0 32 8', 'aria-hidden': 'true' },
       h('svg:line', { class: `series series-${s.key}`, x1: 0, y1: 4, x2: 32, y2: 4 }));
-    c.legend[s.key] = legend.appendChild(h('li', { hidden: '' }, swatch, ` ${s.label} (scale ${s.min}–${s.max} ${s.unit})`));
+    c.legend[s.key] = legend.appendChild(h('li', { hidden: '' }, swatch, ` ${t('dashboard.chart.legend', { series: seriesLabel(s), min: s.min, max: s.max, unit: s.unit })}`));
   }
-  const axis = h('p', { class: 'chart-axis', 'aria-hidden': 'true' }, h('span', {}, '2 min ago'), h('span', {}, 'now'));
+  const axis = h('p', { class: 'chart-axis', 'aria-hidden': 'true' }, h('span', {}, t('dashboard.chart.ago')), h('span', {}, t('dashboard.chart.now')));
   c.thead = h('thead');
   c.tbody = h('tbody');
-  c.details = h('details', { class: 'chart-data' }, h('summary', {}, 'Show data table'),
-    h('table', {}, h('caption', {}, `Kit ${kit}: the newest ${TABLE_POINTS} readings, newest first (device time)`), c.thead, c.tbody));
+  c.details = h('details', { class: 'chart-data' }, h('summary', {}, t('dashboard.chart.show_table')),
+    h('table', {}, h('caption', {}, t('dashboard.chart.caption', { kit, n: TABLE_POINTS })), c.thead, c.tbody));
   c.details.addEventListener('toggle', () => { c.tableSig = ''; onToggle(); });
   c.group = h('div', { class: 'group chart-group', hidden: '' },
-    h('h3', {}, 'Trend, last 2 minutes'), c.svg, axis, legend, c.details);
+    h('h3', {}, t('dashboard.chart.heading')), c.svg, axis, legend, c.details);
   return c;
 }
 
@@ -162,7 +165,7 @@ export function renderChart(k, c, now) {
   }
   c.group.hidden = summary.length === 0;
   c.svg.setAttribute('aria-label', summary.length
-    ? `Kit ${k.kit}, last 2 minutes: ${summary.join('; ')}.` : 'No trend data yet');
+    ? t('dashboard.chart.summary', { kit: k.kit, trends: summary.join(t('dashboard.chart.separator')) }) : t('dashboard.chart.no_data'));
   if (c.details.open) renderTable(shown, c);
 }
 
@@ -171,9 +174,11 @@ function trendPhrase(s, values) {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
   const change = last - first;
-  const dir = Math.abs(change) < (s.max - s.min) * 0.05 ? 'steady'
-    : `${change > 0 ? 'rising' : 'falling'} from ${fmtNum(first, 0)}`;
-  return `${s.label} now ${fmtNum(last, 0)} ${s.unit}, ${dir} (range ${fmtNum(lo, 0)} to ${fmtNum(hi, 0)})`;
+  const dir = Math.abs(change) < (s.max - s.min) * 0.05 ? t('dashboard.chart.steady')
+    : t(change > 0 ? 'dashboard.chart.rising_from' : 'dashboard.chart.falling_from', { from: fmtNum(first, 0) });
+  return t('dashboard.chart.trend', {
+    series: seriesLabel(s), value: fmtNum(last, 0), unit: s.unit, dir, low: fmtNum(lo, 0), high: fmtNum(hi, 0),
+  });
 }
 
 function renderTable(shown, c) { // the newest TABLE_POINTS device times of the shown series; rebuilt when they change
@@ -183,8 +188,9 @@ function renderTable(shown, c) { // the newest TABLE_POINTS device times of the 
   const sig = JSON.stringify([cols.map((x) => x.sensor), times, cols.map((x) => times.map((t) => x.at.get(t)))]);
   if (sig === c.tableSig) return;
   c.tableSig = sig;
-  c.thead.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, 'Time'),
-    ...cols.map((x) => h('th', { scope: 'col' }, `${x.s.label} (${x.s.unit})${x.sensor === x.s.sensors[0] ? '' : ` from ${x.sensor}`}`))));
+  c.thead.replaceChildren(h('tr', {}, h('th', { scope: 'col' }, t('dashboard.chart.time')),
+    ...cols.map((x) => h('th', { scope: 'col' }, `${seriesLabel(x.s)} (${x.s.unit})${x.sensor === x.s.sensors[0] ? ''
+      : ` ${t('dashboard.chart.from_sensor', { sensor: x.sensor })}`}`))));
   c.tbody.replaceChildren(...times.map((t) => h('tr', { 'data-ts': String(t) }, h('th', { scope: 'row' }, fmtTs(t)),
     ...cols.map((x) => h('td', {}, x.at.has(t) ? fmtNum(x.at.get(t)) : '—')))));
 }

@@ -1,6 +1,7 @@
 // accesstwin instructor dashboard: the "Desired state" part of a kit card — what the kit has
 // been asked for but not yet reported (the delta), and a <details> form that replaces the
 // kit's desired state (PUT /api/v1/twins/{lab}/{kit}/desired) after checking the JSON here.
+import { t } from './common/i18n.js';
 import { apiFetch, h, iconText, isNum, isPlainObject, setText, valueText } from './dashboard-util.js';
 
 const PUSH_FRAME_WAIT_MS = 5000; // the twin's frame with a pushed desired state normally comes at once
@@ -43,12 +44,12 @@ export function needsTwinRead(k, f) {
 const pretty = (obj) => JSON.stringify(obj, null, 2);
 
 function parseDesired(text) { // → [object, null] or [null, error message]
-  if (!text.trim()) return [null, 'Enter a JSON object, for example {"scenario": "cpr"}, or {} to clear the desired state.'];
+  if (!text.trim()) return [null, t('dashboard.desired.empty')];
   let value;
-  try { value = JSON.parse(text); } catch (err) { return [null, `This is not valid JSON: ${err.message}.`]; }
+  try { value = JSON.parse(text); } catch (err) { return [null, t('dashboard.desired.not_json', { error: err.message })]; }
   if (!isPlainObject(value)) {
-    const what = Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`;
-    return [null, `The desired state must be a JSON object in braces, like {"scenario": "cpr"}, not ${what}.`];
+    const what = Array.isArray(value) ? 'list' : value === null ? 'null' : typeof value; // JSON's own names
+    return [null, t('dashboard.desired.not_object', { what: t(`dashboard.desired.json_${what}`) })];
   }
   return [value, null];
 }
@@ -76,18 +77,18 @@ export function createDesiredControl(id, ctx) {
   v.error = h('p', { id: errId, class: 'field-error', role: 'alert' });
   v.result = h('p', { class: 'push-result', role: 'status' });
   const form = h('form', { class: 'desired-form', novalidate: true },
-    h('label', { for: areaId }, `Desired state of kit ${ctx.kit} (JSON object)`),
-    h('p', { id: hintId, class: 'hint' }, 'Replaces the whole desired state, for example {"scenario": "cpr", "metronome_bpm": 110}.'),
+    h('label', { for: areaId }, t('dashboard.desired.label', { kit: ctx.kit })),
+    h('p', { id: hintId, class: 'hint' }, t('dashboard.desired.hint')),
     v.area, v.error,
-    h('button', { type: 'submit', class: 'btn' }, 'Push to kit'),
+    h('button', { type: 'submit', class: 'btn' }, t('dashboard.desired.push')),
     v.result);
-  v.details = h('details', { class: 'desired-edit' }, h('summary', {}, 'Edit desired state'), form);
+  v.details = h('details', { class: 'desired-edit' }, h('summary', {}, t('dashboard.desired.edit')), form);
 
   v.area.addEventListener('input', () => { v.edited = true; });
   v.details.addEventListener('toggle', () => { if (v.details.open && !v.edited) v.area.value = pretty(v.desired); });
   form.addEventListener('submit', (ev) => { ev.preventDefault(); push(v, ctx); });
 
-  v.el = h('div', { class: 'group desired-group' }, h('h3', {}, 'Desired state'), v.deltaLine, v.deltaList, v.details);
+  v.el = h('div', { class: 'group desired-group' }, h('h3', {}, t('dashboard.desired.heading')), v.deltaLine, v.deltaList, v.details);
   return { el: v.el, update: (k) => update(v, k) };
 }
 
@@ -104,9 +105,9 @@ function update(v, k) {
     else if (p.seen || Date.now() - p.at > PUSH_FRAME_WAIT_MS) { v.pushed = null; v.result.replaceChildren(); }
   }
   const pending = Object.keys(delta).length;
-  const [state, icon, text] = !Object.keys(desired).length ? ['none', '○', 'None set.']
-    : pending ? ['pending', '↻\uFE0E', `Not yet reported by the kit (${pending} of ${Object.keys(desired).length}):`]
-      : ['ok', '✔\uFE0E', 'The kit reports every desired value.'];
+  const [state, icon, text] = !Object.keys(desired).length ? ['none', '○', t('dashboard.desired.none')]
+    : pending ? ['pending', '↻\uFE0E', t('dashboard.desired.pending', { n: pending, of: Object.keys(desired).length })]
+      : ['ok', '✔\uFE0E', t('dashboard.desired.all_reported')];
   v.deltaLine.dataset.state = state;
   setText(v.deltaIcon, icon);
   setText(v.deltaText, text);
@@ -121,8 +122,8 @@ function showPushed(v, pending) {
   const keys = pending.join(', ');
   if (p.keys === keys) return;
   p.keys = keys;
-  v.result.replaceChildren(...iconText('✔\uFE0E', `Pushed to kit ${p.kit}: twin version ${p.version}. `
-    + (pending.length ? `Not yet reported by the kit: ${keys}.` : 'The kit reports every desired value.')));
+  v.result.replaceChildren(...iconText('✔\uFE0E', `${t('dashboard.desired.pushed', { kit: p.kit, version: p.version })} `
+    + (pending.length ? t('dashboard.desired.not_yet', { keys }) : t('dashboard.desired.all_reported'))));
 }
 
 async function push(v, ctx) {
@@ -139,7 +140,7 @@ async function push(v, ctx) {
   v.error.replaceChildren();
   v.busy = true;
   v.pushed = null;
-  setText(v.result, 'Pushing…');
+  setText(v.result, t('dashboard.desired.pushing'));
   try {
     const path = `/api/v1/twins/${encodeURIComponent(ctx.lab)}/${encodeURIComponent(ctx.kit)}/desired`;
     const r = await apiFetch(ctx.token(), path, { method: 'PUT', body: value });
@@ -150,7 +151,7 @@ async function push(v, ctx) {
     v.sig = null; // the twin's next frame redraws the delta lines
     v.area.value = pretty(v.desired);
   } catch (err) {
-    v.result.replaceChildren(...iconText('✖\uFE0E', `Not pushed: ${err.message}.`));
+    v.result.replaceChildren(...iconText('✖\uFE0E', t('dashboard.desired.push_failed', { error: err.message })));
   } finally {
     v.busy = false;
   }

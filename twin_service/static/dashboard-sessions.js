@@ -3,6 +3,7 @@
 // The list comes from GET /api/v1/sessions (filtered to this lab), every 5 s, at once when a
 // feedback frame names a session it does not list, and soon after other feedback frames. Rows are updated in place so keyboard focus is never lost.
 import { ApiError, apiFetch, fmtNum, h, iconText, setText } from './dashboard-util.js';
+import { t } from './common/i18n.js';
 
 const REFRESH_MS = 5000;
 const FEEDBACK_REFRESH_MS = 500; // feedback frames within this time share one refresh
@@ -19,7 +20,7 @@ export function initSessions(ctx) {
     ...ctx, rows: new Map(), scenarios: null, polling: true, inflight: false, again: false,
     feedbackTimer: null, asked: new Set(), statusIsLoadError: false, kits: [], scenarioError: null, starting: false,
   };
-  setText($('sessions-caption'), `Sessions in lab ${ctx.lab}, newest first; refreshed every 5 seconds`);
+  setText($('sessions-caption'), t('dashboard.session.caption', { lab: ctx.lab }));
   $('start-form').addEventListener('submit', (ev) => { ev.preventDefault(); startSession(s); });
   $('learner-id').addEventListener('input', () => {
     if ($('learner-id').getAttribute('aria-invalid') === 'true' && LEARNER_RE.test($('learner-id').value.trim())) {
@@ -56,7 +57,7 @@ function setKits(s, kits) {
   const was = select.value;
   select.replaceChildren(...(kits.length
     ? kits.map((k) => h('option', { value: k }, k))
-    : [h('option', { value: '' }, 'No kit has reported yet')]));
+    : [h('option', { value: '' }, t('dashboard.session.no_kit_option'))]));
   if (kits.includes(was)) select.value = was;
 }
 
@@ -70,10 +71,10 @@ async function loadScenarios(s) {
     if (s.scenarioError) { s.scenarioError = null; showResult([]); }
     for (const row of s.rows.values()) row.sig = ''; // scenario titles are now known
   } catch (err) { // said once (not again at each retry with the next refresh)
-    const text = `Could not load the scenarios: ${err.message}.`;
+    const text = t('dashboard.session.scenarios_failed', { error: err.message });
     if (text !== s.scenarioError) {
       s.scenarioError = text;
-      $('start-scenario').replaceChildren(h('option', { value: '' }, 'Scenarios could not be loaded'));
+      $('start-scenario').replaceChildren(h('option', { value: '' }, t('dashboard.session.scenarios_option')));
       showResult(iconText(BAD, text));
     }
     if (err instanceof ApiError && err.isAuth) stopPolling(s);
@@ -93,8 +94,7 @@ async function startSession(s) {
   if (!LEARNER_RE.test(learner)) {
     input.setAttribute('aria-invalid', 'true');
     $('learner-error').replaceChildren(...iconText(BAD, learner
-      ? 'The learner id may only have letters, digits, hyphens (-) and underscores (_), at most 64.'
-      : 'Enter the learner id.'));
+      ? t('dashboard.session.learner_invalid') : t('dashboard.session.learner_missing')));
     input.focus();
     return;
   }
@@ -102,28 +102,28 @@ async function startSession(s) {
   $('learner-error').replaceChildren();
   const kit = $('start-kit').value, scenario = $('start-scenario').value;
   if (!kit || !scenario) {
-    showResult(iconText(BAD, !kit ? 'Choose a kit: no kit of this lab has reported yet.' : 'Choose a scenario.'));
+    showResult(iconText(BAD, t(!kit ? 'dashboard.session.choose_kit' : 'dashboard.session.choose_scenario')));
     return;
   }
   if (s.starting) return;
   s.starting = true;
-  showResult(['Starting…']);
+  showResult([t('dashboard.session.starting')]);
   try {
     const r = await api(s, '/api/v1/sessions', { method: 'POST', body: { learner_id: learner, lab: s.lab, kit, scenario } });
     const title = s.scenarios?.get(scenario)?.title ?? scenario;
     showResult([
-      h('p', {}, ...iconText(OK, `Session started for learner ${learner} on kit ${kit}: ${title}.`)),
+      h('p', {}, ...iconText(OK, t('dashboard.session.started', { learner, kit, title }))),
       h('div', { class: 'link-row' },
-        h('label', { for: 'learner-link' }, 'Learner link (it holds the learner’s access token)'),
+        h('label', { for: 'learner-link' }, t('dashboard.session.link')),
         h('div', { class: 'link-field' },
           h('input', { id: 'learner-link', type: 'text', readonly: true, value: r.learner_url, spellcheck: 'false' }),
-          h('button', { type: 'button', id: 'copy-link', class: 'btn' }, 'Copy'))),
+          h('button', { type: 'button', id: 'copy-link', class: 'btn' }, t('dashboard.session.copy')))),
     ]);
     setText($('copy-status'), '');
     $('copy-link').addEventListener('click', copyLink);
     refresh(s);
   } catch (err) {
-    showResult(iconText(BAD, `Could not start the session: ${err.message}.`));
+    showResult(iconText(BAD, t('dashboard.session.start_failed', { error: err.message })));
     if (err instanceof ApiError && err.isAuth) stopPolling(s);
   } finally {
     s.starting = false;
@@ -138,8 +138,8 @@ async function copyLink() {
     try { ok = document.execCommand('copy'); } catch { ok = false; }
   }
   button.focus();
-  $('copy-status').replaceChildren(...(ok ? iconText(OK, 'Learner link copied.')
-    : iconText(BAD, 'Could not copy: select the link field and press Control+C.')));
+  $('copy-status').replaceChildren(...(ok ? iconText(OK, t('dashboard.session.copied'))
+    : iconText(BAD, t('dashboard.session.copy_failed'))));
 }
 
 // ---------- the sessions table ----------
@@ -153,8 +153,8 @@ async function refresh(s) {
     applySessions(s, (Array.isArray(all) ? all : []).filter((x) => x && x.lab === s.lab));
     if (s.statusIsLoadError) announce(s, []);
   } catch (err) {
-    announce(s, iconText(BAD, `Could not load the sessions: ${err.message}.`
-      + (err instanceof ApiError && err.isAuth ? ' Updates stopped; reload the page with a valid link.' : ' Trying again every 5 seconds.')), true);
+    announce(s, iconText(BAD, `${t('dashboard.session.load_failed', { error: err.message })} ${
+      t(err instanceof ApiError && err.isAuth ? 'dashboard.session.updates_stopped' : 'dashboard.session.retrying')}`), true);
     if (err instanceof ApiError && err.isAuth) stopPolling(s);
   } finally {
     s.inflight = false;
@@ -202,15 +202,15 @@ function createRow(s, id) {
   [row.kit, row.scenario, row.step, row.score, row.grade] = [cell(), cell(), cell(), cell(), cell()];
   row.status = h('td', { class: 'run-state' });
   row.who = [0, 1, 2, 3].map(() => h('span', { class: 'visually-hidden' }));
-  row.next = h('button', { type: 'button', class: 'btn', 'data-action': 'next' }, 'Next step', row.who[0]);
-  row.stop = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'stop' }, 'Stop', row.who[1]);
-  row.report = h('a', { class: 'btn btn-link', 'data-action': 'report', target: '_blank', rel: 'noopener noreferrer' }, 'Report', row.who[2]);
+  row.next = h('button', { type: 'button', class: 'btn', 'data-action': 'next' }, t('dashboard.session.next'), row.who[0]);
+  row.stop = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'stop' }, t('dashboard.session.stop'), row.who[1]);
+  row.report = h('a', { class: 'btn btn-link', 'data-action': 'report', target: '_blank', rel: 'noopener noreferrer' }, t('dashboard.session.report'), row.who[2]);
   // What the learner sees, in this tab: the learner page takes this tab's instructor token
   // from sessionStorage (no token in the address), and sends no presses.
-  row.view = h('a', { class: 'btn btn-link', 'data-action': 'learner-view', href: `/learn/${encodeURIComponent(id)}` }, 'Learner view', row.who[3]);
+  row.view = h('a', { class: 'btn btn-link', 'data-action': 'learner-view', href: `/learn/${encodeURIComponent(id)}` }, t('dashboard.session.learner_view'), row.who[3]);
   row.question = h('span', { id: `confirm-${id}`, class: 'confirm-q' });
-  row.yes = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'confirm-stop' }, 'Yes, stop');
-  row.no = h('button', { type: 'button', class: 'btn', 'data-action': 'cancel-stop' }, 'Cancel');
+  row.yes = h('button', { type: 'button', class: 'btn btn-stop', 'data-action': 'confirm-stop' }, t('dashboard.session.confirm_stop'));
+  row.no = h('button', { type: 'button', class: 'btn', 'data-action': 'cancel-stop' }, t('dashboard.session.cancel'));
   row.confirm = h('div', { class: 'confirm', role: 'group', 'aria-labelledby': `confirm-${id}`, hidden: true }, row.question, row.yes, row.no);
   row.actions = h('div', { class: 'row-actions' }, row.next, row.stop, row.view, row.report);
   row.el = h('tr', { 'data-session': id }, row.learner, row.kit, row.scenario, row.step, row.status, row.score, row.grade,
@@ -232,7 +232,7 @@ async function openReport(s, row) {
     const link = await api(s, sessionPath(row.id, 'report-link'), { method: 'POST' });
     window.open(link.url, '_blank', 'noopener,noreferrer');
   } catch (err) {
-    announce(s, iconText(BAD, `Could not open the report of ${row.data?.learner_id ?? '?'}: ${err.message}.`));
+    announce(s, iconText(BAD, t('dashboard.session.report_failed', { learner: row.data?.learner_id ?? '?', error: err.message })));
   }
 }
 
@@ -248,13 +248,13 @@ function updateRow(s, row, x) {
   setText(row.kit, String(x.kit ?? ''));
   setText(row.scenario, s.scenarios?.get(x.scenario)?.title ?? String(x.scenario ?? ''));
   setText(row.step, x.step == null ? '—' : String(x.step));
-  row.status.replaceChildren(...iconText(finished ? OK : RUNNING, finished ? 'Finished' : 'Running'));
+  row.status.replaceChildren(...iconText(finished ? OK : RUNNING, t(finished ? 'dashboard.session.finished' : 'dashboard.session.running')));
   row.status.dataset.state = finished ? 'finished' : 'running';
   setText(row.score, fmtNum(score.score, 0));
   setText(row.grade, typeof score.grade === 'string' ? score.grade : '—');
-  const whos = [` for ${learner}`, ` the session of ${learner}`, ` of ${learner} (opens in a new tab)`, ` of ${learner}`];
-  for (const [i, text] of whos.entries()) setText(row.who[i], text);
-  setText(row.question, `Stop the session of ${learner}?`);
+  const whos = ['who_next', 'who_stop', 'who_report', 'who_view'];
+  for (const [i, key] of whos.entries()) setText(row.who[i], ` ${t(`dashboard.session.${key}`, { learner })}`);
+  setText(row.question, t('dashboard.session.confirm_question', { learner }));
   // No token in the link: a click asks for a short-lived report-only link (openReport).
   row.report.href = `${sessionPath(x.session_id, 'report')}?format=html`;
   if (finished) {
@@ -282,7 +282,8 @@ async function act(s, row, action, say) {
     if (summary && summary.session_id === row.id) updateRow(s, row, summary);
     announce(s, iconText(OK, say(learner, summary ?? {})));
   } catch (err) {
-    announce(s, iconText(BAD, `Could not ${action === 'stop' ? 'stop' : 'advance'} the session of ${learner}: ${err.message}.`));
+    const failed = action === 'stop' ? 'dashboard.session.stop_failed' : 'dashboard.session.advance_failed';
+    announce(s, iconText(BAD, t(failed, { learner, error: err.message })));
     if (action === 'stop') askStop(row, false);
   } finally {
     row.busy = false;
@@ -290,16 +291,16 @@ async function act(s, row, action, say) {
 }
 
 const scoreText = (x) => (x.score && typeof x.score === 'object'
-  ? ` Score ${fmtNum(x.score.score, 0)}, ${x.score.grade ?? 'no grade'}.` : '');
+  ? ` ${t('dashboard.session.score', { score: fmtNum(x.score.score, 0), grade: x.score.grade ?? t('dashboard.session.no_grade') })}` : '');
 
 function advance(s, row) {
   return act(s, row, 'advance', (learner, x) => (x.finished
-    ? `The session of ${learner} has finished.${scoreText(x)}`
-    : `${learner} is now at step ${x.step ?? '—'}.`));
+    ? `${t('dashboard.session.has_finished', { learner })}${scoreText(x)}`
+    : t('dashboard.session.at_step', { learner, step: x.step ?? '—' })));
 }
 
 function stop(s, row) {
-  return act(s, row, 'stop', (learner, x) => `Stopped the session of ${learner}.${scoreText(x)}`);
+  return act(s, row, 'stop', (learner, x) => `${t('dashboard.session.stopped', { learner })}${scoreText(x)}`);
 }
 
 // A table wider than its box scrolls sideways; then (only then) it takes keyboard focus.

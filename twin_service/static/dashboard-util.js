@@ -1,6 +1,8 @@
 // accesstwin instructor dashboard: helpers shared by its modules (the REST client, value
 // text); DOM building and formatting come from common/dom.js and are re-exported here.
 
+import { t } from './common/i18n.js';
+
 export { fmtNum, fmtTime, h, iconText, isNum, isPlainObject, setText, toMs } from './common/dom.js';
 
 /** A desired/reported value as short text: strings as they are, anything else as JSON. */
@@ -25,8 +27,8 @@ function detailText(status, body) { // FastAPI: {"detail": "text"} or {"detail":
       return `${where ? `${where}: ` : ''}${e?.msg ?? 'invalid'}`;
     }).join('; ');
   }
-  if (status === 401) return 'not authorised — check the link’s token';
-  return `the server answered ${status}`;
+  if (status === 401) return t('dashboard.error.unauthorised');
+  return t('dashboard.error.status', { status });
 }
 
 /** fetch a JSON API path with the instructor token; resolves to the parsed body or throws ApiError. */
@@ -38,7 +40,7 @@ export async function apiFetch(token, path, { method = 'GET', body } = {}) {
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   } catch {
-    throw new ApiError(0, 'the server could not be reached');
+    throw new ApiError(0, t('dashboard.error.unreachable'));
   }
   let data = null;
   try { data = await res.json(); } catch { /* empty or not JSON */ }

@@ -10,6 +10,7 @@
 // helpers in dashboard-util.js.
 import { apiFetch, fmtNum, fmtTime, h, isNum, isPlainObject, setText, toMs } from './dashboard-util.js';
 import { has } from './common/dom.js';
+import { t, tOr } from './common/i18n.js';
 import { ReconnectingSocket, bearerProtocols, socketUrl } from './common/socket.js';
 import { INSTRUCTOR_TOKEN_KEY, forgetToken, takeToken } from './common/token.js';
 import { createDesiredControl, kitDelta, needsTwinRead } from './dashboard-desired.js';
@@ -29,14 +30,16 @@ const BATCH_MS = 50;             // the server sends waiting frames as one batch
 // (accesstwin_contract/quantities.py), served in the page as JSON: none is listed here.
 const VOCABULARY = readVocabulary();
 // Main table rows: [key, label, unit, decimals (null: as sent, at most 2)]. 'bp' combines sbp/dbp.
-const row = (q) => [q.name, q.label, q.unit, q.decimals];
+// Labels in the page's language (dashboard.sensor.*), the vocabulary's English otherwise.
+const label = (name, english) => tOr(`dashboard.sensor.${name}`, english);
+const row = (q) => [q.name, label(q.name, q.label), q.unit, q.decimals];
 const VITALS = VOCABULARY.reported.filter((q) => q.shown && q.name !== 'dbp')
-  .map((q) => (q.name === 'sbp' ? ['bp', 'Blood pressure', q.unit, 0] : row(q)));
+  .map((q) => (q.name === 'sbp' ? ['bp', label('bp', 'Blood pressure'), q.unit, 0] : row(q)));
 const DERIVED = VOCABULARY.derived.filter((q) => q.shown).map(row);
 // Raw waveform samples are not shown as readings (those not `shown`); sbp/dbp go into 'bp'.
 const NOT_IN_TABLE = new Set([...VOCABULARY.reported.filter((q) => !q.shown).map((q) => q.name), 'sbp', 'dbp']);
 const KNOWN = { reported: new Set(VITALS.map((r) => r[0])), derived: new Set(DERIVED.map((r) => r[0])) };
-const SEVERITY = { info: ['ℹ\uFE0E', 'Info'], warning: ['⚠\uFE0E', 'Warning'], critical: ['‼\uFE0E', 'Critical'] };
+const SEVERITY = { info: 'ℹ\uFE0E', warning: '⚠\uFE0E', critical: '‼\uFE0E' }; // words: dashboard.sev.*
 
 function readVocabulary() {
   const empty = { reported: [], derived: [] };
@@ -101,11 +104,11 @@ function setOnline(k, online, atMs) {
   k.online = online;
   if (was === online) return;
   if (!online) k.offlineSince = atMs;
-  const t = fmtTime(atMs);
+  const time = fmtTime(atMs);
   if (typeof was === 'boolean') {
-    state.kitEvents.push(online ? `Kit ${k.kit} is back online (${t}).` : `Kit ${k.kit} went offline (${t}); its values are the last received.`);
+    state.kitEvents.push(t(online ? 'dashboard.kit.back_online' : 'dashboard.kit.went_offline', { kit: k.kit, time }));
   } else if (state.snapshots > 0 && online) {
-    state.kitEvents.push(`Kit ${k.kit} came online (${t}).`);
+    state.kitEvents.push(t('dashboard.kit.came_online', { kit: k.kit, time }));
   }
   dirty.events = true;
 }
@@ -286,17 +289,17 @@ function createCard(kit) {
   v.statusText = h('span');
   v.status = h('p', { class: 'kit-status' }, v.statusIcon, ' ', v.statusText);
   v.updated = h('time');
-  v.updatedLabel = h('span', {}, 'Last update');
+  v.updatedLabel = h('span', {}, t('dashboard.card.last_update'));
   v.offlineNote = h('p', { class: 'offline-note', hidden: '' },
-    h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' Kit offline: the values below are the last it sent, not live.');
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ` ${t('dashboard.card.offline_note')}`);
   v.vitals = h('dl', { class: 'readings' });
   v.derived = h('dl', { class: 'readings' });
-  v.vitalsGroup = h('div', { class: 'group' }, h('h3', {}, 'Vitals'), v.vitals);
-  v.derivedGroup = h('div', { class: 'group' }, h('h3', {}, 'Derived'), v.derived);
+  v.vitalsGroup = h('div', { class: 'group' }, h('h3', {}, t('dashboard.card.vitals')), v.vitals);
+  v.derivedGroup = h('div', { class: 'group' }, h('h3', {}, t('dashboard.card.derived')), v.derived);
   v.chart = createChart(kit, () => { dirty.charts = true; dirty.kits.add(kit); scheduleRender(); });
   v.desired = createDesiredControl(id, { lab: state.lab, kit, token: () => token });
   v.el = h('article', { class: 'kit card', 'aria-labelledby': `${id}-h`, 'data-kit': kit },
-    h('h2', { id: `${id}-h` }, `Kit ${kit}`), v.status,
+    h('h2', { id: `${id}-h` }, t('dashboard.card.title', { kit })), v.status,
     h('p', { class: 'updated' }, v.updatedLabel, ' ', v.updated), v.offlineNote,
     v.vitalsGroup, v.derivedGroup, v.chart.group, v.desired.el);
   return v;
@@ -307,11 +310,11 @@ function updateCard(k, v, now) {
   v.el.classList.toggle('is-offline', on === false);
   v.status.dataset.online = String(on);
   setText(v.statusIcon, on === true ? '✔\uFE0E' : on === false ? '✖\uFE0E' : '?');
-  const word = on === true ? 'Online' : on === false ? 'Offline' : 'Status unknown';
-  setText(v.statusText, state.connection === 'live' || on === null ? word : `${word} (last known: this page is not connected)`);
+  const word = t(on === true ? 'dashboard.card.online' : on === false ? 'dashboard.card.offline' : 'dashboard.card.unknown');
+  setText(v.statusText, state.connection === 'live' || on === null ? word : t('dashboard.card.last_known', { word }));
   const offlineAt = on === false ? k.offlineSince ?? k.updatedAt : null;
   const shownAt = offlineAt ?? k.updatedAt;
-  setText(v.updatedLabel, offlineAt ? 'Offline since' : 'Last update');
+  setText(v.updatedLabel, t(offlineAt ? 'dashboard.card.offline_since' : 'dashboard.card.last_update'));
   setText(v.updated, shownAt ? fmtTime(shownAt) : '—');
   if (shownAt) v.updated.dateTime = new Date(shownAt).toISOString();
   v.offlineNote.hidden = on !== false;
@@ -364,7 +367,7 @@ function upsertRow(v, r) {
     row = { value: h('span', { class: 'value' }), unit: h('span', { class: 'unit' }) };
     row.staleAt = h('time', { class: 'stale-at' });
     row.stale = h('dd', { class: 'stale-line', hidden: '' },
-      h('span', { class: 'stale-mark' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' stale ', row.staleAt));
+      h('span', { class: 'stale-mark' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ` ${t('dashboard.card.stale')} `, row.staleAt));
     row.el = h('div', { class: 'reading', 'data-order': r.order },
       h('dt', {}, r.label), h('dd', {}, row.value, ' ', row.unit), row.stale);
     const dl = r.group === 'vitals' ? v.vitals : v.derived;
@@ -375,16 +378,16 @@ function upsertRow(v, r) {
   setText(row.value, r.text);
   setText(row.unit, r.unit);
   if (row.stale.hidden === r.stale) row.stale.hidden = !r.stale;
-  setText(row.staleAt, r.stale && r.at ? `(received ${fmtTime(r.at)})` : '');
+  setText(row.staleAt, r.stale && r.at ? t('dashboard.card.received', { time: fmtTime(r.at) }) : '');
   if (r.at) row.staleAt.dateTime = new Date(r.at).toISOString();
   row.el.classList.toggle('is-stale', r.stale);
 }
 
 function alertItem(a) {
-  const [icon, word] = SEVERITY[a.severity];
+  const icon = SEVERITY[a.severity], word = t(`dashboard.sev.${a.severity}`);
   return h('li', { class: `alert sev-${a.severity}` },
     h('span', { class: 'sev' }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), ` ${word}`),
-    a.kit ? ` — kit ${a.kit}: ` : ': ', a.text, ' ',
+    a.kit ? ` ${t('dashboard.alert.of_kit', { kit: a.kit })}: ` : ': ', a.text, ' ',
     h('time', { datetime: new Date(a.at).toISOString(), class: 'muted' }, fmtTime(a.at)));
 }
 
@@ -398,20 +401,20 @@ function renderAlerts() {
   const c = state.lastCritical;
   if (c && c.seq > shownCriticalSeq) {
     shownCriticalSeq = c.seq;
-    $('critical').replaceChildren(h('p', {}, h('span', { class: 'icon', 'aria-hidden': 'true' }, SEVERITY.critical[0]),
-      ` Critical${c.kit ? ` — kit ${c.kit}` : ''}: ${c.text} `, h('time', { datetime: new Date(c.at).toISOString() }, fmtTime(c.at))));
+    $('critical').replaceChildren(h('p', {}, h('span', { class: 'icon', 'aria-hidden': 'true' }, SEVERITY.critical),
+      ` ${t('dashboard.sev.critical')}${c.kit ? ` ${t('dashboard.alert.of_kit', { kit: c.kit })}` : ''}: ${c.text} `, h('time', { datetime: new Date(c.at).toISOString() }, fmtTime(c.at))));
   }
 }
 
 function connectionLabel() {
   switch (state.connection) {
-    case 'live': return ['●', 'Live'];
-    case 'reconnecting': return ['↻', 'Reconnecting…'];
+    case 'live': return ['●', t('dashboard.conn.live')];
+    case 'reconnecting': return ['↻', t('dashboard.conn.reconnecting')];
     case 'offline': return ['✖\uFE0E', state.lastFrameAt
-      ? `Offline — last update ${fmtTime(state.lastFrameAt)}` : 'Offline — no update received yet'];
-    case 'unauthorised': return ['⛔\uFE0E', "Not authorised — check the link's token"];
-    case 'invalid': return ['✖\uFE0E', 'This address does not name a lab (expected /labs/<lab>)'];
-    default: return ['…', 'Connecting…'];
+      ? t('dashboard.conn.offline_since', { time: fmtTime(state.lastFrameAt) }) : t('dashboard.conn.offline')];
+    case 'unauthorised': return ['⛔\uFE0E', t('dashboard.conn.unauthorised')];
+    case 'invalid': return ['✖\uFE0E', t('dashboard.conn.invalid')];
+    default: return ['…', t('dashboard.conn.connecting')];
   }
 }
 function renderConnection() {
@@ -455,8 +458,8 @@ function start() {
   token = takeToken(INSTRUCTOR_TOKEN_KEY); // out of the address bar, history and referrers
   const m = /^\/labs\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
   state.lab = m ? m[1] : null;
-  setText($('lab-name'), state.lab ?? '(none)');
-  document.title = `Lab ${state.lab ?? '?'} — instructor dashboard — accesstwin`;
+  setText($('lab-name'), state.lab ?? t('dashboard.no_lab'));
+  document.title = t('dashboard.doc_title', { lab: state.lab ?? '?' });
   window.accesstwinDashboard = Object.freeze({
     get state() {
       const kits = {};

@@ -4,16 +4,15 @@
 // as large text, a trend arrow with its word, and its state in words and shape (never colour
 // alone): "High"/"Low" with ▲/▼ when out of range, "ALARM" with ‼ and a double frame, "stale"
 // with ◷ and a dashed frame. Before the kit reports anything: "Waiting for the kit".
+// Every word comes from the page's catalogue (learn.monitor.*, static/i18n/{en,ar,zh}.json);
+// numbers keep their Western digits and times are formatted as everywhere (docs/languages.md).
 import { $, fmtNum, fmtTime, h, has, isNum, isPlainObject, setAttr, setText, toMs } from './common/dom.js';
+import { t, tOr } from './common/i18n.js';
 
 const MAX_POINTS = 240;           // trend samples kept per vital
 const TREND_MIN_SPAN = 0.25;      // of the window: less history than this shows no trend yet
-const JUDGE = {
-  normal: ['✔\uFE0E', 'In range'],
-  out_of_range: [null, 'Out of range'],
-  alarm: ['‼\uFE0E', 'ALARM'],
-};
-const TREND = { rising: ['↑', 'rising'], falling: ['↓', 'falling'], steady: ['→', 'steady'], none: ['·', 'trend not known yet'] };
+const JUDGE = { normal: '✔\uFE0E', out_of_range: null, alarm: '‼\uFE0E' }; // words: learn.monitor.{state}
+const TREND = { rising: '↑', falling: '↓', steady: '→', none: '·' }; // words: learn.monitor.trend.{trend}
 
 export function createMonitor() {
   const m = {
@@ -155,16 +154,21 @@ export function createMonitor() {
   }
 
   // ---------- render ----------
+  // `text` with its one \u0000 replaced by the node `time` (a <time>, isolated in RTL text).
+  function withTime(text, time) {
+    const [before, after = ''] = text.split('\u0000');
+    return [before, time, after].filter((x) => x !== '');
+  }
   function rowView(name, v) {
     const r = {
-      value: h('span', { class: 'vital-num' }), unit: h('span', { class: 'vital-unit' }, v.unit ?? ''),
+      value: h('span', { class: 'vital-num' }), unit: h('span', { class: 'vital-unit' }, v.unit ?? ''), // the vocabulary's unit, as monitors show it
       trendIcon: h('span', { class: 'icon', 'aria-hidden': 'true' }), trendText: h('span', {}),
       flagIcon: h('span', { class: 'icon', 'aria-hidden': 'true' }), flagText: h('span', {}),
       staleLine: h('span', { class: 'vital-stale', hidden: '' }),
     };
     r.flag = h('span', { class: 'vital-flag' }, r.flagIcon, ' ', r.flagText);
     r.el = h('div', { class: 'vital', 'data-name': name },
-      h('dt', { class: 'vital-name' }, v.label ?? name),
+      h('dt', { class: 'vital-name' }, tOr(`learn.monitor.vital.${name}`, v.label ?? name)),
       h('dd', { class: 'vital-value' }, r.value, ' ', r.unit),
       h('dd', { class: 'vital-marks' },
         h('span', { class: 'vital-trend' }, r.trendIcon, ' ', r.trendText), r.flag, r.staleLine));
@@ -186,33 +190,34 @@ export function createMonitor() {
       r.el.classList.toggle('is-stale', Boolean(d.stale));
       if (d.missing) {
         setText(r.trendIcon, ''); setText(r.trendText, '');
-        setText(r.flagIcon, '…'); setText(r.flagText, 'no reading yet');
+        setText(r.flagIcon, '…'); setText(r.flagText, t('learn.monitor.no_reading'));
       } else {
-        const [ti, tt] = TREND[d.trend];
-        setText(r.trendIcon, ti); setText(r.trendText, tt);
-        const [icon, word] = JUDGE[d.state];
+        setText(r.trendIcon, TREND[d.trend]); setText(r.trendText, t(`learn.monitor.trend.${d.trend}`));
         const dirIcon = d.dir === 'low' ? '▼\uFE0E' : '▲\uFE0E';
-        setText(r.flagIcon, icon ?? dirIcon);
+        setText(r.flagIcon, JUDGE[d.state] ?? dirIcon);
+        const word = t(`learn.monitor.${d.state}`);
         setText(r.flagText, d.state === 'normal' ? word
-          : `${word}: ${d.dir === 'low' ? 'low' : 'high'}`);
+          : t('learn.monitor.flag_dir', { state: word, dir: t(`learn.monitor.${d.dir === 'low' ? 'low' : 'high'}`) }));
       }
       r.staleLine.hidden = !d.stale;
       if (d.stale) {
-        r.staleLine.replaceChildren(h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'),
-          m.online === false ? ' stale: kit offline' : ' stale', d.at ? ` (received ${fmtTime(d.at)})` : '');
+        const what = t(m.online === false ? 'learn.monitor.stale_offline' : 'learn.monitor.stale');
+        const when = d.at ? h('time', {}, fmtTime(d.at)) : null;
+        r.staleLine.replaceChildren(h('span', { class: 'icon', 'aria-hidden': 'true' }, '◷'), ' ', what,
+          ...(when ? [' ', ...withTime(t('learn.monitor.received', { time: '\u0000' }), when)] : []));
       }
     });
     $('monitor-empty').hidden = wanted.length > 0;
     renderState();
   }
   function renderState() {
-    let icon = '●', text = `Live from kit ${m.kit ?? ''}`.trim(), state = 'live';
-    if (!m.everReported) { icon = '…'; text = 'Waiting for the kit — nothing has been reported yet'; state = 'waiting'; }
+    let icon = '●', text = t('learn.monitor.live', { kit: m.kit ?? '' }).trim(), state = 'live';
+    if (!m.everReported) { icon = '…'; text = t('learn.monitor.waiting'); state = 'waiting'; }
     else if (m.online === false) {
       icon = '✖\uFE0E'; state = 'offline';
-      text = `Kit offline${m.offlineSince ? ` since ${fmtTime(m.offlineSince)}` : ''} — the values are the last received`;
+      text = m.offlineSince ? t('learn.monitor.offline_since', { time: fmtTime(m.offlineSince) }) : t('learn.monitor.offline');
     }
-    if (m.connection !== 'live' && m.spec !== null) { icon = '↻'; state = 'reconnecting'; text = 'Not connected — the values may be old'; }
+    if (m.connection !== 'live' && m.spec !== null) { icon = '↻'; state = 'reconnecting'; text = t('learn.monitor.reconnecting'); }
     const el = $('monitor-state');
     el.dataset.state = state;
     setText($('monitor-state-icon'), icon);

@@ -54,9 +54,10 @@ async function routeSockets(p) { // lets a test cut the page's websockets and re
 }
 
 const commands = {
-  async open({ name, url, viewport = { width: 1280, height: 900 }, forced_colors = 'none', reduced_motion = 'no-preference', route_ws = false }) {
+  async open({ name, url, viewport = { width: 1280, height: 900 }, forced_colors = 'none', reduced_motion = 'no-preference', route_ws = false, locale = null }) {
     if (pages.has(name)) await commands.close({ name });
-    const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors });
+    // locale: the browser's language (navigator.language and the Accept-Language it sends).
+    const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors, ...(locale ? { locale } : {}) });
     const page = await context.newPage();
     const p = { context, page, routes: new Set(), refuse: false, seen: { console: [], pageErrors: [], httpErrors: [], wsSent: [], sockets: 0 } };
     pages.set(name, p);

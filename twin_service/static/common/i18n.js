@@ -22,6 +22,11 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (Object.hasOwn(values, name) ? String(values[name]) : m));
 }
 
+// A catalogue text, or `fallback` when no catalogue has `key` (a name only the server knows).
+export function tOr(key, fallback, values = {}) {
+  return Object.hasOwn(current.messages, key) || Object.hasOwn(english, key) ? t(key, values) : fallback;
+}
+
 export const lang = () => current.lang;
 export const isRtl = () => current.dir === 'rtl';
 
