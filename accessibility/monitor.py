@@ -113,31 +113,93 @@ def _fmt(value: float, decimals: int | None) -> str:
     return f"{value:g}" if decimals is None else f"{value:.{decimals}f}"
 
 
-def vitals_speech(values: Mapping[str, float], shown: Sequence[str] = ()) -> str:
-    """The vitals as one sentence each, with their state, e.g. "Heart rate 77 beats a
-    minute. Oxygen saturation 93 percent, out of range."; a vital not reported yet is said
-    to be missing when the scenario shows it."""
+@dataclass(frozen=True, slots=True)
+class VitalsWords:
+    """How the vitals are read out in one language (docs/languages.md, docs/glossary.md):
+    each vital's spoken name and how its number is said (``{n}``: the value; blood pressure
+    uses ``over``), the state after it, and the sentences around them."""
+
+    names: Mapping[str, str]
+    numbers: Mapping[str, str]
+    over: str
+    unknown: str
+    states: Mapping[Judgement, str]
+    sentence: str  # {vital} {number}{state}
+    no_reading: str  # {vital}
+    none: str
+
+
+def _english() -> VitalsWords:
+    return VitalsWords(
+        names={v.name: v.spoken.capitalize() for v in VITALS},
+        numbers={v.name: f"{{n}} {v.unit_spoken}".strip() for v in VITALS},
+        over="{sbp} over {dbp}",
+        unknown="unknown",
+        states={"normal": "", "out_of_range": ", out of range", "alarm": ", alarm"},
+        sentence="{vital} {number}{state}.",
+        no_reading="{vital}: no reading.",
+        none="No vitals have been reported yet.",
+    )
+
+
+# The numbers keep their digits; speech (accessibility/speech.py) says them in the voice.
+VITALS_WORDS: Mapping[str, VitalsWords] = {
+    "en": _english(),
+    "ar": VitalsWords(
+        names={"hr": "معدل ضربات القلب", "spo2": "تشبع الأكسجين", "temp_c": "درجة الحرارة",
+               "resp_rate": "معدل التنفس", "bp": "ضغط الدم"},
+        numbers={"hr": "{n} نبضة في الدقيقة", "spo2": "{n} بالمئة", "temp_c": "{n} درجة مئوية",
+                 "resp_rate": "{n} نفسًا في الدقيقة", "bp": "{n}"},
+        over="{sbp} على {dbp}",
+        unknown="غير معروف",
+        states={"normal": "", "out_of_range": "، خارج المعدل الطبيعي", "alarm": "، إنذار"},
+        sentence="{vital} {number}{state}.",
+        no_reading="{vital}: لا قراءة.",
+        none="لم يُرسل أي قياس للعلامات الحيوية بعد.",
+    ),
+    "zh": VitalsWords(
+        names={"hr": "心率", "spo2": "血氧饱和度", "temp_c": "体温", "resp_rate": "呼吸频率",
+               "bp": "血压"},
+        numbers={"hr": "每分钟{n}次", "spo2": "百分之{n}", "temp_c": "{n}摄氏度",
+                 "resp_rate": "每分钟{n}次", "bp": "{n}"},
+        over="{sbp}比{dbp}",
+        unknown="未知",
+        states={"normal": "", "out_of_range": "，超出正常范围", "alarm": "，报警"},
+        sentence="{vital}{number}{state}。",
+        no_reading="{vital}：无读数。",
+        none="尚未上报任何生命体征。",
+    ),
+}  # fmt: skip
+
+
+def vitals_speech(values: Mapping[str, float], shown: Sequence[str] = (), lang: str = "en") -> str:
+    """The vitals as one sentence each, with their state, in ``lang``, e.g. "Heart rate 77
+    beats a minute. Oxygen saturation 93 percent, out of range."; a vital not reported yet
+    is said to be missing when the scenario shows it."""
+    words = VITALS_WORDS.get(lang, VITALS_WORDS["en"])
     names = [v.name for v in VITALS if v.name in shown or _has(values, v.name)]
     if not names:
-        return "No vitals have been reported yet."
+        return words.none
     parts = []
     for name in names:
         vital = BY_NAME[name]
         if not _has(values, name):
-            parts.append(f"{vital.spoken.capitalize()}: no reading.")
+            parts.append(words.no_reading.format(vital=words.names[name]))
             continue
         if name == "bp":
             sbp, dbp = values.get("sbp"), values.get("dbp")
-            number = _fmt(sbp, 0) if sbp is not None else "unknown"
+            number = _fmt(sbp, 0) if sbp is not None else words.unknown
             if dbp is not None:
-                number += f" over {_fmt(dbp, 0)}"
+                number = words.over.format(sbp=number, dbp=_fmt(dbp, 0))
             judged = vital.judge(sbp) if sbp is not None else "normal"
         else:
-            number = f"{_fmt(values[name], vital.decimals)} {vital.unit_spoken}"
+            number = _fmt(values[name], vital.decimals)
             judged = vital.judge(values[name])
-        state = {"normal": "", "out_of_range": ", out of range", "alarm": ", alarm"}[judged]
-        parts.append(f"{vital.spoken.capitalize()} {number.strip()}{state}.")
-    return " ".join(parts)
+        said = words.numbers[name].format(n=number)
+        parts.append(
+            words.sentence.format(vital=words.names[name], number=said, state=words.states[judged])
+        )
+    return ("" if lang == "zh" else " ").join(parts)
 
 
 def _has(values: Mapping[str, float], name: str) -> bool:

@@ -4,6 +4,7 @@ the field), the ``twin`` frame of the session websocket and the ``read_vitals`` 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -129,3 +130,26 @@ def test_read_vitals_speaks_at_the_learners_rate() -> None:
     assert session.speech[key].rate_wpm == 120  # served by the session's speech endpoint
     assert queue.group.seq > 0
     assert manager.groups_of_kit(KitRef("w", "k")) == [session_group(session.id)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "voice", "script"),
+    [("ar", "ar", "[\u0600-\u06ff]"), ("zh", "cmn", "[\u4e00-\u9fff]")],
+)
+def test_read_vitals_in_the_learners_language_and_voice(lang: str, voice: str, script: str) -> None:
+    """Issue 16 gap: "Read the vitals" is said in Arabic / Chinese, with the numbers in the
+    Western digits and the states in the glossary's words, by that language's voice."""
+    text = vitals_speech({"hr": 77, "spo2": 93, "sbp": 88, "dbp": 52}, ("hr", "temp_c"), lang)
+    assert re.search(script, text) and not re.search(r"[A-Za-z]", text), text
+    assert all(n in text for n in ("77", "93", "88", "52")), text
+    hub = Hub(ServiceMetrics())
+    profile = LearnerProfile(language=lang)
+    manager = SessionManager({"vitals": load_scenario("vitals")}, hub, lambda _: profile)
+    session, _ = manager.create("l1", KitRef("w", "k"), "vitals")
+    twin = TwinRegistry(10).get_or_create(KitRef("w", "k"))
+    twin.reported["spo2"] = ValueEntry(90, "%", 1.0, 1.0)
+    frame = manager.read_vitals(session, twin)
+    assert frame is not None and re.search(script, frame["text"]), frame
+    key = frame["speech"]["audio_url"].rsplit("/", 1)[-1].removesuffix(".wav")
+    assert session.speech[key].voice == voice
+    assert "90" in session.speech[key].text

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from accessibility.feedback import FeedbackPolicy
+from accessibility.languages import language
 from accessibility.model import (
     Choice,
     Feedback,
@@ -47,7 +48,7 @@ from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
 from accessibility.scenario import Scenario
 from accessibility.scenario_i18n import scenario_in
 from accessibility.signals.compressions import Compression
-from accessibility.speech import SpeechRequest, cache_key
+from accessibility.speech import SpeechRequest, cache_key, text_for_speech
 from accesstwin_contract.frames import FeedbackFrame, Frame, SpeechFrame
 from accesstwin_contract.groups import lab_group, session_group
 from accesstwin_contract.time_bounds import SWITCH_EVENT_MAX_AGE_S
@@ -679,11 +680,14 @@ class SessionManager:
             return None
         session.vitals_read_at = now
         values = {n: e.value for n, e in twin.reported.items()} if twin is not None else {}
-        text = vitals_speech(values, SCENARIO_VITALS.get(session.scenario.id, ()))
+        lang = language(session.scenario.lang)
+        text = vitals_speech(values, SCENARIO_VITALS.get(session.scenario.id, ()), lang.tag)
         profile = session.profile
         audio_url = None
-        if profile.speech:
-            request = SpeechRequest(text, profile.speech_rate_wpm)
+        if profile.speech:  # in the learner's language and voice, units said in words
+            request = SpeechRequest(
+                text_for_speech(text, lang.tag), profile.speech_rate_wpm, lang.voice
+            )
             audio_url = f"{session.audio_base}/{cache_key(request)}.wav"
             self._remember_speech(session, audio_url, request)
         frame: SpeechFrame = {
