@@ -81,6 +81,8 @@ def check_monitor_words(browser: Browser, page: str, kit: Kit, lang: str) -> Non
         if name in expected:
             assert row["flag"].endswith(expected[name]), row
     assert set(expected) <= set(shown["rows"])
+    read = browser.js(page, "document.getElementById('read-vitals').textContent.trim()")
+    assert read.endswith(words["learn.read_vitals"]), read
     kit.status("offline")
     browser.wait(page, "document.getElementById('monitor-state').dataset.state === 'offline'")
     browser.wait(page, "document.querySelector('#vitals .vital-stale:not([hidden])') !== null")

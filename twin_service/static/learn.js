@@ -359,7 +359,7 @@ function changeSpeech(dir) {
   render();
 }
 function readVitals() {
-  if (!socket || !socket.send(JSON.stringify({ type: 'read_vitals' }))) setText($('vitals-read'), 'Not connected: the vitals cannot be read out now.');
+  if (!socket || !socket.send(JSON.stringify({ type: 'read_vitals' }))) setText($('vitals-read'), t('learn.monitor.read_not_connected'));
 }
 function toggleSpeech() {
   state.speechOn = !state.speechOn;
