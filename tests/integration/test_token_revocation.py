@@ -190,7 +190,7 @@ def test_a_revoked_learner_token_stays_refused_after_a_restart(
     service.start()
     api = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
     try:
-        revoked, kept, expiring = (start_session(service, f"l{i}") for i in range(3))
+        revoked, kept, expiring, later = (start_session(service, f"l{i}") for i in range(4))
         assert _refusal(service, revoked.session_id, revoked.token) == (200, "")
         ws_path = f"/ws/sessions/{revoked.session_id}?token={revoked.token}"
         ws_url = f"ws://127.0.0.1:{service.port}{ws_path}"
@@ -216,6 +216,12 @@ def test_a_revoked_learner_token_stays_refused_after_a_restart(
         assert _refusal(service, revoked.session_id, revoked.token) == refused_rest
         assert _refusal(service, kept.session_id, kept.token) == (200, "")  # the rule holds
         assert _revoked_gauge(service) == 1  # the expired one was dropped at load
+        # An interrupted session (not running here, only recorded) can be revoked too.
+        assert _refusal(service, later.session_id, later.token) == (200, "")
+        answer = api.post(f"/api/v1/sessions/{later.session_id}/learner-token/revoke")
+        assert answer.status_code == 200 and answer.json()["websockets_closed"] == 0, answer.text
+        assert _refusal(service, later.session_id, later.token) == refused_rest
+        assert _revoked_gauge(service) == 2
         for sid in (revoked.session_id, kept.session_id):
             assert api.post(f"/api/v1/sessions/{sid}/resume").status_code == 200
         with connect(ws_url) as resumed:
