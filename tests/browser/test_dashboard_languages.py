@@ -38,6 +38,7 @@ CARD = """((kit) => {
 ROW = """((id) => {
   const row = document.querySelector(`tr[data-session="${id}"]`);
   return row && { state: row.querySelector('.run-state').textContent.trim(),
+    scenario: row.children[2].textContent, grade: row.children[6].textContent,
     buttons: [...row.querySelectorAll('.row-actions .btn')].filter((e) => !e.hidden)
       .map((e) => e.textContent.trim()) };
 })"""
@@ -76,6 +77,9 @@ def test_dashboard_script_texts_follow_the_browsers_language(
     listed = browser.wait(page, f"{row}")
     assert listed["state"].endswith(words["dashboard.session.running"]), listed
     assert listed["buttons"] and all(script.search(b) for b in listed["buttons"]), listed
+    # The scenario's title (GET /api/v1/scenarios in the browser's language) and the grade.
+    graded = browser.wait(page, f"(() => {{ const r = {row}; return r?.grade !== '—' && r; }})()")
+    assert script.search(graded["scenario"]) and script.search(graded["grade"]), graded
     caption = browser.js(page, "document.getElementById('sessions-caption').textContent")
     assert caption == words["dashboard.session.caption"].format(lab=lab)
 

@@ -9,6 +9,7 @@ from typing import get_args
 
 from accessibility.languages import SUPPORTED
 from accessibility.monitor import VITALS, Judgement
+from accessibility.scoring import GRADES
 from accesstwin_contract.quantities import QUANTITIES
 from twin_service.messages import catalogue_file, catalogue_problems
 
@@ -83,3 +84,14 @@ def test_the_dashboard_names_every_shown_sensor_in_every_language() -> None:
     for lang, messages in shipped().items():
         assert [n for n in shown if f"dashboard.sensor.{n}" not in messages] == [], lang
     assert "`dashboard.sensor.${name}`" in STATIC.joinpath("dashboard.js").read_text("utf-8")
+
+
+def test_every_grade_has_its_words_in_every_language() -> None:
+    """dashboard-sessions.js shows score.grade (accessibility.scoring.GRADES) by
+    dashboard.grade.{label in lower case, _ for spaces}; English is the grade itself."""
+    english = catalogue_file("en")
+    for _, label in GRADES:
+        key = "dashboard.grade." + re.sub(r"\W+", "_", label.lower())
+        assert english.get(key) == label
+        for lang, messages in shipped().items():
+            assert key in messages and (lang == "en" or messages[key] != label), (lang, key)

@@ -177,3 +177,18 @@ def test_catalogues_and_translations_are_package_data() -> None:
         if not any(fnmatch.fnmatch(rel, g) and rel.count("/") == g.count("/") for g in globs[pkg])
     ]
     assert missing == []
+
+
+async def test_the_scenario_list_is_in_the_callers_language() -> None:
+    """The dashboard's scenario menu and table column: titles and summaries follow the
+    browser's Accept-Language (English without one)."""
+    async with app_client(TOKEN, headers=AUTH) as (_, client):
+        english = (await client.get("/api/v1/scenarios")).json()
+        assert {s["id"]: s["title"] for s in english}["vitals"] == load_scenario("vitals").title
+        for header, lang in (("ar-SA,ar;q=0.9", "ar"), ("zh-CN,zh;q=0.8,en;q=0.5", "zh")):
+            got = await client.get("/api/v1/scenarios", headers={"Accept-Language": header})
+            assert got.headers["vary"] == "Accept-Language"
+            by_id = {s["id"]: s for s in got.json()}
+            want = scenario_in(load_scenario("vitals"), lang)
+            assert by_id["vitals"]["title"] == want.title != load_scenario("vitals").title
+            assert by_id["vitals"]["summary"] == want.summary and by_id["vitals"]["lang"] == lang

@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accessibility.languages import negotiate
+from accessibility.scenario_i18n import scenario_in
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef, is_reserved_lab
 from twin_service.api.deps import (
     RESERVED_LAB_MESSAGE,
@@ -92,10 +94,23 @@ async def get_profile(
 
 
 @router.get("/api/v1/scenarios", dependencies=[Instructor])
-async def list_scenarios(sessions: SessionsDep) -> list[dict[str, Any]]:
+async def list_scenarios(
+    sessions: SessionsDep, request: Request, response: Response
+) -> list[dict[str, Any]]:
+    """The scenarios, their title and summary in the language the caller's Accept-Language
+    prefers (English when none of its languages is supported), as the dashboard shows them."""
+    lang = negotiate(request.headers.get("accept-language"))
+    response.headers["Vary"] = "Accept-Language"
+    shown = (scenario_in(s, lang) for s in sessions.scenarios.values())
     return [
-        {"id": s.id, "title": s.title, "summary": s.summary, "desired": dict(s.desired)}
-        for s in sessions.scenarios.values()
+        {
+            "id": s.id,
+            "title": s.title,
+            "summary": s.summary,
+            "desired": dict(s.desired),
+            "lang": lang,
+        }
+        for s in shown
     ]
 
 

@@ -3,7 +3,7 @@
 // The list comes from GET /api/v1/sessions (filtered to this lab), every 5 s, at once when a
 // feedback frame names a session it does not list, and soon after other feedback frames. Rows are updated in place so keyboard focus is never lost.
 import { ApiError, apiFetch, fmtNum, h, iconText, setText } from './dashboard-util.js';
-import { t } from './common/i18n.js';
+import { t, tOr } from './common/i18n.js';
 
 const REFRESH_MS = 5000;
 const FEEDBACK_REFRESH_MS = 500; // feedback frames within this time share one refresh
@@ -11,6 +11,8 @@ const LEARNER_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const OK = '✔\uFE0E', BAD = '✖\uFE0E', RUNNING = '▶\uFE0E';
 
 const $ = (id) => document.getElementById(id);
+// A grade (accessibility/scoring.py GRADES, "Needs practice") in the page's language.
+const gradeText = (g) => tOr(`dashboard.grade.${String(g).toLowerCase().replace(/\W+/g, '_')}`, g);
 const api = (s, path, opts) => apiFetch(s.token(), path, opts);
 const sessionPath = (id, action) => `/api/v1/sessions/${encodeURIComponent(id)}/${action}`;
 
@@ -251,7 +253,7 @@ function updateRow(s, row, x) {
   row.status.replaceChildren(...iconText(finished ? OK : RUNNING, t(finished ? 'dashboard.session.finished' : 'dashboard.session.running')));
   row.status.dataset.state = finished ? 'finished' : 'running';
   setText(row.score, fmtNum(score.score, 0));
-  setText(row.grade, typeof score.grade === 'string' ? score.grade : '—');
+  setText(row.grade, typeof score.grade === 'string' ? gradeText(score.grade) : '—');
   const whos = ['who_next', 'who_stop', 'who_report', 'who_view'];
   for (const [i, key] of whos.entries()) setText(row.who[i], ` ${t(`dashboard.session.${key}`, { learner })}`);
   setText(row.question, t('dashboard.session.confirm_question', { learner }));
@@ -291,7 +293,7 @@ async function act(s, row, action, say) {
 }
 
 const scoreText = (x) => (x.score && typeof x.score === 'object'
-  ? ` ${t('dashboard.session.score', { score: fmtNum(x.score.score, 0), grade: x.score.grade ?? t('dashboard.session.no_grade') })}` : '');
+  ? ` ${t('dashboard.session.score', { score: fmtNum(x.score.score, 0), grade: x.score.grade ? gradeText(x.score.grade) : t('dashboard.session.no_grade') })}` : '');
 
 function advance(s, row) {
   return act(s, row, 'advance', (learner, x) => (x.finished
