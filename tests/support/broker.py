@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -26,10 +27,40 @@ log_type warning
 """
 
 
+# Ports for the programs the tests start: below Linux's ephemeral range (32768-60999), so an
+# outgoing connection never takes a port between free_port() and the program's bind, and
+# one slice per pytest-xdist worker (PYTEST_XDIST_WORKER gw0, gw1, ...), so two workers
+# never hand out the same port. Without xdist the whole range is used.
+PORT_RANGE = range(10000, 32000)
+_given: set[int] = set()  # handed out by this process: not again (an unused one stays free)
+_random = random.SystemRandom()  # not the global one, which tests may seed
+
+
+def _worker_slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count <= 1:
+        return PORT_RANGE
+    size = len(PORT_RANGE) // count
+    start = PORT_RANGE.start + int(worker[2:]) % count * size
+    return range(start, start + size)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback TCP port nothing listens on, not given out before by this process."""
+    ports = _worker_slice()
+    for _ in range(200):
+        port = _random.choice(ports)
+        if port in _given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError(f"no free port in {ports}")
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
