@@ -15,6 +15,7 @@ ralph's reloader and server processes; nothing else is changed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -38,21 +39,29 @@ SITE = Path(__file__).with_name("ralph_site")  # its sitecustomize.py makes the 
 
 def ralph_executable() -> Path:
     venv = Path(os.environ.get("ACCESSTWIN_TEST_RALPH_VENV", "/tmp/ralph-venv"))
-    ralph = venv / "bin" / "ralph"
-    if ralph.exists():
+    ralph, ready = venv / "bin" / "ralph", venv / "accesstwin-ready"
+    if ready.exists():
         return ralph
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-        subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-             RALPH, *EXTRA],
-            check=True, timeout=900,
-        )  # fmt: skip
-    except (subprocess.SubprocessError, OSError) as exc:
-        message = f"could not install {RALPH} into {venv}: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # One maker at a time (parallel test workers, other runs): the others wait, then use it;
+    # an older venv (no marker) is completed in place (pip finds what it has).
+    with (venv.parent / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if ready.exists():
+            return ralph
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+            subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                 RALPH, *EXTRA],
+                check=True, timeout=900,
+            )  # fmt: skip
+        except (subprocess.SubprocessError, OSError) as exc:
+            message = f"could not install {RALPH} into {venv}: {exc}"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        ready.touch()
     return ralph
 
 
