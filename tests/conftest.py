@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import external_broker_url, start_private_mosquitto
+from tests.support.parallel import (  # noqa: F401 (hooks)
+    pytest_collection_modifyitems,
+    pytest_xdist_make_scheduler,
+)
 from tests.support.postgres import temporary_database
 from tests.support.service import ServiceProcess
 
