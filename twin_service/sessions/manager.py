@@ -369,7 +369,8 @@ class SessionManager:
         An event more than ``STALE_SWITCH_S`` behind the service clock is a replay, not a
         press: it is counted (``stale_switch_events``) and logged, and False is returned.
         ``ts`` is put on the service clock with the kit's clock offset learnt from its
-        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses.
+        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses;
+        the scan machine then times the press (hold, debounce) on that mapped time.
         """
         now = self._clock()
         clock = self._kit_clocks.get(kit)
@@ -386,8 +387,11 @@ class SessionManager:
                     kit, switch, state, now - ts, self.stale_switch_events,
                 )  # fmt: skip
             return False
+        # Timed on the kit's clock mapped onto the service's (never later than now), so a
+        # press's length is the kit's, whatever the delivery delay (docs/switch-scanning.md).
+        at = min(now, ts) if ts is not None and offset is not None else now
         for session_id in tuple(self._by_kit.get(kit, ())):
-            self.on_switch(self._sessions[session_id], switch, state, now)
+            self.on_switch(self._sessions[session_id], switch, state, at)
         return True
 
     def on_switch(
