@@ -10,6 +10,10 @@ The bands, exactly as the NEWS2 chart (docs/domain.md "Vital signs (NEWS2)"):
 | pulse /min | <= 40 | | 41-50 | 51-90 | 91-110 | 111-130 | >= 131 |
 | temperature C | <= 35.0 | | 35.1-36.0 | 36.1-38.0 | 38.1-39.0 | >= 39.1 | |
 
+NEWS2's other two parameters are not measured by a monitor but observed at the bedside;
+a scenario step gives them (``observed:``): consciousness on the ACVPU scale (alert 0; new
+confusion, voice, pain or unresponsive 3) and air or supplemental oxygen (air 0, oxygen 2).
+
 The chart is in whole numbers (temperature in tenths), as a monitor displays them, so a
 value is rounded so first (half up: SpO2 95.5 % is 96 %, score 0). Aggregate >= 5, or 3
 in one parameter, asks for an urgent review; >= 7 for an emergency response.
@@ -33,6 +37,12 @@ _BANDS: Final[dict[str, tuple[int, tuple[tuple[float, int], ...], int]]] = {
     "temp_c": (1, ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1)), 2),
 }
 NEWS2_PARAMETERS: Final = tuple(_BANDS)
+# The observed parameters and the score of each observation (RCP 2017 chart).
+OBSERVED: Final[dict[str, dict[str, int]]] = {
+    "consciousness": {"alert": 0, "confusion": 3, "voice": 3, "pain": 3, "unresponsive": 3},
+    "oxygen": {"air": 0, "oxygen": 2},
+}
+NEWS2_SIGNS: Final = (*NEWS2_PARAMETERS, *OBSERVED)  # all seven NEWS2 parameters
 
 
 def _round_half_up(value: float, decimals: int) -> float:
@@ -63,9 +73,17 @@ def sub_scores(values: Mapping[str, float]) -> dict[str, int]:
     return {name: sub_score(name, values[name]) for name in _BANDS if name in values}
 
 
-def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
-    """The parameters with the highest sub-score now (empty when every one scores 0)."""
-    scores = sub_scores(values)
+def observed_scores(observed: Mapping[str, str]) -> dict[str, int]:
+    """Scores of the observed parameters given (``{"consciousness": "alert"}`` -> 0)."""
+    return {name: OBSERVED[name][value] for name, value in observed.items()}
+
+
+def most_concerning(
+    values: Mapping[str, float], observed: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The parameters with the highest sub-score now (empty when every one scores 0),
+    among the measured ``values`` and the ``observed`` ones."""
+    scores = sub_scores(values) | observed_scores(observed or {})
     top = max(scores.values(), default=0)
     return frozenset(n for n, s in scores.items() if s == top) if top > 0 else frozenset()
 
@@ -78,6 +96,7 @@ def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
 NEWS2_TEXTS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "describe": "{sign} {value} {unit} (NEWS2 {score})",
+        "describe_observed": "{sign}: {value} (NEWS2 {score})",
         "none_right": "Yes - no sign scores on NEWS2 right now.",
         "none_wrong": "Look again: {worst}. Try again.",
         "sign_right": "Yes - {sign} is the highest now.",
@@ -85,8 +104,20 @@ NEWS2_TEXTS: Final[Mapping[str, str]] = MappingProxyType(
         "sign_wrong": "Not the most concerning now: {mine}; {worst}. Try again.",
         "not_shown": "that sign is not on the monitor",
         **{f"sign.{name}": SENSORS[name].label for name in _BANDS},
+        "sign.consciousness": "consciousness",
+        "sign.oxygen": "air or oxygen",
+        **{f"observed.{v}": v.replace("_", " ") for obs in OBSERVED.values() for v in obs},
     }
 )
+
+
+def describe_observed(name: str, value: str, texts: Mapping[str, str] = NEWS2_TEXTS) -> str:
+    """'consciousness: alert (NEWS2 0)': a bedside observation in the words of ``texts``."""
+    return texts["describe_observed"].format(
+        sign=texts.get(f"sign.{name}", name),
+        value=texts.get(f"observed.{value}", value),
+        score=OBSERVED[name][value],
+    )
 
 
 def describe(name: str, value: float, texts: Mapping[str, str] = NEWS2_TEXTS) -> str:

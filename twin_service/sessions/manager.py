@@ -26,7 +26,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,10 +38,10 @@ from accessibility.model import (
     LearnerProfile,
     SwitchName,
     SwitchState,
-    TwinView,
 )
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
 from accessibility.practice import PracticePolicy, PracticeScoring
+from accessibility.press_timing import PressTimer
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
@@ -58,8 +58,12 @@ from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
 from twin_service.messages import message
+from twin_service.sessions import scan_audio
+from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.observer import NoObserver, SessionObserver
-from twin_service.twins.twin import Twin, ValueEntry
+from twin_service.sessions.practice_timing import timing_summary
+from twin_service.sessions.scan_audio import ScanAudio, scan_block
+from twin_service.twins.twin import Twin
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +86,14 @@ def read_vitals_choice(lang: str) -> Choice:
 
 READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is speech)
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
-_SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
+_SCAN_CHANGES = frozenset({"moved", "opened", "closed", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
 # A finished session stays in memory this long (its page's last frames and audio), and
 # at most LINGER_MAX of them; then only its records are left.
 LINGER_S = 120.0
 LINGER_MAX = 200
-# KitClock: the smallest (received_at - ts) over the last CLOCK_WINDOW_S of receiving, where
-# a silence counts at most CLOCK_GAP_S. Long enough that a kit replaying its spool after an
-# outage (old ts arriving now) does not move the estimate while the replay lasts; short
-# enough that a kit whose clock was stepped back is tracked again within half a minute.
 # A compression whose deepest point is older than this on the service clock is a replay.
 LIVE_COMPRESSION_S = 5.0
-CLOCK_WINDOW_S = 30.0
-CLOCK_GAP_S = 1.0
 # An undo choice follows each choice this long (docs/domain.md: "an undo within a second or two
 # forgives a slip"; longer here, since a one-switch learner must scan to it).
 UNDO_WINDOW_S = 6.0
@@ -103,68 +101,6 @@ UNDO_WINDOW_S = 6.0
 
 def _rt_samples(scan: ScanMachine) -> tuple[float, ...]:
     return scan.adaptive.samples if scan.adaptive is not None else ()
-
-
-class KitClock:
-    """One kit's device time mapped onto the service clock.
-
-    ``received_at - ts`` of a value is the kit's clock offset plus the delivery delay; its
-    minimum over recent messages is the offset plus the shortest delay (milliseconds on a
-    lab network). A value's service time is ``ts + offset``, never later than its
-    ``received_at``: a value delivered late (a spool replay) is as old as it really is, and
-    a kit whose clock runs seconds behind or ahead is as fresh as one whose clock is right.
-    With no estimate yet, a value's service time is its ``received_at``.
-    """
-
-    __slots__ = ("_active", "_last_rx", "_mins")
-
-    def __init__(self) -> None:
-        self._active = 0.0  # seconds of receiving (silences count at most CLOCK_GAP_S)
-        self._last_rx: float | None = None
-        self._mins: deque[tuple[float, float]] = deque()  # (active, offset), offsets rising
-
-    @property
-    def offset(self) -> float | None:
-        return self._mins[0][1] if self._mins else None
-
-    def observe(self, entries: Iterable[ValueEntry]) -> None:
-        """Learn from the entries received since the last call (older ones are skipped)."""
-        last = self._last_rx
-        new = [e for e in entries if last is None or e.received_at > last]
-        for e in sorted(new, key=lambda e: e.received_at) if len(new) > 1 else new:
-            self._add(e.received_at, e.received_at - e.ts)
-
-    def _add(self, received_at: float, offset: float) -> None:
-        if self._last_rx is not None:
-            self._active += min(max(received_at - self._last_rx, 0.0), CLOCK_GAP_S)
-        self._last_rx = received_at if self._last_rx is None else max(self._last_rx, received_at)
-        mins = self._mins
-        while mins and mins[-1][1] >= offset:
-            mins.pop()
-        mins.append((self._active, offset))
-        while mins[0][0] < self._active - CLOCK_WINDOW_S:
-            mins.popleft()
-
-    def service_time(self, entry: ValueEntry) -> float:
-        offset = self.offset
-        return entry.received_at if offset is None else min(entry.received_at, entry.ts + offset)
-
-
-def twin_view(twin: Twin, now: float, clock: KitClock | None = None) -> TwinView:
-    """The policy's view at service time ``now``: each value with its device time on the
-    service clock (``clock``, after it has learnt from this twin's newest values)."""
-    if clock is None:
-        clock = KitClock()
-    sections = (twin.reported, twin.derived)
-    for section in sections:
-        clock.observe(section.values())
-    values: dict[str, float] = {}
-    stamps: dict[str, float] = {}
-    for section in sections:
-        for name, entry in section.items():
-            values[name] = entry.value
-            stamps[name] = clock.service_time(entry)
-    return TwinView(now=now, values=values, value_ts=stamps, online=twin.online)
 
 
 @dataclass
@@ -183,6 +119,9 @@ class Session:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
+    scan_audio: ScanAudio | None = None  # auditory scanning: the current choices' clips
+    press_timer: PressTimer | None = None  # switch practice: raw presses, timing proposal
+    timing_accepted: bool = False
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
@@ -215,6 +154,7 @@ class Session:
             "created_at": self.created_at,
             "finished_at": self.finished_at,
             "score": self.policy.score().to_dict(),
+            **({"timing": t} if (t := timing_summary(self)) is not None else {}),
         }
 
 
@@ -237,6 +177,8 @@ class SessionManager:
         self._on_scan_learnt = on_scan_learnt
         self.observer: SessionObserver = observer if observer is not None else NoObserver()
         self.on_finished: Callable[[Session], None] | None = None
+        # Auditory scanning: new clips to render ahead, as (cache key, request).
+        self.on_clips: Callable[[Session, list[tuple[str, SpeechRequest]]], None] | None = None
         self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
         self._clock = clock
         self.learner_token_grace_s = learner_token_grace_s
@@ -303,6 +245,7 @@ class SessionManager:
             token_digest=token_digest,
             created_at=created_at,
             calibration=calibration,
+            press_timer=PressTimer() if calibration is not None else None,
         )
         self._sessions[session.id] = session
         self._by_kit.setdefault(kit, set()).add(session.id)
@@ -457,7 +400,8 @@ class SessionManager:
         An event more than ``STALE_SWITCH_S`` behind the service clock is a replay, not a
         press: it is counted (``stale_switch_events``) and logged, and False is returned.
         ``ts`` is put on the service clock with the kit's clock offset learnt from its
-        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses.
+        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses;
+        the scan machine then times the press (hold, debounce) on that mapped time.
         """
         now = self._clock()
         clock = self._kit_clocks.get(kit)
@@ -474,14 +418,19 @@ class SessionManager:
                     kit, switch, state, now - ts, self.stale_switch_events,
                 )  # fmt: skip
             return False
+        # Timed on the kit's clock mapped onto the service's (never later than now), so a
+        # press's length is the kit's, whatever the delivery delay (docs/switch-scanning.md).
+        at = min(now, ts) if ts is not None and offset is not None else now
         for session_id in tuple(self._by_kit.get(kit, ())):
-            self.on_switch(self._sessions[session_id], switch, state, now)
+            self.on_switch(self._sessions[session_id], switch, state, at)
         return True
 
     def on_switch(
         self, session: Session, switch: SwitchName, state: SwitchState, now: float
     ) -> None:
         samples, interval = _rt_samples(session.scan), session.scan.interval_ms
+        if session.press_timer is not None:
+            session.press_timer.event(switch, state, now)  # raw, before any filtering
         outcome = session.scan.on_switch(switch, state, now)
         record: dict[str, Any] = {
             "switch": switch,
@@ -528,6 +477,8 @@ class SessionManager:
             loop_s=session.scan.loop_s(),
         )
         calibration.record(trial)
+        if trial.kind == "correct" and outcome.pressed_at is not None and session.press_timer:
+            session.press_timer.intended(outcome.pressed_at)
         session.scan.set_interval(calibration.interval_ms)
         self.observer.event(
             session, "scan.interval",
@@ -556,7 +507,7 @@ class SessionManager:
         offered = any(c.id == READ_VITALS_ID for c in session.scan.choices)
         if choice_id == READ_VITALS_ID and offered:
             self.read_vitals(session, self._twins.get(session.kit))
-            session.scan.set_choices(session.scan.choices, now)
+            self._set_choices(session, session.scan.choices, now)
             self._publish_scan(session)
             self.observer.event(session, "choice", {"choice": choice_id, "read_vitals": True}, now)
             return
@@ -631,7 +582,7 @@ class SessionManager:
             if session.policy.finished:
                 break
             self.advance(session, now, record=False)
-        session.scan.set_choices((), now)
+        self._set_choices(session, (), now)
         self._publish_scan(session)
         self._finish_if_done(session, now)
 
@@ -666,7 +617,7 @@ class SessionManager:
                 "session_id": session.id,
                 "lab": session.kit.lab,
                 "kit": session.kit.kit,
-                **session.scan.state_for_frame(),
+                **scan_block(session),
             }
         )
         return frames
@@ -726,10 +677,15 @@ class SessionManager:
                 read = read_vitals_choice(session.scenario.lang)
                 item = replace(item, choices=(*item.choices, read))
             if item.choices:
-                session.scan.set_choices(item.choices, now)
+                self._set_choices(session, item.choices, now)
             frame, speech = render_feedback(
-                item, session.profile, session.scan.state_for_frame(), session.audio_base
+                item, session.profile, scan_block(session), session.audio_base
             )
+            if item.choices and session.scan_audio is not None:  # auditory scanning
+                for doc, url in zip(
+                    frame["choices"], session.scan_audio.choice_urls(), strict=True
+                ):
+                    doc["audio_url"] = url
             frame["session_id"] = session.id
             frame["step"] = session.policy.step_id
             frame["finished"] = session.policy.finished
@@ -756,6 +712,12 @@ class SessionManager:
                 },
             )
 
+    def _set_choices(self, session: Session, choices: Sequence[Choice], now: float) -> None:
+        session.scan.set_choices(choices, now)
+        clips = scan_audio.prepare(session, self._remember_speech)
+        if clips and self.on_clips is not None:
+            self.on_clips(session, clips)  # the runtime renders them ahead
+
     def _publish_scan(self, session: Session) -> None:
         self._hub.publish(
             session_group(session.id),
@@ -764,7 +726,7 @@ class SessionManager:
                 "session_id": session.id,
                 "lab": session.kit.lab,
                 "kit": session.kit.kit,
-                **session.scan.state_for_frame(),
+                **scan_block(session),
                 "explained": session.scan_explained(),
             },
         )
