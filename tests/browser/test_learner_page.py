@@ -97,7 +97,8 @@ def test_learner_page_is_accessible_speaks_and_shows_alerts(
 
     sizes = browser.js(
         page,
-        "[...document.querySelectorAll('button:not([hidden])')].filter((b) => b.offsetParent)"
+        "[...document.querySelectorAll('button:not([hidden]), [role=option]')]"
+        ".filter((b) => b.offsetParent)"
         ".map((b) => { const r = b.getBoundingClientRect(); return [r.width, r.height]; })",
     )
     assert sizes

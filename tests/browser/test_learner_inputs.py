@@ -1,0 +1,375 @@
+"""Issue 15 on the learner page in a real Chromium: a game controller (a fake pad put in
+place of ``navigator.getGamepads`` by an init script), keys remapped per learner, pointer
+dwell with its progress ring, the switch hold time for keys and pad buttons, the APG
+listbox read from Chromium's accessibility tree, and axe-core in every new mode.
+Screenshots: artifacts/screenshots/learn-dwell-*.png."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.driver import Browser, api
+from tests.browser.helpers import (
+    DETERIORATING,
+    Kit,
+    check_axe,
+    check_clean,
+    new_session,
+    session_summary,
+    shoot,
+    wait_for_step,
+)
+from tests.support.mqtt import Publisher
+from tests.support.service import ServiceProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+LEARNER = "window.accesstwinLearner"
+STATE = f"{LEARNER}.state"
+CONCERNED = ".choice[data-choice='concerned']"
+
+# A standard-mapping pad of 17 buttons whose buttons the test sets: __pad.set(i, down),
+# __pad.hold(i, ms) (timed in the page, so the press lasts what it says).
+FAKE_PAD = """(() => {
+  const buttons = Array.from({ length: 17 }, () => ({ pressed: false, touched: false, value: 0 }));
+  const pad = { id: 'Test switch interface (STANDARD GAMEPAD)', index: 0, connected: true,
+                mapping: 'standard', timestamp: 0, axes: [0, 0, 0, 0], buttons };
+  window.__pad = {
+    set(i, down) { buttons[i] = { pressed: down, touched: down, value: down ? 1 : 0 };
+                   pad.timestamp = performance.now(); },
+    hold(i, ms) { this.set(i, true); setTimeout(() => this.set(i, false), ms); },
+  };
+  Object.defineProperty(Navigator.prototype, 'getGamepads',
+    { configurable: true, value: () => [pad, null, null, null] });
+})();"""
+
+
+def highlighted(browser: Browser, page: str) -> str | None:
+    return browser.js(page, "document.querySelector('.choice.is-scanned')?.dataset.choice ?? null")
+
+
+def open_learner(browser: Browser, page: str, url: str, **kw: object) -> None:
+    opened = browser.call("open", name=page, url=url, **kw)
+    assert "token=" not in opened["url"]
+    browser.wait(page, f"{LEARNER} && {LEARNER}.connected")
+    browser.wait(page, "document.querySelectorAll('.choice').length > 0")
+
+
+def pad_press(browser: Browser, page: str, button: int, ms: int = 60) -> None:
+    browser.js(page, f"window.__pad.hold({button}, {ms})")
+    time.sleep(ms / 1000 + 0.1)  # released and seen by the page's animation-frame poll
+
+
+def wait_highlight(browser: Browser, page: str, choice: str, timeout: float = 20) -> None:
+    browser.wait(
+        page,
+        f"document.querySelector('.choice.is-scanned')?.dataset.choice === {json.dumps(choice)}",
+        timeout=timeout,
+    )
+
+
+def sent_switches(browser: Browser, page: str) -> list[tuple[str, str]]:
+    frames = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    return [(f["switch"], f["state"]) for f in frames if f.get("type") == "switch"]
+
+
+def step_of(svc: ServiceProcess, session_id: str) -> str:
+    return str(session_summary(svc, session_id)["step"])
+
+
+def test_a_gamepad_starts_the_page_and_button_0_answers(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(web, "in-pad", "wardIn", "k1", scan_interval_ms=1500, adaptive_scan=False)
+    Kit(publisher, web, "wardIn", "k1").send(DETERIORATING)
+    page = "in-pad"
+    open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
+    pad_press(browser, page, 0)  # the first press starts the page (and sends nothing)
+    browser.wait(page, f"{STATE}.started && {STATE}.startedBy === 'gamepad'")
+    assert sent_switches(browser, page) == []
+    assert browser.js(page, f"{LEARNER}.inputs.pads") == 1
+    assert "Controller: button 0 chooses" in browser.js(
+        page, "document.getElementById('scan-help').textContent"
+    )
+    wait_highlight(browser, page, "concerned")
+    pad_press(browser, page, 0)
+    wait_for_step(web, body["session_id"], "recognise")
+    assert sent_switches(browser, page) == [("select", "down"), ("select", "up")]
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_a_remapped_learner_answers_with_button_3_and_not_button_0(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(
+        web,
+        "in-pad3",
+        "wardIn",
+        "k2",
+        scan_interval_ms=2500,
+        adaptive_scan=False,
+        gamepad={"select": 3, "next": 4},
+    )
+    Kit(publisher, web, "wardIn", "k2").send(DETERIORATING)
+    page = "in-pad3"
+    open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
+    pad_press(browser, page, 3)
+    browser.wait(page, f"{STATE}.started")
+    wait_highlight(browser, page, "concerned")
+    pad_press(browser, page, 0)  # not one of this learner's buttons: nothing is sent
+    assert sent_switches(browser, page) == []
+    assert step_of(web, body["session_id"]) == "observe"
+    wait_highlight(browser, page, "concerned")
+    pad_press(browser, page, 3)
+    wait_for_step(web, body["session_id"], "recognise")
+    assert sent_switches(browser, page) == [("select", "down"), ("select", "up")]
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_remapped_keys_are_the_switches_and_space_is_not(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(
+        web,
+        "in-keys",
+        "wardIn",
+        "k3",
+        scan_interval_ms=2500,
+        adaptive_scan=False,
+        keys={"select": "KeyJ", "next": "KeyF"},
+    )
+    Kit(publisher, web, "wardIn", "k3").send(DETERIORATING)
+    page = "in-keys"
+    open_learner(browser, page, body["learner_url"])
+    assert "press J or F" in browser.js(page, "document.getElementById('start-hint').textContent")
+    browser.call("key", name=page, key="KeyF")  # either of the learner's keys starts
+    browser.wait(page, f"{STATE}.started")
+    help_text = browser.js(page, "document.getElementById('scan-help').textContent")
+    assert "Press J to choose" in help_text, help_text
+    wait_highlight(browser, page, "concerned")
+    browser.call("key", name=page, key="Space")  # not this learner's key
+    assert sent_switches(browser, page) == []
+    browser.call("key", name=page, key="KeyF")  # next: the highlight moves on at once
+    browser.wait(
+        page, "document.querySelector('.choice.is-scanned')?.dataset.choice !== 'concerned'"
+    )
+    assert sent_switches(browser, page) == [("next", "down"), ("next", "up")]
+    wait_highlight(browser, page, "concerned")
+    browser.call("key", name=page, key="KeyJ")
+    wait_for_step(web, body["session_id"], "recognise")
+    assert sent_switches(browser, page)[2:] == [("select", "down"), ("select", "up")]
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def test_hold_ms_300_ignores_short_presses_of_a_key_and_a_pad_button(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(
+        web, "in-hold", "wardIn", "k4", scan_interval_ms=4000, adaptive_scan=False, hold_ms=300
+    )
+    Kit(publisher, web, "wardIn", "k4").send(DETERIORATING)
+    page = "in-hold"
+    open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.started")
+    sid = body["session_id"]
+    # A key: 100 ms (too short: nothing chosen), then 400 ms (chosen), while highlighted.
+    wait_highlight(browser, page, "concerned")
+    browser.call("key", name=page, key="Space", delay=100)
+    time.sleep(0.3)
+    assert step_of(web, sid) == "observe"
+    assert highlighted(browser, page) == "concerned"
+    browser.call("key", name=page, key="Space", delay=400)
+    wait_for_step(web, sid, "recognise")
+    # A pad button on the next step: 100 ms is ignored, 400 ms chooses the highlighted one.
+    browser.wait(page, f"{STATE}.highlighted === 0", timeout=10)
+    first = browser.js(page, "document.querySelector('.choice.is-scanned').dataset.choice")
+    pad_press(browser, page, 0, ms=100)
+    time.sleep(0.2)
+    assert step_of(web, sid) == "recognise"
+    assert len(wait_chosen(web, sid, want=1)) == 1  # only the first step's answer so far
+    browser.wait(page, f"{STATE}.highlighted === 0")
+    pad_press(browser, page, 0, ms=400)
+    events = wait_chosen(web, sid, want=2)
+    assert events[-1] == first, events
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+def wait_chosen(svc: ServiceProcess, session_id: str, want: int, timeout: float = 10) -> list[str]:
+    """The choices recorded in the session's event timeline, once there are ``want``."""
+    deadline = time.monotonic() + timeout
+    chosen: list[str] = []
+    while time.monotonic() < deadline:
+        with api(svc) as client:
+            events = client.get(f"/api/v1/sessions/{session_id}/events").json()["events"]
+        chosen = [str(e.get("choice")) for e in events if e.get("kind") == "choice"]
+        if len(chosen) >= want:
+            return chosen
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {want} choices recorded: {chosen}")
+
+
+def ring_state(browser: Browser, page: str) -> Any:
+    return browser.js(
+        page,
+        f"""(() => {{ const el = document.querySelector("{CONCERNED}");
+          const arc = el.querySelector('.dwell-arc');
+          const ring = el.querySelector('.dwell-ring').getBoundingClientRect();
+          return {{ dash: parseFloat(arc.getAttribute('stroke-dasharray')),
+                   dwelling: el.classList.contains('is-dwelling'),
+                   word: getComputedStyle(el.querySelector('.dwell-word')).visibility,
+                   w: ring.width, h: ring.height }}; }})()""",
+    )
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_pointer_dwell_1200_selects_after_a_rest_and_not_after_a_glance(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path, motion: str
+) -> None:
+    learner = f"in-dwell-{motion[:2]}"
+    body = new_session(
+        web, learner, "wardIn", f"k5{motion[:2]}", scan_interval_ms=3000, pointer_dwell_ms=1200
+    )
+    Kit(publisher, web, "wardIn", f"k5{motion[:2]}").send(DETERIORATING)
+    page = learner
+    open_learner(browser, page, body["learner_url"], reduced_motion=motion)
+    browser.call("mouse", name=page, x=5, y=5)
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.started")
+    sid = body["session_id"]
+    assert "rest the pointer on an answer for 1.2 s" in browser.js(
+        page, "document.getElementById('scan-help').textContent"
+    )
+    # Large targets: every answer at least 6 rem high (96 px) when dwell is on.
+    heights = browser.js(
+        page,
+        "[...document.querySelectorAll('.choice')].map((e) => e.getBoundingClientRect().height)",
+    )
+    assert min(heights) >= 96, heights
+    # 0.5 s on "I am concerned", then away: the ring grew, shrinks back, nothing chosen.
+    browser.call("mouse", name=page, selector=CONCERNED)
+    time.sleep(0.5)
+    part = ring_state(browser, page)
+    assert 20 <= part["dash"] <= 75, part
+    assert part["dwelling"] and part["word"] == "visible", part
+    if motion == "reduce":  # still steps: a quarter at a time
+        assert part["dash"] in (25, 50, 75), part
+    shoot(browser, page, screenshots / f"learn-dwell-{motion}.png")
+    browser.call("mouse", name=page, x=5, y=5)
+    browser.wait(
+        page, f"!document.querySelector(\"{CONCERNED}\").classList.contains('is-dwelling')"
+    )
+    assert ring_state(browser, page)["dash"] == 0
+    time.sleep(1.0)
+    assert step_of(web, sid) == "observe"
+    assert [f for f in browser.call("seen", name=page)["wsSent"] if '"choose"' in f] == []
+    # 1.2 s on it answers the step.
+    browser.call("mouse", name=page, selector=CONCERNED)
+    wait_for_step(web, sid, "recognise", timeout=5)
+    sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
+    assert {"type": "choose", "choice": "concerned"} in sent
+    # The pointer left resting where it chose does not answer the next question.
+    time.sleep(1.6)
+    assert step_of(web, sid) == "recognise"
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+AX_OPTIONS = """(() => {
+  const list = document.getElementById('choices');
+  return { role: list.getAttribute('role'), active: list.getAttribute('aria-activedescendant'),
+           focused: document.activeElement === list,
+           scanned: document.querySelector('.choice.is-scanned')?.id ?? null };
+})()"""
+
+
+def test_the_choices_are_a_listbox_whose_active_option_follows_the_highlight(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(web, "in-ax", "wardIn", "k6", scan_interval_ms=1000, adaptive_scan=False)
+    Kit(publisher, web, "wardIn", "k6").send(DETERIORATING)
+    page = "in-ax"
+    open_learner(browser, page, body["learner_url"])
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.started")
+    seen: list[str] = []
+    for _ in range(3):  # three highlights in turn: the DOM and Chromium's tree agree each time
+        browser.wait(
+            page,
+            "(() => { const a = document.getElementById('choices')"
+            ".getAttribute('aria-activedescendant');"
+            f" return a && !{json.dumps(seen)}.includes(a); }})()",
+        )
+        dom = browser.js(page, AX_OPTIONS)
+        assert dom["role"] == "listbox" and dom["focused"], dom
+        assert dom["active"] == dom["scanned"], dom
+        seen.append(dom["active"])
+        tree = browser.call("ax_tree", name=page)
+        listbox = [n for n in tree if n["role"] == "listbox"]
+        assert len(listbox) == 1, listbox
+        lb = listbox[0]
+        assert lb["props"].get("focused") is True, lb
+        active_dom = browser.call("dom_node", name=page, selector=f"#{dom['active']}")
+        assert lb["props"].get("activedescendant") == [active_dom], lb
+        options = [n for n in tree if n["role"] == "option"]
+        labels = browser.js(
+            page, "[...document.querySelectorAll('.choice-label')].map((e) => e.textContent)"
+        )
+        assert [o["name"] for o in options] == labels, options
+        active = next(o for o in options if o["dom"] == active_dom)
+        label = browser.js(
+            page, f"document.querySelector('#{dom['active']} .choice-label').textContent"
+        )
+        assert active["name"] == label, (active, label)
+        # Chromium exposes the active option of a single-select listbox as its selection.
+        assert [o["props"].get("selected") is True for o in options] == [
+            o is active for o in options
+        ], options
+    assert len(set(seen)) == 3, seen
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_nothing_in_the_new_modes(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, theme: str
+) -> None:
+    learner = f"in-axe-{theme}"
+    body = new_session(
+        web,
+        learner,
+        "wardIn",
+        f"k7{theme}",
+        scan_interval_ms=3000,
+        theme=theme,
+        pointer_dwell_ms=2000,
+        gamepad={"select": 2, "next": 5},
+        keys={"select": "KeyJ", "next": "KeyF"},
+        hold_ms=100,
+    )
+    Kit(publisher, web, "wardIn", f"k7{theme}").send(DETERIORATING)
+    page = learner
+    open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
+    check_axe(browser, page, f"new modes before start, {theme}")
+    pad_press(browser, page, 2)
+    browser.wait(page, f"{STATE}.started")
+    browser.wait(page, "document.querySelector('.choice.is-scanned') !== null")
+    browser.call("mouse", name=page, selector=CONCERNED)
+    browser.wait(page, f"document.querySelector(\"{CONCERNED}\").classList.contains('is-dwelling')")
+    check_axe(browser, page, f"pad, keys and dwell ring, {theme}")
+    browser.call("emulate", name=page, forced_colors="active")
+    browser.wait(page, "matchMedia('(forced-colors: active)').matches")
+    browser.call("mouse", name=page, x=5, y=5)
+    check_axe(browser, page, f"new modes, forced colours, {theme}")
+    browser.call("emulate", name=page, forced_colors="none")
+    check_clean(browser, page)
+    browser.call("close", name=page)
