@@ -3,7 +3,7 @@
 Pure: nothing here reads a clock or does I/O. The caller passes times on ONE clock - ``now``,
 ``TwinView.now`` and ``TwinView.value_ts`` - and freshness (``stale_after_s``,
 ``missing_for_s``) and step times are judged on it. A session passes the service clock with
-each value's device time mapped onto it (``twin_service/sessions/manager.py``: ``KitClock``), so a
+each value's device time mapped onto it (``twin_service/sessions/kit_clock.py``: ``KitClock``), so a
 kit whose clock is off by seconds is judged as fresh as one whose clock is right. Rules are
 compiled once into small stateful evaluators, so ``update`` is a few dict look-ups and
 comparisons per rule.

@@ -114,7 +114,7 @@ class TwinView:
     """What the feedback policy reads of a twin: latest values by name, at a time.
 
     ``now`` and ``value_ts`` are on ONE clock (seconds): a session passes the service clock
-    and each value's device time mapped onto it (``twin_service.sessions.manager.KitClock``), so
+    and each value's device time mapped onto it (``twin_service.sessions.kit_clock.KitClock``), so
     freshness never compares a kit's clock with the service's.
     """
 

@@ -1,8 +1,8 @@
 """Switch scanning over the current choices: a pure state machine
-(docs/domain.md "Switch scanning").
+(docs/domain.md "Switch scanning", docs/switch-scanning.md).
 
 Time is always passed in (seconds, same clock as switch events); nothing here reads a clock.
-Switch events come from a kit's big buttons or the keyboard, in the same form.
+Switch events come from a kit's big buttons, the keyboard or a gamepad, in the same form.
 
 Modes:
 - ``auto``: the highlight moves on by itself every scan interval (the first item gets
@@ -15,21 +15,30 @@ Modes:
   left released for the dwell time (the scan interval; more on the first item) the
   highlighted item is chosen. Holding the switch stops the dwell clock.
 
+Group (row/column) scanning (``accessibility.scan_groups``): a step of more than 6
+choices (or more than 2 when the profile asks) is scanned by groups first. Picking a group
+opens it (its first item highlighted; in dwell mode nothing until a press); its items are
+scanned and then a "back" item, which returns to the groups. In auto mode an open group
+scanned ``loops`` times without a choice returns to the groups by itself.
+
 A press starts at ``down``; it counts once held ``acceptance_ms`` (at once when 0) and
 acts on the item that was highlighted when it started. A ``down`` within ``debounce_ms``
 of the same switch's previous release is bounce and ignored. After a choice the scan
-restarts at the first item (nothing highlighted in dwell). Times going backwards are
-taken as the latest time seen.
+restarts at the first item (of the groups, when grouped; nothing highlighted in dwell).
+Times going backwards are taken as the latest time seen.
+
+Auditory scanning: ``set_clips`` gives the length of each spot's spoken clip; a spot's
+scan time is then at least its clip + ``CLIP_PAD_MS``, so each label is heard whole.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
+from accessibility.adaptive_interval import RULE_65, AdaptiveInterval
 from accessibility.model import (
     DEFAULT_SCAN_INTERVAL_MS,
     MAX_SCAN_INTERVAL_MS,
@@ -40,24 +49,31 @@ from accessibility.model import (
     SwitchName,
     SwitchState,
 )
+from accessibility.scan_groups import Groups, Spot, group_layout, line_of
 
-RULE_65: Final = 0.65  # Simpson, Koester & LoPresti 2006/2007: delay = mean RT / 0.65
+__all__ = ["RULE_65", "AdaptiveInterval", "ScanMachine", "ScanOutcome", "ScanSettings", "Spot"]
+
 MIN_HUMAN_RT_S: Final = 0.15  # no simple reaction is faster
 # A press in the first 40 % of an item's time may be a late press meant for the item
 # before: it is not used as a reaction-time sample (see AdaptiveInterval).
 CARRY_OVER_SHARE: Final = 0.4
+CLIP_PAD_MS: Final = 300  # auditory scanning: a spot's time >= its clip + this
 
-OutcomeKind = Literal["selected", "restarted", "paused", "moved", "ignored", "none"]
+OutcomeKind = Literal[
+    "selected", "restarted", "paused", "closed", "opened", "moved", "ignored", "none"
+]
 IgnoreReason = Literal["debounce", "acceptance", "no_choices", "no_press"]
+Level = Literal["groups", "items"]
 _RANK: Final[dict[OutcomeKind, int]] = {
-    "none": 0, "ignored": 1, "moved": 2, "paused": 3, "restarted": 4, "selected": 5,
+    "none": 0, "ignored": 1, "moved": 2, "opened": 3, "closed": 3, "paused": 4,
+    "restarted": 5, "selected": 6,
 }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class ScanOutcome:
     kind: OutcomeKind
-    highlighted: int | None  # after the event
+    highlighted: int | None  # after the event: the highlighted choice (None: a group, back)
     choice: Choice | None = None  # when kind == "selected"
     reason: IgnoreReason | None = None  # when kind == "ignored"
     pressed_at: float | None = None  # when kind == "selected": when the press went down
@@ -74,6 +90,7 @@ class ScanSettings:
     adaptive: bool = False
     min_interval_ms: int = MIN_SCAN_INTERVAL_MS
     max_interval_ms: int = MAX_SCAN_INTERVAL_MS
+    group_scan: bool = False  # the profile asks for groups from 3 choices on
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "step", "dwell"):
@@ -103,94 +120,16 @@ class ScanSettings:
             acceptance_ms=profile.hold_ms,
             adaptive=profile.adaptive_scan,
             min_interval_ms=interval if profile.adaptive_scan else MIN_SCAN_INTERVAL_MS,
+            group_scan=profile.group_scan,
         )
-
-
-class AdaptiveInterval:
-    """Scan interval from the learner's reaction times by the .65 rule, within bounds.
-
-    Keeps the last ``window`` reaction times; from ``min_samples`` on, each new sample
-    moves the interval towards mean / 0.65 by at most ``max_change`` of itself, but never
-    below the 90th-percentile reaction time + ``margin_ms``: that floor applies at once,
-    as slowing down for safety is never delayed.
-    """
-
-    def __init__(
-        self,
-        initial_ms: float,
-        *,
-        min_ms: float = MIN_SCAN_INTERVAL_MS,
-        max_ms: float = MAX_SCAN_INTERVAL_MS,
-        window: int = 20,
-        min_samples: int = 5,
-        max_change: float = 0.2,
-        margin_ms: float = 100.0,
-    ) -> None:
-        if not 0 < min_ms <= max_ms or not 1 <= min_samples <= window or not 0 < max_change < 1:
-            raise ValueError("bad AdaptiveInterval bounds")
-        self.min_ms, self.max_ms, self.min_samples = min_ms, max_ms, min_samples
-        self.max_change, self.margin_ms = max_change, margin_ms
-        self._ms = self._clamp(initial_ms)
-        self._rts: deque[float] = deque(maxlen=window)
-
-    def _clamp(self, ms: float) -> float:
-        return min(max(ms, self.min_ms), self.max_ms)
-
-    @property
-    def interval_ms(self) -> int:
-        return round(self._ms)
-
-    @property
-    def samples(self) -> tuple[float, ...]:
-        return tuple(self._rts)
-
-    def _stats(self) -> tuple[float, float, float] | None:
-        """(mean RT s, floor ms = p90 by nearest rank + margin, target ms), once adapting."""
-        if len(self._rts) < self.min_samples:
-            return None
-        mean, ranked = sum(self._rts) / len(self._rts), sorted(self._rts)
-        floor = ranked[math.ceil(0.9 * len(ranked)) - 1] * 1000.0 + self.margin_ms
-        return mean, floor, self._clamp(max(mean * 1000.0 / RULE_65, floor))
-
-    def target_ms(self) -> float | None:
-        stats = self._stats()
-        return None if stats is None else stats[2]
-
-    def record(self, rt_s: float) -> None:
-        """Add one reaction time (seconds) and adjust the interval."""
-        if not math.isfinite(rt_s) or rt_s <= 0:
-            raise ValueError(f"reaction time must be a positive number, got {rt_s!r}")
-        self._rts.append(rt_s)
-        if (stats := self._stats()) is not None:
-            lo, hi = self._ms * (1 - self.max_change), self._ms * (1 + self.max_change)
-            self._ms = self._clamp(max(min(max(stats[2], lo), hi), stats[1]))
-
-    def explain(self) -> str:
-        now_s, n, stats = self._ms / 1000, len(self._rts), self._stats()
-        if stats is None:
-            return (
-                f"Scan time {now_s:.1f} s: measuring your presses "
-                f"({n} of {self.min_samples} needed before it adapts)."
-            )
-        mean, floor, target = stats
-        text = (
-            f"Scan time {now_s:.1f} s: your last {n} presses averaged {mean:.2f} s; "
-            f"scan time = average ÷ {RULE_65} = {mean / RULE_65:.2f} s"
-        )
-        if target == floor > mean * 1000 / RULE_65:
-            text += f", raised to {floor / 1000:.2f} s to stay slower than 9 in 10 of your presses"
-        if target in (self.min_ms, self.max_ms):
-            text += f", kept within {self.min_ms / 1000:g}-{self.max_ms / 1000:g} s"
-        if abs(target - self._ms) >= 0.5:
-            text += f"; it moves there by at most {self.max_change:.0%} at a time"
-        return text + "."
 
 
 @dataclass(slots=True)
 class _Press:
     down: float
-    index: int | None  # highlighted when the press started
-    arrived: float  # when the highlight reached that item
+    spot: Spot | None  # highlighted when the press started
+    arrived: float  # when the highlight reached that spot
+    span_s: float  # that spot's scan time when the press started
     ignored: bool = False
     done: bool = False
 
@@ -208,7 +147,10 @@ class ScanMachine:
             )
         self.adaptive = adaptive  # may be shared across machines of one learner
         self._choices: tuple[Choice, ...] = ()
-        self.highlighted: int | None = None
+        self._groups: Groups | None = None
+        self._open: int | None = None  # the open group (level items)
+        self._line: tuple[Spot, ...] = ()  # the spots scanned at the current level
+        self._at: int | None = None  # highlighted: an index into _line
         self._arrived = 0.0
         self._deadline: float | None = None  # next timed move (auto) or acceptance (dwell)
         self._loops_left = settings.loops
@@ -216,7 +158,9 @@ class ScanMachine:
         self._now = -math.inf
         self._presses: dict[SwitchName, _Press] = {}
         self._released: dict[SwitchName, float] = {}
-        self._arrivals: dict[int, list[float]] = {}  # since the choices were set
+        self._arrivals: dict[int, list[float]] = {}  # choice index -> times, since set
+        self._clips: dict[Spot, float] = {}  # auditory scanning: clip seconds per spot
+        self._group_rt: float | None = None  # the open group's press, kept until a choice
 
     @property
     def interval_ms(self) -> int:
@@ -225,6 +169,39 @@ class ScanMachine:
     @property
     def choices(self) -> tuple[Choice, ...]:
         return self._choices
+
+    @property
+    def groups(self) -> Groups | None:
+        return self._groups
+
+    @property
+    def spot(self) -> Spot | None:
+        """What is highlighted (a choice, a group or back), or None."""
+        return None if self._at is None else self._line[self._at]
+
+    @property
+    def highlighted(self) -> int | None:
+        """The highlighted choice (index into ``choices``); None on a group, back or nothing."""
+        spot = self.spot
+        return spot.index if spot is not None and spot.kind == "choice" else None
+
+    def leads_to(self, index: int) -> bool:
+        """Whether selecting now gets closer to choice ``index``: it is highlighted, or its
+        group is (a simulated learner presses then), or back out of a group without it."""
+        spot = self.spot
+        if spot is None:
+            return False
+        if spot.kind == "choice":
+            return spot.index == index
+        groups = self._groups or ()
+        inside = index in groups[spot.index]
+        return inside if spot.kind == "group" else not inside
+
+    @property
+    def level(self) -> Level | None:
+        if self._groups is None:
+            return None
+        return "groups" if self._open is None else "items"
 
     def set_interval(self, interval_ms: int) -> None:
         """The learner's own scan time (WCAG 2.2.1); adaptation, if on, restarts from it."""
@@ -236,9 +213,20 @@ class ScanMachine:
         if self.adaptive is not None:
             self.adaptive = AdaptiveInterval(ms, min_ms=s.min_interval_ms, max_ms=s.max_interval_ms)
 
-    def _dwell_s(self, index: int) -> float:
-        extra = self.settings.first_item_extra_ms if index == 0 else 0
-        return (self.interval_ms + extra) / 1000.0
+    def set_clips(self, clips: Mapping[Spot, float]) -> None:
+        """Auditory scanning: each spot's clip length (s); its scan time becomes at least
+        the clip + CLIP_PAD_MS (the highlighted spot's running time included)."""
+        self._clips = {s: float(v) for s, v in clips.items() if math.isfinite(v) and v > 0}
+        if self._at is not None and self._deadline is not None and self.settings.mode != "step":
+            self._deadline = max(self._deadline, self._arrived + self._dwell_s(self._at))
+
+    def _dwell_s(self, at: int) -> float:
+        extra = self.settings.first_item_extra_ms if at == 0 else 0
+        base = float(self.interval_ms)
+        clip = self._clips.get(self._line[at]) if at < len(self._line) else None
+        if clip is not None:
+            base = max(base, clip * 1000.0 + CLIP_PAD_MS)
+        return (base + extra) / 1000.0
 
     def _clock(self, now: float) -> float:
         if not math.isfinite(now):
@@ -252,35 +240,46 @@ class ScanMachine:
         return ScanOutcome(kind, self.highlighted, choice, reason)
 
     def arrivals(self, index: int) -> tuple[float, ...]:
-        """When the highlight reached item ``index`` since the choices were set (for
+        """When the highlight reached choice ``index`` since the choices were set (for
         judging presses against a known target, ``accessibility.scan_calibration``)."""
         return tuple(self._arrivals.get(index, ()))
 
     def loop_s(self) -> float:
-        """One pass over all the current items at the current scan time."""
-        return sum(self._dwell_s(i) for i in range(len(self._choices)))
+        """One pass over the spots of the current level at the current scan time."""
+        return sum(self._dwell_s(i) for i in range(len(self._line)))
 
-    def _arrive(self, index: int | None, now: float) -> None:
-        self.highlighted, self._arrived = index, now
-        if index is not None:
-            times = self._arrivals.setdefault(index, [])
+    def _arrive(self, at: int | None, now: float) -> None:
+        self._at, self._arrived = at, now
+        spot = self.spot
+        if spot is not None and spot.kind == "choice":
+            times = self._arrivals.setdefault(spot.index, [])
             times.append(now)
             del times[:-8]  # the last few passes are all a judgement needs
-        timed = index is not None and self.settings.mode != "step"
-        self._deadline = now + self._dwell_s(index) if timed and index is not None else None
+        timed = at is not None and self.settings.mode != "step"
+        self._deadline = now + self._dwell_s(at) if timed and at is not None else None
 
-    def _restart(self, now: float) -> None:
-        self._loops_left, self.paused = self.settings.loops, False
-        empty = not self._choices or self.settings.mode == "dwell"
+    def _enter(self, open_group: int | None, now: float) -> None:
+        """Scan a level from its start: the groups (None) or an open group's items."""
+        self._open, self._loops_left, self.paused = open_group, self.settings.loops, False
+        self._line = line_of(len(self._choices), self._groups, open_group)
+        if open_group is None:
+            self._group_rt = None
+        empty = not self._line or self.settings.mode == "dwell"
         self._arrive(None if empty else 0, now)
 
+    def _restart(self, now: float) -> None:
+        self._enter(None, now)
+
     def set_choices(self, choices: Sequence[Choice], now: float) -> None:
-        """New choices: scanning restarts at the first item; a press in progress is dropped."""
+        """New choices: scanning restarts at the first item; a press in progress is dropped.
+        Clips given before are dropped too (they belong to the old choices)."""
         now = self._clock(now)
         self._choices = tuple(choices)
+        self._groups = group_layout(len(self._choices), asked=self.settings.group_scan)
         for press in self._presses.values():
             press.ignored = True
         self._arrivals.clear()
+        self._clips = {}
         self._restart(now)
 
     def next_deadline(self) -> float | None:
@@ -315,50 +314,73 @@ class ScanMachine:
             out = new if _RANK[new.kind] >= _RANK[out.kind] else out
 
     def _on_deadline(self, t: float) -> ScanOutcome:
-        index, n = self.highlighted, len(self._choices)
-        if index is None:
+        at, n = self._at, len(self._line)
+        if at is None:
             self._deadline = None
             return self._out("none")
         if self.settings.mode == "dwell":
             if self._presses:  # held: the dwell clock restarts on release
                 self._deadline = None
                 return self._out("none")
-            return self._choose(index, t)
-        if index + 1 < n:
-            self._arrive(index + 1, t)
+            return self._pick(self._line[at], t)
+        if at + 1 < n:
+            self._arrive(at + 1, t)
             return self._out("moved")
         if self._loops_left is not None:
             self._loops_left -= 1
             if self._loops_left <= 0:
+                if self._open is not None:  # an open group timed out: back to the groups
+                    self._enter(None, t)
+                    return self._out("closed")
                 self.paused = True
                 self._arrive(None, t)
                 return self._out("paused")
         self._arrive(0, t)
         return self._out("moved")
 
-    def _choose(self, index: int, t: float, pressed_at: float | None = None) -> ScanOutcome:
-        choice = self._choices[index]
+    def _pick(self, spot: Spot, t: float, pressed_at: float | None = None) -> ScanOutcome:
+        """Select ``spot``: choose a choice, open a group, or go back to the groups."""
+        if spot.kind == "group":
+            self._enter(spot.index, t)
+            return self._out("opened")
+        if spot.kind == "back":
+            self._enter(None, t)
+            return self._out("closed")
+        choice = self._choices[spot.index]
         self._restart(t)
         out = self._out("selected", choice=choice)
         return replace(out, pressed_at=t if pressed_at is None else pressed_at)
 
     def _act(self, switch: SwitchName, press: _Press, t: float) -> ScanOutcome:
-        mode, n = self.settings.mode, len(self._choices)
-        if n == 0:
+        mode = self.settings.mode
+        if not self._choices:
             return self._out("ignored", reason="no_choices")
         if self.paused:
             self._restart(t)
             return self._out("restarted")
-        if mode == "dwell" or switch == "next" or press.index is None:
-            if mode == "dwell" and press.index is not None:
+        if mode == "dwell" or switch == "next" or press.spot is None:
+            if mode == "dwell" and press.spot is not None:
                 self._record(press.down - press.arrived, carry_over=0.0)
-            current = self.highlighted
+            current, n = self._at, len(self._line)
             self._arrive(0 if current is None else (current + 1) % n, t)
             return self._out("moved")
         if mode == "auto":
-            limit = CARRY_OVER_SHARE * self._dwell_s(press.index)
-            self._record(press.down - press.arrived, carry_over=limit)
-        return self._choose(press.index, t, press.down)
+            self._sample(press)
+        return self._pick(press.spot, t, press.down)
+
+    def _sample(self, press: _Press) -> None:
+        """Which auto-scan presses teach the adaptive scan time (docs/switch-scanning.md):
+        a choice's press; a group's press only once a choice is made in that group (a group
+        left by "back" or by timing out was most likely a late press that landed on the
+        next group, whose short "reaction" would speed the scan wrongly); never "back"."""
+        assert press.spot is not None
+        rt, limit = press.down - press.arrived, CARRY_OVER_SHARE * press.span_s
+        if press.spot.kind == "group":
+            self._group_rt = rt
+        elif press.spot.kind == "choice":
+            if self._group_rt is not None:
+                self._record(self._group_rt, carry_over=limit)
+            self._record(rt, carry_over=limit)
 
     def _record(self, rt_s: float, carry_over: float) -> None:
         if self.adaptive is not None and rt_s >= max(MIN_HUMAN_RT_S, carry_over):
@@ -375,7 +397,8 @@ class ScanMachine:
         return replace(chosen, highlighted=self.highlighted)
 
     def _down(self, switch: SwitchName, now: float) -> ScanOutcome:
-        press = _Press(now, self.highlighted, self._arrived)
+        span = self._dwell_s(self._at) if self._at is not None else 0.0
+        press = _Press(now, self.spot, self._arrived, span)
         self._presses[switch] = press
         last_up = self._released.get(switch)
         if last_up is not None and now - last_up < self.settings.debounce_ms / 1000.0:
@@ -395,14 +418,18 @@ class ScanMachine:
             return self._out("ignored", reason="no_press")
         if not press.ignored:
             self._released[switch] = now
-        if self.settings.mode == "dwell" and self.highlighted is not None and not self._presses:
-            self._deadline = now + self._dwell_s(self.highlighted)
+        if self.settings.mode == "dwell" and self._at is not None and not self._presses:
+            self._deadline = now + self._dwell_s(self._at)
         if press.ignored or press.done:
             return self._out("none")
         return self._out("ignored", reason="acceptance")  # released before acceptance_ms
 
     def state_for_frame(self) -> dict[str, object]:
-        """The ``scan`` block of a feedback frame."""
+        """The ``scan`` block of a feedback frame (docs/switch-scanning.md, "Frames")."""
+        spot, level = self.spot, self.level
+        group: int | None = self._open
+        if level == "groups" and spot is not None:
+            group = spot.index
         return {
             "mode": self.settings.mode,
             "interval_ms": self.interval_ms,
@@ -410,6 +437,10 @@ class ScanMachine:
             "loops_left": self._loops_left if self.settings.mode == "auto" else None,
             "paused": self.paused,
             "adaptive": self.adaptive is not None,
+            "groups": None if self._groups is None else [list(g) for g in self._groups],
+            "level": level,
+            "group": group,
+            "back": spot is not None and spot.kind == "back",
         }
 
     def explain(self) -> str:

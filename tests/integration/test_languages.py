@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from accessibility.scenario import load_scenario
 from tests.integration.test_sessions import judged_right_ids
+from tests.support.scan import press_for
 from tests.support.service import ServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -128,13 +129,14 @@ def test_a_learner_in_arabic_or_chinese_starts_a_vitals_session(
 
 
 def press_when_lit(ws: Any, frame: dict[str, Any], choices: list[Any], correct: set[str]) -> bool:
-    lit = frame.get("highlighted") if frame["type"] == "scan" else None
-    if not choices or lit is None or choices[lit]["id"] not in correct:
+    """Press select when a right choice, or its group, is lit; True for a choice."""
+    on = press_for(frame, choices, correct)
+    if on is None:
         return False
     t = time.time()
     for state in ("down", "up"):
         ws.send(json.dumps({"type": "switch", "switch": "select", "state": state, "ts": t}))
-    return True
+    return on == "choice"
 
 
 @pytest.mark.parametrize("scenario_id", ["vitals", "cpr"])

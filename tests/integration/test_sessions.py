@@ -17,6 +17,7 @@ from accessibility.news2 import most_concerning
 from accessibility.scenario import load_scenario
 from tests.support.programs import require_program
 from tests.support.report_html import check_report_charts
+from tests.support.scan import press_for
 from tests.support.service import ServiceProcess
 from twin_service.speech.espeak import speech_available
 
@@ -71,7 +72,7 @@ def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProc
 
     correct = correct_choice_ids("vitals")
     url = f"ws://127.0.0.1:{service.port}/ws/sessions/{body['session_id']}?token={body['learner_token']}"
-    presses = 0
+    presses, grouped = 0, False
     feedback: list[dict[str, Any]] = []
     with connect(url) as ws:
         choices: list[dict[str, str]] = []
@@ -81,21 +82,24 @@ def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProc
                 assert frame["visual"]["contrast_ratio"] >= 7.0
                 if frame["choices"]:
                     choices = frame["choices"]
-            highlighted = frame.get("highlighted") if frame["type"] == "scan" else None
             twin = client.get("/api/v1/twins/ward/k1")
             right = correct | judged_right_ids("vitals", twin.json() if twin.is_success else {})
-            if choices and highlighted is not None and choices[highlighted]["id"] in right:
+            # a 7-choice step (6 + "Read the vitals") is scanned by groups: group, then choice
+            if (on := press_for(frame, choices, right)) is not None:
                 t = time.time()
                 for state in ("down", "up"):
                     press = {"type": "switch", "switch": "select", "state": state, "ts": t}
                     ws.send(json.dumps(press))
-                presses += 1
-                choices = []
+                grouped = grouped or on == "group"
+                if on == "choice":
+                    presses += 1
+                    choices = []
             summary = client.get(f"/api/v1/sessions/{body['session_id']}").json()
             if summary["finished"]:
                 break
     assert summary["finished"], f"not finished after {presses} presses; step {summary['step']}"
     assert presses == sum(1 for s in load_scenario("vitals").steps if s.choices)
+    assert grouped  # the recognise step was group-scanned
     report = client.get(f"/api/v1/sessions/{body['session_id']}/report").json()
     assert report["score"]["score"] == pytest.approx(100, abs=1e-6)
     assert report["feedback"]

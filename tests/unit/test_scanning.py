@@ -78,6 +78,10 @@ def test_loops_stop_then_a_press_restarts_without_choosing() -> None:
         "loops_left": 0,
         "paused": True,
         "adaptive": False,
+        "groups": None,
+        "level": None,
+        "group": None,
+        "back": False,
     }
     assert m.tick(100.0).kind == "none"
     out = m.on_switch("select", "down", 100.0)

@@ -16,7 +16,8 @@ from accessibility.signals import Compression
 from gateway.identifiers import KitRef
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
-from twin_service.sessions.manager import KitClock, Session, SessionManager, twin_view
+from twin_service.sessions.kit_clock import KitClock, twin_view
+from twin_service.sessions.manager import Session, SessionManager
 from twin_service.twins.twin import Twin, ValueEntry
 
 KIT = KitRef("lab", "kit-clock")

@@ -35,14 +35,16 @@ async def run_simulated_learner(
                 correct = [known] if known else [c.id for c in step.choices if c.correct]
                 wrong = [c.id for c in choices if c.id not in correct]
                 target = rng.choice(wrong) if wrong and rng.random() < 0.2 else correct[0]
-            index = session.scan.highlighted
-            if index is not None and choices[index].id == target:
+            index = next((i for i, c in enumerate(choices) if c.id == target), None)
+            # the choice is highlighted, or its group is (group scanning)
+            if index is not None and session.scan.leads_to(index):
                 await asyncio.sleep(user.reaction_time_s())
                 now = time.time()
                 sessions.on_switch(session, "select", "down", now)
                 await asyncio.sleep(user.hold_time_s())
                 sessions.on_switch(session, "select", "up", time.time())
-                target = None
-                await asyncio.sleep(1.5)  # read the feedback before the next prompt
+                if session.scan.choices != choices or session.scan.level != "items":
+                    target = None
+                    await asyncio.sleep(1.5)  # read the feedback before the next prompt
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.05)

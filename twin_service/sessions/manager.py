@@ -37,7 +37,6 @@ from accessibility.model import (
     LearnerProfile,
     SwitchName,
     SwitchState,
-    TwinView,
 )
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
 from accessibility.practice import PracticePolicy, PracticeScoring
@@ -56,8 +55,9 @@ from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
 from twin_service.messages import message
+from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.observer import NoObserver, SessionObserver
-from twin_service.twins.twin import Twin, ValueEntry
+from twin_service.twins.twin import Twin
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +80,14 @@ def read_vitals_choice(lang: str) -> Choice:
 
 READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is speech)
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
-_SCAN_CHANGES = frozenset({"moved", "paused", "restarted", "selected"})
+_SCAN_CHANGES = frozenset({"moved", "opened", "closed", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
 # A finished session stays in memory this long (its page's last frames and audio), and
 # at most LINGER_MAX of them; then only its records are left.
 LINGER_S = 120.0
 LINGER_MAX = 200
-# KitClock: the smallest (received_at - ts) over the last CLOCK_WINDOW_S of receiving, where
-# a silence counts at most CLOCK_GAP_S. Long enough that a kit replaying its spool after an
-# outage (old ts arriving now) does not move the estimate while the replay lasts; short
-# enough that a kit whose clock was stepped back is tracked again within half a minute.
 # A compression whose deepest point is older than this on the service clock is a replay.
 LIVE_COMPRESSION_S = 5.0
-CLOCK_WINDOW_S = 30.0
-CLOCK_GAP_S = 1.0
 # An undo choice follows each choice this long (docs/domain.md: "an undo within a second or two
 # forgives a slip"; longer here, since a one-switch learner must scan to it).
 UNDO_WINDOW_S = 6.0
@@ -101,68 +95,6 @@ UNDO_WINDOW_S = 6.0
 
 def _rt_samples(scan: ScanMachine) -> tuple[float, ...]:
     return scan.adaptive.samples if scan.adaptive is not None else ()
-
-
-class KitClock:
-    """One kit's device time mapped onto the service clock.
-
-    ``received_at - ts`` of a value is the kit's clock offset plus the delivery delay; its
-    minimum over recent messages is the offset plus the shortest delay (milliseconds on a
-    lab network). A value's service time is ``ts + offset``, never later than its
-    ``received_at``: a value delivered late (a spool replay) is as old as it really is, and
-    a kit whose clock runs seconds behind or ahead is as fresh as one whose clock is right.
-    With no estimate yet, a value's service time is its ``received_at``.
-    """
-
-    __slots__ = ("_active", "_last_rx", "_mins")
-
-    def __init__(self) -> None:
-        self._active = 0.0  # seconds of receiving (silences count at most CLOCK_GAP_S)
-        self._last_rx: float | None = None
-        self._mins: deque[tuple[float, float]] = deque()  # (active, offset), offsets rising
-
-    @property
-    def offset(self) -> float | None:
-        return self._mins[0][1] if self._mins else None
-
-    def observe(self, entries: Iterable[ValueEntry]) -> None:
-        """Learn from the entries received since the last call (older ones are skipped)."""
-        last = self._last_rx
-        new = [e for e in entries if last is None or e.received_at > last]
-        for e in sorted(new, key=lambda e: e.received_at) if len(new) > 1 else new:
-            self._add(e.received_at, e.received_at - e.ts)
-
-    def _add(self, received_at: float, offset: float) -> None:
-        if self._last_rx is not None:
-            self._active += min(max(received_at - self._last_rx, 0.0), CLOCK_GAP_S)
-        self._last_rx = received_at if self._last_rx is None else max(self._last_rx, received_at)
-        mins = self._mins
-        while mins and mins[-1][1] >= offset:
-            mins.pop()
-        mins.append((self._active, offset))
-        while mins[0][0] < self._active - CLOCK_WINDOW_S:
-            mins.popleft()
-
-    def service_time(self, entry: ValueEntry) -> float:
-        offset = self.offset
-        return entry.received_at if offset is None else min(entry.received_at, entry.ts + offset)
-
-
-def twin_view(twin: Twin, now: float, clock: KitClock | None = None) -> TwinView:
-    """The policy's view at service time ``now``: each value with its device time on the
-    service clock (``clock``, after it has learnt from this twin's newest values)."""
-    if clock is None:
-        clock = KitClock()
-    sections = (twin.reported, twin.derived)
-    for section in sections:
-        clock.observe(section.values())
-    values: dict[str, float] = {}
-    stamps: dict[str, float] = {}
-    for section in sections:
-        for name, entry in section.items():
-            values[name] = entry.value
-            stamps[name] = clock.service_time(entry)
-    return TwinView(now=now, values=values, value_ts=stamps, online=twin.online)
 
 
 @dataclass

@@ -1,0 +1,96 @@
+"""The adaptive scan time of the clinical scenarios: the .65 rule over reaction times.
+
+Simpson, Koester & LoPresti 2006/2007: scan delay ~ mean switch reaction time / 0.65.
+Which presses are reaction-time samples is decided by the scan machine
+(``accessibility.scanning``, docs/switch-scanning.md); this only learns from them. Pure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Final
+
+from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
+
+RULE_65: Final = 0.65  # Simpson, Koester & LoPresti 2006/2007: delay = mean RT / 0.65
+
+
+class AdaptiveInterval:
+    """Scan interval from the learner's reaction times by the .65 rule, within bounds.
+
+    Keeps the last ``window`` reaction times; from ``min_samples`` on, each new sample
+    moves the interval towards mean / 0.65 by at most ``max_change`` of itself, but never
+    below the 90th-percentile reaction time + ``margin_ms``: that floor applies at once,
+    as slowing down for safety is never delayed.
+    """
+
+    def __init__(
+        self,
+        initial_ms: float,
+        *,
+        min_ms: float = MIN_SCAN_INTERVAL_MS,
+        max_ms: float = MAX_SCAN_INTERVAL_MS,
+        window: int = 20,
+        min_samples: int = 5,
+        max_change: float = 0.2,
+        margin_ms: float = 100.0,
+    ) -> None:
+        if not 0 < min_ms <= max_ms or not 1 <= min_samples <= window or not 0 < max_change < 1:
+            raise ValueError("bad AdaptiveInterval bounds")
+        self.min_ms, self.max_ms, self.min_samples = min_ms, max_ms, min_samples
+        self.max_change, self.margin_ms = max_change, margin_ms
+        self._ms = self._clamp(initial_ms)
+        self._rts: deque[float] = deque(maxlen=window)
+
+    def _clamp(self, ms: float) -> float:
+        return min(max(ms, self.min_ms), self.max_ms)
+
+    @property
+    def interval_ms(self) -> int:
+        return round(self._ms)
+
+    @property
+    def samples(self) -> tuple[float, ...]:
+        return tuple(self._rts)
+
+    def _stats(self) -> tuple[float, float, float] | None:
+        """(mean RT s, floor ms = p90 by nearest rank + margin, target ms), once adapting."""
+        if len(self._rts) < self.min_samples:
+            return None
+        mean, ranked = sum(self._rts) / len(self._rts), sorted(self._rts)
+        floor = ranked[math.ceil(0.9 * len(ranked)) - 1] * 1000.0 + self.margin_ms
+        return mean, floor, self._clamp(max(mean * 1000.0 / RULE_65, floor))
+
+    def target_ms(self) -> float | None:
+        stats = self._stats()
+        return None if stats is None else stats[2]
+
+    def record(self, rt_s: float) -> None:
+        """Add one reaction time (seconds) and adjust the interval."""
+        if not math.isfinite(rt_s) or rt_s <= 0:
+            raise ValueError(f"reaction time must be a positive number, got {rt_s!r}")
+        self._rts.append(rt_s)
+        if (stats := self._stats()) is not None:
+            lo, hi = self._ms * (1 - self.max_change), self._ms * (1 + self.max_change)
+            self._ms = self._clamp(max(min(max(stats[2], lo), hi), stats[1]))
+
+    def explain(self) -> str:
+        now_s, n, stats = self._ms / 1000, len(self._rts), self._stats()
+        if stats is None:
+            return (
+                f"Scan time {now_s:.1f} s: measuring your presses "
+                f"({n} of {self.min_samples} needed before it adapts)."
+            )
+        mean, floor, target = stats
+        text = (
+            f"Scan time {now_s:.1f} s: your last {n} presses averaged {mean:.2f} s; "
+            f"scan time = average ÷ {RULE_65} = {mean / RULE_65:.2f} s"
+        )
+        if target == floor > mean * 1000 / RULE_65:
+            text += f", raised to {floor / 1000:.2f} s to stay slower than 9 in 10 of your presses"
+        if target in (self.min_ms, self.max_ms):
+            text += f", kept within {self.min_ms / 1000:g}-{self.max_ms / 1000:g} s"
+        if abs(target - self._ms) >= 0.5:
+            text += f"; it moves there by at most {self.max_change:.0%} at a time"
+        return text + "."
