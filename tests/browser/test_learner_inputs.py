@@ -19,6 +19,7 @@ from tests.browser.helpers import (
     Kit,
     check_axe,
     check_clean,
+    correct_choice,
     new_session,
     session_summary,
     shoot,
@@ -189,17 +190,16 @@ def test_hold_ms_300_ignores_short_presses_of_a_key_and_a_pad_button(
     assert highlighted(browser, page) == "concerned"
     browser.call("key", name=page, key="Space", delay=400)
     wait_for_step(web, sid, "recognise")
-    # A pad button on the next step: 100 ms is ignored, 400 ms chooses the highlighted one.
-    browser.wait(page, f"{STATE}.highlighted === 0", timeout=10)
-    first = browser.js(page, "document.querySelector('.choice.is-scanned').dataset.choice")
+    # A pad button on the next step (scanned by groups): 100 ms is ignored, 400 ms opens
+    # the highlighted group (a press that counts, without answering anything).
+    browser.wait(page, f"{STATE}.level === 'groups' && {STATE}.group === 0", timeout=10)
     pad_press(browser, page, 0, ms=100)
     time.sleep(0.2)
-    assert step_of(web, sid) == "recognise"
-    assert len(wait_chosen(web, sid, want=1)) == 1  # only the first step's answer so far
-    browser.wait(page, f"{STATE}.highlighted === 0")
+    assert browser.js(page, f"{STATE}.level") == "groups"
+    browser.wait(page, f"{STATE}.level === 'groups' && {STATE}.group === 0")
     pad_press(browser, page, 0, ms=400)
-    events = wait_chosen(web, sid, want=2)
-    assert events[-1] == first, events
+    browser.wait(page, f"{STATE}.level === 'items'")
+    assert len(wait_chosen(web, sid, want=1)) == 1  # only the first step's answer
     check_clean(browser, page)
     browser.call("close", name=page)
 
@@ -371,5 +371,88 @@ def test_axe_finds_nothing_in_the_new_modes(
     browser.call("mouse", name=page, x=5, y=5)
     check_axe(browser, page, f"new modes, forced colours, {theme}")
     browser.call("emulate", name=page, forced_colors="none")
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+# The page's view of group scanning: rows, the words on them, the option the list names.
+GROUP_VIEW = """(() => {
+  const list = document.getElementById('choices');
+  const rows = [...list.querySelectorAll('.group-row')];
+  return { rows: rows.length, role: rows[0]?.getAttribute('role') ?? null,
+           lit: rows.findIndex((r) => r.classList.contains('is-scanned')),
+           open: rows.findIndex((r) => r.classList.contains('is-open')),
+           words: rows.map((r) => r.querySelector('.group-head').innerText),
+           back: [...list.querySelectorAll('.group-back')].filter((b) => !b.hidden)
+             .map((b) => b.id),
+           active: list.getAttribute('aria-activedescendant') };
+})()"""
+
+
+def target_in_lit_group(target: str) -> str:
+    return (
+        f"document.querySelector('.group-row.is-scanned .choice[data-choice={json.dumps(target)}]')"
+    )
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_group_scanning_of_a_big_step_completes_with_one_switch(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path, theme: str
+) -> None:
+    learner = f"in-grp-{theme}"
+    body = new_session(
+        web, learner, "wardIn", f"k8{theme}", scan_interval_ms=1500, adaptive_scan=False,
+        theme=theme,
+    )  # fmt: skip
+    Kit(publisher, web, "wardIn", f"k8{theme}").send(DETERIORATING)
+    page = learner
+    open_learner(browser, page, body["learner_url"])
+    start = "document.getElementById('start')"
+    browser.js(page, f"{start}.click()")
+    browser.wait(page, f"{STATE}.started")
+    sid = body["session_id"]
+    wait_highlight(browser, page, "concerned")
+    browser.call("key", name=page, key="Space")
+    wait_for_step(web, sid, "recognise")
+    target = correct_choice("recognise")
+    # 6 answers + "Read the vitals" (+ "Undo" for its first 6 s): scanned by groups.
+    browser.wait(page, f"{STATE}.groups !== null && {STATE}.level === 'groups'")
+    assert browser.js(page, f"{STATE}.choices.length") >= 7
+    view = browser.js(page, GROUP_VIEW)
+    assert view["rows"] >= 2 and view["role"] == "group", view
+    assert "Group 1\n· highlighted: select it to open" in view["words"][view["lit"]], view
+    assert view["active"] == f"group-{view['lit']}", view
+    shoot(browser, page, screenshots / f"learn-groups-{theme}.png")
+    check_axe(browser, page, f"group scanning, groups, {theme}")
+    tree = browser.call("ax_tree", name=page)
+    roles = {n["id"]: n["role"] for n in tree}
+    groups = [n for n in tree if n["role"] == "group" and roles.get(n["parent"]) == "listbox"]
+    assert len(groups) == view["rows"], groups
+    assert [n["name"] for n in groups][:2] == ["Group 1", "Group 2"], groups
+    # One switch: Space on the row holding the right answer, then on the answer.
+    browser.wait(page, f"{target_in_lit_group(target)} !== null", timeout=20)
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.level === 'items'")
+    view = browser.js(page, GROUP_VIEW)
+    assert view["open"] >= 0 and view["back"] == [f"group-{view['open']}-back"], view
+    assert "open: choose an answer, or Back" in view["words"][view["open"]], view
+    back = f"document.getElementById('group-{view['open']}-back')"
+    browser.wait(page, f"{back}.classList.contains('is-scanned')", timeout=20)
+    assert browser.js(
+        page, "document.getElementById('choices').getAttribute('aria-activedescendant')"
+    ) == (f"group-{view['open']}-back")
+    shoot(browser, page, screenshots / f"learn-groups-back-{theme}.png")
+    check_axe(browser, page, f"group scanning, back, {theme}")
+    browser.call("key", name=page, key="Space")  # back to the groups: nothing chosen
+    browser.wait(page, f"{STATE}.level === 'groups'")
+    assert step_of(web, sid) == "recognise"
+    browser.wait(page, f"{target_in_lit_group(target)} !== null", timeout=20)
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.level === 'items'")
+    wait_highlight(browser, page, target)
+    browser.call("key", name=page, key="Space")
+    wait_for_step(web, sid, "act")
+    sent = {sw for sw, _ in sent_switches(browser, page)}
+    assert sent == {"select"}, sent  # one switch only
     check_clean(browser, page)
     browser.call("close", name=page)

@@ -258,6 +258,8 @@ def test_two_switches_step_scan_with_space_and_enter(
         following = step_after(step)
         target = correct_choice(step)
         browser.wait(page, f"document.querySelector('.choice[data-choice={json.dumps(target)}]')")
+        if browser.js(page, f"{LEARNER}.groups !== null"):  # 7 choices: a group first
+            open_group_of(browser, page, target)
         for _ in range(8):
             if highlighted_id(browser, page) == target:
                 break
@@ -306,6 +308,21 @@ def test_two_switches_step_scan_with_space_and_enter(
     shoot(browser, page, screenshots / "learn-finished.png")
     check_clean(browser, page)
     browser.call("close", name=page)
+
+
+def open_group_of(browser: Browser, page: str, target: str) -> None:
+    """Two switches, a group-scanned step: Space to the row holding ``target``, Enter."""
+    holds = (
+        f"document.querySelector('.group-row.is-scanned .choice[data-choice={json.dumps(target)}]')"
+    )
+    for _ in range(4):
+        if browser.js(page, f"{holds} !== null"):
+            break
+        before = browser.js(page, f"{LEARNER}.group")
+        browser.call("key", name=page, key="Space")  # next group
+        browser.wait(page, f"{LEARNER}.group !== {before}")
+    browser.call("key", name=page, key="Enter")  # open it: its first answer is highlighted
+    browser.wait(page, f"{LEARNER}.level === 'items' && {LEARNER}.highlighted !== null")
 
 
 def test_timing_and_speech_controls_with_large_text_on_a_narrow_screen(

@@ -49,10 +49,10 @@ export function createChoices({ list, t, isRtl }) {
     }
     list.replaceChildren(...groups.map((g, gi) => {
       const names = g.map((i) => choices[i].label).join(', ');
-      return h('li', { role: 'group', class: 'group-row', 'data-group': String(gi), 'aria-labelledby': `group-${gi}` },
+      return h('li', { role: 'group', class: 'group-row', 'data-group': String(gi), 'aria-labelledby': `group-${gi}-name` },
         h('div', { id: `group-${gi}`, role: 'option', class: 'group-head', 'data-group': String(gi) },
           h('span', { class: 'marker', 'aria-hidden': 'true' }, MARKER(isRtl())),
-          h('span', { class: 'group-name' }, t('learn.group.name', { n: gi + 1 })),
+          h('span', { id: `group-${gi}-name`, class: 'group-name' }, t('learn.group.name', { n: gi + 1 })),
           h('span', { class: 'group-state' }, ''),
           h('span', { class: 'visually-hidden' }, `${t('learn.label_sep')}${names}`)),
         h('div', { class: 'group-items' }, ...g.map((i) => option(choices[i], i, 'div')),

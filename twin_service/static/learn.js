@@ -379,7 +379,7 @@ function toggleSpeech() {
 }
 
 function wireControls() {
-  $('start').addEventListener('click', start);
+  $('start').addEventListener('click', () => start('pointer'));
   $('choices').addEventListener('click', (e) => { // a click or tap on an answer chooses it
     const el = e.target instanceof Element ? e.target.closest('.choice[data-choice]') : null;
     if (el) choose(el.dataset.choice);
