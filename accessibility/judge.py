@@ -3,13 +3,20 @@
 A scenario step with ``judge: news2`` asks a question whose right answer depends on the
 patient: "which sign is the most concerning right now?" is right when the chosen sign has
 the highest NEWS2 sub-score (``accessibility.news2``) among the twin's fresh values at that
-moment; the ``none`` choice is right when every sign scores 0 (or none is shown).
+moment; the ``none`` choice is right when every sign scores 0 (or none is shown). The
+step's bedside observations (``observed``: consciousness, air or oxygen) score alongside.
 """
 
 from __future__ import annotations
 
 from accessibility.model import TwinView
-from accessibility.news2 import describe, most_concerning, sub_scores
+from accessibility.news2 import (
+    describe,
+    describe_observed,
+    most_concerning,
+    observed_scores,
+    sub_scores,
+)
 from accessibility.scenario import NO_SIGN, ChoiceSpec, Step
 
 
@@ -29,21 +36,29 @@ def judge_choice(
     """(right?, the reason in words) for a choice; a step without ``judge`` keeps its own."""
     if step.judge != "news2":
         return spec.correct, spec.explain
-    values = fresh_values(view, stale_after_s)
-    top = most_concerning(values)
-    scores = sub_scores(values)
+    values, observed = fresh_values(view, stale_after_s), dict(step.observed)
+    top = most_concerning(values, observed)
+    scores = sub_scores(values) | observed_scores(observed)
+
+    def said(name: str) -> str:
+        return (
+            describe_observed(name, observed[name])
+            if name in observed
+            else describe(name, values[name])
+        )
+
     if spec.sign == NO_SIGN:
         if not top:
             return True, "Yes - no sign scores on NEWS2 right now."
-        worst = ", ".join(describe(n, values[n]) for n in sorted(top))
+        worst = ", ".join(said(n) for n in sorted(top))
         return False, f"Look again: {worst}. Try again."
     if spec.sign in top:
-        return True, f"Yes - {describe(spec.sign, values[spec.sign])} is the highest now."
+        return True, f"Yes - {said(spec.sign)} is the highest now."
     if not top:
         return False, "Every sign is in the normal NEWS2 band right now. Try again."
-    worst = ", ".join(describe(n, values[n]) for n in sorted(top))
+    worst = ", ".join(said(n) for n in sorted(top))
     mine = (
-        describe(spec.sign, values[spec.sign])
+        said(spec.sign)
         if spec.sign is not None and spec.sign in scores
         else "that sign is not on the monitor"
     )

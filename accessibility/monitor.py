@@ -91,7 +91,8 @@ BY_NAME: Mapping[str, Vital] = {v.name: v for v in VITALS}
 # Reported sensors shown through another row.
 PART_OF = {"sbp": "bp", "dbp": "bp"}
 # The vitals a scenario's monitor always shows (others appear when the kit reports them).
-SCENARIO_VITALS: Mapping[str, tuple[str, ...]] = {"vitals": tuple(v.name for v in VITALS)}
+_ALL_VITALS = tuple(v.name for v in VITALS)
+SCENARIO_VITALS: Mapping[str, tuple[str, ...]] = {"vitals": _ALL_VITALS, "news2-check": _ALL_VITALS}
 TREND_WINDOW_S = 60.0
 
 

@@ -10,6 +10,10 @@ The bands, exactly as the NEWS2 chart (docs/domain.md "Vital signs (NEWS2)"):
 | pulse /min | <= 40 | | 41-50 | 51-90 | 91-110 | 111-130 | >= 131 |
 | temperature C | <= 35.0 | | 35.1-36.0 | 36.1-38.0 | 38.1-39.0 | >= 39.1 | |
 
+NEWS2's other two parameters are not measured by a monitor but observed at the bedside;
+a scenario step gives them (``observed:``): consciousness on the ACVPU scale (alert 0; new
+confusion, voice, pain or unresponsive 3) and air or supplemental oxygen (air 0, oxygen 2).
+
 The chart is in whole numbers (temperature in tenths), as a monitor displays them, so a
 value is rounded so first (half up: SpO2 95.5 % is 96 %, score 0). Aggregate >= 5, or 3
 in one parameter, asks for an urgent review; >= 7 for an emergency response.
@@ -32,6 +36,12 @@ _BANDS: Final[dict[str, tuple[int, tuple[tuple[float, int], ...], int]]] = {
     "temp_c": (1, ((35.0, 3), (36.0, 1), (38.0, 0), (39.0, 1)), 2),
 }
 NEWS2_PARAMETERS: Final = tuple(_BANDS)
+# The observed parameters and the score of each observation (RCP 2017 chart).
+OBSERVED: Final[dict[str, dict[str, int]]] = {
+    "consciousness": {"alert": 0, "confusion": 3, "voice": 3, "pain": 3, "unresponsive": 3},
+    "oxygen": {"air": 0, "oxygen": 2},
+}
+NEWS2_SIGNS: Final = (*NEWS2_PARAMETERS, *OBSERVED)  # all seven NEWS2 parameters
 
 
 def _round_half_up(value: float, decimals: int) -> float:
@@ -62,11 +72,24 @@ def sub_scores(values: Mapping[str, float]) -> dict[str, int]:
     return {name: sub_score(name, values[name]) for name in _BANDS if name in values}
 
 
-def most_concerning(values: Mapping[str, float]) -> frozenset[str]:
-    """The parameters with the highest sub-score now (empty when every one scores 0)."""
-    scores = sub_scores(values)
+def observed_scores(observed: Mapping[str, str]) -> dict[str, int]:
+    """Scores of the observed parameters given (``{"consciousness": "alert"}`` -> 0)."""
+    return {name: OBSERVED[name][value] for name, value in observed.items()}
+
+
+def most_concerning(
+    values: Mapping[str, float], observed: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The parameters with the highest sub-score now (empty when every one scores 0),
+    among the measured ``values`` and the ``observed`` ones."""
+    scores = sub_scores(values) | observed_scores(observed or {})
     top = max(scores.values(), default=0)
     return frozenset(n for n, s in scores.items() if s == top) if top > 0 else frozenset()
+
+
+def describe_observed(name: str, value: str) -> str:
+    """'consciousness: alert (NEWS2 0)'."""
+    return f"{name}: {value} (NEWS2 {OBSERVED[name][value]})"
 
 
 def describe(name: str, value: float) -> str:

@@ -28,7 +28,9 @@ Schema (strict: unknown fields, wrong types and dangling references fail at load
 * A step with ``judge: news2`` is judged against the twin when the choice is made: each
   choice names a ``sign`` (a NEWS2 parameter, or ``none``) instead of ``correct``, and is
   right when that sign has the highest NEWS2 sub-score at that moment (``none``: when
-  every sign scores 0). ``rules`` may be empty.
+  every sign scores 0). ``rules`` may be empty. ``observed: {consciousness, oxygen}``
+  gives NEWS2's two bedside parameters (``accessibility.news2.OBSERVED``) for such a step;
+  a choice may name them as its ``sign`` only then.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from typing import Any, Literal, NoReturn, TypeAlias
 import yaml
 
 from accessibility.model import Severity
-from accessibility.news2 import NEWS2_PARAMETERS
+from accessibility.news2 import NEWS2_SIGNS, OBSERVED
 from accessibility.practice import PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
@@ -148,6 +150,8 @@ class Step:
     advance_when: When | None = None
     next: str | None = None  # where duration/advance_when/correct choices lead
     judge: str | None = None  # "news2": choices are judged against the twin when made
+    # NEWS2 parameters observed at the bedside, not measured (news2.OBSERVED), as (name, value)
+    observed: tuple[tuple[str, str], ...] = ()
 
     @property
     def terminal(self) -> bool:
@@ -209,7 +213,7 @@ class _Reader:
             "value": isinstance(v, str) and v in KNOWN_VALUES,
             "count": isinstance(v, int) and not isinstance(v, bool) and v >= 1,
             "judge": v in JUDGES,
-            "sign": v in (*NEWS2_PARAMETERS, NO_SIGN),
+            "sign": v in (*NEWS2_SIGNS, NO_SIGN),
         }.get(kind)
         if ok is None:  # a number
             ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -222,7 +226,7 @@ class _Reader:
                 "value": "a known value name",
                 "count": "a whole number >= 1",
                 "judge": f"one of {', '.join(JUDGES)}",
-                "sign": f"one of {', '.join((*NEWS2_PARAMETERS, NO_SIGN))}",
+                "sign": f"one of {', '.join((*NEWS2_SIGNS, NO_SIGN))}",
             }
             self.fail(where, f"must be {what.get(kind, kind)}, got {v!r}")
         return v.strip() if kind == "text" else v
@@ -284,7 +288,7 @@ class _Reader:
         return When(cond, for_s, after)
 
     def step(self, where: str, obj: object, following: str | None) -> Step:
-        opt = "speech icon choices duration_s advance_when next judge"
+        opt = "speech icon choices duration_s advance_when next judge observed"
         m = self.fields(where, obj, "id prompt", opt)
         raw = self.seq(f"{where}.choices", m["choices"]) if "choices" in m else []
         judged = "judge" in m
@@ -302,11 +306,23 @@ class _Reader:
             self.fail(f"{where}.choices", "choice ids must be unique")
         adv = self.when(f"{where}.advance_when", m["advance_when"]) if "advance_when" in m else None
         nxt = m.get("next", following)
+        observed = self.observed(f"{where}.observed", m.get("observed", {}))
+        for i, c in enumerate(choices):
+            if c.sign in OBSERVED and c.sign not in dict(observed):
+                self.fail(f"{where}.choices[{i}].sign", f"{c.sign!r} needs the step's observed")
         step = Step(**{"speech": m["prompt"], "icon": "info", **m, "choices": choices, "next": nxt,
-                       "advance_when": adv})  # fmt: skip
+                       "advance_when": adv, "observed": observed})  # fmt: skip
         if nxt is None and (adv or step.duration_s or any(c.next is None for c in choices)):
             self.fail(f"{where}.next", "is required: this is the last step and it can advance")
         return step
+
+    def observed(self, where: str, obj: object) -> tuple[tuple[str, str], ...]:
+        """``{consciousness: alert, oxygen: air}``: NEWS2's bedside observations."""
+        m = self.fields(where, obj, "", " ".join(OBSERVED))
+        for name, value in m.items():
+            if value not in OBSERVED[name]:
+                self.fail(f"{where}.{name}", f"must be one of {', '.join(OBSERVED[name])}")
+        return tuple((name, m[name]) for name in OBSERVED if name in m)
 
     def rules(self, obj: object, step_ids: list[str]) -> tuple[Rule, ...]:
         if obj == []:

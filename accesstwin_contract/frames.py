@@ -87,6 +87,7 @@ class SpeechDoc(TypedDict):
 class ChoiceDoc(TypedDict):
     id: str
     label: str
+    audio_url: NotRequired[str]  # auditory scanning: the clip said when it is highlighted
 
 
 class FeedbackFrame(TypedDict):

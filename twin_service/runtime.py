@@ -33,7 +33,9 @@ from twin_service.records.sql import SqlRecords
 from twin_service.records.writer import RecordsWriter
 from twin_service.sessions.learners import LearnerProfiles
 from twin_service.sessions.manager import Session, SessionManager
+from twin_service.sessions.scan_audio import clip_rendered
 from twin_service.settings import Settings
+from twin_service.speech.ahead import ClipsAhead
 from twin_service.speech.espeak import EspeakSpeech
 from twin_service.store.base import TimeSeriesStore
 from twin_service.store.factory import open_store
@@ -150,6 +152,8 @@ class Runtime:
         self.speech = EspeakSpeech(
             cache_max_bytes=settings.speech_cache_mb * 1024 * 1024, engine=settings.speech_engine
         )
+        self.clips_ahead = ClipsAhead(self.speech.synthesize, self._clip_rendered)
+        self.sessions.on_clips = lambda session, clips: self.clips_ahead.want(session.id, clips)
         self.pipeline.on_change = self._on_twin_change
         self.pipeline.kit_groups = self.sessions.groups_of_kit
         self.pipeline.on_input = self._on_input
@@ -178,6 +182,11 @@ class Runtime:
             if interval != self.profiles.get(session.learner_id).scan_interval_ms:
                 self.profiles.remember_scan_interval(session.learner_id, interval)
         self.records_metrics.running_sessions.set(self.sessions.running)
+
+    def _clip_rendered(self, session_id: str, key: str, wav: bytes) -> None:
+        session = self.sessions.get(session_id)
+        if session is not None:
+            clip_rendered(session, key, wav)
 
     def _ack(self, message: InboundMessage) -> None:
         self.mqtt.ack(message)
@@ -279,6 +288,7 @@ class Runtime:
             asyncio.create_task(self.writer.run(), name="store-writer"),
             asyncio.create_task(self.mqtt.run(), name="mqtt"),
             asyncio.create_task(self._scan_clock(), name="scan-clock"),
+            asyncio.create_task(self.clips_ahead.run(), name="scan-clips-ahead"),
             asyncio.create_task(self.records_writer.run(), name="records-writer"),
         ]
         if self.xapi is not None:

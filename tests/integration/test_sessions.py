@@ -52,7 +52,12 @@ def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProc
     client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
     scenarios = client.get("/api/v1/scenarios")
     assert scenarios.status_code == 200
-    assert {s["id"] for s in scenarios.json()} == {"cpr", "switch-practice", "vitals"}
+    assert {s["id"] for s in scenarios.json()} == {
+        "cpr",
+        "news2-check",
+        "switch-practice",
+        "vitals",
+    }
     assert all(s["title"] and s["desired"]["scenario"] == s["id"] for s in scenarios.json())
     profile = client.put("/api/v1/learners/learner-7/profile", json={"scan_interval_ms": 400})
     assert profile.status_code == 200
@@ -117,6 +122,45 @@ def test_one_switch_auto_scan_completes_the_vitals_scenario(service: ServiceProc
     assert wav.status_code == 200
     with wave.open(io.BytesIO(wav.content)) as parsed:
         assert parsed.getnframes() > 0
+
+
+def test_one_switch_auto_scan_completes_news2_check_by_groups(service: ServiceProcess) -> None:
+    """8 choices (+ "Read the vitals") are scanned by groups: the learner selects the group
+    holding the right answer for the twin at that moment, then the answer."""
+    client = httpx.Client(base_url=service.base_url, headers=service.headers, timeout=10)
+    assert "news2-check" in {s["id"] for s in client.get("/api/v1/scenarios").json()}
+    client.put("/api/v1/learners/learner-n/profile", json={"scan_interval_ms": 400})
+    body = client.post(
+        "/api/v1/sessions",
+        json={"learner_id": "learner-n", "lab": "ward", "kit": "kn", "scenario": "news2-check"},
+    ).json()
+    sid = body["session_id"]
+    url = f"ws://127.0.0.1:{service.port}/ws/sessions/{sid}?token={body['learner_token']}"
+    kinds: list[str] = []
+    groups: list[Any] = []
+    with connect(url) as ws:
+        choices: list[dict[str, str]] = []
+        for frame in frames(ws, timeout=90):
+            if frame["type"] == "feedback" and frame["choices"]:
+                choices = frame["choices"]
+                groups.append(frame["scan"]["groups"])
+            twin = client.get("/api/v1/twins/ward/kn")
+            right = judged_right_ids("news2-check", twin.json() if twin.is_success else {})
+            if (on := press_for(frame, choices, right)) is not None:
+                t = time.time()
+                for state in ("down", "up"):
+                    ws.send(json.dumps({"type": "switch", "switch": "select", "state": state,
+                                        "ts": t}))  # fmt: skip
+                kinds.append(on)
+                if on == "choice":
+                    choices = []
+            if client.get(f"/api/v1/sessions/{sid}").json()["finished"]:
+                break
+    assert client.get(f"/api/v1/sessions/{sid}").json()["finished"], kinds
+    assert groups[0] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]  # 8 choices + "Read the vitals"
+    assert kinds.count("group") >= 1 and kinds[-1] == "choice"
+    report = client.get(f"/api/v1/sessions/{sid}/report").json()
+    assert report["score"]["decisions"][0]["correct"] is True
 
 
 def test_learner_tokens_open_only_their_own_session(service: ServiceProcess) -> None:

@@ -31,8 +31,8 @@ def _raw(scenario_id: str) -> dict[str, Any]:
 
 
 def test_the_packaged_scenarios_load() -> None:
-    assert scenario_ids() == ("cpr", "switch-practice", "vitals")
-    assert [s["id"] for s in list_scenarios()] == ["cpr", "switch-practice", "vitals"]
+    assert scenario_ids() == ("cpr", "news2-check", "switch-practice", "vitals")
+    assert [s["id"] for s in list_scenarios()] == ["cpr", "news2-check", "switch-practice", "vitals"]
     cpr, vitals = load_scenario("cpr"), load_scenario("vitals")
     assert dict(cpr.desired) == {"scenario": "cpr", "metronome_bpm": 110}
     assert dict(vitals.desired) == {"scenario": "vitals", "patient": "deteriorating"}
@@ -44,7 +44,7 @@ def test_the_packaged_scenarios_load() -> None:
     assert vitals.decision_steps == ("observe", "recognise", "act")
 
 
-@pytest.mark.parametrize("scenario_id", ["cpr", "switch-practice", "vitals"])
+@pytest.mark.parametrize("scenario_id", ["cpr", "news2-check", "switch-practice", "vitals"])
 def test_every_next_refers_to_a_real_step(scenario_id: str) -> None:
     sc = load_scenario(scenario_id)
     ids = {s.id for s in sc.steps}

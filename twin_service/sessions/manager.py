@@ -26,7 +26,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,8 +55,10 @@ from twin_service.auth.tokens import digest, matches
 from twin_service.ingest.compressions import compression_frame
 from twin_service.live.hub import Hub
 from twin_service.messages import message
+from twin_service.sessions import scan_audio
 from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.observer import NoObserver, SessionObserver
+from twin_service.sessions.scan_audio import ScanAudio, scan_block
 from twin_service.twins.twin import Twin
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ class Session:
     log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
+    scan_audio: ScanAudio | None = None  # auditory scanning: the current choices' clips
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
@@ -167,6 +170,8 @@ class SessionManager:
         self._on_scan_learnt = on_scan_learnt
         self.observer: SessionObserver = observer if observer is not None else NoObserver()
         self.on_finished: Callable[[Session], None] | None = None
+        # Auditory scanning: new clips to render ahead, as (cache key, request).
+        self.on_clips: Callable[[Session, list[tuple[str, SpeechRequest]]], None] | None = None
         self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
         self._clock = clock
         self.learner_token_grace_s = learner_token_grace_s
@@ -463,7 +468,7 @@ class SessionManager:
         offered = any(c.id == READ_VITALS_ID for c in session.scan.choices)
         if choice_id == READ_VITALS_ID and offered:
             self.read_vitals(session, self._twins.get(session.kit))
-            session.scan.set_choices(session.scan.choices, now)
+            self._set_choices(session, session.scan.choices, now)
             self._publish_scan(session)
             self.observer.event(session, "choice", {"choice": choice_id, "read_vitals": True}, now)
             return
@@ -537,7 +542,7 @@ class SessionManager:
             if session.policy.finished:
                 break
             self.advance(session, now, record=False)
-        session.scan.set_choices((), now)
+        self._set_choices(session, (), now)
         self._publish_scan(session)
         self._finish_if_done(session, now)
 
@@ -572,7 +577,7 @@ class SessionManager:
                 "session_id": session.id,
                 "lab": session.kit.lab,
                 "kit": session.kit.kit,
-                **session.scan.state_for_frame(),
+                **scan_block(session),
             }
         )
         return frames
@@ -629,10 +634,15 @@ class SessionManager:
                 read = read_vitals_choice(session.scenario.lang)
                 item = replace(item, choices=(*item.choices, read))
             if item.choices:
-                session.scan.set_choices(item.choices, now)
+                self._set_choices(session, item.choices, now)
             frame, speech = render_feedback(
-                item, session.profile, session.scan.state_for_frame(), session.audio_base
+                item, session.profile, scan_block(session), session.audio_base
             )
+            if item.choices and session.scan_audio is not None:  # auditory scanning
+                for doc, url in zip(
+                    frame["choices"], session.scan_audio.choice_urls(), strict=True
+                ):
+                    doc["audio_url"] = url
             frame["session_id"] = session.id
             frame["step"] = session.policy.step_id
             frame["finished"] = session.policy.finished
@@ -659,6 +669,12 @@ class SessionManager:
                 },
             )
 
+    def _set_choices(self, session: Session, choices: Sequence[Choice], now: float) -> None:
+        session.scan.set_choices(choices, now)
+        clips = scan_audio.prepare(session, self._remember_speech)
+        if clips and self.on_clips is not None:
+            self.on_clips(session, clips)  # the runtime renders them ahead
+
     def _publish_scan(self, session: Session) -> None:
         self._hub.publish(
             session_group(session.id),
@@ -667,7 +683,7 @@ class SessionManager:
                 "session_id": session.id,
                 "lab": session.kit.lab,
                 "kit": session.kit.kit,
-                **session.scan.state_for_frame(),
+                **scan_block(session),
                 "explained": session.scan_explained(),
             },
         )
