@@ -6,25 +6,29 @@ Screenshots: artifacts/screenshots/learn-dwell-*.png."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from accessibility.news2 import most_concerning
+from accessibility.scenario import load_scenario
 from tests.browser.driver import Browser, api
 from tests.browser.helpers import (
     DETERIORATING,
     Kit,
     check_axe,
     check_clean,
-    correct_choice,
     new_session,
     session_summary,
     shoot,
     wait_for_step,
 )
+from tests.browser.learner_view import make_session
 from tests.support.mqtt import Publisher
 from tests.support.service import ServiceProcess
 
@@ -395,64 +399,128 @@ def target_in_lit_group(target: str) -> str:
     )
 
 
+def right_ids(scenario: str, step: str) -> set[str]:
+    """The choices of a NEWS2-judged step that are right while the kit shows DETERIORATING."""
+    spec = next(x for x in load_scenario(scenario).steps if x.id == step)
+    top = most_concerning(DETERIORATING)
+    return {c.id for c in spec.choices if c.sign in top}
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_group_scanning_of_a_big_step_completes_with_one_switch(
+def test_group_scanning_of_an_8_choice_step_completes_with_one_switch(
     browser: Browser, web: ServiceProcess, publisher: Publisher, screenshots: Path, theme: str
 ) -> None:
     learner = f"in-grp-{theme}"
-    body = new_session(
-        web, learner, "wardIn", f"k8{theme}", scan_interval_ms=1500, adaptive_scan=False,
-        theme=theme,
+    body = make_session(
+        web, learner, "wardIn", f"k8{theme}", "news2-check", scan_interval_ms=1500,
+        adaptive_scan=False, theme=theme,
     )  # fmt: skip
     Kit(publisher, web, "wardIn", f"k8{theme}").send(DETERIORATING)
     page = learner
     open_learner(browser, page, body["learner_url"])
-    start = "document.getElementById('start')"
-    browser.js(page, f"{start}.click()")
+    browser.js(page, "document.getElementById('start').click()")
     browser.wait(page, f"{STATE}.started")
     sid = body["session_id"]
-    wait_highlight(browser, page, "concerned")
-    browser.call("key", name=page, key="Space")
-    wait_for_step(web, sid, "recognise")
-    target = correct_choice("recognise")
-    # 6 answers + "Read the vitals" (+ "Undo" for its first 6 s): scanned by groups.
+    right = right_ids("news2-check", "assess")
+    # 8 answers + "Read the vitals": scanned by groups, shown as rows.
     browser.wait(page, f"{STATE}.groups !== null && {STATE}.level === 'groups'")
-    assert browser.js(page, f"{STATE}.choices.length") >= 7
+    assert browser.js(page, f"{STATE}.choices.length") == 9
     view = browser.js(page, GROUP_VIEW)
-    assert view["rows"] >= 2 and view["role"] == "group", view
-    assert "Group 1\n· highlighted: select it to open" in view["words"][view["lit"]], view
+    assert view["rows"] == 3 and view["role"] == "group", view
+    lit = view["lit"]
+    assert f"Group {lit + 1}\n· highlighted: select it to open" in view["words"][lit], view
     assert view["active"] == f"group-{view['lit']}", view
     shoot(browser, page, screenshots / f"learn-groups-{theme}.png")
     check_axe(browser, page, f"group scanning, groups, {theme}")
     tree = browser.call("ax_tree", name=page)
     roles = {n["id"]: n["role"] for n in tree}
     groups = [n for n in tree if n["role"] == "group" and roles.get(n["parent"]) == "listbox"]
-    assert len(groups) == view["rows"], groups
-    assert [n["name"] for n in groups][:2] == ["Group 1", "Group 2"], groups
-    # One switch: Space on the row holding the right answer, then on the answer.
-    browser.wait(page, f"{target_in_lit_group(target)} !== null", timeout=20)
+    assert [n["name"] for n in groups] == ["Group 1", "Group 2", "Group 3"], groups
+    # One switch: Space on a row holding a right answer, then (after Back once) the answer.
+    lit_right = (
+        "[...document.querySelectorAll('.group-row.is-scanned .choice')]"
+        f".some((c) => {json.dumps(sorted(right))}.includes(c.dataset.choice))"
+    )
+    browser.wait(page, lit_right, timeout=20)
     browser.call("key", name=page, key="Space")
     browser.wait(page, f"{STATE}.level === 'items'")
     view = browser.js(page, GROUP_VIEW)
     assert view["open"] >= 0 and view["back"] == [f"group-{view['open']}-back"], view
     assert "open: choose an answer, or Back" in view["words"][view["open"]], view
+    shoot(browser, page, screenshots / f"learn-groups-open-{theme}.png")
+    check_axe(browser, page, f"group scanning, an open group, {theme}")
     back = f"document.getElementById('group-{view['open']}-back')"
     browser.wait(page, f"{back}.classList.contains('is-scanned')", timeout=20)
-    assert browser.js(
-        page, "document.getElementById('choices').getAttribute('aria-activedescendant')"
-    ) == (f"group-{view['open']}-back")
-    shoot(browser, page, screenshots / f"learn-groups-back-{theme}.png")
-    check_axe(browser, page, f"group scanning, back, {theme}")
+    active = "document.getElementById('choices').getAttribute('aria-activedescendant')"
+    assert browser.js(page, active) == f"group-{view['open']}-back"
     browser.call("key", name=page, key="Space")  # back to the groups: nothing chosen
     browser.wait(page, f"{STATE}.level === 'groups'")
-    assert step_of(web, sid) == "recognise"
-    browser.wait(page, f"{target_in_lit_group(target)} !== null", timeout=20)
+    assert step_of(web, sid) == "assess"
+    time.sleep(0.3)  # a press within debounce_ms (100) of the last release would be bounce
+    browser.wait(page, lit_right, timeout=20)
     browser.call("key", name=page, key="Space")
     browser.wait(page, f"{STATE}.level === 'items'")
-    wait_highlight(browser, page, target)
+    lit_choice = "document.querySelector('.choice.is-scanned')?.dataset.choice"
+    time.sleep(0.3)  # not within debounce_ms of the press that opened the group
+    browser.wait(page, f"{json.dumps(sorted(right))}.includes({lit_choice})", timeout=20)
     browser.call("key", name=page, key="Space")
-    wait_for_step(web, sid, "act")
+    browser.wait(page, f"{STATE}.finished", timeout=10)
+    assert session_summary(web, sid)["finished"] is True
     sent = {sw for sw, _ in sent_switches(browser, page)}
     assert sent == {"select"}, sent  # one switch only
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+CLIPS = f"""(() => {{ const s = {STATE};
+  const clip = (u) => (u ? u.split('?')[0] : null);
+  return {{ choices: s.choices.map((c) => clip(c.audio)), ...{LEARNER}.scanAudio }}; }})()"""
+
+
+def test_auditory_scanning_plays_one_clip_per_highlight_and_a_selection_cancels_it(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    body = new_session(
+        web, "in-audio", "wardIn", "k9", scan_interval_ms=1000, adaptive_scan=False,
+        auditory_scan=True,
+    )  # fmt: skip
+    Kit(publisher, web, "wardIn", "k9").send(DETERIORATING)
+    page = "in-audio"
+    open_learner(browser, page, body["learner_url"])
+    browser.call("key", name=page, key="Space")
+    browser.wait(page, f"{STATE}.started")
+    clips = browser.js(page, CLIPS)
+    assert all(c and "/speech/" in c for c in clips["choices"]), clips
+    assert len(set(clips["choices"])) == len(clips["choices"]), clips  # one clip per answer
+    # Scanned in turn: each newly highlighted answer's clip is requested, in scan order.
+    n = len(clips["choices"])
+    browser.wait(page, f"{LEARNER}.scanAudio.requested.length >= {n + 2}", timeout=30)
+    got = browser.js(page, CLIPS)
+    keys = [k for k, _ in got["requested"]]
+    assert all(k.startswith("c:") for k in keys), got
+    order = [int(k[2:]) for k in keys]
+    assert all(b == (a + 1) % n for a, b in itertools.pairwise(order)), order  # scan order
+    assert [u for _, u in got["requested"]] == [clips["choices"][i] for i in order], got
+    # ... and fetched in that order: one clip per highlight (a clip may take two requests,
+    # the media element's first and a range request, so repeats in a row count once).
+    requests = [urlsplit(u).path for u in browser.call("seen", name=page)["requests"]]
+    fetched = [u for u in requests if u in clips["choices"]]
+    fetched = [u for i, u in enumerate(fetched) if i == 0 or fetched[i - 1] != u]
+    asked = [u for _, u in got["requested"]]
+    assert fetched[: len(order)] == asked[: len(order)], (fetched, asked)
+    assert got["played"] >= 2, got
+    # The next highlight cancels the clip playing: Enter (one switch: next) while one plays.
+    browser.wait(page, f"{LEARNER}.scanAudio.playing")
+    browser.call("key", name=page, key="Enter")
+    browser.wait(page, f"{LEARNER}.scanAudio.superseded >= 1")
+    time.sleep(0.3)
+    # A selection cancels the clip playing: Space while "I am concerned" is being spoken.
+    wait_highlight(browser, page, "concerned")
+    browser.wait(page, f"{LEARNER}.scanAudio.playing")
+    cancelled = got["cancelled"]
+    browser.call("key", name=page, key="Space")
+    wait_for_step(web, body["session_id"], "recognise")
+    browser.wait(page, f"{LEARNER}.scanAudio.cancelled > {cancelled}")
+    assert browser.js(page, f"{LEARNER}.scanAudio.current") in (None, "g:0"), got
     check_clean(browser, page)
     browser.call("close", name=page)

@@ -47,7 +47,7 @@ export function createScanAudio({ state }) {
       stop('superseded');
       const url = s.auditory && state.started ? withToken(path) : null;
       if (!url) return;
-      stats.requested.push(url.split('?')[0]);
+      stats.requested.push([key, url.split('?')[0]]);
       if (stats.requested.length > 100) stats.requested.splice(0, 50);
       audio.src = url;
       audio.defaultPlaybackRate = audio.playbackRate = state.speechFactor;
