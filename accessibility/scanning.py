@@ -132,6 +132,7 @@ class _Press:
     span_s: float  # that spot's scan time when the press started
     ignored: bool = False
     done: bool = False
+    bounce: bool = False  # ignored as bounce: its release does not restart the debounce
 
 
 class ScanMachine:
@@ -402,7 +403,7 @@ class ScanMachine:
         self._presses[switch] = press
         last_up = self._released.get(switch)
         if last_up is not None and now - last_up < self.settings.debounce_ms / 1000.0:
-            press.ignored = True
+            press.ignored = press.bounce = True
             return self._out("ignored", reason="debounce")
         if not self._choices:
             press.ignored = True
@@ -416,7 +417,7 @@ class ScanMachine:
         press = self._presses.pop(switch, None)
         if press is None:
             return self._out("ignored", reason="no_press")
-        if not press.ignored:
+        if not press.bounce:  # a press dropped by new choices was still a real release
             self._released[switch] = now
         if self.settings.mode == "dwell" and self._at is not None and not self._presses:
             self._deadline = now + self._dwell_s(self._at)

@@ -114,7 +114,13 @@ def add_bench_parser(subparsers: Any) -> None:
     latency.add_argument(
         "--per-client-pumps",
         action="store_true",
-        help="run the service with ACCESSTWIN_WS_BROADCAST=false (the old send path), for A/B",
+        help="run the service with ACCESSTWIN_WS_BROADCAST=false and ACCESSTWIN_WS_DEFLATE=false"
+        " (the send path before issue 18), for A/B",
+    )
+    latency.add_argument(
+        "--deflate",
+        action="store_true",
+        help="run the service with ACCESSTWIN_WS_DEFLATE=true (batches compressed once for all)",
     )
     _common(latency)
 
@@ -136,7 +142,13 @@ def add_bench_parser(subparsers: Any) -> None:
     fanout.add_argument(
         "--per-client-pumps",
         action="store_true",
-        help="run the service with ACCESSTWIN_WS_BROADCAST=false (the old send path), for A/B",
+        help="run the service with ACCESSTWIN_WS_BROADCAST=false and ACCESSTWIN_WS_DEFLATE=false"
+        " (the send path before issue 18), for A/B",
+    )
+    fanout.add_argument(
+        "--deflate",
+        action="store_true",
+        help="run the service with ACCESSTWIN_WS_DEFLATE=true (batches compressed once for all)",
     )
     _common(fanout)
 
@@ -195,6 +207,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
             broadcast=not args.per_client_pumps,
+            deflate=args.deflate and not args.per_client_pumps,
         )
         return run_latency(options, progress)
     if name == "fanout":
@@ -212,6 +225,7 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             sessions=args.sessions,
             broker=args.broker,
             broadcast=not args.per_client_pumps,
+            deflate=args.deflate and not args.per_client_pumps,
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
         )

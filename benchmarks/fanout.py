@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from benchmarks import procs
+from benchmarks import contention, procs
 from benchmarks.latency import (
     LAB,
     cpu_seconds,
@@ -53,6 +53,7 @@ class FanoutOptions:
     sessions: int = 20
     broker: str | None = None
     broadcast: bool = True  # the service's ws_broadcast setting (False: per-client pumps)
+    deflate: bool = False  # the service's ws_deflate setting (shared-frame permessage-deflate)
     profile_dir: Path | None = None
     plot_path: Path | None = None
 
@@ -201,8 +202,10 @@ def measure_round(
         time.sleep(max(0.0, window_start - time.time()))
         watched = pids | {f"node {i + 1}": p.pid for i, p in enumerate(clients)}
         cpu_before = {name: cpu_seconds(pid) for name, pid in watched.items()}
+        sched_before = contention.snapshot(watched)
         published = parent.recv()
         wall = time.time() - window_start
+        machine = contention.window(sched_before, contention.snapshot(watched), wall)
         cpu = {
             name: (cpu_seconds(pid) - cpu_before[name]) / wall * 100
             for name, pid in watched.items()
@@ -219,6 +222,8 @@ def measure_round(
         for code, count in report.get("closes", {}).items():
             closes[code] = closes.get(code, 0) + int(count)
     delivered_messages = sum(int(m) for r in reports for m in r["messages"])
+    delivered_bytes = sum(int(b) for r in reports for b in r.get("bytes", ()))
+    node_cpu_s = sum(v for k, v in cpu.items() if k.startswith("node ")) * wall / 100
     service_cpu_s = cpu.get("service", math.nan) * wall / 100
     return {
         "clients": n,
@@ -228,6 +233,12 @@ def measure_round(
         "service_us_per_message": service_cpu_s * 1e6 / delivered_messages
         if delivered_messages
         else math.nan,
+        "bytes_per_message": delivered_bytes / delivered_messages
+        if delivered_messages
+        else math.nan,
+        "node_us_per_message": node_cpu_s * 1e6 / delivered_messages
+        if delivered_messages
+        else math.nan,
         "connected": sum(r["connected"] for r in ready),
         "connect_s": connect_s,
         "latency_ms": histogram_summary(histogram, bin_ms),
@@ -235,6 +246,7 @@ def measure_round(
         "messages_per_client_per_s": sum(sum(r["messages"]) for r in reports) / n / wall,
         "closed_early": closes,
         "cpu_pct": cpu,
+        "machine": machine,
         "publisher": published,
         "samples": expand(histogram, bin_ms),
     }
@@ -256,12 +268,12 @@ def run_fanout(o: FanoutOptions, progress: Progress) -> BenchResult:
     ctx = mp.get_context("spawn")
     token = secrets.token_urlsafe(24)
     rounds: list[dict[str, Any]] = []
-    extra = {"ws_broadcast": o.broadcast}
+    extra = {"ws_broadcast": o.broadcast, "ws_deflate": o.deflate}
     with running_service(ctx, o.broker, token, "fanout", o.profile_dir, extra) as service:
         sessions = start_sessions(service.base, token, o.kits, o.sessions)
         progress(
             f"service ready at {service.base}; {o.kits} kits at {o.rate:g} msg/s;"
-            f" {sessions} learning sessions; ws_broadcast={o.broadcast}"
+            f" {sessions} learning sessions; ws_broadcast={o.broadcast} ws_deflate={o.deflate}"
         )
         pids = {"service": service.pid, **service.broker_pids}
         ws_url = f"{service.ws_base}/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
@@ -284,7 +296,7 @@ def _result(
 ) -> BenchResult:
     rows = []
     for r in rounds:
-        lat, cpu = r["latency_ms"], r["cpu_pct"]
+        lat, cpu, m = r["latency_ms"], r["cpu_pct"], r["machine"]
         verdict = "MET" if meets(lat["p99"], target_ms(r["clients"]), False) else "MISSED"
         nodes = [v for k, v in cpu.items() if k.startswith("node ")]
         rows.append(
@@ -300,13 +312,16 @@ def _result(
                 fmt(r["service_us_per_message"], 1),
                 " / ".join(fmt(v, 0) for v in nodes),
                 fmt(cpu.get("mosquitto", math.nan), 0),
+                f"{m['load_average_start'][0]:.2f}",
+                fmt(m["machine_busy_pct"], 0),
+                fmt(m["processes"].get("service", {}).get("wait_pct", math.nan), 0),
             ]
         )
     load = os.getloadavg()
     notes = [
         f"{o.rate:g} msg/s from {o.kits} kits, batch_ms={o.batch_ms}, {o.seconds:g} s measured"
         f" after {o.warmup:g} s warm-up; {o.sessions} learning sessions (feedback engine on);"
-        f" service ws_broadcast={o.broadcast}",
+        f" service ws_broadcast={o.broadcast} ws_deflate={o.deflate}",
         f"clients: Node.js ws in {o.processes} processes; "
         + (
             "every client parses every frame"
@@ -319,7 +334,11 @@ def _result(
         "CPU % per process over the measured window (100 % = one core); service µs/message ="
         " service CPU time / websocket messages received by all clients in the window (the"
         " fan-out's cost per client-message; less sensitive than latency to other load)",
-        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        f"priority: {contention.priority()}",
+        f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; load avg (start) ="
+        " the 1-minute load average when the round's window opened; machine busy % = busy"
+        " share of all cores in the window (/proc/stat); service waited % = time the"
+        " service's threads were runnable but had no core (schedstat; 0 on a quiet machine)",
         f"service counters: {metrics.get('accesstwin_ws_frames_coalesced_total', 0):,.0f}"
         f" frames coalesced, {metrics.get('accesstwin_ws_clients_dropped_total', 0):,.0f}"
         " clients dropped as too slow",
@@ -340,6 +359,7 @@ def _result(
             k: v for k, v in vars(o).items() if k not in ("profile_dir", "plot_path", "broker")
         },
         "load_average": list(load),
+        "priority": contention.priority(),
         "rounds": [{k: v for k, v in r.items() if k != "samples"} for r in rounds],
         "service_metrics": {k: v for k, v in metrics.items() if k.startswith("accesstwin_")},
     }
@@ -355,5 +375,8 @@ def _result(
         "service µs/message",
         "node CPU % each",
         "broker CPU %",
+        "load avg (start)",
+        "machine busy %",
+        "service waited %",
     ]
     return BenchResult("fanout", headers, rows, data, notes)

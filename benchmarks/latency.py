@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing as mp
 import os
 import resource
@@ -31,7 +32,7 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
-from benchmarks import procs
+from benchmarks import contention, procs
 from benchmarks.broker import PrivateBroker, free_port
 from benchmarks.report import BenchResult, Progress, fmt, plot_latency
 from benchmarks.stats import meets, summarize
@@ -55,6 +56,7 @@ class LatencyOptions:
     profile_dir: Path | None = None
     plot_path: Path | None = None
     broadcast: bool = True  # the service's ws_broadcast setting (False: per-client pumps)
+    deflate: bool = False  # the service's ws_deflate setting (shared-frame permessage-deflate)
 
 
 def target_ms(clients: int) -> float:
@@ -191,9 +193,11 @@ async def measure_round(
     window[0] = started["start"] + o.warmup
     await asyncio.sleep(max(0.0, window[0] - time.time()))
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    sched_before = contention.snapshot(pids)
     published = await loop.run_in_executor(None, parent.recv)
     window[1] = time.time()
     wall = window[1] - window[0]
+    machine = contention.window(sched_before, contention.snapshot(pids), wall)
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / wall * 100 for name, pid in pids.items()}
     await asyncio.sleep(1.0)  # let the last frames arrive
     closing = (asyncio.wait_for(ws.close(), 5) for ws in sockets)
@@ -217,6 +221,7 @@ async def measure_round(
         / wall,
         "delivered_pct": 100.0 * len(every) / len(measured) / sent if sent else float("nan"),
         "cpu_pct": cpu,
+        "machine": machine,
         "publisher": published,
         "samples": every,
     }
@@ -301,7 +306,12 @@ def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:
     with ExitStack() as stack:
         service = stack.enter_context(
             running_service(
-                ctx, o.broker, token, "latency", o.profile_dir, {"ws_broadcast": o.broadcast}
+                ctx,
+                o.broker,
+                token,
+                "latency",
+                o.profile_dir,
+                {"ws_broadcast": o.broadcast, "ws_deflate": o.deflate},
             )
         )
         sessions = start_sessions(service.base, token, kits, o.sessions)
@@ -346,6 +356,9 @@ def _result(
                 fmt(cpu.get("service", float("nan")), 0),
                 fmt(cpu.get("bench clients", float("nan")), 0),
                 fmt(cpu.get("mosquitto", float("nan")), 0),
+                f"{r['machine']['load_average_start'][0]:.2f}",
+                fmt(r["machine"]["machine_busy_pct"], 0),
+                fmt(r["machine"]["processes"].get("service", {}).get("wait_pct", math.nan), 0),
             ]
         )
     offer = "offer" if o.compression else "do not offer"
@@ -354,7 +367,7 @@ def _result(
     notes = [
         f"{o.rate:g} msg/s from {kits} kits (readings + 10-sample PPG each), {o.seconds:g} s"
         f" measured after {o.warmup:g} s warm-up; clients {offer} permessage-deflate;"
-        f" service ws_broadcast={o.broadcast}; load average at the end"
+        f" service ws_broadcast={o.broadcast} ws_deflate={o.deflate}; load average at the end"
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())};"
         f" feedback engine on: {o.sessions} learning sessions (vitals scenario) on as many kits",
         f"clients ask for batch_ms={o.batch_ms}"
@@ -364,7 +377,10 @@ def _result(
         "latency is over the frames received; delivered % = frames carrying a new hr value per"
         " client / messages published in the window (below 100: updates coalesced, or not"
         " delivered within 1 s after the last publish)",
-        "CPU % is per process over the measured window (100 % = one core)",
+        "CPU % is per process over the measured window (100 % = one core); load avg (start) ="
+        " 1-minute load average as the window opened; machine busy % = busy share of all cores"
+        " in the window; service waited % = time the service's threads were runnable without"
+        f" a core (schedstat); priority {contention.priority()}",
         f"service counters at the end: {coalesced:,.0f} frames coalesced, {dropped:,.0f} clients"
         " dropped as too slow",
     ]
@@ -408,5 +424,8 @@ def _result(
         "service CPU %",
         "clients CPU %",
         "broker CPU %",
+        "load avg (start)",
+        "machine busy %",
+        "service waited %",
     ]
     return BenchResult("latency", headers, rows, data, notes)

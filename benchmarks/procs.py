@@ -148,7 +148,13 @@ def serve(settings_kwargs: dict[str, Any], profile_path: str | None, log_path: s
 
     async def main() -> None:
         app = create_app(settings)
-        server = make_server(app, settings.http_host, settings.http_port, log_level="warning")
+        server = make_server(
+            app,
+            settings.http_host,
+            settings.http_port,
+            log_level="warning",
+            ws_deflate=settings.ws_deflate,
+        )
 
         def stop() -> None:
             server.should_exit = True

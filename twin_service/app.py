@@ -15,6 +15,7 @@ from twin_service.api import (
     learner_records,
     learning,
     pages,
+    practice_timing,
     session_records,
     tokens,
     twins,
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(twins.router)
     app.include_router(learning.router)
+    app.include_router(practice_timing.router)
     app.include_router(session_records.router)
     app.include_router(learner_records.router)
     app.include_router(tokens.router)

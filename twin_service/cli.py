@@ -13,6 +13,7 @@ import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from devices.cli import add_kit_parser, run_kit_command
 
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_scenarios_parser(commands)
 
+    _find_checkout_benchmarks()
     try:
         from benchmarks.cli import add_bench_parser
     except ImportError:  # an installed wheel: the benchmarks live in the checkout only
@@ -170,6 +172,14 @@ def _scenarios(args: argparse.Namespace) -> int:
     from twin_service.ops.scenarios import run_scenarios_command
 
     return run_scenarios_command(args)
+
+
+def _find_checkout_benchmarks() -> None:
+    """Run from a checkout (an editable install), the console script's ``sys.path`` starts
+    at the venv's bin/, not at the checkout: put the checkout holding ``benchmarks/`` on it."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "benchmarks" / "__init__.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from twin_service.auth.tokens import FailureLimiter, InstructorTokens
 from twin_service.ingest.compressions import COMPRESSION_SENSOR
 from twin_service.ingest.pipeline import DERIVED_FLUSH_QUIET_S, Pipeline
 from twin_service.live.fanout import Broadcaster
-from twin_service.live.hub import Hub
+from twin_service.live.hub import Hub, frame_text
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.records.base import RecordsStore
 from twin_service.records.metrics import RecordsMetrics
@@ -171,7 +171,7 @@ class Runtime:
         cached = self._full_texts.get(ref)
         if cached is not None and cached[0] == twin.version:
             return cached[1]
-        text = json.dumps(twin.full_delta_frame())
+        text = frame_text(twin.full_delta_frame())
         self._full_texts[ref] = (twin.version, text)
         return text
 

@@ -47,6 +47,7 @@ class Settings:
     max_twins: int = 10_000
     ws_queue_frames: int = 1_000
     ws_broadcast: bool = True  # batched lab sockets: frame once, write to every transport
+    ws_deflate: bool = False  # batched lab sockets: permessage-deflate, each batch compressed once
     store_batch_max: int = 5_000
     store_max_pending: int = 200_000
     kit_rate_per_s: float = DEFAULT_RATE_PER_S

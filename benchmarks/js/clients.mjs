@@ -6,6 +6,7 @@
 // frames unpacked) and, for each twin.delta whose reported.hr.ts is at or after the window start, records the
 // latency now - hr.ts in a histogram of 0.1 ms bins and counts the update; the others
 // only count the messages they receive (the service's work for them is the same).
+// `bytes` counts payload bytes after inflating (what the client parses).
 // Protocol on stdout, one JSON object a line:
 //   {"event": "ready", "connected": n, "failed": m}   once every client has its snapshot
 //   {"event": "report", ...}                          after "report" on stdin, then exit
@@ -27,6 +28,7 @@ let windowStart = Infinity;
 const histogram = new Map(); // bin index -> count
 const updates = new Array(Math.min(count, measured)).fill(0); // hr updates in the window
 const messages = new Array(count).fill(0); // websocket messages received in the window
+const bytes = new Array(count).fill(0); // their payload bytes
 const closes = new Map(); // close code -> clients
 let connected = 0;
 let failed = 0;
@@ -42,7 +44,9 @@ function onFrame(index, frame, now) {
 
 function open(index) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    // Offer permessage-deflate as browsers do; the service decides (it accepts it on
+    // batched lab sockets unless ACCESSTWIN_WS_DEFLATE=false).
+    const ws = new WebSocket(url, { perMessageDeflate: true, maxPayload: 64 * 1024 * 1024 });
     let first = true;
     ws.on("message", (data) => {
       if (first) {
@@ -52,7 +56,10 @@ function open(index) {
         return;
       }
       const now = (performance.timeOrigin + performance.now()) / 1000;
-      if (now >= windowStart) messages[index] += 1;
+      if (now >= windowStart) {
+        messages[index] += 1;
+        bytes[index] += data.length;
+      }
       if (index >= measured) return;
       const frame = JSON.parse(data.toString());
       if (frame.type === "batch") {
@@ -95,6 +102,7 @@ input.on("line", (line) => {
       histogram: Object.fromEntries(histogram),
       updates,
       messages,
+      bytes,
       closes: Object.fromEntries(closes),
     };
     process.stdout.write(JSON.stringify(report) + "\n", () => process.exit(0));

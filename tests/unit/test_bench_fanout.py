@@ -81,3 +81,13 @@ def test_expand_thins_large_histograms_for_the_plot() -> None:
     assert expand({1: 2, 3: 1}, 0.5) == [0.5, 0.5, 1.5]
     thinned = expand({1: 1_000_000, 2: 1_000_000}, 1.0, limit=1_000)
     assert len(thinned) == 1_000 and set(thinned) == {1.0, 2.0}
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+async def test_fanout_cost_delivers_one_frame_per_client_per_tick(tcp: bool) -> None:
+    from benchmarks.fanout_cost import run
+
+    result = await run(clients=10, ticks=3, interval_ms=20, tcp=tcp)
+    assert result["delivered"] == 30
+    assert result["cpu_us_per_message"] > 0
+    assert 600 < result["delta_bytes"] < 1_000  # the lecture bench's delta size

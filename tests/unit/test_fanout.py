@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Frame, Opcode
 from websockets.protocol import OPEN
 from websockets.uri import parse_uri
 
-from twin_service.live.fanout import FRAME_SINK_EXTENSION, Broadcaster, frame_sink, text_frame
+from twin_service.live.fanout import (
+    FRAME_SINK_EXTENSION,
+    Broadcaster,
+    deflated_text_frame,
+    frame_sink,
+    text_frame,
+)
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 
@@ -22,10 +29,11 @@ def delta(kit: str, version: int) -> dict[str, object]:
 
 
 class FakeSink:
-    def __init__(self) -> None:
+    def __init__(self, deflate_bits: int | None = None) -> None:
         self.writes: list[bytes] = []
         self.full = False
         self.closed = False
+        self.deflate_bits = deflate_bits
 
     def write_frame(self, data: bytes) -> bool:
         if self.closed:
@@ -37,9 +45,12 @@ class FakeSink:
         return self.full
 
 
-def parse_frames(data: bytes) -> list[Frame]:
-    """Frames as a websockets client parses them off the wire."""
+def parse_frames(data: bytes, deflate_bits: int | None = None) -> list[Frame]:
+    """Frames as a websockets client parses them off the wire (with deflate negotiated)."""
     client = ClientProtocol(parse_uri("ws://example/ws"), state=OPEN)
+    if deflate_bits is not None:
+        # The client's view of "server_no_context_takeover; server_max_window_bits=N".
+        client.extensions = [PerMessageDeflate(True, False, deflate_bits, 15)]
     client.receive_data(data)
     return [e for e in client.events_received() if isinstance(e, Frame)]
 
@@ -62,6 +73,62 @@ def test_text_frame_is_what_a_websockets_client_parses(size: int) -> None:
     (frame,) = parse_frames(text_frame(text))
     assert frame.opcode is Opcode.TEXT and frame.fin
     assert frame.data.decode() == text
+
+
+@pytest.mark.parametrize("bits", [9, 12, 15])
+@pytest.mark.parametrize("size", [0, 5, 300, 70_000])
+def test_deflated_frame_is_what_a_client_with_that_deflate_inflates(bits: int, size: int) -> None:
+    text = ('{"kit": "k1", "hr": 72.5, "unit": "bpm"}, ' * (size // 40 + 1))[:size] + "é"
+    data = deflated_text_frame(text, bits)
+    assert data[0] & 0b0100_0000  # RSV1: compressed
+    assert len(data) < len(text_frame(text)) or size < 40
+    (frame,) = parse_frames(data, deflate_bits=bits)
+    assert frame.opcode is Opcode.TEXT and frame.fin
+    assert frame.data.decode() == text
+    # Each message stands alone: a client inflates the same bytes twice in a row.
+    frames = parse_frames(data + data, deflate_bits=bits)
+    assert [f.data.decode() for f in frames] == [text, text]
+
+
+def test_a_lecture_batch_deflates_to_under_a_fifth() -> None:
+    def entry(k: int, i: int) -> dict[str, object]:
+        ts = 1796307161.491248 + 0.0040037 * k
+        return {"value": 60.0 + 3 * k + i, "unit": "mmHg", "ts": ts, "received_at": ts + 0.00029}
+
+    names = ("hr", "spo2", "temp_c", "resp_rate", "sbp", "dbp", "ppg")
+    frames = [
+        json.dumps(
+            {"type": "twin.delta", "lab": "bench", "kit": f"k{k:04d}", "version": 11 + k}
+            | {"reported": {n: entry(k, i) for i, n in enumerate(names)}, "online": True},
+            separators=(",", ":"),
+        )
+        for k in range(13)
+    ]
+    text = '{"type":"batch","frames":[' + ",".join(frames) + "]}"
+    assert len(deflated_text_frame(text, 12)) * 5 < len(text_frame(text))
+
+
+async def test_deflate_clients_share_one_compressed_frame_after_the_first() -> None:
+    hub = Hub(ServiceMetrics())
+    fanout = Broadcaster(hub, ServiceMetrics())
+    queues = [hub.subscribe("lab:a") for _ in range(4)]
+    sinks = [FakeSink(12), FakeSink(12), FakeSink(12), FakeSink()]
+    serving = [
+        asyncio.create_task(fanout.serve(q, s, 0.02)) for q, s in zip(queues, sinks, strict=True)
+    ]
+    await asyncio.sleep(0)
+    for kit in ("k1", "k2", "k3"):
+        hub.publish("lab:a", delta(kit, 1))
+    await until(lambda: all(s.writes for s in sinks))
+    firsts = [s.writes[0] for s in sinks]
+    compressed = [w for w in firsts if w[0] & 0b0100_0000]
+    assert len(compressed) == 2 and compressed[0] is compressed[1]  # compressed once
+    assert not firsts[3][0] & 0b0100_0000  # the client without deflate gets it plain
+    texts = {parse_frames(w, deflate_bits=12)[0].data.decode() for w in firsts}
+    assert len(texts) == 1 and json.loads(texts.pop())["type"] == "batch"
+    for task in serving:
+        task.cancel()
+    await asyncio.gather(*serving, return_exceptions=True)
 
 
 def test_frame_sink_is_read_from_the_scope_extension() -> None:

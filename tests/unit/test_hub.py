@@ -8,7 +8,7 @@ from starlette.websockets import WebSocketState
 
 from twin_service.api import ws
 from twin_service.live.fanout import Broadcaster
-from twin_service.live.hub import Hub
+from twin_service.live.hub import Hub, batch_text
 from twin_service.ops.metrics import ServiceMetrics
 
 
@@ -216,3 +216,18 @@ async def test_a_client_that_takes_no_frames_is_closed_with_1013() -> None:
     assert serving in done, "the stalled client was never cut off"
     assert socket.closed == (1013, "client too slow")
     assert hub.clients("lab:a") == 0
+
+
+async def test_published_frames_are_compact_utf8_json_and_batches_too() -> None:
+    hub = Hub(ServiceMetrics())
+    queue = hub.subscribe("lab:a")
+    frame = delta("k1", 1, temp_c=36.8)
+    frame["reported"] = {"temp_c": {"value": 36.8, "unit": "°C"}}
+    hub.publish("lab:a", frame)
+    hub.publish("lab:a", delta("k2", 1, hr=72))
+    first, second = await queue.take()
+    assert first == json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    assert '"°C"' in first and ", " not in first and ": " not in first
+    assert json.loads(first) == frame
+    text = batch_text([first, second])
+    assert ", " not in text and json.loads(text)["frames"][1]["kit"] == "k2"

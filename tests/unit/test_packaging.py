@@ -125,3 +125,16 @@ def test_every_import_of_the_installed_packages_is_covered_by_base_server_and_pi
     for package in INSTALLED_PACKAGES:
         missing = _third_party_imports(package) - provided
         assert missing == set(), f"{package}/ imports {missing}: add them to pyproject.toml"
+
+
+def test_the_console_script_finds_the_benchmarks_of_its_checkout(tmp_path: Path) -> None:
+    """README: `accesstwin bench` from a checkout. The venv's console script starts with
+    its bin/ on sys.path, not the checkout; run from elsewhere it still lists them."""
+    script = Path(sys.executable).with_name("accesstwin")
+    if not script.is_file():
+        pytest.fail(f"no console script beside {sys.executable}: run scripts/setup")
+    out = subprocess.run(
+        [str(script), "bench", "--help"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("ingest", "latency", "fanout", "store", "memory"):
+        assert re.search(rf"^\s+{name}\s", out, re.M), out

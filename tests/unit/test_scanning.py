@@ -304,3 +304,16 @@ def test_the_learner_can_set_their_own_scan_time_within_bounds() -> None:
     assert machine.interval_ms == 10_000
     machine.set_interval(10)
     assert machine.interval_ms == 250
+
+
+def test_a_bounce_after_the_press_that_chose_is_still_bounce() -> None:
+    """The choice sets new choices while the switch is held; its release still starts the
+    debounce time, so the bounce does not choose in the next question."""
+    m = machine(debounce_ms=100)
+    assert m.on_switch("select", "down", 0.5).kind == "selected"
+    m.set_choices(CHOICES, 0.5)  # the next question, as a session does at once
+    m.on_switch("select", "up", 0.8)
+    out = m.on_switch("select", "down", 0.83)
+    assert (out.kind, out.reason) == ("ignored", "debounce")
+    m.on_switch("select", "up", 0.84)
+    assert m.on_switch("select", "down", 0.95).kind == "selected"  # 150 ms on: a press

@@ -33,7 +33,7 @@ from twin_service.api.deps import (
 from twin_service.api.guard import socket_protocol, socket_token
 from twin_service.auth.admission import NOT_YOUR_SESSION, THROTTLED_CLOSE, Principal, Refusal
 from twin_service.live.fanout import Broadcaster
-from twin_service.live.hub import ClientQueue, Hub
+from twin_service.live.hub import ClientQueue, Hub, frame_text
 from twin_service.live.session_twin import twin_frame
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.sessions.learners import LearnerProfiles, profile_json
@@ -122,7 +122,7 @@ async def _serve(
     pump: asyncio.Task[None] | None = None
     try:
         for frame in first:
-            await websocket.send_text(json.dumps(frame))
+            await websocket.send_text(frame_text(frame))
         pump = asyncio.create_task(
             fanout.deliver(queue, websocket.scope, websocket.send_text, batch_interval_s)
         )

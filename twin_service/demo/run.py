@@ -52,7 +52,13 @@ async def run_demo(settings: Settings, kits: int = 3) -> None:
 
     app = create_app(settings)
     speech_probe = asyncio.create_task(_speech_line(app.state.runtime.speech))
-    server = make_server(app, settings.http_host, settings.http_port, log_level="warning")
+    server = make_server(
+        app,
+        settings.http_host,
+        settings.http_port,
+        log_level="warning",
+        ws_deflate=settings.ws_deflate,
+    )
     stop = asyncio.Event()
 
     def request_stop() -> None:

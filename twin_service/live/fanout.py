@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import zlib
 from collections.abc import MutableMapping
 from typing import Any, Protocol
 
@@ -50,6 +51,10 @@ class FrameSink(Protocol):
     def backed_up(self) -> bool:
         """Whether the connection's write buffer is over its high-water mark."""
 
+    @property
+    def deflate_bits(self) -> int | None:
+        """The window bits of its permessage-deflate without context takeover, or None."""
+
 
 def frame_sink(scope: MutableMapping[str, Any]) -> FrameSink | None:
     """The connection's ``FrameSink``, if its server offers one."""
@@ -62,14 +67,48 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
-def framed(taken: Taken) -> bytes:
-    """The one frame of a take (a ``batch`` if it holds several), built once; b"" if empty."""
-    if taken.framed is None:
-        if not taken.texts:
-            taken.framed = b""
-        else:
-            taken.framed = text_frame(taken.texts[0] if len(taken.texts) == 1 else batched(taken))
-    return taken.framed
+# Fast compression: a batch is compressed once for all its clients, but a take that only
+# one client has (it fell behind alone) is compressed for that one (see ``framed``).
+DEFLATE_LEVEL = 1
+_DEFLATE_TAIL = b"\x00\x00\xff\xff"
+
+
+def deflated_text_frame(text: str, window_bits: int) -> bytes:
+    """A text frame compressed as permessage-deflate without context takeover (RFC 7692).
+
+    The message stands alone (a fresh compressor, the empty block's tail removed, RSV1
+    set), so the same bytes are valid for every client that negotiated these bits.
+    """
+    compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -window_bits)
+    data = compressor.compress(text.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    if data.endswith(_DEFLATE_TAIL):
+        data = data[: -len(_DEFLATE_TAIL)]
+    frame = bytearray(Frame(Opcode.TEXT, data).serialize(mask=False))
+    frame[0] |= 0b0100_0000  # RSV1: this message is compressed
+    return bytes(frame)
+
+
+def _text(taken: Taken) -> str:
+    return taken.texts[0] if len(taken.texts) == 1 else batched(taken)
+
+
+def framed(taken: Taken, deflate_bits: int | None = None) -> bytes:
+    """The one frame of a take for a client, built once per form; b"" if the take is empty.
+
+    A client with ``deflate_bits`` gets the take compressed from its second recipient on:
+    compressing costs more than sending a batch to one client, and an uncompressed
+    message is valid under permessage-deflate (RSV1 clear), so the first gets it plain.
+    """
+    taken.sent += 1
+    if not taken.texts:
+        return b""
+    key = deflate_bits if deflate_bits is not None and taken.sent > 1 else 0
+    data = taken.frames.get(key)
+    if data is None:
+        data = taken.frames[key] = (
+            text_frame(_text(taken)) if key == 0 else deflated_text_frame(_text(taken), key)
+        )
+    return data
 
 
 class _Member:
@@ -172,7 +211,7 @@ class Broadcaster:
                 self._drop(ticker, member)
             return
         member.stalled_since = None
-        data = framed(queue.take_waiting())
+        data = framed(queue.take_waiting(), member.sink.deflate_bits)
         self._hub.account(queue)
         if data and not member.sink.write_frame(data):
             del ticker.members[queue]

@@ -53,9 +53,15 @@ def frame_key(frame: Frame) -> Key | None:
     return (str(kind), str(owner), str(frame.get("kit")))
 
 
+def frame_text(frame: Frame) -> str:
+    """A frame's JSON text as the websockets carry it: compact (no spaces after ``,`` and
+    ``:``) and UTF-8 (no ``\\u`` escapes), about a tenth fewer bytes for every client."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
 def batch_text(texts: list[str]) -> str:
     """One ``batch`` frame holding already serialised frames, in order."""
-    return '{"type": "' + BATCH + '", "frames": [' + ", ".join(texts) + "]}"
+    return '{"type":"' + BATCH + '","frames":[' + ",".join(texts) + "]}"
 
 
 def batched(taken: Taken) -> str:
@@ -81,14 +87,16 @@ class _Latest:
 class Taken:
     """What a client at a given cursor is sent (shared by clients at the same cursor)."""
 
-    __slots__ = ("batched", "coalesced", "framed", "others", "texts")
+    __slots__ = ("batched", "coalesced", "frames", "others", "sent", "texts")
 
     def __init__(self, texts: list[str], coalesced: int, others: int) -> None:
         self.texts = texts
         self.coalesced = coalesced  # twins sent as full state (a delta was missed)
         self.others = others  # feedback frames among the texts
         self.batched: str | None = None
-        self.framed: bytes | None = None  # the websocket frame of it (live.fanout), once built
+        # Its websocket frames (live.fanout), each built once: by deflate window bits, 0 plain.
+        self.frames: dict[int, bytes] = {}
+        self.sent = 0  # to how many clients live.fanout has written it
 
 
 class Group:
@@ -236,14 +244,14 @@ class Hub:
         shared = self._groups.get(group)
         if shared is None:
             return
-        shared.publish(frame_key(frame), json.dumps(frame))
+        shared.publish(frame_key(frame), frame_text(frame))
 
     def publish_to(self, groups: list[str], frame: Frame) -> None:
         """One frame to several groups, serialised once."""
         shared = [g for g in (self._groups.get(name) for name in groups) if g is not None]
         if not shared:
             return
-        key, text = frame_key(frame), json.dumps(frame)
+        key, text = frame_key(frame), frame_text(frame)
         for group in shared:
             group.publish(key, text)
 

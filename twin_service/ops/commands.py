@@ -49,7 +49,9 @@ async def _serve(settings: Settings) -> None:
     # The records database must answer (and be migrated) before anything starts: if it
     # cannot, RecordsUnavailableError ends the command with one line and exit code 2.
     await app.state.runtime.records.open()
-    server = make_server(app, settings.http_host, settings.http_port)
+    server = make_server(
+        app, settings.http_host, settings.http_port, ws_deflate=settings.ws_deflate
+    )
 
     def stop() -> None:
         server.should_exit = True

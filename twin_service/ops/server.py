@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator
 import uvicorn
 from fastapi import FastAPI
 
-from twin_service.ops.ws_protocol import FanoutWebSocketProtocol
+from twin_service.ops.ws_protocol import FanoutWebSocketProtocol, PlainFanoutWebSocketProtocol
 
 
 class _Server(uvicorn.Server):
@@ -42,7 +42,9 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
+def make_server(
+    app: FastAPI, host: str, port: int, log_level: str = "info", ws_deflate: bool = False
+) -> uvicorn.Server:
     for name in ("uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
@@ -53,11 +55,13 @@ def make_server(app: FastAPI, host: str, port: int, log_level: str = "info") -> 
         port=port,
         log_level=log_level,
         lifespan="on",
-        # uvicorn's websockets-sansio protocol, plus a frame sink for batched fan-out.
-        ws=FanoutWebSocketProtocol,
+        # uvicorn's websockets-sansio protocol, plus a frame sink for batched fan-out
+        # (and, with ws_deflate, permessage-deflate on batched lab sockets only).
+        ws=FanoutWebSocketProtocol if ws_deflate else PlainFanoutWebSocketProtocol,
         access_log=False,
-        # Frames are small JSON; compressing each one for each client costs more CPU
-        # than the bandwidth it saves on a lab network.
+        # No deflate by default: compressing each frame for each client costs more CPU
+        # than it saves. Batched lab sockets negotiate it in FanoutWebSocketProtocol,
+        # where each batch is compressed once for all its clients (live/fanout.py).
         ws_per_message_deflate=False,
         # Checked by the protocol as the frame arrives: a bigger one closes the connection
         # (1009) before it is read whole (uvicorn's default is 16 MiB).

@@ -40,6 +40,7 @@ from accessibility.model import (
 )
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
 from accessibility.practice import PracticePolicy, PracticeScoring
+from accessibility.press_timing import PressTimer
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
 from accessibility.scanning import ScanMachine, ScanOutcome, ScanSettings
@@ -58,6 +59,10 @@ from twin_service.messages import message
 from twin_service.sessions import scan_audio
 from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.observer import NoObserver, SessionObserver
+<<<<<<< HEAD
+=======
+from twin_service.sessions.practice_timing import timing_summary
+>>>>>>> inputs-server
 from twin_service.sessions.scan_audio import ScanAudio, scan_block
 from twin_service.twins.twin import Twin
 
@@ -116,6 +121,11 @@ class Session:
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
     scan_audio: ScanAudio | None = None  # auditory scanning: the current choices' clips
+<<<<<<< HEAD
+=======
+    press_timer: PressTimer | None = None  # switch practice: raw presses, timing proposal
+    timing_accepted: bool = False
+>>>>>>> inputs-server
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
@@ -149,6 +159,7 @@ class Session:
             "created_at": self.created_at,
             "finished_at": self.finished_at,
             "score": self.policy.score().to_dict(),
+            **({"timing": t} if (t := timing_summary(self)) is not None else {}),
         }
 
 
@@ -235,6 +246,7 @@ class SessionManager:
             token_digest=token_digest,
             created_at=created_at,
             calibration=calibration,
+            press_timer=PressTimer() if calibration is not None else None,
         )
         self._sessions[session.id] = session
         self._by_kit.setdefault(kit, set()).add(session.id)
@@ -369,7 +381,8 @@ class SessionManager:
         An event more than ``STALE_SWITCH_S`` behind the service clock is a replay, not a
         press: it is counted (``stale_switch_events``) and logged, and False is returned.
         ``ts`` is put on the service clock with the kit's clock offset learnt from its
-        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses.
+        telemetry (``KitClock``), so a kit whose clock runs behind still has live presses;
+        the scan machine then times the press (hold, debounce) on that mapped time.
         """
         now = self._clock()
         clock = self._kit_clocks.get(kit)
@@ -386,14 +399,19 @@ class SessionManager:
                     kit, switch, state, now - ts, self.stale_switch_events,
                 )  # fmt: skip
             return False
+        # Timed on the kit's clock mapped onto the service's (never later than now), so a
+        # press's length is the kit's, whatever the delivery delay (docs/switch-scanning.md).
+        at = min(now, ts) if ts is not None and offset is not None else now
         for session_id in tuple(self._by_kit.get(kit, ())):
-            self.on_switch(self._sessions[session_id], switch, state, now)
+            self.on_switch(self._sessions[session_id], switch, state, at)
         return True
 
     def on_switch(
         self, session: Session, switch: SwitchName, state: SwitchState, now: float
     ) -> None:
         samples, interval = _rt_samples(session.scan), session.scan.interval_ms
+        if session.press_timer is not None:
+            session.press_timer.event(switch, state, now)  # raw, before any filtering
         outcome = session.scan.on_switch(switch, state, now)
         record: dict[str, Any] = {
             "switch": switch,
@@ -440,6 +458,8 @@ class SessionManager:
             loop_s=session.scan.loop_s(),
         )
         calibration.record(trial)
+        if trial.kind == "correct" and outcome.pressed_at is not None and session.press_timer:
+            session.press_timer.intended(outcome.pressed_at)
         session.scan.set_interval(calibration.interval_ms)
         self.observer.event(
             session, "scan.interval",

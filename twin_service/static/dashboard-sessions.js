@@ -3,6 +3,7 @@
 // The list comes from GET /api/v1/sessions (filtered to this lab), every 5 s, at once when a
 // feedback frame names a session it does not list, and soon after other feedback frames. Rows are updated in place so keyboard focus is never lost.
 import { ApiError, apiFetch, fmtNum, h, iconText, setText } from './dashboard-util.js';
+import { acceptTiming, createPractice, updatePractice } from './dashboard-practice.js';
 
 const REFRESH_MS = 5000;
 const FEEDBACK_REFRESH_MS = 500; // feedback frames within this time share one refresh
@@ -214,7 +215,8 @@ function createRow(s, id) {
   row.confirm = h('div', { class: 'confirm', role: 'group', 'aria-labelledby': `confirm-${id}`, hidden: true }, row.question, row.yes, row.no);
   row.actions = h('div', { class: 'row-actions' }, row.next, row.stop, row.view, row.report);
   row.el = h('tr', { 'data-session': id }, row.learner, row.kit, row.scenario, row.step, row.status, row.score, row.grade,
-    h('td', { class: 'actions-cell' }, row.actions, row.confirm));
+    h('td', { class: 'actions-cell' }, row.actions, row.confirm, (row.practice = createPractice(
+      (p) => acceptTiming((path, opts) => api(s, path, opts), sessionPath(id, 'timing/accept'), p))).el));
 
   row.next.addEventListener('click', () => advance(s, row));
   row.stop.addEventListener('click', () => askStop(row, true));
@@ -257,6 +259,7 @@ function updateRow(s, row, x) {
   setText(row.question, `Stop the session of ${learner}?`);
   // No token in the link: a click asks for a short-lived report-only link (openReport).
   row.report.href = `${sessionPath(x.session_id, 'report')}?format=html`;
+  updatePractice(row.practice, x); // switch practice: the proposed debounce and hold
   if (finished) {
     const hadFocus = row.actions.contains(document.activeElement) || row.confirm.contains(document.activeElement);
     row.confirm.hidden = true;
