@@ -32,16 +32,12 @@ def _raw(scenario_id: str) -> dict[str, Any]:
 
 def test_the_packaged_scenarios_load() -> None:
     assert scenario_ids() == ("cpr", "news2-check", "switch-practice", "vitals")
-<<<<<<< HEAD
-    assert [s["id"] for s in list_scenarios()] == ["cpr", "news2-check", "switch-practice", "vitals"]
-=======
     assert [s["id"] for s in list_scenarios()] == [
         "cpr",
         "news2-check",
         "switch-practice",
         "vitals",
     ]
->>>>>>> inputs-server
     cpr, vitals = load_scenario("cpr"), load_scenario("vitals")
     assert dict(cpr.desired) == {"scenario": "cpr", "metronome_bpm": 110}
     assert dict(vitals.desired) == {"scenario": "vitals", "patient": "deteriorating"}

@@ -59,10 +59,7 @@ from twin_service.messages import message
 from twin_service.sessions import scan_audio
 from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.observer import NoObserver, SessionObserver
-<<<<<<< HEAD
-=======
 from twin_service.sessions.practice_timing import timing_summary
->>>>>>> inputs-server
 from twin_service.sessions.scan_audio import ScanAudio, scan_block
 from twin_service.twins.twin import Twin
 
@@ -121,11 +118,8 @@ class Session:
     speech: OrderedDict[str, SpeechRequest] = field(default_factory=OrderedDict)
     prompt_frame: FeedbackFrame | None = None
     scan_audio: ScanAudio | None = None  # auditory scanning: the current choices' clips
-<<<<<<< HEAD
-=======
     press_timer: PressTimer | None = None  # switch practice: raw presses, timing proposal
     timing_accepted: bool = False
->>>>>>> inputs-server
     vitals_read_at: float = -float("inf")
     recorded_finished: bool = False
 
