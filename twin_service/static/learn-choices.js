@@ -31,7 +31,8 @@ export function createChoices({ list, t, isRtl }) {
     h('span', { class: 'marker', 'aria-hidden': 'true' }, MARKER(isRtl())), h('span', { class: 'choice-label' }, c.label), ring());
 
   /** (Re)build the options when the choices or their grouping change. */
-  function build(choices, groups) {
+  function build(choices, given) {
+    const groups = validGroups(given, choices.length);
     const sig = JSON.stringify([choices.map((c) => [c.id, c.label]), groups, isRtl()]);
     if (sig === built) return;
     built = sig;

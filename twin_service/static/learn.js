@@ -126,6 +126,8 @@ function applyFeedback(f) {
     state.choices = (Array.isArray(f.choices) ? f.choices : [])
       .filter((c) => c && typeof c.id === 'string')
       .map((c) => ({ id: c.id, label: String(c.label ?? c.id), audio: typeof c.audio_url === 'string' ? c.audio_url : null }));
+    // The groups were of the old choices: the frame's scan block (applied next) has the new ones.
+    Object.assign(state, { groups: null, level: null, group: null, back: false, highlighted: null });
     scanAudio.cancel(); // a new question (or an answer judged): the clip playing stops
     dwell.reset();
     // A prompt without choices: the end, unless the server says the session goes on (a
