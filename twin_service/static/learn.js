@@ -116,10 +116,13 @@ function applySession(f) {
 function applyFeedback(f) {
   if (f.visual && typeof f.visual === 'object') applyTheme(f.visual);
   if (typeof f.step === 'string' && f.step !== state.step) { state.step = f.step; updateCadence(); }
-  const seen = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
+  const resent = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
+  // The same question again (its choices changed: the undo choice left): not a new question.
+  const again = state.prompt !== null && f.topic === 'prompt' && f.step === state.prompt.step && f.text === state.prompt.text;
+  const seen = resent || again;
   if (typeof f.id === 'string' && !seen) state.lastIds = [...state.lastIds.slice(-49), f.id];
   if (!seen) f.__key = typeof f.id === 'string' ? f.id : `local-${++state.logSeq}`;
-  else f.__key = state.log.find((e) => e.id === f.id)?.key ?? f.id;
+  else f.__key = again ? state.prompt.__key : state.log.find((e) => e.id === f.id)?.key ?? f.id;
   if (!seen) logFrame(f);
   if (f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length)) {
     state.prompt = f;
