@@ -1,10 +1,11 @@
 // accesstwin learner page: one session over /ws/sessions/{id}, operable with one switch
-// (Space, auto scan) or two (Space = next, Enter = select, step scan), with speech and
+// (auto scan) or two (step scan) on the learner's keys or game-controller buttons
+// (learn-inputs.js), by pointer or gaze dwell (learn-dwell.js), or a click, with speech and
 // large high-contrast visuals. The SERVER runs the scanning state machine; this page
-// shows its highlight and forwards switch presses. Plain ES2020 module, no inline code
-// (CSP default-src 'self'). Structure: constants → state → frames → render → speech (learn-speech.js) →
-// keys and controls → socket (common/socket.js) → start-up. DOM helpers: common/dom.js;
-// the token: common/token.js.
+// shows its highlight (learn-choices.js: an APG listbox) and forwards switch presses.
+// Plain ES2020 module, no inline code (CSP default-src 'self'). Structure: constants →
+// state → frames → render → speech (learn-speech.js) → keys and controls → socket
+// (common/socket.js) → start-up. DOM helpers: common/dom.js; the token: common/token.js.
 import { $, fmtTime, h, isNum, setText } from './common/dom.js';
 import { ReconnectingSocket, socketUrl } from './common/socket.js';
 import { INSTRUCTOR_TOKEN_KEY, storedToken, takeToken } from './common/token.js';
@@ -12,6 +13,10 @@ import { createMonitor } from './learn-monitor.js';
 import { createGauge } from './learn-cpr.js';
 import { createCues } from './learn-cues.js';
 import { createSpeech } from './learn-speech.js';
+import { createInputs, keyLabel } from './learn-inputs.js';
+import { createChoices, validGroups } from './learn-choices.js';
+import { createDwell } from './learn-dwell.js';
+import { createScanAudio } from './learn-scan-audio.js';
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 15000;
@@ -37,7 +42,9 @@ const state = {
   sessionId: null, token: null, connection: 'connecting', started: false,
   switchCount: 1, mode: 'auto', intervalMs: null, adaptive: false, highlighted: null, paused: false,
   choices: [], prompt: null, finished: false, rateWpm: 150,
-  speechOn: true, speechFactor: 1, pressed: new Map(), lastIds: [], request: null, log: [], logSeq: 0,
+  groups: null, level: null, group: null, back: false, groupAudio: null, backAudio: null,
+  pointerDwellMs: null, auditory: false, startedBy: null,
+  speechOn: true, speechFactor: 1, lastIds: [], request: null, log: [], logSeq: 0,
   stats: { frames: 0, played: 0, audioErrors: 0, lastAudio: null },
   scenario: null, step: null, metronomeBpm: null, watching: false,
 };
@@ -45,6 +52,12 @@ const monitor = createMonitor();
 const gauge = createGauge();
 const cues = createCues({ beatEl: $('beat'), beatCountEl: $('beat-count') });
 const TICK_MS = 250; // staleness of the monitor, "no compressions" of the gauge
+const choicesView = createChoices({ list: $('choices'), t, isRtl });
+const dwell = createDwell({ list: $('choices'), choose: (id) => choose(id), enabled: () => state.started && !state.finished });
+const scanAudio = createScanAudio({ state });
+const inputs = createInputs({
+  send: (sw, st) => sendSwitch(sw, st), started: () => state.started, start: (via) => start(via), focusHome: () => focusHome(),
+});
 
 // ---------- frames ----------
 function handleFrame(raw) {
@@ -79,6 +92,10 @@ function applySession(f) {
   if (p.switch_count === 1 || p.switch_count === 2) state.switchCount = p.switch_count;
   if (isNum(p.speech_rate_wpm)) state.rateWpm = p.speech_rate_wpm;
   if (p.speech === false) state.speechOn = false;
+  inputs.setProfile(p);
+  state.pointerDwellMs = Number.isInteger(p.pointer_dwell_ms) ? p.pointer_dwell_ms : null;
+  state.auditory = p.auditory_scan === true;
+  dwell.setMs(state.pointerDwellMs);
   if (isNum(p.text_scale)) applyTextScale(p.text_scale);
   // Light or dark before the first feedback frame (whose visual tokens then set the exact theme).
   const root = document.documentElement;
@@ -92,22 +109,30 @@ function applySession(f) {
   updateCadence();
   state.session = f;
   // The learner's language (a page reloaded without its link starts in English).
-  if (typeof f.lang === 'string') setLanguage(f.lang).then((changed) => { if (changed) { renderChoices(); renderHistory(true); render(); } }).catch(() => {});
+  if (typeof f.lang === 'string') setLanguage(f.lang).then((changed) => { if (changed) { choicesView.reset(); renderChoices(); renderHistory(true); render(); } }).catch(() => {});
   render();
 }
 
 function applyFeedback(f) {
   if (f.visual && typeof f.visual === 'object') applyTheme(f.visual);
   if (typeof f.step === 'string' && f.step !== state.step) { state.step = f.step; updateCadence(); }
-  const seen = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
+  const resent = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
+  // The same question again (its choices changed: the undo choice left): not a new question.
+  const again = state.prompt !== null && f.topic === 'prompt' && f.step === state.prompt.step && f.text === state.prompt.text;
+  const seen = resent || again;
   if (typeof f.id === 'string' && !seen) state.lastIds = [...state.lastIds.slice(-49), f.id];
   if (!seen) f.__key = typeof f.id === 'string' ? f.id : `local-${++state.logSeq}`;
-  else f.__key = state.log.find((e) => e.id === f.id)?.key ?? f.id;
+  else f.__key = again ? state.prompt.__key : state.log.find((e) => e.id === f.id)?.key ?? f.id;
   if (!seen) logFrame(f);
   if (f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length)) {
     state.prompt = f;
     state.choices = (Array.isArray(f.choices) ? f.choices : [])
-      .filter((c) => c && typeof c.id === 'string').map((c) => ({ id: c.id, label: String(c.label ?? c.id) }));
+      .filter((c) => c && typeof c.id === 'string')
+      .map((c) => ({ id: c.id, label: String(c.label ?? c.id), audio: typeof c.audio_url === 'string' ? c.audio_url : null }));
+    // The groups were of the old choices: the frame's scan block (applied next) has the new ones.
+    Object.assign(state, { groups: null, level: null, group: null, back: false, highlighted: null });
+    scanAudio.cancel(); // a new question (or an answer judged): the clip playing stops
+    dwell.reset();
     // A prompt without choices: the end, unless the server says the session goes on (a
     // CPR compressions step has no choices).
     if (typeof f.finished === 'boolean' ? f.finished : !state.choices.length) state.finished = true;
@@ -123,6 +148,14 @@ function applyScan(s) {
   if (isNum(s.interval_ms)) state.intervalMs = s.interval_ms;
   if (typeof s.adaptive === 'boolean') state.adaptive = s.adaptive;
   state.highlighted = Number.isInteger(s.highlighted) ? s.highlighted : null;
+  // Group scanning (docs/learner-page.md): groups of choice indices, the level, the group.
+  state.groups = validGroups(s.groups, state.choices.length);
+  state.level = state.groups && (s.level === 'groups' || s.level === 'items') ? s.level : null;
+  state.group = state.groups && Number.isInteger(s.group) && s.group < state.groups.length ? s.group : null;
+  state.back = state.groups !== null && s.back === true;
+  state.groupAudio = Array.isArray(s.group_audio_urls) ? s.group_audio_urls : null;
+  state.backAudio = typeof s.back_audio_url === 'string' ? s.back_audio_url : null;
+  renderChoices();
   state.paused = s.paused === true;
   const req = state.request;
   if (req && state.intervalMs === req.ms) {
@@ -218,37 +251,41 @@ function renderHistory(force = false) {
 }
 
 function renderChoices() {
-  const list = $('choices');
-  list.replaceChildren(...state.choices.map((c, i) => h('li', {},
-    h('button', { type: 'button', class: 'choice', 'data-choice': c.id, 'data-index': String(i) },
-      h('span', { class: 'marker', 'aria-hidden': 'true' }, isRtl() ? '◀\uFE0E' : '▶\uFE0E'), h('span', { class: 'choice-label' }, c.label)))));
+  choicesView.build(state.choices, state.groups);
   setText($('prompt-text'), state.prompt ? String(state.prompt.text ?? '') : t('learn.waiting'));
 }
 
-function scanHelp() {
+function scanHelp() { // in the learner's own keys and buttons
   if (state.finished) return '';
-  if (!state.started) return t('learn.help.start');
+  const k = inputs.keys;
+  const names = { select: keyLabel(k.select, t), next: keyLabel(k.next, t) };
+  if (!state.started) return t('learn.input.help.start', names);
   if (!state.choices.length) {
     return t(state.step === 'compressions' && !$('gauge').hidden ? 'learn.help.compress' : 'learn.help.wait');
   }
-  if (state.paused) return t('learn.help.paused');
-  if (state.mode === 'step') return t('learn.help.step');
-  if (state.mode === 'dwell') return t('learn.help.dwell');
-  return t(state.switchCount === 2 ? 'learn.help.auto2' : 'learn.help.auto1');
+  const parts = [];
+  if (state.paused) parts.push(t('learn.input.help.paused', names));
+  else if (state.mode === 'step') parts.push(t('learn.input.help.step', names));
+  else if (state.mode === 'dwell') parts.push(t('learn.input.help.dwell', names));
+  else parts.push(t(state.switchCount === 2 ? 'learn.input.help.auto2' : 'learn.input.help.auto1', names));
+  if (state.groups) parts.push(t('learn.group.help'));
+  if (inputs.state.pads) parts.push(t('learn.input.help.gamepad', inputs.pad));
+  if (state.pointerDwellMs) parts.push(t('learn.input.help.pointer', { time: fmtSeconds(state.pointerDwellMs) }));
+  return parts.join(' ');
 }
 
 function render() {
-  for (const btn of $('choices').querySelectorAll('.choice')) {
-    const on = Number(btn.dataset.index) === state.highlighted;
-    btn.classList.toggle('is-scanned', on);
-    if (on) btn.setAttribute('aria-current', 'true'); else btn.removeAttribute('aria-current');
-  }
+  choicesView.mark(state);
+  scanAudio.update(state);
   $('start-area').hidden = state.started;
-  $('choices').hidden = state.finished;
+  const list = $('choices');
+  if (state.finished && document.activeElement === list) $('main').focus({ preventScroll: true });
+  list.hidden = state.finished;
   $('done').hidden = !state.finished;
   renderTitle();
   setText($('question-h'), t(state.finished ? 'learn.finished' : 'learn.question'));
   setText($('scan-help'), scanHelp());
+  setText($('start-hint'), t('learn.input.start_hint', { select: keyLabel(inputs.keys.select, t), next: keyLabel(inputs.keys.next, t) }));
   const timed = state.mode !== 'step';
   $('scan-slower').hidden = $('scan-faster').hidden = !timed;
   const time = state.intervalMs ? fmtSeconds(state.intervalMs) : '—';
@@ -286,54 +323,32 @@ const speak = (f, opts) => speech.speak(f, opts);
 const stopSpeech = () => speech.stop();
 
 // ---------- keys and controls ----------
-function start() {
+function start(via = 'pointer') {
   if (state.started) return;
   state.started = true;
-  cues.unlock(); // inside the user's gesture: Web Audio may start now
+  state.startedBy = via;
+  cues.unlock(); // inside the user's gesture (Chromium counts a pad's press as one too): Web Audio may start now
   updateCadence();
   render();
-  $('main').focus({ preventScroll: true });
+  focusHome();
   if (state.prompt) speak(state.prompt); // inside the user's gesture: browsers allow audio from now on
 }
 
-function switchFor(key) { // one switch: Space selects; two: Space = next, Enter = select (dwell: any press moves)
-  if (key === 'Enter') return 'select';
-  return state.switchCount === 2 && state.mode !== 'dwell' ? 'next' : 'select';
+// The switches' home: the listbox of choices (its aria-activedescendant is the highlight),
+// or the main region when there is none.
+function focusHome() {
+  const list = $('choices');
+  (list.hidden || !list.children.length ? $('main') : list).focus({ preventScroll: true });
 }
 
 function send(frame) { // an instructor watching the learner's view sends nothing
   return !state.watching && socket !== null && socket.send(JSON.stringify(frame));
 }
 function sendSwitch(sw, st) { return send({ type: 'switch', switch: sw, state: st, ts: Date.now() / 1000 }); }
+function choose(id) { scanAudio.cancel(); return send({ type: 'choose', choice: id }); }
 
-const keyName = (e) => (e.key === ' ' || e.key === 'Spacebar' ? 'Space' : e.key);
-function onKeyDown(e) {
-  if (e.ctrlKey || e.altKey || e.metaKey) return;
-  const key = keyName(e);
-  if (key === 'Escape') { $('main').focus({ preventScroll: true }); return; }
-  if (key !== 'Space' && key !== 'Enter') return;
-  if (e.repeat) { e.preventDefault(); return; } // a held switch is one press: auto-repeat is ignored
-  if (!state.started) { e.preventDefault(); start(); return; }
-  // A control reached with Tab keeps its usual Space/Enter behaviour (keyboard users).
-  if (e.target instanceof Element && e.target.closest('button, a, summary, input, select, textarea')) return;
-  e.preventDefault(); // Space must not scroll the page
-  if (state.pressed.has(key)) return;
-  const sw = switchFor(key);
-  state.pressed.set(key, sw);
-  sendSwitch(sw, 'down');
-}
-function onKeyUp(e) {
-  const key = keyName(e);
-  const sw = state.pressed.get(key);
-  if (sw === undefined) return;
-  e.preventDefault();
-  state.pressed.delete(key);
-  sendSwitch(sw, 'up');
-}
-function releaseAll() { for (const [key, sw] of state.pressed) { state.pressed.delete(key); sendSwitch(sw, 'up'); } }
-
-// A pointer click leaves no focus behind, so that Space goes back to the switch scanner.
-function pointerDone(e) { if (e.detail > 0 && e.currentTarget instanceof HTMLElement) e.currentTarget.blur(); }
+// A pointer click leaves the focus at the switches' home, so that the keys go back to the scanner.
+function pointerDone(e) { if (e.detail > 0 && e.currentTarget instanceof HTMLElement) focusHome(); }
 
 function stepFrom(list, value, dir) {
   if (dir > 0) return list.find((x) => x > value) ?? list[list.length - 1];
@@ -369,12 +384,10 @@ function toggleSpeech() {
 }
 
 function wireControls() {
-  $('start').addEventListener('click', start);
-  $('choices').addEventListener('click', (e) => {
-    const btn = e.target instanceof Element ? e.target.closest('.choice') : null;
-    if (!btn) return;
-    if (e.detail > 0) btn.blur();
-    send({ type: 'choose', choice: btn.dataset.choice });
+  $('start').addEventListener('click', () => start('pointer'));
+  $('choices').addEventListener('click', (e) => { // a click or tap on an answer chooses it
+    const el = e.target instanceof Element ? e.target.closest('.choice[data-choice]') : null;
+    if (el) choose(el.dataset.choice);
   });
   const actions = {
     'scan-slower': () => changeScan(+1), 'scan-faster': () => changeScan(-1),
@@ -385,9 +398,7 @@ function wireControls() {
   for (const [id, fn] of Object.entries(actions)) {
     $(id).addEventListener('click', (e) => { pointerDone(e); fn(); });
   }
-  document.addEventListener('keydown', onKeyDown);
-  document.addEventListener('keyup', onKeyUp);
-  window.addEventListener('blur', releaseAll);
+  window.addEventListener('blur', () => inputs.releaseAll());
 }
 
 function savePrefs() { // this tab only: speech speed and on/off survive a reload
@@ -404,7 +415,7 @@ function loadPrefs() {
 let socket = null;
 
 function setConnection(c) {
-  if (c !== 'live') state.pressed.clear();
+  if (c !== 'live') inputs.clear();
   state.connection = c;
   monitor.setConnection(c);
   renderConnection();
@@ -431,12 +442,15 @@ function startUp() {
   wireControls();
   window.accesstwinLearner = Object.freeze({ // read-only view for tests and debugging (no token)
     get state() {
-      const { pressed, request, token, ...rest } = state;
-      return structuredClone({ ...rest, pressed: [...pressed.keys()], audio: { rate: speech.rate, paused: speech.paused } });
+      const { request, token, ...rest } = state;
+      return structuredClone({ ...rest, audio: { rate: speech.rate, paused: speech.paused } });
     },
     get monitor() { return monitor.state; },
     get gauge() { return gauge.state; },
     get cues() { return cues.state; },
+    get inputs() { return inputs.state; },
+    get dwell() { return dwell.state; },
+    get scanAudio() { return scanAudio.state; },
     get connected() { return state.connection === 'live' && socket !== null && socket.open; },
   });
   render();

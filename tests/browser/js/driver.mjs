@@ -35,6 +35,7 @@ function watch(p) {
     if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text())) seen.console.push(msg.text());
   });
   page.on('pageerror', (err) => seen.pageErrors.push(String(err)));
+  page.on('request', (req) => { seen.requests.push(req.url()); if (seen.requests.length > 2000) seen.requests.splice(0, 1000); });
   page.on('response', (res) => { if (res.status() >= 400) seen.httpErrors.push(`${res.status()} ${res.url()}`); });
   page.on('websocket', (ws) => {
     seen.sockets += 1;
@@ -54,12 +55,14 @@ async function routeSockets(p) { // lets a test cut the page's websockets and re
 }
 
 const commands = {
-  async open({ name, url, viewport = { width: 1280, height: 900 }, forced_colors = 'none', reduced_motion = 'no-preference', route_ws = false, locale = null }) {
+  async open({ name, url, viewport = { width: 1280, height: 900 }, forced_colors = 'none', reduced_motion = 'no-preference', route_ws = false, locale = null, init_script = null, color_scheme = 'light' }) {
     if (pages.has(name)) await commands.close({ name });
     // locale: the browser's language (navigator.language and the Accept-Language it sends).
-    const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors, ...(locale ? { locale } : {}) });
+    const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors, colorScheme: color_scheme, ...(locale ? { locale } : {}) });
+    // A script run before the page's own (a fake navigator.getGamepads, for instance).
+    if (init_script) await context.addInitScript({ content: init_script });
     const page = await context.newPage();
-    const p = { context, page, routes: new Set(), refuse: false, seen: { console: [], pageErrors: [], httpErrors: [], wsSent: [], sockets: 0 } };
+    const p = { context, page, routes: new Set(), refuse: false, seen: { console: [], pageErrors: [], httpErrors: [], wsSent: [], requests: [], sockets: 0 } };
     pages.set(name, p);
     watch(p);
     if (route_ws) await routeSockets(p);
@@ -104,6 +107,43 @@ const commands = {
     else if (action === 'up') await kb.up(key);
     else await kb.press(key, { delay });
     return null;
+  },
+  // The mouse to the middle of `selector` (or to x, y), in `steps` moves.
+  async mouse({ name, selector = null, x = 0, y = 0, steps = 1 }) {
+    const { page } = get(name);
+    if (selector) {
+      const box = await page.locator(selector).first().boundingBox();
+      if (!box) throw new Error(`no box for ${selector}`);
+      [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    }
+    await page.mouse.move(x, y, { steps });
+    return { x, y };
+  },
+  // Chromium's accessibility tree (CDP Accessibility.getFullAXTree), nodes in brief.
+  async ax_tree({ name }) {
+    const { page, context } = get(name);
+    const cdp = await context.newCDPSession(page);
+    try {
+      const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+      const val = (v) => (v && 'value' in v ? v.value : null);
+      return nodes.filter((n) => !n.ignored).map((n) => ({
+        id: n.nodeId, parent: n.parentId ?? null, role: val(n.role), name: val(n.name),
+        props: Object.fromEntries((n.properties ?? []).map((q) => [q.name, q.value?.relatedNodes ? q.value.relatedNodes.map((r) => r.backendDOMNodeId) : val(q.value)])),
+        dom: n.backendDOMNodeId ?? null,
+      }));
+    } finally { await cdp.detach().catch(() => {}); }
+  },
+  // backendDOMNodeId of the element `selector` (to match it with ax_tree's nodes).
+  async dom_node({ name, selector }) {
+    const { page, context } = get(name);
+    const cdp = await context.newCDPSession(page);
+    try {
+      const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+      const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+      if (!nodeId) return null;
+      const { node } = await cdp.send('DOM.describeNode', { nodeId });
+      return node.backendNodeId;
+    } finally { await cdp.detach().catch(() => {}); }
   },
   async click({ name, selector }) {
     await get(name).page.click(selector);
