@@ -20,8 +20,10 @@ import asyncio
 import json
 import socket
 import time
+from itertools import islice
 from typing import Any
 
+from accesstwin_contract.quantities import SENSORS
 from twin_service.live.fanout import Broadcaster
 from twin_service.live.hub import Hub, frame_text
 from twin_service.ops.metrics import ServiceMetrics
@@ -29,15 +31,7 @@ from twin_service.ops.metrics import ServiceMetrics
 
 def sample_delta(kit: int, version: int, now: float) -> dict[str, Any]:
     """A ``twin.delta`` of the lecture bench's shape (~800 bytes: six vitals, a PPG)."""
-    units = {
-        "hr": "bpm",
-        "spo2": "%",
-        "temp_c": "°C",
-        "resp_rate": "/min",
-        "sbp": "mmHg",
-        "dbp": "mmHg",
-        "ppg": "",
-    }
+    units = {q.name: q.unit for q in islice(SENSORS.values(), 7)}  # the vocabulary's first 7
     reported = {
         name: {"value": 70.0 + i, "unit": unit, "ts": now, "received_at": now + 0.0003}
         for i, (name, unit) in enumerate(units.items())

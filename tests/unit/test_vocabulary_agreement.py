@@ -34,6 +34,7 @@ TOKEN = "vocabulary-agreement-token"
 ALLOWED_LISTS = {
     "devices/simulation/vitals.py": "the vitals this simulator models",
     "accessibility/news2.py": "the five parameters of the NEWS2 chart, with its bands",
+    "accessibility/monitor.py": "the read-out vitals' words in each language (translations)",
 }
 
 
