@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -65,6 +66,7 @@ def count(
     client = new_client(client_id, clean_session=False)
     received = 0
     first = last = 0.0
+    cpu = [math.nan, math.nan]  # the process's CPU time at the first and last message
 
     def on_connect(c: paho.Client, *_: Any) -> None:
         c.subscribe(topic, 1)
@@ -75,8 +77,10 @@ def count(
         received += 1
         if received == 1:
             first = time.perf_counter()
+            cpu[0] = time.process_time()
         if received == expected:
             last = time.perf_counter()
+            cpu[1] = time.process_time()
             c.disconnect()
 
     client.on_connect = on_connect
@@ -86,7 +90,13 @@ def count(
     client.connect(*host_port(url))
     client.loop_forever()
     timer.cancel()
-    conn.send({"received": received, "seconds": (last - first) if last else float("nan")})
+    conn.send(
+        {
+            "received": received,
+            "seconds": (last - first) if last else float("nan"),
+            "cpu_seconds": cpu[1] - cpu[0],
+        }
+    )
 
 
 def paced(
