@@ -70,7 +70,9 @@ def count(
 
     def on_connect(c: paho.Client, *_: Any) -> None:
         c.subscribe(topic, 1)
-        ready.set()
+
+    def on_subscribe(*_: Any) -> None:
+        ready.set()  # publishers start now: not before the broker has the subscription
 
     def on_message(c: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         nonlocal received, first, last
@@ -84,6 +86,7 @@ def count(
             c.disconnect()
 
     client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
     client.on_message = on_message
     timer = threading.Timer(timeout, client.disconnect)
     timer.start()
