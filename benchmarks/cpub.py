@@ -58,8 +58,10 @@ class CPublishers:
             self._inputs.append(source)
             self._processes.append(
                 subprocess.Popen(  # noqa: S603 - the Debian client with our arguments
-                    [binary, "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-l"]
-                    + ["-M", str(MAX_INFLIGHT), "-i", f"bench-pub-{uuid.uuid4().hex[:10]}"],
+                    [
+                        *(binary, "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-l"),
+                        *("-M", str(MAX_INFLIGHT), "-i", f"bench-pub-{uuid.uuid4().hex[:10]}"),
+                    ],
                     stdin=source,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,

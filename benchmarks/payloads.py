@@ -132,6 +132,7 @@ def generate_two_readings(
         k, n = i % kits, i // kits
         hr = 60 + (seed + 7 * n + 13 * k) % 40
         spo2 = 90 + (seed + 3 * n + k) % 10
-        body = {"ts": round(start_ts + n * CHUNK_S, 3), "seq": n, "readings": {"hr": hr, "spo2": spo2}}
+        ts = round(start_ts + n * CHUNK_S, 3)
+        body = {"ts": ts, "seq": n, "readings": {"hr": hr, "spo2": spo2}}
         out.append((f"{prefix}/{lab}/{kit_name(k)}/telemetry", encode(body)))
     return Workload(out, kits, 2 * messages, 0)

@@ -230,7 +230,7 @@ FAST_PATH_CASES = [
     b'{"ts":%(ts)s,"seq":1,"readings":null,"waveforms":null}',
     b'{"ts":%(ts)s,"seq":1,"readings":{"hr":72}} trailing',
     b'{"seq":1,"readings":{"hr":72}}',
-    b'[1, 2]',
+    b"[1, 2]",
     b'{"ts":%(ts)s,"seq":1,"readings":{"hr":"72"}}',
     '{"ts":%(ts)s,"seq":1,"readings":{"hr":72,"t\u00e9mp":36}}'.encode(),
 ]
