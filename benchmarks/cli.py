@@ -72,9 +72,17 @@ def add_bench_parser(subparsers: Any) -> None:
     )
     ingest.add_argument(
         "--payload",
-        choices=["realistic", "readings"],
+        choices=["realistic", "readings", "two-readings"],
         default="realistic",
-        help="realistic: readings + 50 Hz waveforms (default); readings: diagnostic, no waveforms",
+        help="realistic: readings + 50 Hz waveforms (default); readings: diagnostic, no"
+        " waveforms; two-readings: hr and spo2 only (issue 18's load)",
+    )
+    ingest.add_argument(
+        "--publisher",
+        choices=["paho", "mosquitto_pub"],
+        default="paho",
+        help="paho: one Python publisher process (default); mosquitto_pub: one C"
+        " `mosquitto_pub -l -q 1` process per kit",
     )
     _common(ingest)
 
@@ -189,6 +197,8 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             progress,
             waveforms=args.payload == "realistic",
             gateways=args.gateways,
+            publisher=args.publisher,
+            payload=args.payload,
         )
     if name == "latency":
         from benchmarks.latency import LatencyOptions, run_latency

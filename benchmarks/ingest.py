@@ -35,41 +35,49 @@ from typing import Any
 from accesstwin_contract.quantities import DERIVED_NAMES
 from benchmarks import procs
 from benchmarks.broker import PrivateBroker, prime_session
-from benchmarks.payloads import Workload, generate_workload
+from benchmarks.cpub import CPublishers
+from benchmarks.payloads import Workload, generate_two_readings, generate_workload
 from benchmarks.profiling import Profile
 from benchmarks.report import BenchResult, Progress, fmt
 from benchmarks.stats import meets, rate, ratio
-from gateway.mqtt_client import InboundMessage
 from twin_service.ingest.partition import Partition, partition_client_id, partition_of
 from twin_service.runtime import Runtime
 from twin_service.settings import Settings
 
 TARGET_RATIO = 0.8  # issue #8
+METRIC_POLL_S = 0.002
 
 
-class CountingRuntime(Runtime):
-    """The service runtime, noting when the first message arrives and the last is acked."""
+class MetricWatch:
+    """Issue 18's count: the service's own ``accesstwin_messages_acked_total`` (durable
+    acknowledgements) and ``accesstwin_messages_received_total``, read every
+    ``METRIC_POLL_S`` from the counters behind them (cheap reads, not a scrape: a
+    registry collection costs ~140 µs, which would load the loop measured)."""
 
-    def __init__(self, settings: Settings, target: int) -> None:
-        super().__init__(settings)
+    def __init__(self, runtime: Runtime, target: int) -> None:
+        self._acked = runtime.metrics.messages_acked
+        self._received = runtime.metrics.messages_received.labels("telemetry")
         self.target = target
-        self.acked_telemetry = 0
+        self.base_acked = self._acked._value.get()
+        self.acked = 0
         self.first_at = math.nan
         self.done_at = math.nan
+        self.first_cpu = self.done_cpu = math.nan  # the process's CPU time, all threads
         self.done = asyncio.Event()
 
-    def _on_message(self, message: InboundMessage) -> None:
-        if math.isnan(self.first_at):
-            self.first_at = time.perf_counter()
-        super()._on_message(message)
-
-    def _ack(self, message: InboundMessage) -> None:
-        super()._ack(message)
-        if message.topic.endswith("/telemetry"):
-            self.acked_telemetry += 1
-            if self.acked_telemetry == self.target:
-                self.done_at = time.perf_counter()
+    async def run(self) -> None:
+        while True:
+            now = time.perf_counter()
+            if math.isnan(self.first_at) and self._received._value.get() > 0:
+                self.first_at = now
+                self.first_cpu = time.process_time()
+            self.acked = int(self._acked._value.get() - self.base_acked)
+            if self.acked >= self.target:
+                self.done_at = now
+                self.done_cpu = time.process_time()
                 self.done.set()
+                return
+            await asyncio.sleep(METRIC_POLL_S)
 
 
 def _child(ctx: SpawnContext, target: Callable[..., None], *args: Any) -> dict[str, Any]:
@@ -134,10 +142,12 @@ async def run_gateway(
         insecure_no_auth=True,
         partition=partition,
     )
-    runtime = CountingRuntime(settings, expected)
+    runtime = Runtime(settings)
     profile = Profile(profile_path is not None)
     profile.start()
     await runtime.start()
+    watch = MetricWatch(runtime, expected)
+    watching = asyncio.create_task(watch.run(), name="bench-metric-watch")
     try:
         if on_subscribed is not None:
             for _ in range(2_000):  # the subscription is acknowledged within 10 s
@@ -145,18 +155,21 @@ async def run_gateway(
                     break
                 await asyncio.sleep(0.005)
             on_subscribed()
-        await asyncio.wait_for(runtime.done.wait(), timeout)
+        await asyncio.wait_for(watch.done.wait(), timeout)
     except TimeoutError:
         pass
     finally:
+        watching.cancel()
         profiled = profile.stop(profile_path) if profile_path is not None else None
         await runtime.stop()
     return {
         "profile": profiled,
-        "acked": runtime.acked_telemetry,
-        "seconds": runtime.done_at - runtime.first_at,
-        "first_at": runtime.first_at,
-        "done_at": runtime.done_at,
+        "acked": watch.acked,
+        "acked_metric": _metric(runtime, "accesstwin_messages_acked_total"),
+        "seconds": watch.done_at - watch.first_at,
+        "cpu_seconds": watch.done_cpu - watch.first_cpu,
+        "first_at": watch.first_at,
+        "done_at": watch.done_at,
         "rejected": _metric(runtime, "accesstwin_messages_rejected_total"),
         "readings_dropped": _metric(runtime, "accesstwin_readings_dropped_total"),
         "commits": _metric(runtime, "accesstwin_store_write_seconds_count"),
@@ -214,6 +227,7 @@ def run_partitioned(
         "readings_dropped": sum(r["readings_dropped"] for r in results),
         "commits": sum(r["commits"] for r in results),
         "commit_seconds": sum(r["commit_seconds"] for r in results),
+        "cpu_seconds": sum(r["cpu_seconds"] for r in results),
         "stored": _count_store(db),
     }
 
@@ -227,9 +241,17 @@ def run_ingest(
     progress: Progress,
     waveforms: bool = True,
     gateways: int = 1,
+    publisher: str = "paho",
+    payload: str | None = None,
 ) -> BenchResult:
+    """``payload``: ``realistic`` (waveforms), ``readings`` or ``two-readings`` (issue
+    18's load); by default ``waveforms`` chooses between the first two. ``publisher``:
+    ``paho`` (one Python process) or ``mosquitto_pub`` (one C process per kit)."""
     if gateways > 1 and mode != "backlog":
         raise ValueError("--gateways applies to backlog mode only")
+    if publisher not in ("paho", "mosquitto_pub"):
+        raise ValueError("publisher must be paho or mosquitto_pub")
+    payload = payload or ("realistic" if waveforms else "readings")
     ctx = mp.get_context("spawn")
     profile_path = profile_dir / "ingest-gateway-profile" if profile_dir else None
     run_id = uuid.uuid4().hex[:8]
@@ -241,7 +263,10 @@ def run_ingest(
         url = broker or stack.enter_context(PrivateBroker())
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="accesstwin-bench-")))
         progress(f"broker {url}; generating {messages:,} messages from {kits} kits")
-        load = generate_workload(messages, kits, prefix_c, waveforms=waveforms)
+        if payload == "two-readings":
+            load = generate_two_readings(messages, kits, prefix_c)
+        else:
+            load = generate_workload(messages, kits, prefix_c, waveforms=payload == "realistic")
         load_g = Workload(
             [(t.replace(prefix_c, prefix_g, 1), p) for t, p in load.messages],
             load.kits,
@@ -249,6 +274,14 @@ def run_ingest(
             load.waveform_samples,
         )
         topic_c, topic_g = f"{prefix_c}/+/+/telemetry", f"{prefix_g}/+/+/telemetry"
+
+        def flood(messages: list[tuple[str, bytes]], during: str) -> dict[str, Any]:
+            if publisher == "mosquitto_pub":
+                pubs = CPublishers(url, messages, tmp)
+                pubs.start()
+                return pubs.wait() | {"during": during}
+            return _child(ctx, procs.flood, url, messages) | {"during": during}
+
         published: list[dict[str, Any]] = []
         if mode == "backlog":
             prime_session(url, counter_id, [topic_c])
@@ -258,8 +291,8 @@ def run_ingest(
                 prime_session(
                     url, partition_client_id(gateway_id, Partition(i, gateways)), [topic_g]
                 )
-            progress("publisher process flooding the broker (both sessions offline)")
-            published.append(_child(ctx, procs.flood, url, load.messages))
+            progress(f"{publisher} flooding the broker (both sessions offline)")
+            published.append(flood(load.messages, "while both sessions are offline"))
             progress("bare paho subscriber draining its queue")
             ready = ctx.Event()
             ceiling = _child(ctx, procs.count, url, counter_id, topic_c, messages, ready)
@@ -283,14 +316,18 @@ def run_ingest(
             )
             counter.start()
             ready.wait(30)
-            progress("bare paho subscriber counting while the publisher floods")
-            published.append(_child(ctx, procs.flood, url, load.messages))
+            progress(f"bare paho subscriber counting while {publisher} floods")
+            published.append(flood(load.messages, "while the bare subscriber counts"))
             ceiling = parent.recv() if parent.poll(300) else {"received": 0, "seconds": math.nan}
             counter.join(30)
             progress("gateway (Runtime + SQLite) ingesting while the publisher floods")
             flooders: list[tuple[mp.process.BaseProcess, Connection]] = []
+            c_publishers = CPublishers(url, load_g.messages, tmp)
 
             def start_flood() -> None:
+                if publisher == "mosquitto_pub":
+                    c_publishers.start()
+                    return
                 receive, send = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=procs.flood, args=(url, load_g.messages, send))
                 process.start()
@@ -301,11 +338,17 @@ def run_ingest(
                     url, prefix_g, gateway_id, messages, tmp / "g.db", profile_path, start_flood
                 )
             )
+            if publisher == "mosquitto_pub":
+                published.append(c_publishers.wait() | {"during": "while the gateway ingests"})
             for process, receive in flooders:
                 if receive.poll(60):
-                    published.append(receive.recv())
+                    published.append(receive.recv() | {"during": "while the gateway ingests"})
                 process.join(60)
-    label = mode if waveforms else f"{mode}, readings only"
+    label = {"realistic": mode, "readings": f"{mode}, readings only"}.get(
+        payload, f"{mode}, {payload}"
+    )
+    if publisher == "mosquitto_pub":
+        label += f", {load.kits} mosquitto_pub publishers (one per kit)"
     if gateways > 1:
         label += f", {gateways} partitioned gateway processes"
     return _result(load, label, published, ceiling, gateway, messages, gateways)
@@ -329,28 +372,41 @@ def _result(
         and stored["messages"] == expected
         and stored["raw_points"] == load.points
         and ceiling["received"] == expected
+        and not any(pub.get("errors") for pub in published)
     )
     rows = []
     for pub in published:
         pub_rate = rate(pub["acked"], pub["seconds"])
         rows.append(
             [
-                "publisher (QoS 1 flood)",
+                (
+                    f"{pub['publishers']} mosquitto_pub (QoS 1, -l)"
+                    if "publishers" in pub
+                    else "publisher (QoS 1 flood)"
+                )
+                + (f", {pub['during']}" if "during" in pub else ""),
                 f"{pub['acked']:,}",
                 fmt(pub["seconds"], 2),
                 fmt(pub_rate, 0),
                 "-",
                 "-",
+                "-",
             ]
         )
-    for label, got, seconds in (
-        ("bare paho subscriber (ceiling)", ceiling["received"], ceiling["seconds"]),
+    for label, got, seconds, cpu in (
+        (
+            "bare paho subscriber (ceiling)",
+            ceiling["received"],
+            ceiling["seconds"],
+            ceiling.get("cpu_seconds", math.nan),
+        ),
         (
             "gateway: Runtime + SQLite, acked"
             if gateways == 1
             else f"{gateways} gateways (partitions), acked",
             gateway["acked"],
             gateway["seconds"],
+            gateway.get("cpu_seconds", math.nan),
         ),
     ):
         r = rate(got, seconds)
@@ -362,6 +418,7 @@ def _result(
                 fmt(r, 0),
                 fmt(r * load.waveform_samples / expected, 0),
                 fmt(r * load.points / expected, 0),
+                fmt(cpu / got * 1e6 if got else math.nan, 1),
             ]
         )
     verdict = "MET" if meets(share, TARGET_RATIO, True) else "MISSED"
@@ -403,5 +460,13 @@ def _result(
         "target_met": verdict == "MET",
         "complete": complete,
     }
-    headers = ["consumer", "messages", "seconds", "messages/s", "waveform samples/s", "points/s"]
+    headers = [
+        "consumer",
+        "messages",
+        "seconds",
+        "messages/s",
+        "waveform samples/s",
+        "points/s",
+        "CPU µs/message",
+    ]
     return BenchResult("ingest", headers, rows, data, notes, ok=complete)

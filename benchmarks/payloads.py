@@ -115,3 +115,24 @@ class LiveKits:
     def message(self, kit: int, index: int, ts: float, seq: int) -> bytes:
         body = self._bodies[kit][index % len(self._bodies[kit])]
         return encode({"ts": ts, "seq": seq, **body})
+
+
+def generate_two_readings(
+    messages: int, kits: int, prefix: str, lab: str = "bench", seed: int = 1
+) -> Workload:
+    """Issue 18's load: ``messages`` small messages of two readings (``hr``, ``spo2``) each,
+    kits in turn, device times 0.2 s apart in the past (a kit replaying its spool, which
+    the rate limit lets through at any speed: ``gateway.ratelimit``)."""
+    if messages < 1 or kits < 1:
+        raise ValueError("messages and kits must be at least 1")
+    per_kit = math.ceil(messages / kits)
+    start_ts = round(time.time() - per_kit * CHUNK_S - 60.0, 3)
+    out: list[tuple[str, bytes]] = []
+    for i in range(messages):
+        k, n = i % kits, i // kits
+        hr = 60 + (seed + 7 * n + 13 * k) % 40
+        spo2 = 90 + (seed + 3 * n + k) % 10
+        ts = round(start_ts + n * CHUNK_S, 3)
+        body = {"ts": ts, "seq": n, "readings": {"hr": hr, "spo2": spo2}}
+        out.append((f"{prefix}/{lab}/{kit_name(k)}/telemetry", encode(body)))
+    return Workload(out, kits, 2 * messages, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -65,28 +66,40 @@ def count(
     client = new_client(client_id, clean_session=False)
     received = 0
     first = last = 0.0
+    cpu = [math.nan, math.nan]  # the process's CPU time at the first and last message
 
     def on_connect(c: paho.Client, *_: Any) -> None:
         c.subscribe(topic, 1)
-        ready.set()
+
+    def on_subscribe(*_: Any) -> None:
+        ready.set()  # publishers start now: not before the broker has the subscription
 
     def on_message(c: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         nonlocal received, first, last
         received += 1
         if received == 1:
             first = time.perf_counter()
+            cpu[0] = time.process_time()
         if received == expected:
             last = time.perf_counter()
+            cpu[1] = time.process_time()
             c.disconnect()
 
     client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
     client.on_message = on_message
     timer = threading.Timer(timeout, client.disconnect)
     timer.start()
     client.connect(*host_port(url))
     client.loop_forever()
     timer.cancel()
-    conn.send({"received": received, "seconds": (last - first) if last else float("nan")})
+    conn.send(
+        {
+            "received": received,
+            "seconds": (last - first) if last else float("nan"),
+            "cpu_seconds": cpu[1] - cpu[0],
+        }
+    )
 
 
 def paced(

@@ -22,9 +22,12 @@ from gateway.telemetry import (
     parse_switch_input,
     parse_telemetry,
 )
-from gateway.topics import Channel, KitTopic, TopicScheme
+from gateway.topics import Channel, KitTopic, TopicError, TopicScheme
 
 DUPLICATE = "duplicate"
+# Kit topics already parsed (every message of a kit has one of its few topics); bounded,
+# so hostile topic names cannot grow it: it starts again when full.
+TOPIC_CACHE_MAX = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +92,27 @@ class Ingest:
         self.seqs = seqs if seqs is not None else SeqTracker()
         self.limiter = limiter
         self._input_seqs = SeqTracker(window=4_096)
+        self._topics: dict[str, KitTopic] = {}
+
+    def parse_topic(self, topic: str) -> KitTopic | TopicError:
+        """``TopicScheme.parse``, remembering the kit topics it found."""
+        parsed = self._topics.get(topic)
+        if parsed is not None:
+            return parsed
+        result = self.scheme.parse(topic)
+        if isinstance(result, KitTopic):
+            if len(self._topics) >= TOPIC_CACHE_MAX:
+                self._topics.clear()
+            self._topics[topic] = result
+        return result
+
+    def channel_of(self, topic: str) -> Channel | None:
+        """``TopicScheme.channel_of``, from the kit topics parsed before when it can."""
+        parsed = self._topics.get(topic)
+        return parsed.channel if parsed is not None else self.scheme.channel_of(topic)
 
     def judge(self, topic: str, payload: bytes, received_at: float) -> Outcome:
-        parsed = self.scheme.parse(topic)
+        parsed = self.parse_topic(topic)
         if not isinstance(parsed, KitTopic):
             if parsed.ignore:
                 return Ignored(parsed.reason)

@@ -25,6 +25,7 @@ SERVER_MODULES = (
     "uvicorn",
     "websockets",
     "pydantic",
+    "msgspec",
     "prometheus_client",
     "amqtt",
     "pyttsx3",

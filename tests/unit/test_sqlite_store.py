@@ -194,3 +194,37 @@ def test_bucket_widths_are_bounded_whole_nanoseconds() -> None:
     for bad in (0, 0.0009, 86_401, -5, math.nan, math.inf):
         with pytest.raises(ValueError, match=r"0\.001 to 86400"):
             BucketWidth.from_seconds(bad)
+
+
+async def test_a_batch_repeating_a_seq_or_mixing_old_and_new_stores_each_once(
+    store: TimeSeriesStore,
+) -> None:
+    assert await store.write([msg(1, NOW, 70), msg(1, NOW, 70), msg(2, NOW + 1, 71)]) == 2
+    # One stored before among new ones: the fast path (every seq new) must not be taken.
+    assert await store.write([msg(3, NOW + 2, 72), msg(2, NOW + 1, 71), msg(4, NOW + 3, 73)]) == 2
+    points = await store.history(KIT, "hr", None, None, 100)
+    assert [v for _, v in points] == [70, 71, 72, 73]
+    assert (await store.recent_seqs(10))[KIT] == [1, 2, 3, 4]
+
+
+async def test_sqlite_commits_on_the_loop_and_waits_on_its_thread_for_another_writer(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import sqlite3
+
+    store = SqliteStore(tmp_path / "h.db")
+    await store.open()
+    assert await store.write([msg(1, NOW, 70)]) == 1
+    assert store.inline_writes == 1  # nothing else held the lock: done on the loop
+    other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    write = asyncio.create_task(store.write([msg(2, NOW + 1, 71)]))
+    await asyncio.sleep(0.2)
+    assert not write.done()  # waiting on the writer thread, not failing, not blocking us
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(write, 5) == 1
+    assert store.inline_writes == 1
+    assert [v for _, v in await store.history(KIT, "hr", None, None, 10)] == [70, 71]
+    await store.close()

@@ -210,3 +210,49 @@ def test_integers_too_large_for_a_float_are_dropped_not_raised() -> None:
     assert reasons["hr"] == "value must be finite"
     assert "rate_hz=inf outside" in reasons["ppg"]
     assert reasons["depth_mm"] == "every sample must be finite"
+
+
+FAST_PATH_CASES = [
+    b'{"ts":%(ts)s,"seq":3,"readings":{"hr":72,"spo2":97.5}}',
+    b'{"ts":%(ts)s,"seq":0,"readings":{"hr":72},"extra":[1,2]}',
+    b'{"ts":%(ts)s,"seq":9223372036854775807,"readings":{"hr":72}}',
+    b'{"ts":%(ts)s,"seq":9223372036854775808,"readings":{"hr":72}}',
+    b'{"ts":%(ts)s,"seq":-1,"readings":{"hr":72}}',
+    b'{"ts":%(ts)s,"seq":1.0,"readings":{"hr":72}}',
+    b'{"ts":%(ts)s,"seq":true,"readings":{"hr":72}}',
+    b'{"ts":true,"seq":1,"readings":{"hr":72}}',
+    b'{"ts":"%(ts)s","seq":1,"readings":{"hr":72}}',
+    b'{"ts":1e999,"seq":1,"readings":{"hr":72}}',
+    b'{"ts":NaN,"seq":1,"readings":{"hr":72}}',
+    b'{"ts":%(ts)s,"seq":1,"readings":{"hr":Infinity}}',
+    b'{"ts":%(ts)s,"seq":1,"readings":{"hr":1e400,"spo2":97}}',
+    b'{"ts":%(ts)s,"seq":1,"readings":[72]}',
+    b'{"ts":%(ts)s,"seq":1,"readings":null,"waveforms":null}',
+    b'{"ts":%(ts)s,"seq":1,"readings":{"hr":72}} trailing',
+    b'{"seq":1,"readings":{"hr":72}}',
+    b"[1, 2]",
+    b'{"ts":%(ts)s,"seq":1,"readings":{"hr":"72"}}',
+    '{"ts":%(ts)s,"seq":1,"readings":{"hr":72,"t\u00e9mp":36}}'.encode(),
+]
+
+
+@pytest.mark.parametrize("template", FAST_PATH_CASES)
+def test_msgspec_fast_path_judges_as_the_general_path(
+    template: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever msgspec accepts, the general path (json + pydantic) would accept the same
+    way; whatever it refuses gets the general path's worded reason."""
+    import msgspec
+
+    import gateway.telemetry as telemetry
+
+    now = time.time()
+    payload = template % {b"ts": repr(now - 5).encode()} if b"%(ts)s" in template else template
+    fast = parse_telemetry(payload, now)
+
+    class Refusing:
+        def decode(self, payload: bytes) -> None:
+            raise msgspec.ValidationError("general path only")
+
+    monkeypatch.setattr(telemetry, "_FAST", Refusing())
+    assert parse_telemetry(payload, now) == fast

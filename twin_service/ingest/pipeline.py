@@ -18,6 +18,8 @@ import math
 import time
 from collections.abc import Callable, Iterable
 
+from prometheus_client import Counter
+
 from accessibility.derived import DerivedSignals, DerivedValue
 from accessibility.signals.compressions import Compression
 from accesstwin_contract.frames import status_frame
@@ -105,6 +107,16 @@ class Pipeline:
         self._limit_logged_at = -float("inf")
         self._error_logged_at: dict[str, float] = {}
         self._settled = False  # the message in hand was acked or handed to the writer
+        self._received_counters: dict[str, Counter] = {}
+
+    def _received(self, channel: str) -> Counter:
+        """``accesstwin_messages_received_total{channel}``, its child looked up once."""
+        counter = self._received_counters.get(channel)
+        if counter is None:
+            counter = self._received_counters[channel] = self.metrics.messages_received.labels(
+                channel
+            )
+        return counter
 
     def handle(self, message: InboundMessage) -> None:
         """Judge and apply one message. Never raises.
@@ -126,8 +138,8 @@ class Pipeline:
             self._refuse(message, Refused(UNKNOWN, UNKNOWN, "topic", "topic is not valid UTF-8"))
             return
         outcome = self.ingest.judge(message.topic, message.payload, message.received_at)
-        channel = self.ingest.scheme.channel_of(message.topic)
-        self.metrics.messages_received.labels(channel.value if channel else "other").inc()
+        channel = self.ingest.channel_of(message.topic)
+        self._received(channel.value if channel else "other").inc()
         if isinstance(outcome, TelemetryReceived):
             self._telemetry(message, outcome)
         elif isinstance(outcome, StatusReceived):

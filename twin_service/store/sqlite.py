@@ -1,15 +1,22 @@
-"""SQLite history store: WAL mode, batched transactions, one writer thread.
+"""SQLite history store: WAL mode, batched transactions, writes on the event loop.
 
-The writer connection lives in its own thread and commits each batch in one
-transaction; history reads use a second connection in another thread, so a long
-read never delays a write (WAL lets readers and the writer run at once). A message's
-``seq`` is recorded in the same transaction as its points, so a message redelivered
-after a crash is stored once.
+A batch of messages is committed in one transaction, by the event loop's own thread:
+a commit of a few hundred small messages takes about a millisecond of CPU, less than
+handing it to a thread and winning the GIL back from the busy loop after each of its
+statements (BENCHMARKS.md, issue 18). Only when another process holds the write lock
+(partitioned gateways sharing one file) does the batch go to the writer thread, which
+waits for the lock there (``busy_timeout``) instead of blocking the loop. Checkpoints,
+the part of WAL that writes the database file and syncs it, run on the reader thread
+(``wal_autocheckpoint`` is off on the writer). History reads use that second
+connection, so a long read never delays a write (WAL lets readers and the writer run
+at once). A message's ``seq`` is recorded in the same transaction as its points, so a
+message redelivered after a crash is stored once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import sqlite3
 import time
@@ -60,10 +67,16 @@ def _unpack(blob: bytes) -> npt.NDArray[np.float64]:
 
 
 ROWS_PER_STATEMENT = 500
+BUSY_TIMEOUT_MS = 5_000  # on the writer thread, waiting for another process's lock
+CHECKPOINT_EVERY_S = 1.0  # at most this often, on the reader thread, after writes
 
 
 def _insert_rows(
-    conn: sqlite3.Connection, table: str, width: int, rows: list[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    table: str,
+    width: int,
+    rows: list[tuple[Any, ...]],
+    verb: str = "INSERT",
 ) -> None:
     """Multi-row INSERTs: one statement step per 500 rows, not one per row. (Each step
     lets go of the GIL and must win it back from the busy event loop.)"""
@@ -72,22 +85,48 @@ def _insert_rows(
         part = rows[start : start + ROWS_PER_STATEMENT]
         values = ", ".join([one] * len(part))
         flat = [value for row in part for value in row]
-        conn.execute(f"INSERT INTO {table} VALUES {values}", flat)  # noqa: S608 - fixed names
+        conn.execute(f"{verb} INTO {table} VALUES {values}", flat)  # fixed names
 
 
 def _stored_seqs(
     conn: sqlite3.Connection, messages: Sequence[AppliedMessage]
 ) -> set[tuple[str, str, int]]:
-    """Which of these messages' (lab, kit, seq) are already stored."""
-    keys = [(m.lab, m.kit, m.seq) for m in messages if m.seq is not None]
+    """Which of these messages' (lab, kit, seq) are already stored.
+
+    One query per kit, ``seq IN (...)`` on the primary key: a row-value
+    ``(lab, kit, seq) IN (VALUES ...)`` is not matched against the index by SQLite
+    (3.40 scans the whole table for it), which made every commit slower than the last.
+    """
+    by_kit: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for m in messages:
+        if m.seq is not None:
+            by_kit[(m.lab, m.kit)].append(m.seq)
     found: set[tuple[str, str, int]] = set()
-    for start in range(0, len(keys), ROWS_PER_STATEMENT):
-        part = keys[start : start + ROWS_PER_STATEMENT]
-        values = ", ".join(["(?, ?, ?)"] * len(part))
-        flat = [value for key in part for value in key]
-        query = f"SELECT lab, kit, seq FROM applied_seq WHERE (lab, kit, seq) IN (VALUES {values})"  # noqa: S608
-        found.update(conn.execute(query, flat))
+    for (lab, kit), seqs in by_kit.items():
+        for start in range(0, len(seqs), ROWS_PER_STATEMENT):
+            part = seqs[start : start + ROWS_PER_STATEMENT]
+            query = (
+                "SELECT seq FROM applied_seq WHERE lab = ? AND kit = ?"  # noqa: S608
+                f" AND seq IN ({', '.join('?' * len(part))})"
+            )
+            found.update((lab, kit, seq) for (seq,) in conn.execute(query, [lab, kit, *part]))
     return found
+
+
+def _not_stored(
+    conn: sqlite3.Connection, messages: Sequence[AppliedMessage]
+) -> list[AppliedMessage]:
+    """The messages to store: not stored before, each ``(lab, kit, seq)`` once."""
+    stored = _stored_seqs(conn, messages)
+    out: list[AppliedMessage] = []
+    for message in messages:
+        if message.seq is not None:
+            key = (message.lab, message.kit, message.seq)
+            if key in stored:
+                continue  # stored before: a redelivery after a crash
+            stored.add(key)
+        out.append(message)
+    return out
 
 
 def _add_chunk_buckets(
@@ -160,22 +199,82 @@ class SqliteStore:
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        # One user of the writer connection at a time: inline writes and the thread's.
+        self._writer_busy = False
+        self._writer_lock = asyncio.Lock()
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._checkpointed_at = 0.0
+        self.inline_writes = 0  # batches committed on the loop (the rest: writer thread)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
 
     async def _on_writer(self, func: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
-            if self._writer is None:
+            conn = self._writer
+            if conn is None:
                 raise StoreError("store is not open")
             try:
-                return func(self._writer)
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                try:
+                    return func(conn)
+                finally:
+                    conn.execute("PRAGMA busy_timeout=0")
             except sqlite3.Error as exc:
-                if self._writer.in_transaction:
-                    self._writer.rollback()
+                if conn.in_transaction:
+                    conn.rollback()
                 raise StoreError(f"SQLite {self.path}: {exc}") from exc
 
-        return await asyncio.get_running_loop().run_in_executor(self._writer_pool, call)
+        async with self._writer_lock:
+            self._writer_busy = True
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._writer_pool, call)
+            finally:
+                self._writer_busy = False
+
+    def _inline(self, func: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``func`` in one ``BEGIN IMMEDIATE`` transaction on the loop's thread, or None
+        when the writer is in use or another process holds the write lock (no waiting)."""
+        conn = self._writer
+        if conn is None:
+            raise StoreError("store is not open")
+        if self._writer_busy or self._writer_lock.locked():
+            return None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise StoreError(f"SQLite {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite {self.path}: {exc}") from exc
+        try:
+            result = func(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            raise StoreError(f"SQLite {self.path}: {exc}") from exc
+        self.inline_writes += 1
+        self._maybe_checkpoint()
+        return result
+
+    def _maybe_checkpoint(self) -> None:
+        """Copy the WAL into the database file on the reader thread, once a second at most."""
+        now = time.monotonic()
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        if now - self._checkpointed_at < CHECKPOINT_EVERY_S:
+            return
+        self._checkpointed_at = now
+
+        def checkpoint() -> None:
+            if self._reader is not None:
+                # A failed one is caught up by the next; SQLite's own is off on the writer.
+                with contextlib.suppress(sqlite3.Error):
+                    self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        self._checkpoint = asyncio.get_running_loop().run_in_executor(self._reader_pool, checkpoint)
 
     async def _on_reader(self, func: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
@@ -198,6 +297,9 @@ class SqliteStore:
             _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
+            # No waiting on the loop (see _inline) and no checkpoint there (_maybe_checkpoint).
+            conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             return conn
 
         def open_reader() -> sqlite3.Connection:
@@ -214,6 +316,8 @@ class SqliteStore:
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._checkpoint is not None:
+            await asyncio.wait([self._checkpoint])
         if self._writer is not None:
             await loop.run_in_executor(self._writer_pool, self._writer.close)
             self._writer = None
@@ -225,19 +329,28 @@ class SqliteStore:
 
     async def write(self, messages: Sequence[AppliedMessage]) -> int:
         def write(conn: sqlite3.Connection) -> int:
+            # The usual batch holds no message stored before: record every seq with
+            # INSERT OR IGNORE and, if SQLite added as many rows as there are seqs, keep
+            # everything. Otherwise undo that and look the stored ones up (_stored_seqs).
+            seq_rows = [(m.lab, m.kit, m.seq, m.received_at) for m in messages if m.seq is not None]
+            conn.execute("SAVEPOINT seqs")
+            before = conn.total_changes
+            _insert_rows(conn, "applied_seq", 4, seq_rows, "INSERT OR IGNORE")
+            fresh: Sequence[AppliedMessage] = messages
+            if conn.total_changes - before != len(seq_rows):
+                conn.execute("ROLLBACK TO seqs")
+                fresh = _not_stored(conn, messages)
+                _insert_rows(
+                    conn,
+                    "applied_seq",
+                    4,
+                    [(m.lab, m.kit, m.seq, m.received_at) for m in fresh if m.seq is not None],
+                )
+            conn.execute("RELEASE seqs")
             rows: list[tuple[Any, ...]] = []
             chunk_rows: list[tuple[Any, ...]] = []
-            seq_rows: list[tuple[Any, ...]] = []
             written = 0
-            conn.execute("BEGIN")
-            stored = _stored_seqs(conn, messages)
-            for message in messages:
-                if message.seq is not None:
-                    key = (message.lab, message.kit, message.seq)
-                    if key in stored:
-                        continue  # stored before: a redelivery after a crash
-                    stored.add(key)
-                    seq_rows.append((*key, message.received_at))
+            for message in fresh:
                 rows.extend(message.points)
                 chunk_rows.extend(
                     (message.lab, message.kit, c.sensor, c.ts0, c.ts_end, c.rate_hz,
@@ -245,13 +358,21 @@ class SqliteStore:
                     for c in message.chunks
                 )  # fmt: skip
                 written += message.point_count
-            _insert_rows(conn, "applied_seq", 4, seq_rows)
             _insert_rows(conn, "samples", 6, rows)
             _insert_rows(conn, "chunks", 8, chunk_rows)
+            return written
+
+        done = self._inline(write)
+        if done is not None:
+            return done
+
+        def locked_write(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            written = write(conn)
             conn.execute("COMMIT")
             return written
 
-        return await self._on_writer(write)
+        return await self._on_writer(locked_write)
 
     async def history(
         self, kit: KitRef, sensor: str, start: float | None, end: float | None, limit: int

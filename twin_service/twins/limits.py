@@ -22,6 +22,8 @@ def within_sensor_bound(twin: Twin, telemetry: Telemetry, max_sensors: int) -> T
     are moved to ``dropped`` with reason ``limit``); the same object when none is."""
     known = twin.reported
     room = max_sensors - len(known)
+    if room >= len(telemetry.readings) + len(telemetry.waveforms):
+        return telemetry  # even if every name is new, all fit
     if all(r.sensor in known for r in telemetry.readings) and all(
         w.sensor in known for w in telemetry.waveforms
     ):
