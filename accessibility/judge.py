@@ -66,9 +66,5 @@ def judge_choice(
         return True, texts["sign_right"].format(sign=said(spec.sign))
     if not top:
         return False, texts["all_normal"]
-    mine = (
-        said(spec.sign)
-        if spec.sign is not None and spec.sign in scores
-        else texts["not_shown"]
-    )
+    mine = said(spec.sign) if spec.sign is not None and spec.sign in scores else texts["not_shown"]
     return False, texts["sign_wrong"].format(mine=mine, worst=worst)

@@ -106,7 +106,13 @@ NEWS2_TEXTS: Final[Mapping[str, str]] = MappingProxyType(
         **{f"sign.{name}": SENSORS[name].label for name in _BANDS},
         "sign.consciousness": "consciousness",
         "sign.oxygen": "air or oxygen",
-        **{f"observed.{v}": v.replace("_", " ") for obs in OBSERVED.values() for v in obs},
+        "observed.alert": "alert",
+        "observed.confusion": "new confusion",
+        "observed.voice": "responds to voice",
+        "observed.pain": "responds to pain",
+        "observed.unresponsive": "unresponsive",
+        "observed.air": "room air",
+        "observed.oxygen": "supplemental oxygen",
     }
 )
 

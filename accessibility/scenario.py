@@ -47,7 +47,7 @@ from typing import Any, Literal, NoReturn, TypeAlias
 import yaml
 
 from accessibility.model import Severity
-from accessibility.news2 import NEWS2_PARAMETERS, NEWS2_SIGNS, NEWS2_TEXTS, OBSERVED
+from accessibility.news2 import NEWS2_SIGNS, NEWS2_TEXTS, OBSERVED
 from accessibility.practice import PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
