@@ -102,6 +102,13 @@ def test_a_replica_takes_newer_states_and_sends_only_what_changed() -> None:
     assert restarted.version == 3
     assert replica.twin.reported["hr"].value == 80
     assert "spo2" not in replica.twin.reported  # the state is the gateway's, whole
+    # Restarted again, it re-reads messages it had published before it committed them:
+    # its state is newer (epoch), its hr older; the replica's hr does not go back in time.
+    again = gateway_twin(1, 75, 101.5)
+    again.reported["spo2"] = ValueEntry(95, "%", 101.5, 101.6)
+    change = replica.apply(decode_state(encode_state(again, epoch=3.0)))
+    assert change is not None and set(change.reported) == {"spo2"}
+    assert (replica.twin.reported["hr"].value, replica.twin.reported["hr"].ts) == (80, 102.0)
 
 
 def test_state_topic_and_document() -> None:

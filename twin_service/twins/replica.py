@@ -159,13 +159,17 @@ class ReplicaTwin:
             return None
         self.order = state.order
         twin = self.twin
-        reported = {n: e for n, e in state.reported.items() if twin.reported.get(n) != e}
-        derived = {n: e for n, e in state.derived.items() if twin.derived.get(n) != e}
+        # Whole, but no value goes back in time: a gateway restarted after publishing values
+        # it had not yet committed publishes older ones again (its new epoch orders first).
+        new_reported = _newest(twin.reported, state.reported)
+        new_derived = _newest(twin.derived, state.derived)
+        reported = {n: e for n, e in new_reported.items() if twin.reported.get(n) != e}
+        derived = {n: e for n, e in new_derived.items() if twin.derived.get(n) != e}
         desired_changed = state.desired != twin.desired
         if not (reported or derived or desired_changed or state.online != twin.online):
             return None
-        twin.reported = dict(state.reported)
-        twin.derived = dict(state.derived)
+        twin.reported = new_reported
+        twin.derived = new_derived
         twin.desired = dict(state.desired)
         twin.desired_version = state.desired_version
         twin.online = state.online
@@ -180,3 +184,14 @@ class ReplicaTwin:
             desired=twin.desired if desired_changed else None,
             desired_version=twin.desired_version if desired_changed else None,
         )
+
+
+def _newest(
+    current: dict[str, ValueEntry], incoming: dict[str, ValueEntry]
+) -> dict[str, ValueEntry]:
+    """The incoming entries, each kept at the current one when that one is newer."""
+    out = {}
+    for name, entry in incoming.items():
+        mine = current.get(name)
+        out[name] = mine if mine is not None and mine.ts > entry.ts else entry
+    return out
