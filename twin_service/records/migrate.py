@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+from collections.abc import Iterator
 from importlib import resources
 
 from alembic import command
@@ -34,12 +37,36 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@contextlib.contextmanager
+def _sqlite_file_lock(connection: Connection) -> Iterator[None]:
+    """Processes sharing one SQLite file (partitioned gateways) migrate one after the other:
+    an exclusive lock on ``<file>-migrate.lock`` beside it. Without it, two processes
+    starting together both found no ``alembic_version`` and the second one's CREATE failed."""
+    database = connection.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    with open(f"{database}-migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def upgrade(connection: Connection) -> None:
     """Run the migrations not yet applied, in one transaction (committed here)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        _upgrade_to_head(connection)
+        return
+    with _sqlite_file_lock(connection):
+        _upgrade_to_head(connection)
+
+
+def _upgrade_to_head(connection: Connection) -> None:
     if current_revision(connection) != head_revision():
         command.upgrade(_config(connection), "head")
     connection.commit()
