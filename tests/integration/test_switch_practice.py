@@ -128,6 +128,11 @@ def summary(learner: Learner) -> str:
     )
 
 
+# Three simulated learners with random reaction times press through the real service at
+# once; in the parallel run the other workers' CPU use makes presses land late now and
+# then (1 failure in 3 clean-clone parallel runs on 2026-12-03; it passes alone). One
+# retry: a real regression still fails twice, and the retry is reported (R in the output).
+@pytest.mark.flaky(reruns=1)
 def test_practice_learns_each_learners_scan_time_from_known_targets(
     service: ServiceProcess,
 ) -> None:
