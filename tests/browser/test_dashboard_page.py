@@ -472,6 +472,7 @@ def test_dashboard_charts_backfill_history_and_plot_device_time(
     page = "charts"
     browser.call("open", name=page, url=f"{web.base_url}/labs/{LAB3}?token={TOKEN}")
     browser.wait(page, "window.accesstwinDashboard && window.accesstwinDashboard.connected")
+    browser.wait(page, f"{CARD} !== null")  # drawn once the snapshot (and catalogue) are in
     browser.js(page, f"{CARD}.querySelector('.chart-data').open = true")
     # On load the chart is filled from the history API, one point per reading (device time).
     rows = expect_rows(browser, page, before)
