@@ -55,6 +55,7 @@ def make_twin(
     for name, samples in data["waves"].items():
         engine.add_chunk(name, data["t0"], rate, samples[:1])
         engine.add_chunk(name, data["t0"] + 1 / rate, rate, samples[1:])
+    engine.take_compressions()  # as the pipeline does after every chunk
     now = time.time()
     last_ts = data["t0"] + (len(data["waves"]["ppg"]) - 10) / rate
     telemetry = Telemetry(

@@ -205,7 +205,8 @@ class CompressionDetector:
             return np.empty(0), np.empty(0)
         smoothed: FloatArray = np.convolve(raw_v, _savgol_kernel(half), mode="valid")
         out_t = raw_t[half : raw_t.size - half]
-        self._raw_t, self._raw_v = raw_t[-2 * half :], raw_v[-2 * half :]
+        # Copies, not views: a view would keep a whole (replayed, minutes-long) chunk alive.
+        self._raw_t, self._raw_v = raw_t[-2 * half :].copy(), raw_v[-2 * half :].copy()
         return out_t, smoothed
 
     def _process(self, times: FloatArray, smoothed: FloatArray) -> list[Compression]:
@@ -240,7 +241,7 @@ class CompressionDetector:
             prev = s
         self._prev_s = prev
         first = int(np.searchsorted(hist_t, hist_t[-1] - REST_S - HISTORY_MARGIN_S))
-        self._hist_t, self._hist_v = hist_t[first:], hist_v[first:]
+        self._hist_t, self._hist_v = hist_t[first:].copy(), hist_v[first:].copy()
         return out
 
     def _check_rest(self, end: float, hist_t: FloatArray, hist_v: FloatArray) -> None:

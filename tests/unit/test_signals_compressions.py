@@ -9,6 +9,7 @@ The detector is fed chunk by chunk, as the kit sends them.
 
 from __future__ import annotations
 
+import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,3 +229,22 @@ def test_compressions_not_taken_are_bounded() -> None:
     assert len(kept) == MAX_PENDING_COMPRESSIONS
     assert engine.compressions_dropped == 20
     assert kept[-1].ts > kept[0].ts
+
+
+def test_a_long_replayed_chunk_is_not_kept_alive_by_the_detector() -> None:
+    """After a 5-minute chunk (a kit's spool replayed in one message) the detector keeps
+    only its short smoothing and rest-check tails, not views into the whole chunk."""
+    times, depth, _ = trace(steady(550))  # 5 min at 110/min: 15,000+ samples
+    detector = CompressionDetector()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        found = detector.add_chunk(float(times[0]), RATE_HZ, depth)
+        del found
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # REST_S + HISTORY_MARGIN_S (2.5 s) of smoothed samples and 2 x the smoothing half
+    # width of raw ones, times and values, float64: about 2.3 kB at 50 Hz; the chunk
+    # itself is 2 x 120 kB.
+    assert kept < 8_000, kept
