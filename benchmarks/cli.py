@@ -158,6 +158,25 @@ def add_bench_parser(subparsers: Any) -> None:
         action="store_true",
         help="run the service with ACCESSTWIN_WS_DEFLATE=true (batches compressed once for all)",
     )
+    fanout.add_argument(
+        "--api-replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run the service as a gateway and N API replicas (ACCESSTWIN_ROLE=api);"
+        " the client processes are spread over the replicas",
+    )
+    fanout.add_argument(
+        "--client-script",
+        type=Path,
+        help="another Node.js client script with clients.mjs's protocol (A/B of client versions)",
+    )
+    fanout.add_argument(
+        "--node-profile",
+        metavar="DIR",
+        type=Path,
+        help="run each client process under `node --cpu-prof`, profiles written to DIR",
+    )
     _common(fanout)
 
     feedback = kinds.add_parser("feedback", help="derived-signal cost per twin update")
@@ -238,6 +257,9 @@ def _run(args: argparse.Namespace, progress: Progress, json_path: Path) -> Bench
             deflate=args.deflate and not args.per_client_pumps,
             profile_dir=profile_dir,
             plot_path=json_path.with_suffix(".png"),
+            api_replicas=args.api_replicas,
+            client_script=args.client_script,
+            node_profile_dir=args.node_profile,
         )
         return run_fanout(fanout_options, progress)
     if name == "feedback":

@@ -10,6 +10,7 @@ clients received, which this module merges (pure functions below).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing as mp
@@ -18,7 +19,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,9 @@ class FanoutOptions:
     deflate: bool = False  # the service's ws_deflate setting (shared-frame permessage-deflate)
     profile_dir: Path | None = None
     plot_path: Path | None = None
+    api_replicas: int = 0  # >0: a gateway and this many API replicas; clients spread over them
+    client_script: Path | None = None  # default CLIENT_SCRIPT
+    node_profile_dir: Path | None = None  # node --cpu-prof of each client process
 
 
 def target_ms(clients: int) -> float:
@@ -158,6 +162,15 @@ def ensure_clients() -> str:
     return node
 
 
+def node_command(node: str, o: FanoutOptions) -> list[str]:
+    """``node [--cpu-prof …] SCRIPT``: the client process's program and script."""
+    profile = []
+    if o.node_profile_dir is not None:
+        o.node_profile_dir.mkdir(parents=True, exist_ok=True)
+        profile = ["--cpu-prof", f"--cpu-prof-dir={o.node_profile_dir}"]
+    return [node, *profile, str(o.client_script or CLIENT_SCRIPT)]
+
+
 def _read(stream: IO[str], what: str) -> dict[str, Any]:
     line = stream.readline()
     if not line:
@@ -168,10 +181,11 @@ def _read(stream: IO[str], what: str) -> dict[str, Any]:
 def measure_round(
     o: FanoutOptions,
     n: int,
-    ws_url: str,
+    ws_urls: list[str],
     pub: tuple[Any, ...],
     pids: dict[str, int],
     progress: Progress,
+    clients_per_service: Callable[[], list[int]] = list,
 ) -> dict[str, Any]:
     node = ensure_clients()
     ctx = mp.get_context("spawn")
@@ -179,10 +193,11 @@ def measure_round(
     connect_started = time.monotonic()
     with ExitStack() as stack:
         clients = []
-        for share in shares:
+        for i, share in enumerate(shares):
+            ws_url = ws_urls[i % len(ws_urls)]  # client process i → service URL i mod n
             measured = share if o.measured_per_process is None else o.measured_per_process
             proc = subprocess.Popen(  # noqa: S603 - our own script
-                [node, str(CLIENT_SCRIPT), ws_url, str(share), str(min(share, measured))],
+                [*node_command(node, o), ws_url, str(share), str(min(share, measured))],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -192,6 +207,7 @@ def measure_round(
         ready = [_read(_out(p), "ready") for p in clients]
         connect_s = time.monotonic() - connect_started
         progress(f"{sum(r['connected'] for r in ready)} clients connected in {connect_s:.1f} s")
+        connected_to = clients_per_service()
         parent, child = ctx.Pipe(duplex=False)
         publisher = ctx.Process(target=procs.paced, args=(*pub, child), daemon=True)
         publisher.start()
@@ -214,6 +230,9 @@ def measure_round(
         for proc in clients:
             _command(proc, "report")
         reports = [_read(_out(p), "report") for p in clients]
+        for proc in clients:  # they exit after their report (and write a --cpu-prof)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
         publisher.join(10)
     in_window = published["published"] - round(o.warmup * o.rate)
     histogram, bin_ms = merge_histograms(reports)
@@ -224,7 +243,7 @@ def measure_round(
     delivered_messages = sum(int(m) for r in reports for m in r["messages"])
     delivered_bytes = sum(int(b) for r in reports for b in r.get("bytes", ()))
     node_cpu_s = sum(v for k, v in cpu.items() if k.startswith("node ")) * wall / 100
-    service_cpu_s = cpu.get("service", math.nan) * wall / 100
+    service_cpu_s = sum(v for k, v in cpu.items() if is_service(k)) * wall / 100
     return {
         "clients": n,
         "measured_clients": sum(len(r["updates"]) for r in reports),
@@ -241,6 +260,7 @@ def measure_round(
         else math.nan,
         "connected": sum(r["connected"] for r in ready),
         "connect_s": connect_s,
+        "clients_per_service": connected_to,
         "latency_ms": histogram_summary(histogram, bin_ms),
         "delivered_pct": delivered_pct(reports, in_window),
         "messages_per_client_per_s": sum(sum(r["messages"]) for r in reports) / n / wall,
@@ -250,6 +270,16 @@ def measure_round(
         "publisher": published,
         "samples": expand(histogram, bin_ms),
     }
+
+
+def ws_clients(bases: list[str], token: str) -> list[int]:
+    """Websocket clients each service process counts (``accesstwin_ws_clients``)."""
+    return [round(fetch_metrics(base, token).get("accesstwin_ws_clients", 0)) for base in bases]
+
+
+def is_service(process_name: str) -> bool:
+    """Whether a watched process is the service's: "service" (or gateway), "api N"."""
+    return process_name == "service" or process_name.startswith("api ")
 
 
 def _out(proc: subprocess.Popen[str]) -> IO[str]:
@@ -269,18 +299,30 @@ def run_fanout(o: FanoutOptions, progress: Progress) -> BenchResult:
     token = secrets.token_urlsafe(24)
     rounds: list[dict[str, Any]] = []
     extra = {"ws_broadcast": o.broadcast, "ws_deflate": o.deflate}
-    with running_service(ctx, o.broker, token, "fanout", o.profile_dir, extra) as service:
-        sessions = start_sessions(service.base, token, o.kits, o.sessions)
+    with running_service(
+        ctx, o.broker, token, "fanout", o.profile_dir, extra, o.api_replicas
+    ) as service:
+        sessions = start_sessions(service.api_bases, token, o.kits, o.sessions)
         progress(
             f"service ready at {service.base}; {o.kits} kits at {o.rate:g} msg/s;"
             f" {sessions} learning sessions; ws_broadcast={o.broadcast} ws_deflate={o.deflate}"
+            + (
+                f"; clients spread over API replicas {service.api_bases}"
+                if service.replicas
+                else ""
+            )
         )
-        pids = {"service": service.pid, **service.broker_pids}
-        ws_url = f"{service.ws_base}/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
+        pids = service.pids | service.broker_pids
+        query = f"/ws/labs/{LAB}?token={token}&batch_ms={o.batch_ms}"
+        ws_urls = [ws_base + query for ws_base in service.ws_bases]
         for index, n in enumerate(o.clients):
             progress(f"{n} clients in {o.processes} node processes, {o.warmup + o.seconds:g} s")
             pub = service.publisher_args(o.kits, o.rate, o.warmup + o.seconds, index)
-            rounds.append(measure_round(o, n, ws_url, pub, pids, progress))
+            rounds.append(
+                measure_round(
+                    o, n, ws_urls, pub, pids, progress, lambda: ws_clients(service.api_bases, token)
+                )
+            )
             lat = rounds[-1]["latency_ms"]
             progress(
                 f"{n} clients: p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms,"
@@ -308,7 +350,7 @@ def _result(
                 fmt(lat["p99"], 1),
                 fmt(lat["max"], 1),
                 f"≤ {target_ms(r['clients']):.0f}: {verdict}",
-                fmt(cpu.get("service", math.nan), 0),
+                " / ".join(fmt(v, 0) for k, v in cpu.items() if is_service(k)),
                 fmt(r["service_us_per_message"], 1),
                 " / ".join(fmt(v, 0) for v in nodes),
                 fmt(cpu.get("mosquitto", math.nan), 0),
@@ -321,7 +363,14 @@ def _result(
     notes = [
         f"{o.rate:g} msg/s from {o.kits} kits, batch_ms={o.batch_ms}, {o.seconds:g} s measured"
         f" after {o.warmup:g} s warm-up; {o.sessions} learning sessions (feedback engine on);"
-        f" service ws_broadcast={o.broadcast} ws_deflate={o.deflate}",
+        f" service ws_broadcast={o.broadcast} ws_deflate={o.deflate}"
+        + (
+            f"; one gateway (ACCESSTWIN_ROLE=gateway) and {o.api_replicas} API replicas"
+            " (ACCESSTWIN_ROLE=api), client process i connected to replica i mod"
+            f" {o.api_replicas}; service CPU % = gateway / replica 1 / …, µs/message over all"
+            if o.api_replicas
+            else ""
+        ),
         f"clients: Node.js ws in {o.processes} processes; "
         + (
             "every client parses every frame"

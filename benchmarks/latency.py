@@ -97,12 +97,15 @@ def fetch_metrics(base: str, token: str) -> dict[str, float]:
     return out
 
 
-def start_sessions(base: str, token: str, kits: int, sessions: int) -> int:
-    """Learning sessions on the first kits, so the feedback engine runs on their updates."""
+def start_sessions(base: str | list[str], token: str, kits: int, sessions: int) -> int:
+    """Learning sessions on the first kits, so the feedback engine runs on their updates;
+    over several API bases, kit ``k``'s session goes to base ``k mod len(bases)``."""
     from benchmarks.payloads import kit_name
 
+    bases = [base] if isinstance(base, str) else base
     started = 0
     for k in range(min(kits, sessions)):
+        base = bases[k % len(bases)]
         body = {"learner_id": f"bench-l{k}", "lab": LAB, "kit": kit_name(k), "scenario": "vitals"}
         request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 service
             base + "/api/v1/sessions",
@@ -238,6 +241,22 @@ class RunningService:
     broker_pids: dict[str, int]
     prefix: str
     profile: str | None
+    # API replicas (ACCESSTWIN_ROLE=api) beside a gateway: (http base, ws base, pid) each
+    replicas: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def api_bases(self) -> list[str]:
+        """Where clients and sessions go: the replicas, or the one service."""
+        return [r[0] for r in self.replicas] or [self.base]
+
+    @property
+    def ws_bases(self) -> list[str]:
+        return [r[1] for r in self.replicas] or [self.ws_base]
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """The service's processes by name: "service" (the gateway with replicas), "api N"."""
+        return {"service": self.pid} | {f"api {i + 1}": r[2] for i, r in enumerate(self.replicas)}
 
     def publisher_args(
         self, kits: int, rate: float, seconds: float, round_index: int
@@ -255,8 +274,14 @@ def running_service(
     name: str,
     profile_dir: Path | None,
     extra_settings: dict[str, Any] | None = None,
+    api_replicas: int = 0,
 ) -> Iterator[RunningService]:
-    """A private broker (unless ``broker_url``) and the service under uvicorn, until exit."""
+    """A private broker (unless ``broker_url``) and the service under uvicorn, until exit.
+
+    With ``api_replicas`` the service runs as ``ACCESSTWIN_ROLE=gateway`` and that many
+    ``ACCESSTWIN_ROLE=api`` processes serve REST and websockets from its twin states (same
+    broker, prefix and SQLite files; each its own port and MQTT client id).
+    """
     with ExitStack() as stack:
         broker = PrivateBroker()
         url = broker_url or stack.enter_context(broker)
@@ -272,14 +297,33 @@ def running_service(
             "api_token": token,
             **(extra_settings or {}),
         }
+        if api_replicas:
+            settings["role"] = "gateway"
         profile = str(profile_dir / f"{name}-service-profile") if profile_dir else None
         service = ctx.Process(
             target=procs.serve, args=(settings, profile, str(tmp / "service.log"))
         )
         service.start()
         base = f"http://127.0.0.1:{port}"
+        replicas: list[tuple[str, str, int]] = []
+        processes = [service]
         try:
             wait_ready(base)
+            for i in range(api_replicas):
+                api_port = free_port()
+                api_settings = settings | {
+                    "role": "api",
+                    "http_port": api_port,
+                    "mqtt_client_id": f"{settings['mqtt_client_id']}-api{i + 1}",
+                }
+                replica = ctx.Process(
+                    target=procs.serve, args=(api_settings, None, str(tmp / f"api{i + 1}.log"))
+                )
+                replica.start()
+                processes.append(replica)
+                api_base = f"http://127.0.0.1:{api_port}"
+                wait_ready(api_base)
+                replicas.append((api_base, f"ws://127.0.0.1:{api_port}", replica.pid or 0))
             broker_pids = {"mosquitto": broker.pid} if broker.pid and not broker_url else {}
             yield RunningService(
                 base=base,
@@ -289,10 +333,13 @@ def running_service(
                 broker_pids=broker_pids,
                 prefix=prefix,
                 profile=profile,
+                replicas=tuple(replicas),
             )
         finally:
-            service.terminate()
-            service.join(30)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(30)
 
 
 def run_latency(o: LatencyOptions, progress: Progress) -> BenchResult:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from benchmarks.fanout import (
+    CLIENT_SCRIPT,
+    FanoutOptions,
     delivered_pct,
     expand,
     histogram_summary,
+    is_service,
     merge_histograms,
+    node_command,
     parse_client_line,
     split_clients,
 )
@@ -91,3 +96,23 @@ async def test_fanout_cost_delivers_one_frame_per_client_per_tick(tcp: bool) -> 
     assert result["delivered"] == 30
     assert result["cpu_us_per_message"] > 0
     assert 600 < result["delta_bytes"] < 1_000  # the lecture bench's delta size
+
+
+def test_client_processes_run_the_chosen_script_and_cpu_profile_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    assert node_command("node", FanoutOptions()) == ["node", str(CLIENT_SCRIPT)]
+    other = tmp_path / "old.mjs"
+    profiled = FanoutOptions(client_script=other, node_profile_dir=tmp_path / "prof")
+    assert node_command("node", profiled) == [
+        "node",
+        "--cpu-prof",
+        f"--cpu-prof-dir={tmp_path / 'prof'}",
+        str(other),
+    ]
+    assert (tmp_path / "prof").is_dir()
+
+
+def test_the_service_cpu_is_the_gateway_and_its_api_replicas_not_the_broker_or_clients() -> None:
+    names = ["service", "api 1", "api 2", "mosquitto", "node 1"]
+    assert [n for n in names if is_service(n)] == ["service", "api 1", "api 2"]
