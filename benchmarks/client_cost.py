@@ -38,7 +38,13 @@ def batch_frame(first_kit: int, count: int, version: int, kits: int, now: float)
 
 
 async def measure(
-    script: Path, clients: int, seconds: float, interval_ms: int, rate: float, kits: int
+    script: Path,
+    clients: int,
+    seconds: float,
+    interval_ms: int,
+    rate: float,
+    kits: int,
+    cpu_prof_dir: Path | None = None,
 ) -> dict[str, Any]:
     """One round: ``clients`` clients of ``script`` in one Node process for ``seconds``."""
     connections: set[ServerConnection] = set()
@@ -54,8 +60,10 @@ async def measure(
     node = ensure_clients()
     async with serve(handler, "127.0.0.1", 0, compression=None, max_queue=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
+        profile = [] if cpu_prof_dir is None else ["--cpu-prof", f"--cpu-prof-dir={cpu_prof_dir}"]
         proc = await asyncio.create_subprocess_exec(
             node,
+            *profile,
             str(script),
             f"ws://127.0.0.1:{port}/",
             str(clients),
@@ -113,6 +121,7 @@ def main() -> None:
         "--script", type=Path, action="append", help="client script(s), default clients.mjs"
     )
     parser.add_argument("--rounds", type=int, default=1, help="rounds of every script")
+    parser.add_argument("--cpu-prof-dir", type=Path, help="node --cpu-prof, profiles here")
     args = parser.parse_args()
     scripts = args.script or [CLIENT_SCRIPT]
     for _ in range(args.rounds):
@@ -125,6 +134,7 @@ def main() -> None:
                     args.interval_ms,
                     args.rate,
                     args.kits,
+                    args.cpu_prof_dir,
                 )
             )
             del result["report"]
