@@ -316,8 +316,12 @@ def running_service(
                     "http_port": api_port,
                     "mqtt_client_id": f"{settings['mqtt_client_id']}-api{i + 1}",
                 }
+                api_profile = (
+                    str(profile_dir / f"{name}-api{i + 1}-profile") if profile_dir else None
+                )
                 replica = ctx.Process(
-                    target=procs.serve, args=(api_settings, None, str(tmp / f"api{i + 1}.log"))
+                    target=procs.serve,
+                    args=(api_settings, api_profile, str(tmp / f"api{i + 1}.log")),
                 )
                 replica.start()
                 processes.append(replica)
