@@ -8,6 +8,8 @@ lecture bench's shape (``fanout_cost.sample_delta``, 250 msg/s on a 50 ms tick: 
 websocket message received. Every run sends the same frames, so two client scripts
 (``--script A --script B``, interleaved over ``--rounds``) compare on the same work; on a
 loaded machine the absolute figure moves, the A/B difference of interleaved rounds far less.
+``--lean`` adds rounds with smaller deltas than the contract's (``lean_delta``), to
+measure what a leaner frame would save a client.
 """
 
 from __future__ import annotations
@@ -29,12 +31,28 @@ from benchmarks.latency import cpu_seconds
 from twin_service.live.hub import batch_text, frame_text
 
 
-def batch_frame(first_kit: int, count: int, version: int, kits: int, now: float) -> str:
+def lean_delta(delta: dict[str, Any]) -> dict[str, Any]:
+    """A ``twin.delta`` without what a client already has or needs once (NOT the contract):
+    no ``unit`` (the snapshot names it), one ``received_at`` for the delta, not per value.
+    For measuring what a smaller frame would save a client (``--lean``)."""
+    lean = dict(delta)
+    received_at = None
+    for part in ("reported", "derived"):
+        values = {}
+        for name, value in delta[part].items():
+            received_at = value.get("received_at", received_at)
+            values[name] = {k: v for k, v in value.items() if k not in ("unit", "received_at")}
+        lean[part] = values
+    lean["received_at"] = received_at
+    return lean
+
+
+def batch_frame(
+    first_kit: int, count: int, version: int, kits: int, now: float, lean: bool = False
+) -> str:
     """One ``batch`` text of ``count`` deltas, as the service's ticker sends it."""
-    texts = [
-        frame_text(sample_delta((first_kit + i) % kits, version + i, now)) for i in range(count)
-    ]
-    return batch_text(texts)
+    deltas = [sample_delta((first_kit + i) % kits, version + i, now) for i in range(count)]
+    return batch_text([frame_text(lean_delta(d) if lean else d) for d in deltas])
 
 
 async def measure(
@@ -45,6 +63,7 @@ async def measure(
     rate: float,
     kits: int,
     cpu_prof_dir: Path | None = None,
+    lean: bool = False,
 ) -> dict[str, Any]:
     """One round: ``clients`` clients of ``script`` in one Node process for ``seconds``."""
     connections: set[ServerConnection] = set()
@@ -83,7 +102,8 @@ async def measure(
         ticks, version = 0, 0
         while time.time() - start < seconds:
             broadcast(
-                connections, batch_frame(ticks * per_tick, per_tick, version, kits, time.time())
+                connections,
+                batch_frame(ticks * per_tick, per_tick, version, kits, time.time(), lean),
             )
             ticks += 1
             version += per_tick
@@ -95,9 +115,10 @@ async def measure(
         report = json.loads(await proc.stdout.readline())
         await proc.wait()
     messages = sum(int(m) for m in report["messages"])
-    frame_bytes = len(batch_frame(0, per_tick, 0, kits, time.time()).encode())
+    frame_bytes = len(batch_frame(0, per_tick, 0, kits, time.time(), lean).encode())
     return {
         "script": str(script),
+        "frames": "lean" if lean else "contract",
         "clients": clients,
         "connected": ready["connected"],
         "ticks": ticks,
@@ -122,23 +143,32 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1, help="rounds of every script")
     parser.add_argument("--cpu-prof-dir", type=Path, help="node --cpu-prof, profiles here")
+    parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="also run every round with lean deltas (no unit, one received_at; not the"
+        " contract) to measure what a smaller frame saves a client",
+    )
     args = parser.parse_args()
     scripts = args.script or [CLIENT_SCRIPT]
+    shapes = (False, True) if args.lean else (False,)
     for _ in range(args.rounds):
         for script in scripts:
-            result = asyncio.run(
-                measure(
-                    script.resolve(),
-                    args.clients,
-                    args.seconds,
-                    args.interval_ms,
-                    args.rate,
-                    args.kits,
-                    args.cpu_prof_dir,
+            for lean in shapes:
+                result = asyncio.run(
+                    measure(
+                        script.resolve(),
+                        args.clients,
+                        args.seconds,
+                        args.interval_ms,
+                        args.rate,
+                        args.kits,
+                        args.cpu_prof_dir,
+                        lean,
+                    )
                 )
-            )
-            del result["report"]
-            print(json.dumps(result), flush=True)
+                del result["report"]
+                print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,21 @@ def test_client_processes_run_the_chosen_script_and_cpu_profile_only_when_asked(
 def test_the_service_cpu_is_the_gateway_and_its_api_replicas_not_the_broker_or_clients() -> None:
     names = ["service", "api 1", "api 2", "mosquitto", "node 1"]
     assert [n for n in names if is_service(n)] == ["service", "api 1", "api 2"]
+
+
+def test_lean_deltas_drop_units_and_carry_one_received_at_and_every_value_and_time() -> None:
+    from benchmarks.client_cost import batch_frame, lean_delta
+    from benchmarks.fanout_cost import sample_delta
+
+    delta = sample_delta(3, 7, 1_000.0)
+    lean = lean_delta(delta)
+    assert lean["received_at"] == delta["reported"]["hr"]["received_at"]
+    for part in ("reported", "derived"):
+        assert lean[part].keys() == delta[part].keys()
+        for name, value in lean[part].items():
+            assert "unit" not in value and "received_at" not in value
+            assert value["value"] == delta[part][name]["value"]
+            assert value["ts"] == delta[part][name]["ts"]  # the client's latency needs it
+    contract, smaller = batch_frame(0, 12, 0, 50, 1_000.0), batch_frame(0, 12, 0, 50, 1_000.0, True)
+    assert len(json.loads(smaller)["frames"]) == 12
+    assert len(smaller) < 0.7 * len(contract)
