@@ -8,7 +8,8 @@ from a pulse; when none has come for ``HR_STALE_AFTER_S`` the last one is sent a
 marked stale; ``flush`` recomputes what a replayed burst left out. Every ``depth_mm``
 chunk also goes through a :class:`CompressionDetector`; the compressions it completed are
 taken with :meth:`DerivedSignals.take_compressions` (at most ``MAX_PENDING_COMPRESSIONS`` wait; the
-oldest are dropped and counted). The CPR window values are measured from the detector's
+oldest are dropped and counted), those it released with :meth:`DerivedSignals.take_releases`
+(as many wait). The CPR window values are measured from the detector's
 rest position, like the compressions. Pure: the caller passes chunks in and gets values
 out; nothing here does I/O or reads the clock.
 """
@@ -22,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from accessibility.signals import WaveformWindow, cpr_metrics
-from accessibility.signals.compressions import Compression, CompressionDetector
+from accessibility.signals.compression_events import Compression, Release
+from accessibility.signals.compressions import CompressionDetector
 from accessibility.signals.ppg_quality import MAX30102, PpgSensor, assess_ppg
 from accesstwin_contract.quantities import DERIVED
 
@@ -76,6 +78,7 @@ class DerivedSignals:
         self.compressions = CompressionDetector()
         self._completed: list[Compression] = []
         self.compressions_dropped = 0  # completed but never taken (over the bound)
+        self._released: list[Release] = []
 
     def add_chunk(
         self,
@@ -97,7 +100,9 @@ class DerivedSignals:
         window = self._window(sensor, rate_hz)
         window.extend(ts0, rate_hz, samples)
         if sensor == "depth_mm":
-            self._keep(self.compressions.add_chunk(ts0, rate_hz, samples))
+            self._keep(self.compressions.add_chunk(ts0, rate_hz, samples, self._released))
+            if len(self._released) > MAX_PENDING_COMPRESSIONS:
+                del self._released[:-MAX_PENDING_COMPRESSIONS]
         if sensor not in _COMPUTED or not self._due(sensor, window, now):
             return []
         return self._heart_rate() if sensor == "ppg" else self._cpr()
@@ -123,6 +128,13 @@ class DerivedSignals:
     def take_compressions(self) -> list[Compression]:
         """The compressions completed since the last call, oldest first."""
         out, self._completed = self._completed, []
+        return out
+
+    def take_releases(self) -> list[Release]:
+        """The compressions released since the last call, oldest first (each one's
+        :class:`Compression` comes from :meth:`take_compressions` later, or at the same
+        chunk; at most ``MAX_PENDING_COMPRESSIONS`` wait, the oldest are dropped)."""
+        out, self._released = self._released, []
         return out
 
     def _keep(self, done: list[Compression]) -> None:

@@ -16,6 +16,7 @@ TWIN_DELTA = "twin.delta"
 STATUS = "status"
 FEEDBACK = "feedback"
 COMPRESSION = "compression"
+COMPRESSION_RELEASE = "compression.release"
 SCAN = "scan"
 BATCH = "batch"
 # Frames that carry a twin's (or a session's) full current state: a newer one replaces
@@ -158,6 +159,26 @@ class CompressionFrame(TypedDict):
     interval_s: float | None
     rate_per_min: float | None
     in_target: InTargetDoc
+
+
+class ReleaseInTargetDoc(TypedDict):
+    depth: bool
+    rate: bool | None  # null without a rate (the first compression after a pause)
+
+
+class CompressionReleaseFrame(TypedDict):
+    """One compression at its release (a fall of 5 mm below its deepest point), before its
+    recoil is known: its depth, interval and rate, the same as in its ``compression``
+    frame, which follows with the same ``ts`` (docs/interface.md "Compressions")."""
+
+    type: Literal["compression.release"]
+    lab: str
+    kit: str
+    ts: float  # device time of its deepest point: the key of its later `compression` frame
+    depth_mm: float
+    interval_s: float | None
+    rate_per_min: float | None
+    in_target: ReleaseInTargetDoc
 
 
 class BatchFrame(TypedDict):

@@ -3,7 +3,9 @@
 Input: ``depth_mm`` chunks (``ts0``, ``rate_hz``, samples) as a kit sends them over MQTT,
 positive = pressed in. Output: one :class:`Compression` per completed compression, with
 its depth, recoil, interval and rate, and whether each is in the AHA 2020 target
-(docs/domain.md "CPR quality"; docs/cpr-scoring.md). Pure: no clock, no I/O.
+(docs/domain.md "CPR quality"; docs/cpr-scoring.md); and, earlier, one :class:`Release`
+per compression at its release, with the same depth, interval and rate (only its recoil
+is not known yet). Pure: no clock, no I/O.
 
 Detection. The trace is smoothed with the same Savitzky-Golay filter as
 :mod:`accessibility.signals.cpr` (quartic, +-0.06 s), one chunk at a time: a sample is
@@ -24,8 +26,12 @@ Per compression:
   of a stream); ``rate_per_min`` = 60 / interval, None when the interval is longer than
   ``PAUSE_S`` (the first compression after a pause; 20/min is still measured).
 
-A compression is complete when the next one starts (its recoil is then known) or
-``SETTLE_S`` after its release with no new one (the learner paused).
+A compression is released once the smoothed trace has fallen ``PRESS_MM`` below its
+deepest point: its depth, interval and rate are final then (a :class:`Release`, with the
+same ``ts``, depth, interval and rate as its :class:`Compression` later), about 0.2 s
+before the chest is back at rest at 100/min. It is complete when the next one starts (its
+recoil is then known) or ``SETTLE_S`` after its release with no new one (the learner
+paused).
 
 Rest position. The kit calibrates 0 = chest at rest, but a manikin, a moved sensor or a
 hand left resting on the chest shifts it. When a compression starts after at least
@@ -49,19 +55,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from accessibility.signals.compression_events import Compression, Release
 from accessibility.signals.cpr import SMOOTH_HALF_S, SMOOTH_ORDER, _savgol_kernel
+
+__all__ = ["Compression", "CompressionDetector", "Release"]  # the events, where they were
 
 FloatArray = npt.NDArray[np.float64]
 
 PRESS_MM = 5.0  # rise and fall that make a compression (5x the smoothed sensor noise)
-DEPTH_TARGET_MM = (50.0, 60.0)  # AHA 2020
-RATE_TARGET_PER_MIN = (100.0, 120.0)  # AHA 2020
-RECOIL_MM = 5.0  # full recoil: back within 5 mm of the rest position (docs/interface.md)
 PAUSE_S = 3.5  # an interval above 3.5 s (17/min) is a pause: 20/min is still a rate
 SETTLE_S = 1.0  # a released compression with no new one after 1 s is complete
 REST_S = 1.5  # steady this long with no compression under way: the rest position
@@ -72,34 +77,6 @@ RISE_S = 0.1  # the last 0.1 s before a press is detected are part of its rise, 
 HISTORY_MARGIN_S = 1.0  # smoothed samples kept beyond REST_S (the rise before a press counts)
 MAX_GAP_S = 0.25  # more than one period + 0.25 s between samples is a gap (as WaveformWindow)
 _RATE_RTOL = 1e-3
-
-
-@dataclass(frozen=True, slots=True)
-class Compression:
-    """One completed compression (docs/interface.md "Compressions")."""
-
-    ts: float  # device time of the deepest point
-    depth_mm: float
-    recoil_mm: float
-    interval_s: float | None  # None: the first of a stream
-    rate_per_min: float | None  # None: the first after a pause (or of a stream)
-
-    @property
-    def depth_ok(self) -> bool:
-        return DEPTH_TARGET_MM[0] <= self.depth_mm <= DEPTH_TARGET_MM[1]
-
-    @property
-    def rate_ok(self) -> bool | None:
-        if self.rate_per_min is None:
-            return None
-        return RATE_TARGET_PER_MIN[0] <= self.rate_per_min <= RATE_TARGET_PER_MIN[1]
-
-    @property
-    def recoil_ok(self) -> bool:
-        return self.recoil_mm <= RECOIL_MM
-
-    def in_target(self) -> dict[str, bool | None]:
-        return {"depth": self.depth_ok, "rate": self.rate_ok, "recoil": self.recoil_ok}
 
 
 class _Peak:
@@ -141,7 +118,7 @@ class CompressionDetector:
         self._low_t = -math.inf
         self._quiet_since: float | None = None  # the last release (None: none this stream)
         self._peak: _Peak | None = None  # compression under way
-        self._released: tuple[float, float] | None = None  # (t, depth) awaiting recoil
+        self._released: Release | None = None  # awaiting its recoil
         self._released_at = 0.0
 
     @property
@@ -150,9 +127,15 @@ class CompressionDetector:
         return self._peak is not None
 
     def add_chunk(
-        self, ts0: float, rate_hz: float, samples: Sequence[float] | FloatArray
+        self,
+        ts0: float,
+        rate_hz: float,
+        samples: Sequence[float] | FloatArray,
+        releases: list[Release] | None = None,
     ) -> list[Compression]:
-        """Feed one chunk; return the compressions it completed, oldest first."""
+        """Feed one chunk; return the compressions it completed, oldest first. With
+        ``releases``, the compressions it released are appended to it, oldest first (a
+        compression can be released and completed by the same chunk)."""
         vals = np.asarray(samples, dtype=np.float64).reshape(-1)
         if not (math.isfinite(ts0) and math.isfinite(rate_hz) and rate_hz > 0):
             raise ValueError("ts0 must be finite and rate_hz positive")
@@ -175,7 +158,7 @@ class CompressionDetector:
         if self._rate is None:
             self._rate = float(rate_hz)
         self._last_t = float(times[-1])
-        out += self._process(*self._smooth(times, vals))
+        out += self._process(*self._smooth(times, vals), releases)
         return out
 
     def _restart(self) -> list[Compression]:
@@ -209,7 +192,9 @@ class CompressionDetector:
         self._raw_t, self._raw_v = raw_t[-2 * half :].copy(), raw_v[-2 * half :].copy()
         return out_t, smoothed
 
-    def _process(self, times: FloatArray, smoothed: FloatArray) -> list[Compression]:
+    def _process(
+        self, times: FloatArray, smoothed: FloatArray, releases: list[Release] | None
+    ) -> list[Compression]:
         out: list[Compression] = []
         if times.size == 0:
             return out
@@ -235,7 +220,9 @@ class CompressionDetector:
                 if peak.after is None:
                     peak.after = s
                 if peak.value - s >= PRESS_MM:  # released
-                    self._released = peak.refined(period)
+                    self._released = self._release(*peak.refined(period))
+                    if releases is not None:
+                        releases.append(self._released)
                     self._released_at, self._low, self._low_t, self._peak = t, s, t, None
                     self._quiet_since = t
             prev = s
@@ -260,12 +247,16 @@ class CompressionDetector:
         if abs(rest) <= REST_MAX_MM:
             self.rest_mm = rest
 
-    def _complete(self) -> list[Compression]:
-        """The released compression, now that its lowest point before the next is known."""
-        assert self._released is not None
-        t, top = self._released
-        self._released = None
+    def _release(self, t: float, top: float) -> Release:
+        """The compression whose deepest point was (``t``, ``top``), at its release (the one
+        before it has been completed: a compression's start completes the one before)."""
         interval = None if self._last_peak_t is None else t - self._last_peak_t
         rate = 60.0 / interval if interval is not None and 0 < interval <= PAUSE_S else None
         self._last_peak_t = t
-        return [Compression(t, top - self.rest_mm, self._low - self.rest_mm, interval, rate)]
+        return Release(t, top - self.rest_mm, interval, rate)
+
+    def _complete(self) -> list[Compression]:
+        """The released compression, now that its lowest point before the next is known."""
+        assert self._released is not None
+        released, self._released = self._released, None
+        return [released.completed(self._low - self.rest_mm)]

@@ -65,3 +65,38 @@ def test_each_compression_is_a_lab_frame_a_history_point_and_a_session_input() -
     assert [p[1] for p in stored] == [e["depth_mm"] for e in events]
     assert sum(len(done) for _, done in handed) == len(events)
     assert {kit for kit, _ in handed} == {KitRef("lab", "kit")}
+
+
+def test_each_compression_is_first_a_release_frame_on_the_lab_and_its_sessions() -> None:
+    rig = PipelineRig()
+    frames: list[tuple[list[str], dict[str, Any]]] = []
+
+    def record(groups: list[str], frame: dict[str, Any]) -> None:
+        frames.append((list(groups), frame))
+
+    def record_one(group: str, frame: dict[str, Any]) -> None:
+        frames.append(([group], frame))
+
+    rig.pipeline.hub.publish_to = record  # type: ignore[method-assign]
+    rig.pipeline.hub.publish = record_one  # type: ignore[method-assign]
+    rig.pipeline.kit_groups = lambda kit: [f"session:s-{kit.kit}"]
+    learner = CprLearner(6, rate_per_min=110, depth_mm=55, drift=False)
+    feed(rig, learner, 12.0, time.time() - 30)
+    releases = [(g, f) for g, f in frames if f["type"] == "compression.release"]
+    done = [f for _, f in frames if f["type"] == "compression"]
+    assert len(releases) >= len(done) >= 18
+    assert all(g == ["lab:lab", "session:s-kit"] for g, _ in releases)
+    first = releases[0][1]
+    assert set(first) == {
+        "type", "lab", "kit", "ts", "depth_mm", "interval_s", "rate_per_min", "in_target",
+    }  # fmt: skip
+    assert first["in_target"] == {"depth": True, "rate": None}
+    order = [(f["type"], f["ts"]) for _, f in frames if f["type"].startswith("compression")]
+    for c in done:  # its release came before it, with the same depth, interval and rate
+        at = order.index(("compression", c["ts"]))
+        assert ("compression.release", c["ts"]) in order[:at]
+        r = next(f for _, f in releases if f["ts"] == c["ts"])
+        assert [r[k] for k in ("depth_mm", "interval_s", "rate_per_min")] == [
+            c[k] for k in ("depth_mm", "interval_s", "rate_per_min")
+        ]
+        assert r["in_target"] == {k: c["in_target"][k] for k in ("depth", "rate")}

@@ -39,7 +39,11 @@ from gateway.ingest import (
 from gateway.mqtt_client import InboundMessage
 from gateway.telemetry import LIMIT, Dropped, Telemetry
 from gateway.topics import UNKNOWN, KitTopic
-from twin_service.ingest.compressions import compression_frame, compression_points
+from twin_service.ingest.compressions import (
+    compression_frame,
+    compression_points,
+    publish_releases,
+)
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
 from twin_service.store.base import AppliedMessage, SamplePoint, WaveformChunk
@@ -190,6 +194,9 @@ class Pipeline:
             self.broadcast(change)
         points = telemetry_points(kit, telemetry, message.received_at)
         points.extend(self._points(kit, derived, message.received_at))
+        engine = self._derived.get(kit)
+        if engine is not None:  # at once, before the message's completed compressions
+            publish_releases(self.hub, kit, engine.take_releases(), self.kit_groups)
         compressions = self._take_compressions(kit)
         if compressions:
             self.metrics.compressions.inc(len(compressions))
