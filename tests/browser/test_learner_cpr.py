@@ -1,7 +1,9 @@
 """The CPR gauge of the learner page, in a real Chromium: the meters "Compression depth" and
-"Compression rate" per `compression` frame (injected into the page's own websocket, and end
-to end from a depth waveform over MQTT), "no compressions" when the kit stops, and axe on
-the page with the monitor and the gauge. The cues are in test_learner_cues.py."""
+"Compression rate" per compression, moved once, by its `compression.release` frame or (not
+seen) its `compression` frame, which adds the recoil and the count (injected into the
+page's own websocket, and end to end from a depth waveform over MQTT, with the latencies),
+"no compressions" when the kit stops, and axe on the page with the monitor and the gauge.
+The cues are in test_learner_cues.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import math
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +47,26 @@ def meter(browser: Browser, page: str, expr: str) -> dict[str, Any]:
     return dict(browser.js(page, METER_STATE % expr))
 
 
-def compression_frame(lab: str, kit: str, depth: float, ts: float, first: bool) -> str:
+def compression_frame(
+    lab: str, kit: str, depth: float, ts: float, first: bool, recoil: float = 1.0
+) -> str:
     rate = None if first else 100.0
     return json.dumps(
         {
             "type": "compression", "lab": lab, "kit": kit, "ts": ts, "depth_mm": depth,
-            "recoil_mm": 1.0, "interval_s": None if first else 0.6, "rate_per_min": rate,
+            "recoil_mm": recoil, "interval_s": None if first else 0.6, "rate_per_min": rate,
             "in_target": {
-                "depth": 50 <= depth <= 60, "rate": None if first else True, "recoil": True,
+                "depth": 50 <= depth <= 60, "rate": None if first else True,
+                "recoil": recoil <= 5.0,
             },
         }
     )  # fmt: skip
+
+
+def release_frame(lab: str, kit: str, depth: float, ts: float, first: bool) -> str:
+    body = json.loads(compression_frame(lab, kit, depth, ts, first))
+    del body["recoil_mm"], body["in_target"]["recoil"]
+    return json.dumps({**body, "type": "compression.release"})
 
 
 def test_gauge_meters_follow_compression_frames_and_say_no_compressions(
@@ -98,20 +110,115 @@ def test_gauge_meters_follow_compression_frames_and_say_no_compressions(
     browser.call("close", name=page)
 
 
-PRESS_MM = 5.0  # the service's detector: a rise of 5 mm starts a compression
+GAUGE_LOG = """(() => { window.__gauge = [];
+  const log = (what, el, read) => new MutationObserver(() => window.__gauge.push([what, read()]))
+    .observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+  const d = DEPTH_METER, r = RATE_METER, count = document.getElementById('gauge-count'),
+    recoil = document.getElementById('gauge-recoil');
+  log('depth', d, () => Number(d.getAttribute('aria-valuenow')));
+  log('rate', r, () => r.getAttribute('aria-valuetext'));
+  log('count', count, () => count.textContent);
+  log('recoil', recoil, () => recoil.textContent); })()"""
+GAUGE_LOG = GAUGE_LOG.replace("DEPTH_METER", DEPTH_METER).replace("RATE_METER", RATE_METER)
+
+
+def test_release_frames_move_the_meters_once_and_compression_frames_add_recoil_and_count(
+    browser: Browser, web: ServiceProcess
+) -> None:
+    body = make_session(web, "cpr-rel", "wardC", "k5", "cpr", scan_interval_ms=1000)
+    page = "cpr-release"
+    open_page(browser, page, body["learner_url"], route_ws=True)
+    browser.js(page, GAUGE_LOG)
+    t0 = time.time()
+
+    def step(frame: str, until: str) -> list[tuple[str, Any]]:
+        """Send one frame; wait until the page shows ``until``; what changed (in order)."""
+        before = int(browser.js(page, "window.__gauge.length"))
+        browser.call("ws_inject", name=page, text=frame)
+        browser.wait(page, until)
+        return [tuple(e) for e in browser.js(page, f"window.__gauge.slice({before})")]
+
+    def depth_is(mm: int) -> str:
+        return f"{DEPTH_METER}.getAttribute('aria-valuenow') === '{mm}'"
+
+    def count_is(text: str) -> str:
+        return f"document.getElementById('gauge-count').textContent === {json.dumps(text)}"
+
+    rel, comp = release_frame, compression_frame
+    # At the release: the depth and rate meters, nothing else.
+    assert [k for k, _ in step(rel("wardC", "k5", 44, t0, True), depth_is(44))] == [
+        "depth", "rate",
+    ]  # fmt: skip
+    # Its compression frame: recoil and count only; the meters stay as they were.
+    got = step(
+        comp("wardC", "k5", 44, t0, True, recoil=1), count_is("0 of 1 compressions in target")
+    )
+    assert sorted(k for k, _ in got) == ["count", "recoil"], got
+    assert [k for k, _ in step(rel("wardC", "k5", 52, t0 + 0.6, False), depth_is(52))] == [
+        "depth", "rate",
+    ]  # fmt: skip
+    # A compression frame never moves the meter again for a compression already shown (a
+    # depth that differs from its release's would show).
+    got = step(
+        comp("wardC", "k5", 54, t0 + 0.6, False, recoil=2),
+        count_is("1 of 2 compressions in target"),
+    )
+    assert sorted(k for k, _ in got) == ["count", "recoil"], got
+    # One message can release the next before the previous one completes: the meters keep
+    # the newer compression.
+    step(rel("wardC", "k5", 57, t0 + 1.2, False), depth_is(57))
+    step(rel("wardC", "k5", 61, t0 + 1.8, False), depth_is(61))
+    got = step(
+        comp("wardC", "k5", 57, t0 + 1.2, False, recoil=3),
+        count_is("2 of 3 compressions in target"),
+    )
+    assert "depth" not in [k for k, _ in got], got
+    got = step(
+        comp("wardC", "k5", 61, t0 + 1.8, False, recoil=8),
+        count_is("2 of 4 compressions in target"),
+    )
+    assert "depth" not in [k for k, _ in got], got
+    assert "Not fully released: 8 mm" in browser.js(
+        page, "document.getElementById('gauge-recoil').textContent"
+    )
+    # A compression whose release the page did not see (it had just connected) moves them.
+    got = step(
+        comp("wardC", "k5", 48, t0 + 2.4, False, recoil=1),
+        count_is("2 of 5 compressions in target"),
+    )
+    assert [v for k, v in got if k == "depth"] == [48], got
+    shown = [v for k, v in browser.js(page, "window.__gauge") if k == "depth"]
+    assert shown == [44, 52, 57, 61, 48]  # each compression moved the depth meter once
+    assert "too shallow" in meter(browser, page, DEPTH_METER)["text"]
+    check_clean(browser, page)
+    browser.call("close", name=page)
+
+
+PRESS_MM = 5.0  # the service's detector: a rise of 5 mm starts a compression, a fall of
+# 5 mm below its deepest point releases it
 SMOOTH_SAMPLES = 3  # ... on a trace smoothed over +-0.06 s (3 samples at 50 Hz)
 
 
-def depth_waveform(
-    depths: list[float], rate_per_min: float, hz: int
-) -> tuple[list[float], list[int], list[int]]:
+@dataclass(frozen=True)
+class Waveform:
     """Samples (mm) of one compression per depth (a raised cosine, rest to peak to rest)
-    after 1 s at rest, then 1 s at rest. Per compression: the index of the first sample
-    back within 5 mm of rest ("returned to rest"), and of the sample from which the
-    service can know it is complete (the next compression has risen 5 mm, plus the
-    smoothing window; None for the last, which completes after the detector's pause)."""
+    after 1 s at rest, then 1 s at rest. Per compression, the index of the sample from
+    which the service can know it is released (fallen 5 mm below its peak, plus the
+    smoothing window), of the first sample back within 5 mm of rest ("returned to rest"),
+    and of the sample from which the service can know it is complete (the next compression
+    has risen 5 mm, plus the smoothing window; none for the last, which completes after
+    the detector's pause)."""
+
+    samples: list[float]
+    released: list[int]
+    back: list[int]
+    known: list[int]
+
+
+def depth_waveform(depths: list[float], rate_per_min: float, hz: int) -> Waveform:
     period = round(hz * 60 / rate_per_min)
     samples = [0.0] * hz
+    released: list[int] = []
     back: list[int] = []
     starts: list[int] = []
     for peak in depths:
@@ -119,13 +226,24 @@ def depth_waveform(
         starts.append(start)
         cycle = [peak * (1 - math.cos(2 * math.pi * k / period)) / 2 for k in range(period)]
         samples.extend(cycle)
+        fall = next(k for k in range(period // 2, period) if cycle[k] <= peak - PRESS_MM)
+        released.append(start + fall + SMOOTH_SAMPLES)
         back.append(start + next(k for k in range(period // 2, period) if cycle[k] <= 5.0))
     samples.extend([0.0] * hz)
     known = [
         nxt + next(k for k in range(period) if samples[nxt + k] >= PRESS_MM) + SMOOTH_SAMPLES
         for nxt in starts[1:]
     ]
-    return samples, back, known
+    return Waveform(samples, released, back, known)
+
+
+WATCH_GAUGE = """(() => { window.__depths = []; window.__counts = [];
+  const m = DEPTH_METER, count = document.getElementById('gauge-count');
+  const depth = () => Number(m.getAttribute('aria-valuenow'));
+  new MutationObserver(() => window.__depths.push([Date.now(), depth()])).observe(m, {
+    attributes: true, attributeFilter: ['aria-valuenow'] });
+  new MutationObserver(() => window.__counts.push([Date.now(), count.textContent]))
+    .observe(count, { childList: true, characterData: true, subtree: true }); })()"""
 
 
 @pytest.mark.slow
@@ -138,18 +256,12 @@ def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
     page = "cpr-e2e"
     open_page(browser, page, body["learner_url"])
     choose_ready(browser, page)
-    browser.js(
-        page,
-        f"""(() => {{ window.__depths = [];
-          const m = {DEPTH_METER};
-          const now = () => Number(m.getAttribute('aria-valuenow'));
-          const note = () => window.__depths.push([Date.now(), now()]);
-          new MutationObserver(note)
-            .observe(m, {{ attributes: true, attributeFilter: ['aria-valuenow'] }}); }})()""",
-    )
+    # Date.now() in the page: the same clock as the publisher's time.time().
+    browser.js(page, WATCH_GAUGE.replace("DEPTH_METER", DEPTH_METER))
     hz, chunk = 50, 5
     depths = DEPTHS * 6
-    samples, back, known = depth_waveform(depths, 100, hz)
+    wave = depth_waveform(depths, 100, hz)
+    samples = wave.samples
     published: list[float] = []  # wall-clock ms of each chunk's publish
     t0 = time.time()
     for k in range(0, len(samples), chunk):
@@ -157,30 +269,42 @@ def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
         time.sleep(max(0.0, due - time.time()))
         kit.seq += 1
         published.append(time.time() * 1000)
-        wave = {"depth_mm": {"rate_hz": hz, "samples": samples[k : k + chunk]}}
+        waveforms = {"depth_mm": {"rate_hz": hz, "samples": samples[k : k + chunk]}}
         kit.pub.send(
-            f"{kit.base}/telemetry", {"ts": t0 + k / hz, "seq": kit.seq, "waveforms": wave}
+            f"{kit.base}/telemetry", {"ts": t0 + k / hz, "seq": kit.seq, "waveforms": waveforms}
         )
     kit.pub.flush()
-    browser.wait(page, f"window.__depths.length >= {len(depths)}", timeout=5)
+    browser.wait(page, f"window.__counts.length >= {len(depths)}", timeout=5)
     changes = browser.js(page, "window.__depths")
-    # The meter changes once per compression (consecutive depths differ), in order.
+    counts = browser.js(page, "window.__counts")
+    # The meter moves once per compression (consecutive depths differ), in order, to its
+    # depth: at its release; its compression frame (recoil, count) does not move it again.
     assert len(changes) == len(depths), changes
     shown = [value for _, value in changes]
     for n, (depth, value) in enumerate(zip(depths, shown, strict=True)):
         assert abs(value - depth) <= 3, (n, depth, value, shown)
-    # Latency per compression but the last (which completes only after the detector's 1 s
-    # pause): from the publish of the chunk in which it returned to rest, and from the
-    # publish of the chunk that let the service know it was complete.
-    count = browser.js(page, "document.getElementById('gauge-count').textContent")
-    assert count.endswith(f"of {len(depths)} compressions in target"), count
+    assert len(counts) == len(depths), counts  # the count: once per compression frame
+    assert counts[-1][1].endswith(f"of {len(depths)} compressions in target"), counts
     assert "% of the time compressing" in browser.js(
         page, "document.getElementById('gauge-ccf').textContent"
     )  # the twin's cpr_ccf, from the session's twin.delta frames
     shoot(browser, page, screenshots / "learn-cpr-live.png")
-    from_rest = [changes[n][0] - published[back[n] // chunk] for n in range(len(depths) - 1)]
-    from_known = [changes[n][0] - published[known[n] // chunk] for n in range(len(depths) - 1)]
-    assert min(from_known) > 0, from_known  # no meter change before its chunk was sent
+    # Latencies, from the publish of a chunk: the meter from the chunk in which the
+    # compression returned to rest (the goal; negative: shown before the chest was back)
+    # and from the chunk that let the service know of its release; the count (and recoil)
+    # from the chunk that let it know the compression was complete (all but the last,
+    # which completes after the detector's 1 s pause).
+    n = len(depths)
+    sent = [published[i // chunk] for i in range(len(samples))]
+    from_rest = [changes[i][0] - sent[wave.back[i]] for i in range(n)]
+    from_release = [changes[i][0] - sent[wave.released[i]] for i in range(n)]
+    from_known = [counts[i][0] - sent[wave.known[i]] for i in range(n - 1)]
+    assert min(from_release) > 0, from_release  # no meter change before its chunk was sent
+    assert min(from_known) > 0, from_known  # no count before its compression was complete
+    assert all(c[0] >= m[0] for m, c in zip(changes, counts, strict=True))  # release first
+    # The last compression completes only after the detector's 1 s pause, but its release
+    # moved the meter at once (a page moving it on `compression` frames fails this).
+    assert counts[-1][0] - changes[-1][0] >= 500, (changes[-1], counts[-1])
 
     def pct(xs: list[float]) -> dict[str, float]:
         return {"p50_ms": statistics.median(xs), "p95_ms": statistics.quantiles(xs, n=20)[-1]}
@@ -188,10 +312,13 @@ def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
     record(
         "cpr-meter-latency",
         {
-            "compressions": len(depths), "shown_mm": shown,
-            "from_rest_chunk": pct(from_rest), "from_completing_chunk": pct(from_known),
-            "last_after_pause_ms": changes[-1][0] - published[back[-1] // chunk],
-            "from_rest_ms": from_rest, "from_completing_ms": from_known,
+            "compressions": n, "shown_mm": shown,
+            "meter_from_rest_chunk": pct(from_rest),
+            "meter_from_release_chunk": pct(from_release),
+            "count_from_completing_chunk": pct(from_known),
+            "last_count_after_pause_ms": counts[-1][0] - sent[wave.back[-1]],
+            "from_rest_ms": from_rest, "from_release_ms": from_release,
+            "count_from_completing_ms": from_known,
         },
     )  # fmt: skip
     check_clean(browser, page)

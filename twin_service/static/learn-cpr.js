@@ -1,6 +1,10 @@
 // accesstwin learner page: the CPR gauge of a compressions step, per compression. Fed by the
-// `compression` frames of the session websocket ({ts, depth_mm, recoil_mm, interval_s,
-// rate_per_min, in_target: {depth, rate, recoil}}) and the twin's derived cpr_ccf. Two
+// `compression.release` frames of the session websocket ({ts, depth_mm, interval_s,
+// rate_per_min, in_target: {depth, rate}}: the meters move at the release, before the chest
+// is back at rest), the `compression` frames that follow with the same ts and the recoil
+// ({ts, depth_mm, recoil_mm, interval_s, rate_per_min, in_target: {depth, rate, recoil}}:
+// recoil and count; the meters only for one whose release the page did not see, so each
+// compression moves them once) and the twin's derived cpr_ccf. Two
 // role="meter" elements, "Compression depth" (0-80 mm, target band 50-60 drawn) and
 // "Compression rate" (0-160 /min, band 100-120 drawn), each with its value as text beside
 // it; recoil and compression fraction as text; a running "compressions in target" count.
@@ -20,7 +24,7 @@ function bandText(value, band, words) { // → [icon, word]: shape and word, nev
 }
 
 export function createGauge({ onCompression } = {}) {
-  const g = { count: 0, inTarget: 0, last: null, lastAt: null, ccf: null, stopped: true, built: false, lab: null, kit: null };
+  const g = { count: 0, inTarget: 0, last: null, lastAt: null, shownTs: null, ccf: null, stopped: true, built: false, lab: null, kit: null };
 
   function meter(id, label, range, unit) {
     const fill = h('span', { class: 'meter-fill' });
@@ -67,28 +71,45 @@ export function createGauge({ onCompression } = {}) {
     m.el.dataset.state = 'none';
   }
 
+  // Whether the meters have yet to show this compression: its release (or a later one's)
+  // moved them already unless it is newer (device time) or the gauge had stopped.
+  const unshown = (f) => g.stopped || g.shownTs === null || !isNum(f.ts) || f.ts > g.shownTs;
+  const ofKit = (f) => isNum(f.depth_mm) && (g.lab === null || (f.lab === g.lab && f.kit === g.kit));
+
+  function showMeters(f) { // depth and rate: once per compression
+    g.shownTs = isNum(f.ts) ? f.ts : g.shownTs;
+    g.stopped = false;
+    setMeter(depth, f.depth_mm, bandText(f.depth_mm, DEPTH, { low: 'too shallow', high: 'too deep' }));
+    if (isNum(f.rate_per_min)) setMeter(rate, f.rate_per_min, bandText(f.rate_per_min, RATE, { low: 'too slow', high: 'too fast' }));
+    else clearMeter(rate, 'first compression: rate not known yet');
+    $('gauge-state').dataset.state = 'live';
+    setText($('gauge-state-text'), 'Compressing');
+  }
+
+  /** A `compression.release` frame of the session's kit: its depth and rate, at once. */
+  function applyRelease(f) {
+    if (!ofKit(f) || !unshown(f)) return;
+    build();
+    g.lastAt = Date.now();
+    showMeters(f);
+  }
+
   /** A `compression` frame of the session's kit. */
   function applyCompression(f) {
-    if (!isNum(f.depth_mm)) return;
-    if (g.lab !== null && (f.lab !== g.lab || f.kit !== g.kit)) return;
+    if (!ofKit(f)) return;
     build();
     const it = isPlainObject(f.in_target) ? f.in_target : {};
     g.count += 1;
     if (it.depth === true && it.recoil === true && it.rate !== false) g.inTarget += 1;
     g.last = f;
     g.lastAt = Date.now();
-    g.stopped = false;
-    setMeter(depth, f.depth_mm, bandText(f.depth_mm, DEPTH, { low: 'too shallow', high: 'too deep' }));
-    if (isNum(f.rate_per_min)) setMeter(rate, f.rate_per_min, bandText(f.rate_per_min, RATE, { low: 'too slow', high: 'too fast' }));
-    else clearMeter(rate, 'first compression: rate not known yet');
+    if (unshown(f)) showMeters(f); // its release was not seen (a page that just connected)
     if (isNum(f.recoil_mm)) {
       setText($('gauge-recoil'), it.recoil === false
         ? `${LOW} Not fully released: ${Math.round(f.recoil_mm)} mm above rest — let the chest rise`
         : `${OK} Full release (${Math.round(f.recoil_mm)} mm above rest)`);
     }
     renderCount();
-    $('gauge-state').dataset.state = 'live';
-    setText($('gauge-state-text'), 'Compressing');
     onCompression?.(f);
   }
   function applyDerived(derived) {
@@ -117,7 +138,7 @@ export function createGauge({ onCompression } = {}) {
   }
 
   return {
-    applyCompression, applyDerived, tick, show, hide() { $('gauge').hidden = true; },
+    applyRelease, applyCompression, applyDerived, tick, show, hide() { $('gauge').hidden = true; },
     get state() { return { count: g.count, in_target: g.inTarget, stopped: g.stopped, last_ts: toMs(g.last?.ts) }; },
   };
 }

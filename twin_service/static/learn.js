@@ -71,6 +71,7 @@ function handleFrame(raw) {
   else if (f.type === 'error') applyError(f);
   else if (f.type === 'twin') { monitor.applyTwin(f); gauge.applyDerived(f.twin?.derived); updatePulse(); }
   else if (f.type === 'twin.delta') { monitor.applyDelta(f); gauge.applyDerived(f.derived); updatePulse(); }
+  else if (f.type === 'compression.release') gauge.applyRelease(f);
   else if (f.type === 'compression') gauge.applyCompression(f);
   else if (f.type === 'speech') applySpeech(f);
 }
