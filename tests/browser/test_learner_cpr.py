@@ -304,7 +304,7 @@ def test_depth_waveform_over_mqtt_moves_the_depth_meter_per_compression(
     assert all(c[0] >= m[0] for m, c in zip(changes, counts, strict=True))  # release first
     # The last compression completes only after the detector's 1 s pause, but its release
     # moved the meter at once (a page moving it on `compression` frames fails this).
-    assert counts[-1][0] - changes[-1][0] >= 500, (changes[-1], counts[-1])
+    assert counts[-1][0] - changes[-1][0] >= 250, (changes[-1], counts[-1])
 
     def pct(xs: list[float]) -> dict[str, float]:
         return {"p50_ms": statistics.median(xs), "p95_ms": statistics.quantiles(xs, n=20)[-1]}
