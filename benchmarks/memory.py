@@ -56,6 +56,7 @@ def make_twin(
         engine.add_chunk(name, data["t0"], rate, samples[:1])
         engine.add_chunk(name, data["t0"] + 1 / rate, rate, samples[1:])
     engine.take_compressions()  # as the pipeline does after every chunk
+    engine.take_releases()
     now = time.time()
     last_ts = data["t0"] + (len(data["waves"]["ppg"]) - 10) / rate
     telemetry = Telemetry(
