@@ -2,21 +2,21 @@
 
 Simpson, Koester & LoPresti 2006/2007: scan delay ~ mean switch reaction time / 0.65.
 Which presses are reaction-time samples is decided by the scan machine
-(``accessibility.scanning``, docs/switch-scanning.md); this only learns from them. Pure.
+(``accessibility.scanning``, docs/switch-scanning.md); this only learns from them.
+Bounds and the sample window: ``accessibility.learnt_scan_time``. Pure.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
-from typing import Final
 
+from accessibility.learnt_scan_time import RULE_65, LearntScanTime, check_reaction_time
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 
-RULE_65: Final = 0.65  # Simpson, Koester & LoPresti 2006/2007: delay = mean RT / 0.65
+__all__ = ["RULE_65", "AdaptiveInterval"]
 
 
-class AdaptiveInterval:
+class AdaptiveInterval(LearntScanTime):
     """Scan interval from the learner's reaction times by the .65 rule, within bounds.
 
     Keeps the last ``window`` reaction times; from ``min_samples`` on, each new sample
@@ -36,27 +36,16 @@ class AdaptiveInterval:
         max_change: float = 0.2,
         margin_ms: float = 100.0,
     ) -> None:
-        if not 0 < min_ms <= max_ms or not 1 <= min_samples <= window or not 0 < max_change < 1:
+        if not 0 < max_change < 1:
             raise ValueError("bad AdaptiveInterval bounds")
-        self.min_ms, self.max_ms, self.min_samples = min_ms, max_ms, min_samples
+        super().__init__(
+            initial_ms, min_ms=min_ms, max_ms=max_ms, window=window, min_samples=min_samples
+        )
         self.max_change, self.margin_ms = max_change, margin_ms
-        self._ms = self._clamp(initial_ms)
-        self._rts: deque[float] = deque(maxlen=window)
-
-    def _clamp(self, ms: float) -> float:
-        return min(max(ms, self.min_ms), self.max_ms)
-
-    @property
-    def interval_ms(self) -> int:
-        return round(self._ms)
-
-    @property
-    def samples(self) -> tuple[float, ...]:
-        return tuple(self._rts)
 
     def _stats(self) -> tuple[float, float, float] | None:
         """(mean RT s, floor ms = p90 by nearest rank + margin, target ms), once adapting."""
-        if len(self._rts) < self.min_samples:
+        if not self._adapting():
             return None
         mean, ranked = sum(self._rts) / len(self._rts), sorted(self._rts)
         floor = ranked[math.ceil(0.9 * len(ranked)) - 1] * 1000.0 + self.margin_ms
@@ -68,9 +57,7 @@ class AdaptiveInterval:
 
     def record(self, rt_s: float) -> None:
         """Add one reaction time (seconds) and adjust the interval."""
-        if not math.isfinite(rt_s) or rt_s <= 0:
-            raise ValueError(f"reaction time must be a positive number, got {rt_s!r}")
-        self._rts.append(rt_s)
+        self._rts.append(check_reaction_time(rt_s))
         if (stats := self._stats()) is not None:
             lo, hi = self._ms * (1 - self.max_change), self._ms * (1 + self.max_change)
             self._ms = self._clamp(max(min(max(stats[2], lo), hi), stats[1]))

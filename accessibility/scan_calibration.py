@@ -24,16 +24,16 @@ Every change is explained in words (``explain``). Pure: times are passed in.
 
 from __future__ import annotations
 
-import math
 import statistics
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
+from accessibility.learnt_scan_time import RULE_65, LearntScanTime, check_reaction_time
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 
-RULE_65: Final = 0.65  # Simpson, Koester & LoPresti 2006/2007
+__all__ = ["RULE_65", "KnownTargetScanTime", "TrialKind", "TrialTiming", "judge_trial"]
+
 TrialKind = Literal["correct", "late", "early", "no_press"]
 
 
@@ -69,7 +69,7 @@ def judge_trial(
     return TrialTiming("correct" if chosen == target else "late", sample)
 
 
-class KnownTargetScanTime:
+class KnownTargetScanTime(LearntScanTime):
     """The learner's scan time from known-target trials (see the module doc)."""
 
     def __init__(
@@ -86,46 +86,35 @@ class KnownTargetScanTime:
         margin_ms: float = 100.0,
         no_press_step: float = 1.25,
     ) -> None:
-        if not 0 < min_ms <= max_ms or not 1 <= min_samples <= window or streak < 1:
+        if streak < 1:
             raise ValueError("bad KnownTargetScanTime bounds")
         if not 0 < max_speedup < 1 or no_press_step <= 1 or margin_ms < 0:
             raise ValueError("max_speedup must be in (0, 1), no_press_step > 1, margin_ms >= 0")
-        self.min_ms, self.max_ms, self.min_samples, self.streak = (
-            min_ms,
-            max_ms,
-            min_samples,
-            streak,
+        super().__init__(
+            initial_ms,
+            min_ms=min_ms,
+            max_ms=max_ms,
+            window=window,
+            min_samples=min_samples,
+            history_s=history_s,
         )
+        self.streak = streak
         self.max_speedup, self.margin_ms, self.no_press_step = max_speedup, margin_ms, no_press_step
-        self._ms = self._clamp(initial_ms)
-        self._rts: deque[float] = deque((float(x) for x in history_s if x > 0), maxlen=window)
         self._run: list[float] = []  # reaction times of the current run of correct trials
         self._said = f"Scan time {self._ms / 1000:.2f} s to start with."
 
-    def _clamp(self, ms: float) -> float:
-        return min(max(ms, self.min_ms), self.max_ms)
-
-    @property
-    def interval_ms(self) -> int:
-        return round(self._ms)
-
-    @property
-    def samples(self) -> tuple[float, ...]:
-        """Reaction times (s) the scan time is learnt from, oldest first."""
-        return tuple(self._rts)
-
     def rule_target_ms(self) -> float | None:
         """max(mean / 0.65, mean + 2 SD) of the samples, once there are enough."""
-        if len(self._rts) < self.min_samples:
+        if not self._adapting():
             return None
-        mean, sd = statistics.fmean(self._rts), statistics.pstdev(self._rts)
+        mean, sd = self._mean_sd()
         return self._clamp(max(mean / RULE_65, mean + 2 * sd) * 1000.0)
 
     def _floor_ms(self) -> float:
         """Never faster than the learner's own history and recent run support."""
         floor = self.min_ms
-        if len(self._rts) >= self.min_samples:
-            mean, sd = statistics.fmean(self._rts), statistics.pstdev(self._rts)
+        if self._adapting():
+            mean, sd = self._mean_sd()
             floor = max(floor, (mean + 2 * sd) * 1000.0)
         if self._run:
             floor = max(floor, max(self._run[-self.streak :]) * 1000.0 + self.margin_ms)
@@ -133,8 +122,8 @@ class KnownTargetScanTime:
 
     def record(self, trial: TrialTiming) -> None:
         """Learn from one trial and move the scan time (see the module doc)."""
-        if trial.rt_s is not None and not (math.isfinite(trial.rt_s) and trial.rt_s > 0):
-            raise ValueError(f"reaction time must be a positive number, got {trial.rt_s!r}")
+        if trial.rt_s is not None:
+            check_reaction_time(trial.rt_s)
         before = self._ms
         if trial.kind == "early":
             self._said = (
