@@ -8,7 +8,11 @@ next item. So each practice trial is judged here from the target's arrival times
 press, and the scan time moves as follows:
 
 * ``late`` (the press came after the highlight had left the target): slow down at once,
-  to at least that reaction time plus ``margin_ms`` and to the .65-rule target.
+  to at least that reaction time / 0.65 (the .65 rule on this press alone: it is the
+  best measure of how the learner presses *now*, whereas the window may still hold a
+  lucky run of quick presses that dilutes the mean; e.g. 8 at 0.4 s and one at 1.3 s
+  average 0.5 s), its reaction time plus ``margin_ms``, and the .65-rule target of the
+  window. A late press whose reaction cannot be measured slows down as ``no_press``.
 * ``no_press`` (the scan stopped with nothing pressed): slow down at once by
   ``no_press_step``.
 * ``correct``: when the .65-rule target is slower than now, slow down at once; speed up
@@ -61,7 +65,12 @@ def judge_trial(
     """
     if chosen is None or pressed_at is None:
         return TrialTiming("no_press", None)
-    before = [t for t in target_arrivals if t <= pressed_at]
+    # Strictly before: the highlight cannot have been reacted to at the instant of the
+    # press, and a selection restarts the scan at the first item at that very instant
+    # (``ScanMachine``), which for a target at the first item used to count as its
+    # latest arrival: a reaction of 0 s, so no sample, and a late press that slowed
+    # nothing.
+    before = [t for t in target_arrivals if t < pressed_at]
     if not before:
         return TrialTiming("early", None)
     rt = pressed_at - before[-1]
@@ -131,6 +140,9 @@ class KnownTargetScanTime(LearntScanTime):
                 "was highlighted, so it says nothing about your timing."
             )
             return
+        if trial.kind == "late":
+            self._late(trial.rt_s, before)
+            return
         if trial.rt_s is not None:
             self._rts.append(trial.rt_s)
         target = self.rule_target_ms()
@@ -140,17 +152,34 @@ class KnownTargetScanTime(LearntScanTime):
             self._said = (
                 f"Scan time slowed to {self._ms / 1000:.2f} s: the scan ended with no press."
             )
-        elif trial.kind == "late":
-            self._run.clear()
-            rt_ms = (trial.rt_s or 0.0) * 1000.0
-            self._ms = self._clamp(max(before, rt_ms + self.margin_ms, target or 0.0))
-            what = f"came {rt_ms / 1000:.2f} s after the target lit" if trial.rt_s else "was late"
-            self._said = (
-                f"Scan time slowed to {self._ms / 1000:.2f} s: your press {what}, "
-                "after the highlight had moved on."
-            )
         else:
             self._correct(trial, before, target)
+
+    def _late(self, rt_s: float | None, before: float) -> None:
+        """A press after the highlight had left the target: slow down at once, enough
+        for this press, however few or quick the presses before it were."""
+        self._run.clear()
+        if rt_s is None:  # late, but not measurable (over a loop late): as a no-press
+            self._ms = self._clamp(max(before * self.no_press_step, self.rule_target_ms() or 0))
+            self._said = (
+                f"Scan time slowed to {self._ms / 1000:.2f} s: your press was late, "
+                "after the highlight had moved on."
+            )
+            return
+        self._rts.append(rt_s)
+        own_ms = rt_s * 1000.0 / RULE_65  # the .65 rule on this press alone
+        target = self.rule_target_ms() or 0.0
+        self._ms = self._clamp(max(before, rt_s * 1000.0 + self.margin_ms, own_ms, target))
+        self._said = (
+            f"Scan time slowed to {self._ms / 1000:.2f} s: your press came {rt_s:.2f} s "
+            "after the target lit, after the highlight had moved on; "
+            f"{rt_s:.2f} ÷ {RULE_65} = {own_ms / 1000:.2f} s"
+            + (
+                f", and your last {len(self._rts)} presses need {target / 1000:.2f} s."
+                if target > own_ms
+                else "."
+            )
+        )
 
     def _correct(self, trial: TrialTiming, before: float, target: float | None) -> None:
         if trial.rt_s is not None:

@@ -99,7 +99,9 @@ def test_fast_user_speeds_up_but_not_below_their_own_history() -> None:
     assert final < 1000  # sped up from the default
     assert final >= (mean + 2 * sd) * 1000 - 1  # never faster than their own history
     assert final >= max(run.rts[-5:]) * 1000  # nor than their last presses
-    assert run.wrong_in_last(20) == 0
+    # At most one late press: the .65 rule (about mean + 2 SD) lets a few percent of presses
+    # through late; here trial 29, 0.74 s (mean + 2.4 SD) at 733 ms, then 1.14 s at once.
+    assert run.wrong_in_last(20) <= 1
 
 
 def test_eight_lucky_quick_presses_do_not_lock_a_slow_user_out() -> None:
@@ -128,8 +130,9 @@ def test_no_press_slows_down_and_early_press_changes_nothing() -> None:
     learner.record(TrialTiming("early", None))
     assert learner.interval_ms == 1250 and "before the target" in learner.explain()
     assert learner.samples == ()
-    learner.record(TrialTiming("late", 1.6))
-    assert learner.interval_ms == 1700 and "1.60 s after the target lit" in learner.explain()
+    learner.record(TrialTiming("late", 1.6))  # the .65 rule on that press: 1.6 / 0.65
+    assert learner.interval_ms == 2462 and "1.60 s after the target lit" in learner.explain()
+    assert "1.60 ÷ 0.65 = 2.46 s" in learner.explain()
 
 
 def test_judging_a_trial_from_the_target_arrivals() -> None:
