@@ -9,7 +9,7 @@ than the scan time lands on a later item. Reaction times come from
 
 * slow: 1.25 +- 0.12 s -> at most 2 of the last 10 trials wrong, final scan time >= 1.25 s
 * fast: 0.5 +- 0.08 s -> sped up from 1 s, yet not below the learner's own history
-  (mean + 2 SD of the press times the service measured)
+  (mean + 2 SD of the press times the service measured), at most one wrong
 * lucky: 8 quick presses (0.4 s), then the slow learner -> never two errors in a row
   after the quick run, at most 2 of the last 10 wrong.
 The figures are printed (``pytest -s``).
@@ -128,11 +128,13 @@ def summary(learner: Learner) -> str:
     )
 
 
-# Three simulated learners with random reaction times press through the real service at
-# once; in the parallel run the other workers' CPU use makes presses land late now and
-# then (1 failure in 3 clean-clone parallel runs on 2026-12-03; it passes alone). One
-# retry: a real regression still fails twice, and the retry is reported (R in the output).
-@pytest.mark.flaky(reruns=1)
+# Three simulated learners press in real time: 20 trials each, the slow ones at a scan time
+# of about 2 s (up to 4 items and the first item's extra time a trial), about 100 s under
+# the parallel run's load; the 120 s default timed out once at a load average of 16.
+# The retry it once had (late presses under load) is gone: a late press at the first
+# item measured nothing, and one late press slowed only to itself + 100 ms; both fixed
+# (tests/unit/test_scan_speed_change.py, docs/switch-scanning.md).
+@pytest.mark.timeout(300)
 def test_practice_learns_each_learners_scan_time_from_known_targets(
     service: ServiceProcess,
 ) -> None:
@@ -160,7 +162,11 @@ def test_practice_learns_each_learners_scan_time_from_known_targets(
     print(f"fast: measured RT mean {statistics.fmean(fast_rts):.0f} ms, mean + 2 SD {floor:.0f} ms")
     assert final < 1000, summary(fast)  # sped up
     assert final >= floor - 1, summary(fast)  # not below what their own presses support
-    assert all(d["correct"] for d in fast.report["score"]["decisions"]), summary(fast)
+    # At most one late press: at a load average of 24 one of the fast learner's presses
+    # reached the service 0.88 s after the target lit (their mean 0.56 s) at 810 ms; the
+    # .65 rule (about mean + 2 SD) lets such a press through late, and then slows at once.
+    fast_marks = "".join("." if d["correct"] else "x" for d in fast.report["score"]["decisions"])
+    assert fast_marks.count("x") <= 1, summary(fast)
 
     lucky_d = lucky.report["score"]["decisions"]
     after = "".join("x" if not d["correct"] else "." for d in lucky_d[8:])
