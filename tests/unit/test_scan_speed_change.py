@@ -83,3 +83,12 @@ def test_fast_learners_still_speed_up_and_stay_right() -> None:
     assert finals[-1] <= 1050
     assert all(r.wrong() <= 1 for r in runs)
     assert sum(r.wrong() for r in runs) <= 5  # of 2000 trials
+
+
+def test_the_simulation_prints_one_line_a_learner(capsys: pytest.CaptureFixture[str]) -> None:
+    from devices.simulation.scan_practice import main
+
+    main(["--seeds", "2", "--delay-ms", "0", "0"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "seeds 0-1, extra press delay 0-0 ms"
+    assert [line.split(" ", 1)[0] for line in out[2:]] == [who.name for who in LEARNERS]
