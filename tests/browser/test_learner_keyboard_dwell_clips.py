@@ -55,6 +55,17 @@ def shown_is(browser: Browser, page: str, choice: str) -> None:
     assert active == lit, (active, lit)
 
 
+def scanning(browser: Browser, page: str, select: str) -> int:
+    """The scan going: one that ran its passes and paused while a loaded machine opened the
+    page is restarted by a press of the select key, as a learner would. Returns how many
+    switch frames the page has sent."""
+    browser.wait(page, f"{STATE}.highlighted !== null || {STATE}.paused", timeout=20)
+    if browser.js(page, f"{STATE}.paused"):
+        key(browser, page, select)
+        browser.wait(page, f"!{STATE}.paused && {STATE}.highlighted !== null")
+    return len(sent_switches(browser, page))
+
+
 def sent(browser: Browser, page: str) -> list[dict[str, Any]]:
     return [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
 
@@ -68,6 +79,7 @@ def test_arrow_keys_move_the_listbox_cursor_and_enter_chooses(
     open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
     key(browser, page, "Space")
     browser.wait(page, f"{STATE}.started && document.activeElement.id === 'choices'")
+    before = scanning(browser, page, "Space")
     ids = browser.js(page, "[...document.querySelectorAll('.choice')].map((e) => e.dataset.choice)")
     assert "concerned" in ids and len(ids) >= 3, ids
     key(browser, page, "End")
@@ -104,7 +116,7 @@ def test_arrow_keys_move_the_listbox_cursor_and_enter_chooses(
     shown_is(browser, page, ids[-1])
     pad_press(browser, page, 1)
     browser.wait(page, f"{LEARNER}.listbox.active === null")
-    assert sent_switches(browser, page) == []
+    assert len(sent_switches(browser, page)) == before
     # Down to "I am concerned", then Enter chooses it (a choose frame, no switch press).
     key(browser, page, "Home")
     for _ in range(ids.index("concerned")):
@@ -113,7 +125,7 @@ def test_arrow_keys_move_the_listbox_cursor_and_enter_chooses(
     key(browser, page, "Enter")
     wait_for_step(web, body["session_id"], "recognise")
     assert {"type": "choose", "choice": "concerned"} in sent(browser, page)
-    assert sent_switches(browser, page) == []
+    assert len(sent_switches(browser, page)) == before
     # The next question: the cursor is on its first answer.
     browser.wait(page, f"{LEARNER}.listbox.active === {STATE}.choices[0].id")
     check_clean(browser, page)
@@ -132,10 +144,11 @@ def test_a_learner_whose_switch_is_arrow_down_still_scans_with_it(
     open_learner(browser, page, body["learner_url"])
     key(browser, page, "ArrowUp")  # one of the learner's keys starts the page
     browser.wait(page, f"{STATE}.started")
+    before = scanning(browser, page, "ArrowDown")
     wait_highlight(browser, page, "concerned")
     key(browser, page, "ArrowDown")  # the select switch: the server's highlight is chosen
     wait_for_step(web, body["session_id"], "recognise")
-    assert sent_switches(browser, page) == [("select", "down"), ("select", "up")]
+    assert sent_switches(browser, page)[before:] == [("select", "down"), ("select", "up")]
     assert browser.js(page, f"{LEARNER}.listbox") == {"active": None, "moves": 0, "chosen": 0}
     check_clean(browser, page)
     browser.call("close", name=page)
@@ -183,6 +196,10 @@ def test_dwell_starts_the_session_and_presses_the_page_buttons(
     check_axe(browser, page, "dwell ring on Start")
     browser.wait(page, f"{STATE}.started && {STATE}.startedBy === 'dwell'", timeout=10)
     assert browser.js(page, "document.getElementById('start-area').hidden") is True
+    # Whether the prompt could be heard: a resting pointer is no user activation (kept for
+    # the report, not judged: browsers differ, docs/learner-page.md).
+    sound = f"{STATE}.stats.played + {STATE}.stats.audioErrors > 0 && {STATE}.stats"
+    record("dwell-start-sound", browser.wait(page, sound, timeout=15))
     # "Read the vitals" by dwelling: the page asks, the server reads them out.
     dwell_on(browser, page, "#read-vitals")
     browser.wait(page, "document.getElementById('vitals-read').textContent.length > 0", timeout=10)
