@@ -55,14 +55,16 @@ def shown_is(browser: Browser, page: str, choice: str) -> None:
     assert active == lit, (active, lit)
 
 
-def scanning(browser: Browser, page: str, select: str) -> int:
-    """The scan going: one that ran its passes and paused while a loaded machine opened the
-    page is restarted by a press of the select key, as a learner would. Returns how many
-    switch frames the page has sent."""
-    browser.wait(page, f"{STATE}.highlighted !== null || {STATE}.paused", timeout=20)
-    if browser.js(page, f"{STATE}.paused"):
-        key(browser, page, select)
-        browser.wait(page, f"!{STATE}.paused && {STATE}.highlighted !== null")
+def fresh_scan(browser: Browser, page: str, select: str) -> int:
+    """Started, with all the scan's passes ahead: the scan that began when the session was
+    made runs its passes and pauses (a loaded machine may open the page late in them), then
+    a press of the select key starts the page and a second restarts the scan at the first
+    answer. Returns how many switch frames the page has sent."""
+    browser.wait(page, f"{STATE}.paused", timeout=40)
+    key(browser, page, select)  # the Start gesture: not sent
+    browser.wait(page, f"{STATE}.started")
+    key(browser, page, select)
+    browser.wait(page, f"!{STATE}.paused && {STATE}.highlighted !== null")
     return len(sent_switches(browser, page))
 
 
@@ -77,9 +79,8 @@ def test_arrow_keys_move_the_listbox_cursor_and_enter_chooses(
     Kit(publisher, web, "wardKb", "k1").send(DETERIORATING)
     page = "kb-arrows"
     open_learner(browser, page, body["learner_url"], init_script=FAKE_PAD)
-    key(browser, page, "Space")
-    browser.wait(page, f"{STATE}.started && document.activeElement.id === 'choices'")
-    before = scanning(browser, page, "Space")
+    before = fresh_scan(browser, page, "Space")
+    browser.wait(page, "document.activeElement.id === 'choices'")
     ids = browser.js(page, "[...document.querySelectorAll('.choice')].map((e) => e.dataset.choice)")
     assert "concerned" in ids and len(ids) >= 3, ids
     key(browser, page, "End")
@@ -136,15 +137,13 @@ def test_a_learner_whose_switch_is_arrow_down_still_scans_with_it(
     browser: Browser, web: ServiceProcess, publisher: Publisher
 ) -> None:
     body = new_session(
-        web, "kb-switch", "wardKb", "k2", scan_interval_ms=2500, adaptive_scan=False,
+        web, "kb-switch", "wardKb", "k2", scan_interval_ms=1500, adaptive_scan=False,
         keys={"select": "ArrowDown", "next": "ArrowUp"},
     )  # fmt: skip
     Kit(publisher, web, "wardKb", "k2").send(DETERIORATING)
     page = "kb-switch"
     open_learner(browser, page, body["learner_url"])
-    key(browser, page, "ArrowUp")  # one of the learner's keys starts the page
-    browser.wait(page, f"{STATE}.started")
-    before = scanning(browser, page, "ArrowDown")
+    before = fresh_scan(browser, page, "ArrowDown")
     wait_highlight(browser, page, "concerned")
     key(browser, page, "ArrowDown")  # the select switch: the server's highlight is chosen
     wait_for_step(web, body["session_id"], "recognise")
@@ -262,8 +261,7 @@ def test_auditory_scan_clips_wait_for_the_prompt_and_for_a_replay(
     clips = set(
         browser.js(page, f"{STATE}.choices.map((c) => new URL(c.audio, location.origin).pathname)")
     )
-    key(browser, page, "Space")  # the prompt is spoken from here; the clips wait for it
-    browser.wait(page, f"{STATE}.started")
+    fresh_scan(browser, page, "Space")  # the prompt is spoken from Start; the clips wait for it
     browser.wait(page, f"{LEARNER}.scanAudio.played >= 2", timeout=30)
     # "Say it again" while the clips go on: the clip playing stops, the prompt is spoken.
     browser.wait(page, f"{LEARNER}.scanAudio.playing", timeout=10)
