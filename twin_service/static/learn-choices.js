@@ -9,6 +9,7 @@
 // marker and a thick outline on the highlighted option, a double frame and the word "open"
 // on the open group.
 import { h, setAttr, setText } from './common/dom.js';
+import { dwellRing } from './learn-dwell.js';
 
 const MARKER = (rtl) => (rtl ? '◀\uFE0E' : '▶\uFE0E');
 
@@ -22,11 +23,7 @@ export function validGroups(groups, n) {
 /** ctx: { list (the #choices element), t, isRtl }. */
 export function createChoices({ list, t, isRtl }) {
   let built = '';
-  const ring = () => h('span', { class: 'dwell', 'aria-hidden': 'true' },
-    h('svg:svg', { viewBox: '0 0 36 36', class: 'dwell-ring', focusable: 'false' },
-      h('svg:circle', { class: 'dwell-track', cx: '18', cy: '18', r: '14' }),
-      h('svg:circle', { class: 'dwell-arc', cx: '18', cy: '18', r: '14', pathLength: '100', 'stroke-dasharray': '0 100' })),
-    h('span', { class: 'dwell-word' }, t('learn.input.dwell_word')));
+  const ring = () => dwellRing(t('learn.input.dwell_word'));
   const option = (c, i, tag) => h(tag, { id: `choice-${i}`, role: 'option', class: 'choice', 'data-choice': c.id, 'data-index': String(i) },
     h('span', { class: 'marker', 'aria-hidden': 'true' }, MARKER(isRtl())), h('span', { class: 'choice-label' }, c.label), ring());
 

@@ -41,13 +41,16 @@ export function keyLabel(code, t) {
 const buttonDown = (b) => (typeof b === 'number' ? b > 0.5 : Boolean(b?.pressed));
 
 /**
- * ctx: { send(sw, state): bool, started(): bool, start(via), focusHome() }.
+ * ctx: { send(sw, state): bool, started(): bool, start(via), focusHome(),
+ *        claim(e, code): bool (a key the page's listbox takes: learn-listbox-keys.js),
+ *        claimPress(): bool (a press the page takes for itself: it is not sent, nor its up) }.
  * Returns { setProfile(p), releaseAll(), clear(), state }.
  */
-export function createInputs({ send, started, start, focusHome }) {
+export function createInputs({ send, started, start, focusHome, claim, claimPress }) {
   let keys = { ...DEFAULT_KEYS };
   let pad = { ...DEFAULT_PAD };
   const held = new Map(); // source ("key:Space", "pad:0:3") → switch name
+  const taken = new Set(); // sources whose press the page took (claimPress): their up is not sent
   const padPrev = new Map(); // "index:button" → pressed at the last poll
   const stats = { pads: 0, padPresses: 0, padId: null };
 
@@ -55,11 +58,13 @@ export function createInputs({ send, started, start, focusHome }) {
   // (two sources of one switch held together are one press for the server).
   const holders = (sw) => [...held.values()].filter((s) => s === sw).length;
   function press(source, sw) {
-    if (held.has(source)) return;
+    if (held.has(source) || taken.has(source)) return;
+    if (holders(sw) === 0 && claimPress()) { taken.add(source); return; }
     held.set(source, sw);
     if (holders(sw) === 1) send(sw, 'down');
   }
   function lift(source) {
+    if (taken.delete(source)) return;
     const sw = held.get(source);
     if (sw === undefined) return;
     held.delete(source);
@@ -74,6 +79,7 @@ export function createInputs({ send, started, start, focusHome }) {
   function onKeyDown(e) {
     if (e.ctrlKey || e.altKey || e.metaKey) return;
     const code = codeOf(e);
+    if (started() && claim(e, code)) return;
     if (code === 'Escape') { focusHome(); return; }
     const target = e.target instanceof Element ? e.target : null;
     if (target?.closest(TYPING)) return;
@@ -91,7 +97,7 @@ export function createInputs({ send, started, start, focusHome }) {
   }
   function onKeyUp(e) {
     const source = `key:${codeOf(e)}`;
-    if (!held.has(source)) return;
+    if (!held.has(source) && !taken.has(source)) return;
     e.preventDefault();
     lift(source);
   }
@@ -137,9 +143,9 @@ export function createInputs({ send, started, start, focusHome }) {
     get keys() { return { ...keys }; },
     get pad() { return { ...pad }; },
     /** Release everything held (the window lost focus): an up for each switch down. */
-    releaseAll() { for (const source of [...held.keys()]) lift(source); },
+    releaseAll() { taken.clear(); for (const source of [...held.keys()]) lift(source); },
     /** Forget what is held without sending (the socket is gone: the server drops presses). */
-    clear() { held.clear(); },
+    clear() { held.clear(); taken.clear(); },
     get state() { return { held: [...held.keys()], keys: { ...keys }, pad: { ...pad }, ...stats }; },
   };
 }

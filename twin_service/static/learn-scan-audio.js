@@ -5,12 +5,18 @@
 // and so does a selection (a choice sent, or a new question). The server stretches each
 // item's scan time to fit its clip. Clips play only after the Start gesture, at the
 // learner's speech speed, fetched with the page's token; nothing plays without a URL.
+// Clips never talk over speech (learn-speech.js): while a prompt or a message is spoken
+// (hold(true)) a clip playing stops and new highlights are silent; when the speech ends
+// (hold(false)) the clip of the spot lit at that moment plays. So the order is always the
+// speech, then the highlight.
 
 /** ctx: { state (token, started, speechFactor) }. */
 export function createScanAudio({ state }) {
   const audio = new Audio();
   let current = null; // the item key whose clip is loaded ("c:2", "g:1", "b:1")
-  const stats = { requested: [], played: 0, superseded: 0, cancelled: 0, errors: 0 };
+  let held = false; // speech is being spoken
+  let last = null; // the last scan state seen
+  const stats = { requested: [], played: 0, superseded: 0, cancelled: 0, yielded: 0, waited: 0, errors: 0 };
 
   function withToken(path) {
     if (typeof path !== 'string') return null;
@@ -30,7 +36,7 @@ export function createScanAudio({ state }) {
     return [`c:${s.highlighted}`, s.choices[s.highlighted]?.audio];
   }
 
-  function stop(why) { // why: 'superseded' (a new highlight) or 'cancelled' (a selection)
+  function stop(why) { // why: 'superseded' (a new highlight), 'cancelled' (a selection), 'yielded' (speech)
     if (!audio.paused) { audio.pause(); stats[why] += 1; }
     audio.removeAttribute('src');
   }
@@ -41,12 +47,14 @@ export function createScanAudio({ state }) {
   return {
     /** After each scan or feedback frame: speak the highlight if it is new. */
     update(s) {
+      last = s;
       const [key, path] = item(s);
       if (key === current) return;
       current = key;
       stop('superseded');
       const url = s.auditory && state.started ? withToken(path) : null;
       if (!url) return;
+      if (held) { stats.waited += 1; return; } // spoken when the speech ends, if still lit
       stats.requested.push([key, url.split('?')[0]]);
       if (stats.requested.length > 100) stats.requested.splice(0, 50);
       audio.src = url;
@@ -55,6 +63,13 @@ export function createScanAudio({ state }) {
     },
     /** A selection: the clip playing stops, and the next highlight is spoken anew. */
     cancel() { current = null; stop('cancelled'); },
-    get state() { return { ...stats, requested: [...stats.requested], current, playing: !audio.paused }; },
+    /** Speech begins (true: the clip playing stops) or ends (false: the lit spot's clip plays). */
+    hold(on) {
+      if (on === held) return;
+      held = on;
+      if (on) stop('yielded');
+      else if (last) { current = null; this.update(last); }
+    },
+    get state() { return { ...stats, requested: [...stats.requested], current, held, playing: !audio.paused }; },
   };
 }

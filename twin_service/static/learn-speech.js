@@ -2,12 +2,16 @@
 // learner's rate, fetched with the page's token) and is played in order after the Start
 // gesture; a newer message on a topic replaces a queued one; a critical message interrupts and comes after the earcon (learn-cues.js); the
 // metronome is ducked while anything plays. The local speed factor only changes playback.
+// onBusy(true) is called when speech begins (an earcon or a WAV, queued ones following),
+// onBusy(false) once nothing is left to say: the auditory scan's clips wait in between.
 
-/** ctx: { state (token, started, speechOn, speechFactor, stats), cues, maxQueue }. */
-export function createSpeech({ state, cues, maxQueue }) {
+/** ctx: { state (token, started, speechOn, speechFactor, stats), cues, maxQueue, onBusy(busy) }. */
+export function createSpeech({ state, cues, maxQueue, onBusy = () => {} }) {
   const audio = new Audio();
   const queue = [];
   let speaking = false;
+  let busy = false;
+  function setBusy(on) { if (on !== busy) { busy = on; onBusy(on); } }
 
   function audioUrl(f) {
     const path = f?.speech?.audio_url;
@@ -29,6 +33,7 @@ export function createSpeech({ state, cues, maxQueue }) {
     if (topic) for (let i = queue.length - 1; i >= 0; i -= 1) if (queue[i].topic === topic) queue.splice(i, 1);
     queue.push({ url, topic });
     if (queue.length > maxQueue) queue.splice(0, queue.length - maxQueue);
+    setBusy(true); // before anything plays: a clip about to start waits
     if (critical) { // the earcon first, then the message
       speaking = true;
       cues.alarm().then(() => { speaking = false; playNext(); });
@@ -40,6 +45,7 @@ export function createSpeech({ state, cues, maxQueue }) {
   function playNext() {
     const url = queue.shift()?.url;
     speaking = Boolean(url);
+    setBusy(speaking);
     if (!url) return;
     state.stats.lastAudio = url;
     audio.src = url;
@@ -54,9 +60,10 @@ export function createSpeech({ state, cues, maxQueue }) {
 
   return {
     speak,
-    stop() { queue.length = 0; audio.pause(); speaking = false; cues.duck(false); },
+    stop() { queue.length = 0; audio.pause(); speaking = false; cues.duck(false); setBusy(false); },
     setRate(factor) { audio.defaultPlaybackRate = audio.playbackRate = factor; },
     get rate() { return audio.playbackRate; },
     get paused() { return audio.paused; },
+    get busy() { return busy; },
   };
 }

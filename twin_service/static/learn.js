@@ -1,8 +1,9 @@
 // accesstwin learner page: one session over /ws/sessions/{id}, operable with one switch
 // (auto scan) or two (step scan) on the learner's keys or game-controller buttons
-// (learn-inputs.js), by pointer or gaze dwell (learn-dwell.js), or a click, with speech and
-// large high-contrast visuals. The SERVER runs the scanning state machine; this page
-// shows its highlight (learn-choices.js: an APG listbox) and forwards switch presses.
+// (learn-inputs.js), by pointer or gaze dwell (learn-dwell.js), the arrow keys
+// (learn-listbox-keys.js), or a click, with speech and large high-contrast visuals. The
+// SERVER runs the scanning state machine; this page shows its highlight (learn-choices.js:
+// an APG listbox) and forwards switch presses.
 // Plain ES2020 module, no inline code (CSP default-src 'self'). Structure: constants →
 // state → frames → render → speech (learn-speech.js) → keys and controls → socket
 // (common/socket.js) → start-up. DOM helpers: common/dom.js; the token: common/token.js.
@@ -16,6 +17,7 @@ import { createSpeech } from './learn-speech.js';
 import { createInputs, keyLabel } from './learn-inputs.js';
 import { createChoices, validGroups } from './learn-choices.js';
 import { createDwell } from './learn-dwell.js';
+import { createListboxKeys } from './learn-listbox-keys.js';
 import { createScanAudio } from './learn-scan-audio.js';
 
 const BACKOFF_MIN_MS = 1000;
@@ -53,10 +55,20 @@ const gauge = createGauge();
 const cues = createCues({ beatEl: $('beat'), beatCountEl: $('beat-count') });
 const TICK_MS = 250; // staleness of the monitor, "no compressions" of the gauge
 const choicesView = createChoices({ list: $('choices'), t, isRtl });
-const dwell = createDwell({ list: $('choices'), choose: (id) => choose(id), enabled: () => state.started && !state.finished });
+// Dwell on the answers (after Start) and on the page's buttons (Start until it is pressed).
+const dwell = createDwell({
+  root: $('main'), word: () => t('learn.input.dwell_word'),
+  activate: (el) => (el.matches('.choice') ? choose(el.dataset.choice) : el.id === 'start' ? start('dwell') : el.click()),
+  enabled: (el) => (el.matches('.choice') ? state.started && !state.finished
+    : !el.disabled && !el.closest('[hidden]') && (el.id !== 'start' || !state.started)),
+});
 const scanAudio = createScanAudio({ state });
+const listboxKeys = createListboxKeys({
+  list: $('choices'), choose: (id) => choose(id), switchKeys: () => inputs.keys, changed: () => render(),
+});
 const inputs = createInputs({
   send: (sw, st) => sendSwitch(sw, st), started: () => state.started, start: (via) => start(via), focusHome: () => focusHome(),
+  claim: (e, code) => listboxKeys.claim(e, code, state), claimPress: () => listboxKeys.leave(),
 });
 
 // ---------- frames ----------
@@ -139,6 +151,7 @@ function applyFeedback(f) {
     if (typeof f.finished === 'boolean' ? f.finished : !state.choices.length) state.finished = true;
     updateCadence();
     renderChoices();
+    if (!seen) listboxKeys.newQuestion();
   }
   if (!seen) { announce(f); speak(f); }
   if (f.scan && typeof f.scan === 'object') applyScan(f.scan); else render();
@@ -260,12 +273,16 @@ function scanHelp() { // in the learner's own keys and buttons
   if (state.finished) return '';
   const k = inputs.keys;
   const names = { select: keyLabel(k.select, t), next: keyLabel(k.next, t) };
-  if (!state.started) return t('learn.input.help.start', names);
+  if (!state.started) {
+    const start = t('learn.input.help.start', names);
+    return state.pointerDwellMs ? `${start} ${t('learn.input.help.pointer_start', { time: fmtSeconds(state.pointerDwellMs) })}` : start;
+  }
   if (!state.choices.length) {
     return t(state.step === 'compressions' && !$('gauge').hidden ? 'learn.help.compress' : 'learn.help.wait');
   }
   const parts = [];
-  if (state.paused) parts.push(t('learn.input.help.paused', names));
+  if (listboxKeys.active !== null) parts.push(t('learn.input.help.arrows'));
+  else if (state.paused) parts.push(t('learn.input.help.paused', names));
   else if (state.mode === 'step') parts.push(t('learn.input.help.step', names));
   else if (state.mode === 'dwell') parts.push(t('learn.input.help.dwell', names));
   else parts.push(t(state.switchCount === 2 ? 'learn.input.help.auto2' : 'learn.input.help.auto1', names));
@@ -276,8 +293,9 @@ function scanHelp() { // in the learner's own keys and buttons
 }
 
 function render() {
-  choicesView.mark(state);
-  scanAudio.update(state);
+  const shown = listboxKeys.view(state); // the server's scan, or the arrow keys' answer in its place
+  choicesView.mark(shown);
+  scanAudio.update(shown);
   $('start-area').hidden = state.started;
   const list = $('choices');
   if (state.finished && document.activeElement === list) $('main').focus({ preventScroll: true });
@@ -319,7 +337,8 @@ function renderConnection() {
 }
 
 // ---------- speech (learn-speech.js): the server's WAV for each frame, played only after Start ----------
-const speech = createSpeech({ state, cues, maxQueue: MAX_SPEECH_QUEUE });
+// While anything is spoken the scan's clips wait, then the highlight's clip plays (learn-scan-audio.js).
+const speech = createSpeech({ state, cues, maxQueue: MAX_SPEECH_QUEUE, onBusy: (busy) => scanAudio.hold(busy) });
 const speak = (f, opts) => speech.speak(f, opts);
 const stopSpeech = () => speech.stop();
 
@@ -330,9 +349,11 @@ function start(via = 'pointer') {
   state.startedBy = via;
   cues.unlock(); // inside the user's gesture (Chromium counts a pad's press as one too): Web Audio may start now
   updateCadence();
+  // Inside the user's gesture: browsers allow audio from now on (a dwell is no gesture: see
+  // docs/learner-page.md). The prompt first, so the highlight's clip waits for it.
+  if (state.prompt) speak(state.prompt);
   render();
   focusHome();
-  if (state.prompt) speak(state.prompt); // inside the user's gesture: browsers allow audio from now on
 }
 
 // The switches' home: the listbox of choices (its aria-activedescendant is the highlight),
@@ -451,6 +472,7 @@ function startUp() {
     get cues() { return cues.state; },
     get inputs() { return inputs.state; },
     get dwell() { return dwell.state; },
+    get listbox() { return listboxKeys.state; },
     get scanAudio() { return scanAudio.state; },
     get connected() { return state.connection === 'live' && socket !== null && socket.open; },
   });
