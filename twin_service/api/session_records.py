@@ -10,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from accessibility.languages import negotiate
+from accessibility.scenario_i18n import scenario_in
 from accesstwin_contract.quantities import unit_of_value
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
 from twin_service.api.deps import Instructor, RuntimeDep
@@ -137,7 +139,8 @@ async def resume_session(
 
 @router.get("/api/v1/sessions/{session_id}/debrief", response_class=HTMLResponse)
 async def get_debrief(session_id: SessionId, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    """The debrief as an HTML fragment (the page ``/sessions/{id}/debrief`` shows it)."""
+    """The debrief as an HTML fragment (the page ``/sessions/{id}/debrief`` shows it), in
+    the language the request's Accept-Language prefers (English when none)."""
     access = await open_session(request, runtime, session_id)
     try:
         events = await session_events(runtime, session_id)
@@ -145,7 +148,14 @@ async def get_debrief(session_id: SessionId, request: Request, runtime: RuntimeD
         raise records_away(exc) from None
     report, title = session_report(runtime, access, events)
     vitals = await _vitals(runtime, report)
-    return HTMLResponse(debrief_html(report, title, events, vitals))
+    lang = negotiate(request.headers.get("accept-language"))
+    scenario = runtime.sessions.scenarios.get(str(report["scenario"]))
+    if scenario is not None:
+        title = scenario_in(scenario, lang).title
+    return HTMLResponse(
+        debrief_html(report, title, events, vitals, lang),
+        headers={"Vary": "Accept-Language", "Content-Language": lang},
+    )
 
 
 CHART_BUCKETS = 400  # the debrief's charts: means over this many buckets of the session
