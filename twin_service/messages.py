@@ -93,3 +93,26 @@ def grade_words(grade: object, lang: str) -> str:
     text = "" if grade is None else str(grade)
     key = "dashboard.grade." + re.sub(r"\W+", "_", text.lower())
     return message(lang, key) if text and key in catalogue(lang) else text
+
+
+def say_phrases(lang: str, phrases: object) -> str | None:
+    """An explanation given as phrases (``[{"key", "values", "gap"}]``,
+    accessibility.explained) in ``lang``; None when it is not such a list or names a key
+    the catalogue has not got (the caller then shows the English text it came with)."""
+    if not isinstance(phrases, list) or not phrases:
+        return None
+    words = catalogue(lang)
+    out: list[str] = []
+    for p in phrases:
+        if not isinstance(p, dict) or p.get("key") not in words:
+            return None
+        given = p.get("values")
+        values: dict[str, object] = given if isinstance(given, dict) else {}
+        if p.get("gap") and out and lang != "zh":  # Chinese puts no space between sentences
+            out.append(" ")
+        out.append(_fill(words[str(p["key"])], values))
+    return "".join(out)
+
+
+def _fill(text: str, values: dict[str, object]) -> str:
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), text)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from accessibility.explained import phrase, phrases_json, say
 from twin_service.messages import message
 from twin_service.records.base import EventRow, SessionRow
 
@@ -60,24 +61,27 @@ def recorded_report(row: SessionRow, events: list[EventRow]) -> dict[str, Any]:
             "text": e.data.get("text"),
             "topic": e.data.get("topic"),
             "delivered_at": e.ts,
+            **({"phrases": e.data["phrases"]} if "phrases" in e.data else {}),
         }
         for e in events
         if e.kind == "feedback"
     ]
     intervals = [e.data["interval_ms"] for e in events if e.kind == "scan.interval"]
     interval = intervals[-1] if intervals else row.profile.get("scan_interval_ms")
-    explained = (
-        "The session was interrupted when the service stopped; this report holds what was"
-        " recorded before that."
-        if row.state == "interrupted"
-        else "The session is running in another service instance; this is its record so far."
-    )
+    said = [
+        phrase(
+            "explain.record.interrupted"
+            if row.state == "interrupted"
+            else "explain.record.elsewhere"
+        )
+    ]
     return {
         **recorded_summary(row, events),
         "score": row.score or {"score": 0.0, "grade": "", "formula": "", "metrics": {}},
         "feedback": feedback,
         "scan": {"interval_ms": interval},
-        "scan_explained": explained,
+        "scan_explained": say(said),
+        "scan_explained_phrases": phrases_json(said),
     }
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from accessibility.explained import phrases_json
 from accessibility.feedback import FeedbackPolicy
 from accessibility.languages import language
 from accessibility.model import (
@@ -138,6 +139,11 @@ class Session:
 
     def scan_explained(self) -> str:
         return self.calibration.explain() if self.calibration else self.scan.explain()
+
+    def scan_explained_phrases(self) -> list[dict[str, Any]]:
+        """The same as phrases (accessibility.explained), for the reader's language."""
+        source = self.calibration if self.calibration else self.scan
+        return phrases_json(source.explain_phrases())
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -489,6 +495,7 @@ class SessionManager:
         session.log.append(
             {"type": "scan_time", "id": f"scan-{policy.trial}", "severity": "info",
              "text": calibration.explain(), "topic": "scan.time", "delivered_at": now,
+             "phrases": phrases_json(calibration.explain_phrases()),
              "interval_ms": calibration.interval_ms, "trial": trial.kind}
         )  # fmt: skip
         if policy.trial >= policy.cfg.trials:
