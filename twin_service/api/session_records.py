@@ -6,7 +6,7 @@ import math
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ from accessibility.scenario_i18n import scenario_in
 from accesstwin_contract.quantities import unit_of_value
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
 from twin_service.api.deps import Instructor, RuntimeDep
+from twin_service.api.errors import CodedError
 from twin_service.api.record_access import open_session, records_away, session_report
 from twin_service.records.base import EventRow
 from twin_service.records.charts import Series
@@ -78,7 +79,7 @@ async def add_bookmark(
     access = await open_session(request, runtime, session_id)
     ts = time.time() if body.ts is None else body.ts
     if not math.isfinite(ts) or ts <= 0:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "ts: Unix seconds, finite")
+        raise CodedError(422, "invalid_time", "ts: Unix seconds, finite")
     data = {"note": body.note.strip() or "Bookmark"}
     if access.live is not None:
         runtime.recorder.event(access.live, "bookmark", data, ts)
@@ -100,12 +101,11 @@ async def resume_session(
     access = await open_session(request, runtime, session_id)
     row = access.row
     if access.live is not None or row is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the session is running in this service")
+        detail = "the session is running in this service"
+        raise CodedError(409, "session_running_here", detail)
     if row.state != "interrupted":
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"only an interrupted session can resume; this one is {row.state}",
-        )
+        detail = f"only an interrupted session can resume; this one is {row.state}"
+        raise CodedError(409, "not_interrupted", detail, {"state": row.state})
     try:
         events = await session_events(runtime, session_id)
         await runtime.profiles.load(row.learner_id)
@@ -129,9 +129,9 @@ async def resume_session(
             replay,
         )
     except OverflowError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "too_many_sessions", str(exc)) from None
     except (KeyError, ValueError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "resume_refused", str(exc)) from None
     runtime.set_desired(session.kit, dict(session.scenario.desired))
     await runtime.records_writer.flush()
     return session.summary()

@@ -88,7 +88,7 @@ async function load(token) {
     let reason = t('record.http_status', { status: response.status });
     try {
       const body = await response.json();
-      reason = body.code ? tOr(`error.${body.code}`, body.detail || reason) : body.detail || reason;
+      reason = body.code ? tOr(`error.${body.code}`, body.detail || reason, body.values ?? {}) : body.detail || reason;
     } catch { /* not JSON */ }
     say(t('record.load_failed', { reason }));
     return;
