@@ -48,7 +48,7 @@ import yaml
 
 from accessibility.model import Severity
 from accessibility.news2 import NEWS2_SIGNS, NEWS2_TEXTS, OBSERVED
-from accessibility.practice import PracticeScoring
+from accessibility.practice import PRACTICE_TEXTS, PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
 
@@ -187,6 +187,7 @@ class Scenario:
     try_again: str = TRY_AGAIN  # said after a wrong choice that has no ``explain``
     undo_label: str = UNDO_LABEL  # the choice that takes the last answer back
     news2: Mapping[str, str] = field(default_factory=lambda: NEWS2_TEXTS)  # judge.py words
+    practice: Mapping[str, str] = field(default_factory=lambda: PRACTICE_TEXTS)  # practice.py
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

@@ -41,7 +41,7 @@ from accessibility.model import (
     SwitchState,
 )
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
-from accessibility.practice import PracticePolicy, PracticeScoring
+from accessibility.practice import PracticePolicy, PracticeScoring, practice_text
 from accessibility.press_timing import PressTimer
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
@@ -500,7 +500,9 @@ class SessionManager:
         )  # fmt: skip
         if policy.trial >= policy.cfg.trials:
             seconds = calibration.interval_ms / 1000
-            policy.closing_note = f"Your scan time is now {seconds:.2f} s, kept in your profile."
+            policy.closing_note = practice_text(
+                session.scenario.practice, "scan_kept", s=f"{seconds:.2f}"
+            )
         rt_ms = None if trial.rt_s is None else round(trial.rt_s * 1000)
         if outcome.choice is None:
             feedback = policy.no_press(now)
