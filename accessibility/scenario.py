@@ -55,6 +55,7 @@ from accesstwin_contract.quantities import KNOWN_NAMES
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 TRY_AGAIN = "Not quite - try again."
 UNDO_LABEL = "Undo - that was not what I meant"
+UNDONE = "Undone - choose again."  # said when the undo choice took the last answer back
 # Reported sensors and derived values a condition may name (the values of the last few
 # compressions a session adds, accessibility/recent_compressions, are in the table too).
 KNOWN_VALUES = KNOWN_NAMES
@@ -186,6 +187,7 @@ class Scenario:
     lang: str = "en"  # the language of its texts (accessibility/scenario_i18n.py)
     try_again: str = TRY_AGAIN  # said after a wrong choice that has no ``explain``
     undo_label: str = UNDO_LABEL  # the choice that takes the last answer back
+    undone: str = UNDONE  # said once it has
     news2: Mapping[str, str] = field(default_factory=lambda: NEWS2_TEXTS)  # judge.py words
     practice: Mapping[str, str] = field(default_factory=lambda: PRACTICE_TEXTS)  # practice.py
 
