@@ -116,3 +116,9 @@ def say_phrases(lang: str, phrases: object) -> str | None:
 
 def _fill(text: str, values: dict[str, object]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), text)
+
+
+def isolate(lang: str, text: str) -> str:
+    """``text`` (a number with its unit, a date) isolated inside a right-to-left sentence
+    (U+2068 … U+2069), so that "1000 ms" does not show as "ms 1000"; as it is otherwise."""
+    return f"\u2068{text}\u2069" if language(lang).direction == "rtl" else text

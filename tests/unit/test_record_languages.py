@@ -164,3 +164,11 @@ def test_the_arabic_debrief_uses_the_catalogues_words() -> None:
     assert summary == f"{ar['report.sev.warning']}: تحذير"
     # The CSV and the events JSON stay English (the default).
     assert event_summary(_events()[0]) == "Session started"
+
+
+def test_numbers_with_units_are_isolated_in_arabic_only() -> None:
+    """Inside a right-to-left sentence "1500 ms" would show as "ms 1500": it is isolated
+    (U+2068 … U+2069) in Arabic, and left alone in Chinese and English."""
+    assert "\u20681500 ms\u2069" in _progress("ar")
+    assert "\u2068" not in _progress("zh") and "\u2068" not in _debrief("en")
+    assert "\u206880.0 bpm\u2069" in _debrief("ar")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from accessibility.languages import language
-from twin_service.messages import message
+from twin_service.messages import isolate, message
 from twin_service.sessions.report import table_indices
 
 W, H, PAD = 720, 220, 44
@@ -107,13 +107,17 @@ def line_chart(
     )
     unit = f" {series.unit}" if series.unit else ""
     first, last = pts[0][1], pts[-1][1]
+
+    def iso(text: str) -> str:
+        return isolate(lang, text)
+
     summary = m(
         "record.chart.summary",
         n=len(pts),
-        first=f"{_fmt(first)}{unit}",
-        last=f"{_fmt(last)}{unit}",
-        low=f"{_fmt(min(ys))}{unit}",
-        high=f"{_fmt(max(ys))}{unit}",
+        first=iso(f"{_fmt(first)}{unit}"),
+        last=iso(f"{_fmt(last)}{unit}"),
+        low=iso(f"{_fmt(min(ys))}{unit}"),
+        high=iso(f"{_fmt(max(ys))}{unit}"),
     )
     if shown:
         summary += " " + m("record.chart.marks", n=len(shown))
@@ -137,11 +141,11 @@ def line_chart(
         + esc(
             m(
                 "record.chart.scale",
-                bottom=f"{_fmt(lo_y)}{unit}",
-                top=f"{_fmt(hi_y)}{unit}",
+                bottom=iso(f"{_fmt(lo_y)}{unit}"),
+                top=iso(f"{_fmt(hi_y)}{unit}"),
                 across=x_label if lang != "en" else x_label.lower(),
-                first=texts[0],
-                last=texts[-1],
+                first=iso(texts[0]),
+                last=iso(texts[-1]),
             )
         )
         + (

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from twin_service.messages import catalogue, message
+from twin_service.messages import catalogue, isolate, message
 from twin_service.records.base import EventRow, SessionRow
 from twin_service.records.charts import ChartIds, Series, line_chart
 
@@ -54,8 +54,11 @@ def _trend(name: str, values: Sequence[float], unit: str, better: str, lang: str
     def m(key: str, **values: object) -> str:
         return message(lang, key, **values)
 
+    def iso(value: float) -> str:
+        return isolate(lang, f"{value:.0f}{unit}")
+
     if len(values) == 1:
-        return m("record.trend.one", name=name, value=f"{values[0]:.0f}{unit}")
+        return m("record.trend.one", name=name, value=iso(values[0]))
     first, last = values[0], values[-1]
     change = last - first
     if abs(change) < 1e-9:
@@ -66,18 +69,18 @@ def _trend(name: str, values: Sequence[float], unit: str, better: str, lang: str
         verdict = m("record.trend.better" if good else "record.trend.worse")
         way = m(
             "record.trend.rose" if up else "record.trend.fell",
-            change=f"{abs(change):.0f}{unit}",
+            change=iso(abs(change)),
             verdict=verdict,
         )
     best = max(values) if better == "higher" else min(values)
     return m(
         "record.trend.many",
         name=name,
-        first=f"{first:.0f}{unit}",
-        last=f"{last:.0f}{unit}",
+        first=iso(first),
+        last=iso(last),
         n=len(values),
         way=way,
-        best=f"{best:.0f}{unit}",
+        best=iso(best),
     )
 
 
@@ -170,7 +173,7 @@ def progress_html(
     how = "record.progress.adapted" if profile.get("adaptive_scan") else "record.progress.by_hand"
     return f"""<h1>{m("record.progress.heading", learner=learner_id)}</h1>
 <p>{m("record.progress.count", n=len(sessions))}
-{m("record.progress.scan_now", ms=scan, how=message(lang, how))}</p>
+{m("record.progress.scan_now", scan=isolate(lang, f"{scan} ms"), how=message(lang, how))}</p>
 <h2>{m("record.progress.in_short")}</h2><ul class="summary">{said}</ul>
 <h2>{m("record.progress.sessions")}</h2>
 <table class="sessions"><caption>{m("record.progress.caption")}</caption><thead><tr>
