@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from accessibility.explained import Phrase, phrase, say
 from accessibility.learnt_scan_time import RULE_65, LearntScanTime, check_reaction_time
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 
@@ -63,21 +64,36 @@ class AdaptiveInterval(LearntScanTime):
             self._ms = self._clamp(max(min(max(stats[2], lo), hi), stats[1]))
 
     def explain(self) -> str:
+        return say(self.explain_phrases())
+
+    def explain_phrases(self) -> list[Phrase]:
+        """Why the scan time is what it is (``explain.adaptive.*``; accessibility.explained)."""
         now_s, n, stats = self._ms / 1000, len(self._rts), self._stats()
         if stats is None:
-            return (
-                f"Scan time {now_s:.1f} s: measuring your presses "
-                f"({n} of {self.min_samples} needed before it adapts)."
-            )
+            return [
+                phrase("explain.adaptive.measuring", s=f"{now_s:.1f}", n=n, need=self.min_samples)
+            ]
         mean, floor, target = stats
-        text = (
-            f"Scan time {now_s:.1f} s: your last {n} presses averaged {mean:.2f} s; "
-            f"scan time = average ÷ {RULE_65} = {mean / RULE_65:.2f} s"
-        )
+        out = [
+            phrase(
+                "explain.adaptive.rule",
+                s=f"{now_s:.1f}",
+                n=n,
+                mean=f"{mean:.2f}",
+                rule=RULE_65,
+                target=f"{mean / RULE_65:.2f}",
+            )
+        ]
         if target == floor > mean * 1000 / RULE_65:
-            text += f", raised to {floor / 1000:.2f} s to stay slower than 9 in 10 of your presses"
+            out.append(phrase("explain.adaptive.raised", floor=f"{floor / 1000:.2f}"))
         if target in (self.min_ms, self.max_ms):
-            text += f", kept within {self.min_ms / 1000:g}-{self.max_ms / 1000:g} s"
+            out.append(
+                phrase(
+                    "explain.adaptive.kept_within",
+                    min=f"{self.min_ms / 1000:g}",
+                    max=f"{self.max_ms / 1000:g}",
+                )
+            )
         if abs(target - self._ms) >= 0.5:
-            text += f"; it moves there by at most {self.max_change:.0%} at a time"
-        return text + "."
+            out.append(phrase("explain.adaptive.moves", pct=f"{self.max_change:.0%}"))
+        return [*out, phrase("explain.end")]

@@ -351,7 +351,7 @@ class FeedbackPolicy:
         self._step, self._t0, self._remaining, self._prompt_end = step, t0, remaining, prompt_end
         self.undone += 1
         self.last_rejection = None
-        text = "Undone - choose again."
+        text = self.scenario.undone
         note = Feedback(self._new_id("undo"), "explain", "info", text, text, "undo", ts=now)
         self._prompt = self._make_prompt(now)
         return [note, self._prompt]

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from accessibility.model import Choice, Feedback, TwinView
@@ -27,6 +29,24 @@ if TYPE_CHECKING:  # scenario.py imports PracticeScoring from here
     from accessibility.scenario import Scenario
 
 PRACTICE_FORMULA = "score = 100 * trials right / trials (one selection per trial)"
+# What the practice says to the learner, in English; a translation gives them as the
+# scenario's ``messages.practice.*`` (accessibility/scenario_i18n.py), same placeholders.
+PRACTICE_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "trial": "Trial {n} of {trials}: select {target}.",
+        "right": "Right.",
+        "no_press": "No press that time. The target was {target}.",
+        "wrong": "That was {chosen}; the target was {target}.",
+        "score": "{right} of {done} right.",
+        "scan_kept": "Your scan time is now {s} s, kept in your profile.",
+    }
+)
+
+
+def practice_text(texts: Mapping[str, str], key: str, **values: object) -> str:
+    """One of :data:`PRACTICE_TEXTS` (or its translation) with its values put in."""
+    text = texts.get(key, PRACTICE_TEXTS[key])
+    return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +185,13 @@ class PracticePolicy:
                              None if chosen is None else chosen.id, right, right, rt_ms)
         )  # fmt: skip
         self._series.append((now, self._score()))
+        words = self.scenario.practice
         if right:
-            text = "Right."
+            text = practice_text(words, "right")
         elif chosen is None:
-            text = f"No press that time. The target was {self.target.label}."
+            text = practice_text(words, "no_press", target=self.target.label)
         else:
-            text = f"That was {chosen.label}; the target was {self.target.label}."
+            text = practice_text(words, "wrong", chosen=chosen.label, target=self.target.label)
         icon = "check" if right else "cross"
         note = Feedback(self._new_id("explain"), "explain", "info", text, text, icon, ts=now)
         return [note, *self._next_trial(now)]
@@ -179,7 +200,10 @@ class PracticePolicy:
         if self._trial >= self.cfg.trials:
             self._step_id, self.target, self._shown = self._done.id, None, ()
             right = sum(d.correct for d in self._decisions)
-            text = f"{self._done.prompt} {right} of {len(self._decisions)} right."
+            said = practice_text(
+                self.scenario.practice, "score", right=right, done=len(self._decisions)
+            )
+            text = f"{self._done.prompt} {said}"
             text = f"{text} {self.closing_note}".strip()
             self._prompt = Feedback(self._new_id("prompt"), "prompt", "info", text, text,
                                     self._done.icon, ts=now)  # fmt: skip
@@ -189,7 +213,13 @@ class PracticePolicy:
         shown = self._rng.sample(self._pool, min(self.cfg.choices, len(self._pool)))
         self._shown = tuple(shown)
         self.target = self._rng.choice(self._shown)
-        text = f"Trial {self._trial} of {self.cfg.trials}: select {self.target.label}."
+        text = practice_text(
+            self.scenario.practice,
+            "trial",
+            n=self._trial,
+            trials=self.cfg.trials,
+            target=self.target.label,
+        )
         self._prompt = Feedback(
             self._new_id("prompt"), "prompt", "info", text, text, self._practice.icon, 0,
             self._shown, now, target=self.target.id,

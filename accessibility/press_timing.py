@@ -26,6 +26,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Final
 
+from accessibility.explained import Phrase, phrase, phrases_json, say
 from accessibility.model import MAX_DEBOUNCE_MS, MAX_HOLD_MS, SwitchName, SwitchState
 
 BOUNCE_WINDOW_MS: Final = 250  # a down this soon after a release is a bounce
@@ -59,6 +60,7 @@ class TimingProposal:
     bounces: int
     longest_bounce_gap_ms: int | None
     explained: str
+    phrases: tuple[Phrase, ...] = ()  # the same, for the reader's language (``explain.*``)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +73,7 @@ class TimingProposal:
                 "longest_bounce_gap_ms": self.longest_bounce_gap_ms,
             },
             "explained": self.explained,
+            "explained_phrases": phrases_json(self.phrases),
         }  # fmt: skip
 
 
@@ -118,38 +121,42 @@ class PressTimer:
             and median is not None and (p.length_ms or 0.0) < BRUSH_SHARE * median
         )  # fmt: skip
         gap = max((p.bounce_gap_ms or 0.0 for p in bounces), default=None)
-        why: list[str] = []
+        why: list[Phrase] = []
         if gap is None:
             debounce = current_debounce_ms
-            why.append(f"No bounce seen: debounce stays {debounce} ms.")
+            why.append(phrase("explain.timing.no_bounce", debounce=debounce))
         else:
             debounce = min(_up10(gap + MARGIN_MS), MAX_DEBOUNCE_MS)
             why.append(
-                f"{len(bounces)} bounce(s), the longest {gap:.0f} ms after a release: "
-                f"debounce {debounce} ms."
+                phrase(
+                    "explain.timing.bounces",
+                    n=len(bounces),
+                    longest=f"{gap:.0f}",
+                    debounce=debounce,
+                )
             )
         if not meant:
             hold = current_hold_ms
-            why.append(f"No press at a target measured: hold stays {hold} ms.")
+            why.append(phrase("explain.timing.no_target", True, hold=hold))
         elif not brushes:
             hold = 0
-            why.append(
-                f"Your presses at the targets lasted {meant[0]:.0f} ms or more and no brief "
-                "accidental touch was seen: no hold time (it would only delay every press)."
-            )
+            why.append(phrase("explain.timing.no_brush", True, shortest=f"{meant[0]:.0f}"))
         else:
             cap = HOLD_SHARE * meant[0]
             hold = min(_up10(brushes[-1] + MARGIN_MS), int(cap // 10 * 10), MAX_HOLD_MS)
             why.append(
-                f"{len(brushes)} brief touch(es) up to {brushes[-1]:.0f} ms, your presses at "
-                f"the targets {meant[0]:.0f} ms or more: hold {hold} ms, above the touches"
-                + (" and below your presses." if brushes[-1] + MARGIN_MS <= cap else
-                   f", kept at {HOLD_SHARE:.0%} of your shortest press (some touches were as "
-                   "long as your presses).")
+                phrase(
+                    "explain.timing.brushes", True, n=len(brushes), brush=f"{brushes[-1]:.0f}",
+                    shortest=f"{meant[0]:.0f}", hold=hold,
+                )
             )  # fmt: skip
+            if brushes[-1] + MARGIN_MS <= cap:
+                why.append(phrase("explain.timing.below"))
+            else:
+                why.append(phrase("explain.timing.capped", pct=f"{HOLD_SHARE:.0%}"))
         return TimingProposal(
             debounce, max(0, hold), len(done), len(meant),
             round(meant[0]) if meant else None, round(median) if median is not None else None,
             len(brushes), round(brushes[-1]) if brushes else None, len(bounces),
-            round(gap) if gap is not None else None, " ".join(why),
+            round(gap) if gap is not None else None, say(why), tuple(why),
         )  # fmt: skip

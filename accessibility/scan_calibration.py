@@ -33,12 +33,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from accessibility.explained import Phrase, phrase, say
 from accessibility.learnt_scan_time import RULE_65, LearntScanTime, check_reaction_time
 from accessibility.model import MAX_SCAN_INTERVAL_MS, MIN_SCAN_INTERVAL_MS
 
 __all__ = ["RULE_65", "KnownTargetScanTime", "TrialKind", "TrialTiming", "judge_trial"]
 
 TrialKind = Literal["correct", "late", "early", "no_press"]
+
+
+def _s(ms: float) -> str:
+    """Milliseconds as the seconds an explanation says (two decimals)."""
+    return f"{ms / 1000:.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +116,7 @@ class KnownTargetScanTime(LearntScanTime):
         self.streak = streak
         self.max_speedup, self.margin_ms, self.no_press_step = max_speedup, margin_ms, no_press_step
         self._run: list[float] = []  # reaction times of the current run of correct trials
-        self._said = f"Scan time {self._ms / 1000:.2f} s to start with."
+        self._said: list[Phrase] = [phrase("explain.cal.start", s=_s(self._ms))]
 
     def rule_target_ms(self) -> float | None:
         """max(mean / 0.65, mean + 2 SD) of the samples, once there are enough."""
@@ -135,10 +141,7 @@ class KnownTargetScanTime(LearntScanTime):
             check_reaction_time(trial.rt_s)
         before = self._ms
         if trial.kind == "early":
-            self._said = (
-                f"Scan time kept at {before / 1000:.2f} s: that press came before the target "
-                "was highlighted, so it says nothing about your timing."
-            )
+            self._said = [phrase("explain.cal.early", s=_s(before))]
             return
         if trial.kind == "late":
             self._late(trial.rt_s, before)
@@ -149,9 +152,7 @@ class KnownTargetScanTime(LearntScanTime):
         if trial.kind == "no_press":
             self._run.clear()
             self._ms = self._clamp(max(before * self.no_press_step, target or 0.0))
-            self._said = (
-                f"Scan time slowed to {self._ms / 1000:.2f} s: the scan ended with no press."
-            )
+            self._said = [phrase("explain.cal.no_press", s=_s(self._ms))]
         else:
             self._correct(trial, before, target)
 
@@ -161,65 +162,64 @@ class KnownTargetScanTime(LearntScanTime):
         self._run.clear()
         if rt_s is None:  # late, but not measurable (over a loop late): as a no-press
             self._ms = self._clamp(max(before * self.no_press_step, self.rule_target_ms() or 0))
-            self._said = (
-                f"Scan time slowed to {self._ms / 1000:.2f} s: your press was late, "
-                "after the highlight had moved on."
-            )
+            self._said = [phrase("explain.cal.late", s=_s(self._ms))]
             return
         self._rts.append(rt_s)
         own_ms = rt_s * 1000.0 / RULE_65  # the .65 rule on this press alone
         target = self.rule_target_ms() or 0.0
         self._ms = self._clamp(max(before, rt_s * 1000.0 + self.margin_ms, own_ms, target))
-        self._said = (
-            f"Scan time slowed to {self._ms / 1000:.2f} s: your press came {rt_s:.2f} s "
-            "after the target lit, after the highlight had moved on; "
-            f"{rt_s:.2f} ÷ {RULE_65} = {own_ms / 1000:.2f} s"
-            + (
-                f", and your last {len(self._rts)} presses need {target / 1000:.2f} s."
-                if target > own_ms
-                else "."
-            )
+        late = phrase(
+            "explain.cal.late_rt", s=_s(self._ms), rt=f"{rt_s:.2f}", rule=RULE_65, own=_s(own_ms)
         )
+        self._said = [
+            late,
+            phrase("explain.cal.late_need", n=len(self._rts), need=_s(target))
+            if target > own_ms
+            else phrase("explain.end"),
+        ]
 
     def _correct(self, trial: TrialTiming, before: float, target: float | None) -> None:
         if trial.rt_s is not None:
             self._run.append(trial.rt_s)
         if target is None:
-            self._said = (
-                f"Scan time kept at {before / 1000:.2f} s: measuring your presses "
-                f"({len(self._rts)} of {self.min_samples} needed)."
-            )
+            self._said = [
+                phrase(
+                    "explain.cal.measuring", s=_s(before), n=len(self._rts), need=self.min_samples
+                )
+            ]
             return
         mean = statistics.fmean(self._rts)
-        rule = (
-            f"your presses average {mean:.2f} s, and "
-            f"{mean:.2f} ÷ {RULE_65} = {mean / RULE_65:.2f} s"
-        )
+        rule = {"mean": f"{mean:.2f}", "rule": str(RULE_65), "target": f"{mean / RULE_65:.2f}"}
         if target > before:
             self._ms = target
-            self._said = f"Scan time slowed to {target / 1000:.2f} s: {rule}."
+            self._said = [phrase("explain.cal.slowed", s=_s(target), **rule)]
             return
         if len(self._run) < self.streak:
-            self._said = (
-                f"Scan time kept at {before / 1000:.2f} s: {len(self._run)} right in a row; "
-                f"it speeds up only after {self.streak}."
-            )
+            self._said = [
+                phrase("explain.cal.streak", s=_s(before), run=len(self._run), streak=self.streak)
+            ]
             return
         floor = self._floor_ms()
         self._ms = self._clamp(max(target, before * (1 - self.max_speedup), floor, self.min_ms))
         if self._ms >= before:
             self._ms = before
-            self._said = (
-                f"Scan time kept at {before / 1000:.2f} s: not faster than your own "
-                f"presses support ({floor / 1000:.2f} s)."
-            )
+            self._said = [phrase("explain.cal.floor", s=_s(before), floor=_s(floor))]
             return
-        self._said = (
-            f"Scan time sped up to {self._ms / 1000:.2f} s: {self.streak} right in a row; "
-            f"{rule}; at most {self.max_speedup:.0%} faster a trial, and never faster than "
-            f"your own presses support ({floor / 1000:.2f} s)."
-        )
+        self._said = [
+            phrase(
+                "explain.cal.sped",
+                s=_s(self._ms),
+                streak=self.streak,
+                pct=f"{self.max_speedup:.0%}",
+                floor=_s(floor),
+                **rule,
+            )
+        ]
 
     def explain(self) -> str:
         """The last change of the scan time, in words."""
-        return self._said
+        return say(self._said)
+
+    def explain_phrases(self) -> list[Phrase]:
+        """The same as phrases (``explain.cal.*``; accessibility.explained)."""
+        return list(self._said)

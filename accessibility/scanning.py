@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from accessibility.adaptive_interval import RULE_65, AdaptiveInterval
+from accessibility.explained import Phrase, phrase, say
 from accessibility.model import (
     DEFAULT_SCAN_INTERVAL_MS,
     MAX_SCAN_INTERVAL_MS,
@@ -445,6 +446,9 @@ class ScanMachine:
         }
 
     def explain(self) -> str:
+        return say(self.explain_phrases())
+
+    def explain_phrases(self) -> list[Phrase]:
         if self.adaptive is not None:
-            return self.adaptive.explain()
-        return f"Scan time {self.interval_ms / 1000:.1f} s, as set in your profile."
+            return self.adaptive.explain_phrases()
+        return [phrase("explain.scan.fixed", s=f"{self.interval_ms / 1000:.1f}")]

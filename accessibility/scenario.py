@@ -48,13 +48,14 @@ import yaml
 
 from accessibility.model import Severity
 from accessibility.news2 import NEWS2_SIGNS, NEWS2_TEXTS, OBSERVED
-from accessibility.practice import PracticeScoring
+from accessibility.practice import PRACTICE_TEXTS, PracticeScoring
 from accessibility.scoring import WEIGHTS, CprScoring, DecisionScoring
 from accesstwin_contract.quantities import KNOWN_NAMES
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 TRY_AGAIN = "Not quite - try again."
 UNDO_LABEL = "Undo - that was not what I meant"
+UNDONE = "Undone - choose again."  # said when the undo choice took the last answer back
 # Reported sensors and derived values a condition may name (the values of the last few
 # compressions a session adds, accessibility/recent_compressions, are in the table too).
 KNOWN_VALUES = KNOWN_NAMES
@@ -186,7 +187,9 @@ class Scenario:
     lang: str = "en"  # the language of its texts (accessibility/scenario_i18n.py)
     try_again: str = TRY_AGAIN  # said after a wrong choice that has no ``explain``
     undo_label: str = UNDO_LABEL  # the choice that takes the last answer back
+    undone: str = UNDONE  # said once it has
     news2: Mapping[str, str] = field(default_factory=lambda: NEWS2_TEXTS)  # judge.py words
+    practice: Mapping[str, str] = field(default_factory=lambda: PRACTICE_TEXTS)  # practice.py
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)

@@ -31,6 +31,7 @@ import yaml
 
 from accessibility.languages import DEFAULT_LANGUAGE, SUPPORTED, language
 from accessibility.news2 import NEWS2_TEXTS
+from accessibility.practice import PRACTICE_TEXTS
 from accessibility.scenario import (
     Scenario,
     ScenarioError,
@@ -81,8 +82,11 @@ def english_texts(scenario_id: str) -> dict[str, str]:
         out.update(_pick(f"rules.{rule['id']}", rule, _RULE_TEXTS))
     out["messages.try_again"] = Scenario.__dataclass_fields__["try_again"].default
     out["messages.undo"] = Scenario.__dataclass_fields__["undo_label"].default
+    out["messages.undone"] = Scenario.__dataclass_fields__["undone"].default
     if any(step.get("judge") == "news2" for step in doc["steps"]):
         out.update({f"messages.news2.{k}": v for k, v in NEWS2_TEXTS.items()})
+    if (doc.get("scoring") or {}).get("kind") == "practice":
+        out.update({f"messages.practice.{k}": v for k, v in PRACTICE_TEXTS.items()})
     return {k: " ".join(str(v).split()) for k, v in out.items()}
 
 
@@ -197,8 +201,12 @@ def localize(scenario: Scenario, lang: str, texts: Mapping[str, object]) -> Scen
         lang=lang,
         try_again=text("messages.try_again", scenario.try_again),
         undo_label=text("messages.undo", scenario.undo_label),
+        undone=text("messages.undone", scenario.undone),
         news2=MappingProxyType(
             {k: text(f"messages.news2.{k}", v) for k, v in scenario.news2.items()}
+        ),
+        practice=MappingProxyType(
+            {k: text(f"messages.practice.{k}", v) for k, v in scenario.practice.items()}
         ),
     )
 

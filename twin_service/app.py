@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
 from twin_service.api import (
     docs,
+    errors,
     health,
     learner_records,
     learning,
@@ -65,6 +68,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # Every refusal carries a machine code beside its English detail (api/errors.py).
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
     runtime.metrics.watch_speech_cache(runtime.speech)
     # Innermost first: the size bound, then admission (outside it, so a request without
     # a valid token is refused before anything about its body), then revocation.

@@ -9,6 +9,7 @@ that ``static/common/i18n.js`` reads; server-made pages (the report) use :func:`
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import cache
@@ -41,6 +42,13 @@ def catalogue(lang: str) -> dict[str, str]:
 def message(lang: str, key: str, **values: object) -> str:
     text = catalogue(lang).get(key, key)
     return re.sub(r"\{(\w+)\}", lambda m: str(values.get(m[1], m[0])), text)
+
+
+def message_html(lang: str, key: str, **markup: str) -> str:
+    """The message as HTML: its text escaped, each ``{name}`` replaced by ``markup[name]``,
+    which the caller has made safe (escaped values, a link, an isolated ``<time>``)."""
+    text = html.escape(catalogue(lang).get(key, key))
+    return re.sub(r"\{(\w+)\}", lambda m: markup.get(m[1], m[0]), text)
 
 
 def messages_script(lang: str) -> str:
@@ -77,3 +85,40 @@ def catalogue_problems(catalogues: dict[str, dict[str, str]]) -> list[str]:
             ):
                 problems.append(f"static/i18n/{lang}.json: {key}: placeholders differ from en")
     return sorted(problems)
+
+
+def grade_words(grade: object, lang: str) -> str:
+    """A score's grade (``accessibility.scoring.GRADES``: "Needs practice") in ``lang``, by
+    ``dashboard.grade.{grade in lower case, _ for spaces}``; another text as it is."""
+    text = "" if grade is None else str(grade)
+    key = "dashboard.grade." + re.sub(r"\W+", "_", text.lower())
+    return message(lang, key) if text and key in catalogue(lang) else text
+
+
+def say_phrases(lang: str, phrases: object) -> str | None:
+    """An explanation given as phrases (``[{"key", "values", "gap"}]``,
+    accessibility.explained) in ``lang``; None when it is not such a list or names a key
+    the catalogue has not got (the caller then shows the English text it came with)."""
+    if not isinstance(phrases, list) or not phrases:
+        return None
+    words = catalogue(lang)
+    out: list[str] = []
+    for p in phrases:
+        if not isinstance(p, dict) or p.get("key") not in words:
+            return None
+        given = p.get("values")
+        values: dict[str, object] = given if isinstance(given, dict) else {}
+        if p.get("gap") and out and lang != "zh":  # Chinese puts no space between sentences
+            out.append(" ")
+        out.append(_fill(words[str(p["key"])], values))
+    return "".join(out)
+
+
+def _fill(text: str, values: dict[str, object]) -> str:
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), text)
+
+
+def isolate(lang: str, text: str) -> str:
+    """``text`` (a number with its unit, a date) isolated inside a right-to-left sentence
+    (U+2068 … U+2069), so that "1000 ms" does not show as "ms 1000"; as it is otherwise."""
+    return f"\u2068{text}\u2069" if language(lang).direction == "rtl" else text

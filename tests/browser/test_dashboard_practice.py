@@ -55,3 +55,36 @@ def test_the_instructor_accepts_the_practice_timing_on_the_dashboard(
     assert summary["timing"]["accepted"] is True
     browser.wait(page, f"document.querySelector('{button}').hidden")
     check_clean(browser, page)
+
+
+def test_the_proposals_reasons_are_in_the_dashboards_language(
+    browser: Browser, web: ServiceProcess, publisher: Publisher
+) -> None:
+    """A Chinese dashboard says why by the proposal's phrases (timing.explained_phrases,
+    explain.timing.* in zh), not the English `explained`; axe-core 0 violations."""
+    from twin_service.messages import catalogue_file, say_phrases
+
+    lab = "wardPzh"
+    kit = Kit(publisher, web, lab, "k1")
+    kit.status("online")
+    kit.send({"hr": 80})
+    with api(web) as client:
+        sid = client.post(
+            "/api/v1/sessions",
+            json={"learner_id": "prac-zh", "lab": lab, "kit": "k1", "scenario": "switch-practice"},
+        ).json()["session_id"]
+        for _ in range(20):
+            assert client.post(f"/api/v1/sessions/{sid}/advance").status_code == 200
+        timing = client.get(f"/api/v1/sessions/{sid}").json()["timing"]
+    expected = say_phrases("zh", timing["explained_phrases"])
+    assert expected is not None and "防抖" in expected
+    page = "practice-timing-zh"
+    browser.call("open", name=page, url=f"{web.base_url}/labs/{lab}?token={TOKEN}", locale="zh")
+    why = f"{PRACTICE}.querySelector('.practice-why')"
+    shown = browser.wait(page, f"{PRACTICE} && !{PRACTICE}.hidden && {why}.textContent")
+    assert shown == expected, (shown, timing["explained"])
+    assert catalogue_file("zh")["dashboard.practice.accept"] in browser.js(
+        page, f"{PRACTICE}.textContent"
+    )
+    check_axe(browser, page, "dashboard with a timing proposal (zh)")
+    check_clean(browser, page)

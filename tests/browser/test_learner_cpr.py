@@ -357,3 +357,45 @@ def test_learner_page_with_monitor_and_gauge_passes_axe_in_normal_and_forced_col
     browser.call("emulate", name=page, forced_colors="none")
     check_clean(browser, page)
     browser.call("close", name=page)
+
+
+def test_gauge_words_are_in_the_learners_language(
+    browser: Browser, web: ServiceProcess, screenshots: Path
+) -> None:
+    """An Arabic learner's gauge: the meters' names, their value texts, the count, the
+    release line and "no compressions" are the catalogue's words (learn.gauge.*), the
+    numbers Western digits; axe-core 0 violations on the right-to-left page."""
+    from twin_service.messages import catalogue_file
+
+    words = catalogue_file("ar")
+    body = make_session(web, "cpr-g-ar", "wardCA", "k1", "cpr", language="ar")
+    page = "cpr-gauge-ar"
+    browser.call("open", name=page, url=body["learner_url"], route_ws=True)
+    browser.wait(page, "window.accesstwinLearner && window.accesstwinLearner.connected")
+    assert browser.js(page, "document.documentElement.dir") == "rtl"
+    name = json.dumps(words["learn.gauge.depth_label"])
+    depth_meter = METER.format(name=name)
+    assert (
+        browser.js(page, f"{depth_meter}.getAttribute('aria-valuetext')")
+        == words["learn.gauge.none_yet"]
+    )
+    t0 = time.time()
+    for i, d in enumerate(DEPTHS):
+        browser.call(
+            "ws_inject", name=page, text=compression_frame("wardCA", "k1", d, t0 + i * 0.6, i == 0)
+        )
+        browser.wait(page, f"{depth_meter}.getAttribute('aria-valuenow') === '{d}'")
+    count = browser.js(page, "document.getElementById('gauge-count').textContent")
+    assert count == words["learn.gauge.count"].format(in_target=2, count=5), count
+    text = browser.js(page, f"{depth_meter}.getAttribute('aria-valuetext')")
+    assert text == words["learn.gauge.valuetext"].format(
+        value=48, unit="mm", word=words["learn.gauge.too_shallow"]
+    ), text
+    recoil = browser.js(page, "document.getElementById('gauge-recoil').textContent")
+    assert words["learn.gauge.released"].format(mm=1) in recoil, recoil
+    check_axe(browser, page, "learner CPR gauge (ar)")
+    shoot(browser, page, screenshots / "learn-cpr-gauge-ar.png")
+    none = json.dumps(words["learn.gauge.none"])
+    browser.wait(page, f"{depth_meter}.getAttribute('aria-valuetext') === {none}", timeout=6)
+    check_clean(browser, page)
+    browser.call("close", name=page)

@@ -15,7 +15,9 @@ from twin_service.messages import catalogue_file, catalogue_problems
 
 STATIC = resources.files("twin_service").joinpath("static")
 # t('learn.start'), 'learn.sev.info' in a table, `learn.conn.${state}`, data-i18n="…".
-JS_KEY = re.compile(r"""['"`]((?:learn|dashboard|report)\.[a-z0-9_.]+?)(\.\$\{[^}]+\})?['"`]""")
+JS_KEY = re.compile(
+    r"""['"`]((?:learn|dashboard|report|record|explain|error)\.[a-z0-9_.]+?)(\.\$\{[^}]+\})?['"`]"""
+)
 HTML_KEY = re.compile(r'data-i18n="([^"]+)"')
 
 
@@ -41,14 +43,14 @@ def test_every_key_the_pages_use_is_in_the_english_catalogue() -> None:
     english = catalogue_file("en")
     used: set[str] = set()
     prefixes: set[str] = set()
-    for page in ("learn.html", "dashboard.html"):
+    for page in ("learn.html", "dashboard.html", "record.html"):
         used |= set(HTML_KEY.findall(STATIC.joinpath(page).read_text("utf-8")))
     scripts = sorted(
         f.name
         for f in STATIC.iterdir()
-        if f.name.endswith(".js") and f.name.startswith(("learn", "dashboard"))
+        if f.name.endswith(".js") and f.name.startswith(("learn", "dashboard", "record"))
     )
-    assert {"learn-monitor.js", "learn-inputs.js", "dashboard.js"} <= set(scripts)
+    assert {"learn-monitor.js", "learn-inputs.js", "dashboard.js", "record.js"} <= set(scripts)
     for script in scripts:
         for key, dynamic in JS_KEY.findall(STATIC.joinpath(script).read_text("utf-8")):
             (prefixes if dynamic else used).add(key)
@@ -95,3 +97,23 @@ def test_every_grade_has_its_words_in_every_language() -> None:
         assert english.get(key) == label
         for lang, messages in shipped().items():
             assert key in messages and (lang == "en" or messages[key] != label), (lang, key)
+
+
+SERVER_KEY = re.compile(
+    r"""(?<![\w{])["']((?:record|report|explain|error|dashboard)\.[a-z0-9_.]*[a-z0-9_])["']"""
+)
+
+
+def test_every_key_the_server_uses_is_in_the_english_catalogue() -> None:
+    """The server-made texts (report, debrief, progress, explanations, error codes) name
+    their keys as literals; each must be in en.json (and so, by the test above, in ar/zh)."""
+    english = catalogue_file("en")
+    package = resources.files("twin_service")
+    used: set[str] = set()
+    for folder in ("records", "sessions", "api"):
+        for f in package.joinpath(folder).iterdir():
+            if f.name.endswith(".py"):
+                found = SERVER_KEY.findall(f.read_text("utf-8"))
+                used |= {k for k in found if not k.endswith((".html", ".js", ".css"))}
+    assert {"record.debrief.timeline", "record.event.choice", "record.trend.many"} <= used
+    assert sorted(used - english.keys()) == []

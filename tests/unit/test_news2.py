@@ -3,6 +3,8 @@ against the twin at the moment they are made (issue 12)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,16 @@ def test_undo_closes_after_its_window() -> None:
     again = policy.update(view(9.0, {"spo2": 88.0}))
     assert again and UNDO not in again[-1].choices
     assert policy.choose("undo", 9.5) == [] and policy.step_id == "act"
+
+
+def test_undo_is_said_in_the_learners_language() -> None:
+    from accessibility.scenario_i18n import scenario_in
+
+    for lang, script in (("ar", r"[\u0600-\u06ff]"), ("zh", r"[\u4e00-\u9fff]")):
+        policy = FeedbackPolicy(scenario_in(load_scenario("vitals"), lang), undo_window_s=5.0)
+        policy.start(0.0)
+        policy.choose("concerned", 1.0)
+        policy.update(view(2.0, {"spo2": 88.0}))
+        assert re.search(script, policy.choose("hr", 3.0)[-1].choices[0].label)
+        note = policy.choose("undo", 4.0)[0]
+        assert note.text == policy.scenario.undone and re.search(script, note.text), note.text

@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from starlette.requests import HTTPConnection
 
 from gateway.identifiers import IDENTIFIER_PATTERN, RESERVED_LAB_REASON, KitRef, is_reserved_lab
+from twin_service.api.errors import CodedError
 from twin_service.auth.admission import NOT_YOUR_SESSION, Admission, Principal, Refusal
 from twin_service.auth.tokens import InstructorTokens, bearer
 from twin_service.live.fanout import Broadcaster
@@ -192,7 +193,7 @@ def kit_ref(lab: LabId, kit: KitId) -> KitRef:
     """The kit named in the path; a reserved lab (``_twin``, ``_rejected``, …) is refused
     (422), so nothing the API does can publish into the service's own topics."""
     if is_reserved_lab(lab):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, RESERVED_LAB_MESSAGE)
+        raise CodedError(422, "reserved_lab", RESERVED_LAB_MESSAGE)
     return KitRef(lab, kit)
 
 

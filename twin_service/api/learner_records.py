@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
+from accessibility.languages import negotiate
 from gateway.identifiers import IDENTIFIER_PATTERN
 from twin_service.api.deps import RuntimeDep
 from twin_service.api.record_access import open_learner, records_away
@@ -40,7 +41,8 @@ async def learner_progress(
     runtime: RuntimeDep,
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> dict[str, Any] | HTMLResponse:
-    """Scores, % in target, reaction and scan time over the newest 30 sessions."""
+    """Scores, % in target, reaction and scan time over the newest 30 sessions. The HTML
+    is in the language the request's Accept-Language prefers (English when none)."""
     rows = await open_learner(request, runtime, learner_id)
     per_session = []
     try:
@@ -54,5 +56,9 @@ async def learner_progress(
     data = progress_json(learner_id, per_session)
     if format == "html":
         profile = profile_json(runtime.profiles.get(learner_id))
-        return HTMLResponse(progress_html(learner_id, data, profile))
+        lang = negotiate(request.headers.get("accept-language"))
+        return HTMLResponse(
+            progress_html(learner_id, data, profile, lang),
+            headers={"Vary": "Accept-Language", "Content-Language": lang},
+        )
     return data

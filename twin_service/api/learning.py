@@ -23,6 +23,7 @@ from twin_service.api.deps import (
     SpeechDep,
     principal_of,
 )
+from twin_service.api.errors import CodedError
 from twin_service.api.record_access import (
     REPORT_ROLES,
     open_learner,
@@ -71,7 +72,7 @@ async def put_profile(
     try:
         profile = runtime.profiles.update(learner_id, update)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "profile_refused", str(exc)) from None
     if not await runtime.records_writer.flush():
         response.headers["X-Records"] = "queued"  # the records database is away
     return {"learner_id": learner_id, **profile_json(profile)}
@@ -125,9 +126,10 @@ async def create_session(
     try:
         session, token = runtime.sessions.create(body.learner_id, kit, body.scenario)
     except KeyError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc.args[0])) from None
+        values = {"scenario": body.scenario}
+        raise CodedError(404, "unknown_scenario", str(exc.args[0]), values) from None
     except OverflowError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "too_many_sessions", str(exc)) from None
     runtime.set_desired(kit, dict(session.scenario.desired))
     runtime.records_metrics.running_sessions.set(runtime.sessions.running)
     await runtime.records_writer.flush()
@@ -163,7 +165,7 @@ async def stop_session(session_id: str, sessions: SessionsDep) -> dict[str, Any]
 def _instructor_session(sessions: SessionManager, session_id: str) -> Session:
     session = sessions.get(session_id)
     if session is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+        raise CodedError(404, "no_such_session", "no such session")
     return session
 
 
@@ -187,7 +189,7 @@ async def revoke_learner_token(
         except RecordsUnavailableError as exc:
             raise records_away(exc) from None
         if row is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+            raise CodedError(404, "no_such_session", "no such session")
         revocation = sessions.revoke_recorded(row.session_id, row.token_digest, row.finished_at)
         if revocation is not None:
             data = {"action": "revoke_learner_token", "step": None}

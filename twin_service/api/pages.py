@@ -58,20 +58,27 @@ async def learner_page(session_id: str, request: Request, runtime: RuntimeDep) -
 
 
 @router.get("/sessions/{session_id}/debrief", response_class=HTMLResponse)
-async def debrief_page(session_id: str) -> HTMLResponse:
+async def debrief_page(session_id: str, request: Request) -> HTMLResponse:
     """The debrief page: it loads ``/api/v1/sessions/{id}/debrief`` with the token the
-    dashboard keeps (so it says nothing itself about which sessions exist)."""
+    dashboard keeps (so it says nothing itself about which sessions exist). In the
+    browser's language, as the dashboard."""
     if not is_identifier(session_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
-    return HTMLResponse(_page("record.html"))
+    return _record_page(request)
 
 
 @router.get("/learners/{learner_id}", response_class=HTMLResponse)
-async def progress_page(learner_id: str) -> HTMLResponse:
+async def progress_page(learner_id: str, request: Request) -> HTMLResponse:
     """A learner's progress page (loads ``/api/v1/learners/{id}/progress?format=html``)."""
     if not is_identifier(learner_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such learner")
-    return HTMLResponse(_page("record.html"))
+    return _record_page(request)
+
+
+def _record_page(request: Request) -> HTMLResponse:
+    lang = negotiate(request.headers.get("accept-language"))
+    page = localize_page(_page("record.html"), lang)
+    return HTMLResponse(page, headers={"Vary": "Accept-Language"})
 
 
 def _page(name: str) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response
 
 from twin_service.api.deps import Instructor, RuntimeDep
+from twin_service.api.errors import CodedError
 from twin_service.api.record_access import records_away
 from twin_service.records.errors import RecordsUnavailableError
 from twin_service.sessions.learners import ProfileUpdate, profile_json
@@ -23,10 +24,10 @@ async def accept_timing(session_id: str, runtime: RuntimeDep, response: Response
     learner's profile; 409 when the session is not a finished switch practice."""
     session = runtime.sessions.get(session_id)
     if session is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+        raise CodedError(404, "no_such_session", "no such session")
     timing = timing_summary(session)
     if timing is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "not a finished switch practice")
+        raise CodedError(409, "not_finished_practice", "not a finished switch practice")
     proposed = timing["proposed"]
     try:
         await runtime.profiles.load(session.learner_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request
 
 from twin_service.api.deps import client_address, may_open, principal_of, refusal_exception
+from twin_service.api.errors import CodedError
 from twin_service.auth.admission import NOT_YOUR_SESSION, Principal, Refusal
 from twin_service.auth.tokens import bearer
 from twin_service.records.base import EventRow, SessionRow
@@ -34,7 +35,7 @@ class SessionAccess:
 
 
 def records_away(exc: RecordsUnavailableError) -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"records unavailable: {exc}")
+    return CodedError(503, "records_unavailable", f"records unavailable: {exc}")
 
 
 def _token(request: Request) -> str | None:
@@ -85,7 +86,7 @@ async def open_session(
     principal = _admit(request, runtime, session_id, digests)
     if live is None and row is None:
         if principal.is_instructor:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such session: {session_id}")
+            raise CodedError(404, "no_such_session", f"no such session: {session_id}")
         raise _refuse(request, runtime)
     if not may_open(principal, session_id, roles):
         raise _refuse(request, runtime)
@@ -110,7 +111,7 @@ async def open_learner(request: Request, runtime: Runtime, learner_id: str) -> l
     principal = _admit(request, runtime, None, digests)
     if principal.is_instructor:
         if not known and not live:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such learner: {learner_id}")
+            raise CodedError(404, "no_such_learner", f"no such learner: {learner_id}")
         return rows
     if principal.role != "learner" or principal.session_id is not None:
         raise _refuse(request, runtime)  # a session's learner or a report link: not here

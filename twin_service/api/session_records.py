@@ -6,13 +6,16 @@ import math
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from accessibility.languages import negotiate
+from accessibility.scenario_i18n import scenario_in
 from accesstwin_contract.quantities import unit_of_value
 from gateway.identifiers import IDENTIFIER_PATTERN, KitRef
 from twin_service.api.deps import Instructor, RuntimeDep
+from twin_service.api.errors import CodedError
 from twin_service.api.record_access import open_session, records_away, session_report
 from twin_service.records.base import EventRow
 from twin_service.records.charts import Series
@@ -76,7 +79,7 @@ async def add_bookmark(
     access = await open_session(request, runtime, session_id)
     ts = time.time() if body.ts is None else body.ts
     if not math.isfinite(ts) or ts <= 0:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "ts: Unix seconds, finite")
+        raise CodedError(422, "invalid_time", "ts: Unix seconds, finite")
     data = {"note": body.note.strip() or "Bookmark"}
     if access.live is not None:
         runtime.recorder.event(access.live, "bookmark", data, ts)
@@ -98,12 +101,11 @@ async def resume_session(
     access = await open_session(request, runtime, session_id)
     row = access.row
     if access.live is not None or row is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the session is running in this service")
+        detail = "the session is running in this service"
+        raise CodedError(409, "session_running_here", detail)
     if row.state != "interrupted":
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"only an interrupted session can resume; this one is {row.state}",
-        )
+        detail = f"only an interrupted session can resume; this one is {row.state}"
+        raise CodedError(409, "not_interrupted", detail, {"state": row.state})
     try:
         events = await session_events(runtime, session_id)
         await runtime.profiles.load(row.learner_id)
@@ -127,9 +129,9 @@ async def resume_session(
             replay,
         )
     except OverflowError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "too_many_sessions", str(exc)) from None
     except (KeyError, ValueError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "resume_refused", str(exc)) from None
     runtime.set_desired(session.kit, dict(session.scenario.desired))
     await runtime.records_writer.flush()
     return session.summary()
@@ -137,7 +139,8 @@ async def resume_session(
 
 @router.get("/api/v1/sessions/{session_id}/debrief", response_class=HTMLResponse)
 async def get_debrief(session_id: SessionId, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    """The debrief as an HTML fragment (the page ``/sessions/{id}/debrief`` shows it)."""
+    """The debrief as an HTML fragment (the page ``/sessions/{id}/debrief`` shows it), in
+    the language the request's Accept-Language prefers (English when none)."""
     access = await open_session(request, runtime, session_id)
     try:
         events = await session_events(runtime, session_id)
@@ -145,7 +148,14 @@ async def get_debrief(session_id: SessionId, request: Request, runtime: RuntimeD
         raise records_away(exc) from None
     report, title = session_report(runtime, access, events)
     vitals = await _vitals(runtime, report)
-    return HTMLResponse(debrief_html(report, title, events, vitals))
+    lang = negotiate(request.headers.get("accept-language"))
+    scenario = runtime.sessions.scenarios.get(str(report["scenario"]))
+    if scenario is not None:
+        title = scenario_in(scenario, lang).title
+    return HTMLResponse(
+        debrief_html(report, title, events, vitals, lang),
+        headers={"Vary": "Accept-Language", "Content-Language": lang},
+    )
 
 
 CHART_BUCKETS = 400  # the debrief's charts: means over this many buckets of the session

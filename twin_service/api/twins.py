@@ -16,6 +16,7 @@ from twin_service.api.deps import (
     StoreDep,
     TwinsDep,
 )
+from twin_service.api.errors import CodedError
 from twin_service.api.timeparse import parse_time
 from twin_service.records.views import points_csv
 from twin_service.store.base import BucketWidth
@@ -101,7 +102,7 @@ async def put_desired(
     try:
         change = set_desired(kit, desired)
     except TwinLimitReachedError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        raise CodedError(409, "too_many_twins", str(exc)) from None
     twin = twins.get(kit)
     assert twin is not None
     return {"version": change.version, "desired": twin.desired, "delta": twin.delta()}

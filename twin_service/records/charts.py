@@ -12,6 +12,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from accessibility.languages import language
+from twin_service.messages import isolate, message
 from twin_service.sessions.report import table_indices
 
 W, H, PAD = 720, 220, 44
@@ -44,9 +46,10 @@ class ChartIds:
         return f"chart-{self.count}"
 
 
-def _moment_link(m: Marker) -> str:
+def _moment_link(m: Marker, lang: str) -> str:
     label = html.escape(m.label)
-    return f'<a href="{html.escape(m.href)}" aria-label="Moment {label}">{label}</a>'
+    name = html.escape(message(lang, "record.chart.moment", n=m.label))
+    return f'<a href="{html.escape(m.href)}" aria-label="{name}">{label}</a>'
 
 
 def _fmt(v: float) -> str:
@@ -64,12 +67,18 @@ def line_chart(
     x0: float | None = None,
     x1: float | None = None,
     row_ids: bool = False,
+    lang: str = "en",
 ) -> str:
-    """``x_text``: how each point's x reads in the table (default: seconds from x0)."""
+    """``x_text``: how each point's x reads in the table (default: seconds from x0); the
+    words in ``lang`` (catalogue ``record.chart.*``), numbers in Western digits."""
     esc = html.escape
+
+    def m(key: str, **values: object) -> str:
+        return message(lang, key, **values)
+
     pts = series.points
     if not pts:
-        return f'<p id="{chart_id}">{esc(title)}: nothing was recorded.</p>'
+        return f'<p id="{chart_id}">{esc(m("record.chart.nothing", title=title))}</p>'
     lo_x = pts[0][0] if x0 is None else x0
     hi_x = pts[-1][0] if x1 is None else x1
     span_x = max(hi_x - lo_x, 1e-9)
@@ -90,24 +99,34 @@ def line_chart(
         if len(pts) > 1
         else f'<circle cx="{px(pts[0][0]):.1f}" cy="{py(pts[0][1]):.1f}" r="4" class="dot"/>'
     )
-    shown = [m for m in markers if lo_x <= m.x <= hi_x]
+    shown = [mk for mk in markers if lo_x <= mk.x <= hi_x]
     marks = "".join(
-        f'<line x1="{px(m.x):.1f}" y1="{PAD - 8}" x2="{px(m.x):.1f}" y2="{H - PAD}"'
-        f' class="{"mark bookmark" if m.bookmark else "mark"}"/>'
-        for m in shown
+        f'<line x1="{px(mk.x):.1f}" y1="{PAD - 8}" x2="{px(mk.x):.1f}" y2="{H - PAD}"'
+        f' class="{"mark bookmark" if mk.bookmark else "mark"}"/>'
+        for mk in shown
     )
     unit = f" {series.unit}" if series.unit else ""
     first, last = pts[0][1], pts[-1][1]
-    summary = (
-        f"{len(pts)} values from {_fmt(first)}{unit} to {_fmt(last)}{unit};"
-        f" lowest {_fmt(min(ys))}{unit}, highest {_fmt(max(ys))}{unit}."
-        + (f" {len(shown)} lines mark the timeline's moments." if shown else "")
-        + " The table below lists the values."
+
+    def iso(text: str) -> str:
+        return isolate(lang, text)
+
+    summary = m(
+        "record.chart.summary",
+        n=len(pts),
+        first=iso(f"{_fmt(first)}{unit}"),
+        last=iso(f"{_fmt(last)}{unit}"),
+        low=iso(f"{_fmt(min(ys))}{unit}"),
+        high=iso(f"{_fmt(max(ys))}{unit}"),
     )
+    if shown:
+        summary += " " + m("record.chart.marks", n=len(shown))
+    summary += " " + m("record.chart.table_below")
     texts = x_text or [f"{x - lo_x:.0f} s" for x, _ in pts]
     rows = "".join(
         f"<tr{f' id={chr(34)}{chart_id}-row-{i}{chr(34)}' if row_ids else ''}>"
-        f'<th scope="row">{esc(texts[i])}</th><td>{_fmt(pts[i][1])}</td></tr>'
+        f'<th scope="row"><span class="ltr">{esc(texts[i])}</span></th>'
+        f"<td>{_fmt(pts[i][1])}</td></tr>"
         for i in (range(len(pts)) if row_ids else table_indices(len(pts)))
     )
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
@@ -118,22 +137,31 @@ def line_chart(
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" class="axis"/>'
         f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" class="axis"/>'
         f'{marks}<polyline points="{line}" class="line"/>{dots}</svg>'
-        f'<p class="scale">Scale: bottom {_fmt(lo_y)}{esc(unit)}, top {_fmt(hi_y)}{esc(unit)};'
-        f" across: {esc(x_label.lower())}, {esc(texts[0])} to {esc(texts[-1])}."
-        + (
-            " Marked moments, left to right: "
-            + ", ".join(
-                f'<a href="{esc(m.href)}" aria-label="Moment {esc(m.label)}">{esc(m.label)}</a>'
-                for m in shown
+        + '<p class="scale">'
+        + esc(
+            m(
+                "record.chart.scale",
+                bottom=iso(f"{_fmt(lo_y)}{unit}"),
+                top=iso(f"{_fmt(hi_y)}{unit}"),
+                across=x_label if lang != "en" else x_label.lower(),
+                first=iso(texts[0]),
+                last=iso(texts[-1]),
             )
-            + "."
+        )
+        + (
+            " "
+            + esc(m("record.chart.marked"))
+            + " "
+            + language(lang).list_separator.join(_moment_link(mk, lang) for mk in shown)
+            + esc(m("record.chart.end"))
             if shown
             else ""
         )
         + "</p>"
         f'<figcaption><strong id="{title_id}">{esc(title)}</strong>. '
         f'<span id="{desc_id}">{esc(summary)}</span></figcaption>'
-        f'<table id="{chart_id}-data" class="chart-data"><caption>{esc(title)}: data</caption>'
+        f'<table id="{chart_id}-data" class="chart-data">'
+        f"<caption>{esc(m('record.chart.data', title=title))}</caption>"
         f'<thead><tr><th scope="col">{esc(x_label)}</th><th scope="col">{esc(series.name)}'
         f"{esc(f' ({series.unit})' if series.unit else '')}</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></figure>"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accesstwin_contract.quantities import DERIVED, QUANTITIES, SENSORS
+from twin_service.messages import catalogue, grade_words, message, message_html
 from twin_service.records.base import EventRow
 from twin_service.records.charts import ChartIds, Marker, Series, line_chart
 from twin_service.records.views import event_summary
@@ -39,9 +40,16 @@ def sensors_for(scenario: str) -> tuple[str, ...]:
     )
 
 
-def _label(name: str) -> str:
+def _label(name: str, lang: str) -> str:
+    """A charted value's name: the dashboard's word for it (``record.sensor.*`` for those the
+    dashboard shows only inside another), else the vocabulary's label."""
     quantity = SENSORS.get(name) or DERIVED.get(name)
-    return quantity.label if quantity is not None else name.replace("_", " ")
+    english = quantity.label if quantity is not None else name.replace("_", " ")
+    words = catalogue(lang)
+    for key in (f"dashboard.sensor.{name}", f"record.sensor.{name}"):
+        if key in words:
+            return words[key]
+    return english
 
 
 def _is_moment(e: EventRow) -> bool:
@@ -54,13 +62,26 @@ def _clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(ts)) + " UTC"
 
 
+def _time(ts: float) -> str:
+    """A clock time as HTML, isolated so that Arabic text does not reorder it."""
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    return f'<time datetime="{iso}">{_clock(ts)}</time>'
+
+
 def debrief_html(
     report: Mapping[str, Any],
     title: str,
     events: Sequence[EventRow],
     vitals: Mapping[str, Series],
+    lang: str = "en",
 ) -> str:
+    """The debrief in ``lang`` (catalogue ``record.*``; a vital's name by
+    ``dashboard.sensor.*``); what the learner was told stays as delivered."""
     esc = html.escape
+
+    def m(key: str, **values: object) -> str:
+        return esc(message(lang, key, **values))
+
     t0 = float(report["created_at"])
     sid = str(report["session_id"])
     moments = [e for e in events if _is_moment(e)]
@@ -70,71 +91,89 @@ def debrief_html(
     ]
     ids = ChartIds()
     end = float(report.get("finished_at") or 0.0) or max((e.ts for e in events), default=t0)
+    since = message(lang, "record.since_start")
     charts = []
     for sensor, series in vitals.items():
-        name = _label(sensor)
+        name = _label(sensor, lang)
         charts.append(
             line_chart(
                 Series(name, series.unit, series.points),
                 name,
                 ids.next(),
-                x_label="Time since start",
+                x_label=since,
                 markers=markers,
                 x1=end,
                 x0=t0,
+                lang=lang,
             )
         )
     scores = [(e.ts, float(e.data.get("score") or 0.0)) for e in events if e.kind == "score"]
     charts.append(
         line_chart(
-            Series("Score", "of 100", scores),
-            "Score over time",
+            Series(message(lang, "report.score"), message(lang, "record.of_100"), scores),
+            message(lang, "report.over_time"),
             ids.next(),
-            x_label="Time since start",
+            x_label=since,
             markers=markers,
             x1=end,
             x0=t0,
+            lang=lang,
         )
     )
     jump = "".join(
         f'<li><a href="#ev-{e.seq}">{number[e.seq]}. {_elapsed(e.ts, t0)}:'
-        f" {esc(event_summary(e))}</a></li>"
+        f" {esc(event_summary(e, lang))}</a></li>"
         for e in moments
     )
-    rows = "".join(_row(e, t0, number.get(e.seq)) for e in events)
+    rows = "".join(_row(e, t0, number.get(e.seq), lang) for e in events)
     score = report.get("score") or {}
     state = str(report.get("state", ""))
-    state_words = {
-        "finished": "finished",
-        "running": "still running",
-        "interrupted": "interrupted (the service stopped while it ran)",
-    }.get(state, state)
-    learner = esc(str(report["learner_id"]))
-    grade = f" ({esc(str(score['grade']))})" if score.get("grade") else ""
-    bookmarks = sum(1 for e in events if e.kind == "bookmark")
-    no_vitals = (
-        ""
-        if vitals
-        else "<p>The kit recorded no vital signs or CPR values during this session.</p>"
+    state_words = (
+        m(f"record.state.{state}")
+        if state in ("finished", "running", "interrupted")
+        else esc(state)
     )
-    return f"""<h1>Debrief: {esc(title)}</h1>
-<p>Learner <a href="/learners/{learner}">{learner}</a>,
-kit {esc(str(report["lab"]))}/{esc(str(report["kit"]))}, started {_clock(t0)}, {esc(state_words)}.
-Score {float(score.get("score") or 0):.0f} of 100{grade}.
-{len(events)} events, {bookmarks} bookmark{"" if bookmarks == 1 else "s"}.</p>
+    learner = esc(str(report["learner_id"]))
+    grade = grade_words(score.get("grade"), lang)
+    bookmarks = sum(1 for e in events if e.kind == "bookmark")
+    no_vitals = "" if vitals else f"<p>{m('record.no_vitals')}</p>"
+    who = message_html(
+        lang,
+        "record.debrief.who",
+        learner=f'<a href="/learners/{learner}">{learner}</a>',
+        kit=f'<span class="ltr">{esc(str(report["lab"]))}/{esc(str(report["kit"]))}</span>',
+        time=_time(t0),
+        state=state_words,
+    )
+    points = f"{float(score.get('score') or 0):.0f}"
+    score_line = (
+        m("record.debrief.score_grade", score=points, grade=grade)
+        if grade
+        else m("record.debrief.score", score=points)
+    )
+    counts = m(
+        "record.debrief.counts_one" if bookmarks == 1 else "record.debrief.counts",
+        events=len(events),
+        bookmarks=bookmarks,
+    )
+    return f"""<h1>{m("record.debrief.heading", title=title)}</h1>
+<p>{who}
+{score_line}
+{counts}</p>
 <p class="no-print"><a href="/api/v1/sessions/{esc(sid)}/events?format=csv" data-api-download
- download="session-{esc(sid)}.csv">Download the timeline (CSV)</a>
-· <a href="/api/v1/sessions/{esc(sid)}/report?format=html" data-api-open>Session report</a></p>
-<nav aria-labelledby="jump-title"><h2 id="jump-title">Jump to a moment</h2>
-{f"<ol class='moments'>{jump}</ol>" if jump else "<p>No moments were marked.</p>"}</nav>
-<h2>Charts</h2>
-<p>Lines on each chart mark the moments listed above (dashed lines: bookmarks); under each
-chart they are linked in order, left to right.</p>
+ download="session-{esc(sid)}.csv">{m("record.debrief.csv")}</a>
+· <a href="/api/v1/sessions/{esc(sid)}/report?format=html" data-api-open>
+{m("record.debrief.report")}</a></p>
+<nav aria-labelledby="jump-title"><h2 id="jump-title">{m("record.debrief.jump")}</h2>
+{f"<ol class='moments'>{jump}</ol>" if jump else f"<p>{m('record.debrief.no_moments')}</p>"}</nav>
+<h2>{m("record.debrief.charts")}</h2>
+<p>{m("record.debrief.charts_help")}</p>
 {no_vitals}{"".join(charts)}
-<h2 id="timeline-title">Timeline</h2>
+<h2 id="timeline-title">{m("record.debrief.timeline")}</h2>
 <table class="timeline" aria-labelledby="timeline-title"><thead><tr>
-<th scope="col">Moment</th><th scope="col">Since start</th><th scope="col">Time</th>
-<th scope="col">Kind</th><th scope="col">What happened</th></tr></thead>
+<th scope="col">{m("record.col.moment")}</th><th scope="col">{m("record.col.since")}</th>
+<th scope="col">{m("record.col.time")}</th><th scope="col">{m("record.col.kind")}</th>
+<th scope="col">{m("record.col.what")}</th></tr></thead>
 <tbody>{rows}</tbody></table>"""
 
 
@@ -143,14 +182,14 @@ def _elapsed(ts: float, t0: float) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def _row(e: EventRow, t0: float, moment: int | None) -> str:
+def _row(e: EventRow, t0: float, moment: int | None, lang: str) -> str:
     esc = html.escape
     mark = f"{moment}" if moment is not None else ""
     if e.kind == "bookmark":
-        mark += " ★ Bookmark"
+        mark += " ★ " + message(lang, "record.bookmark")
     cls = ' class="bookmark"' if e.kind == "bookmark" else ""
     return (
         f'<tr id="ev-{e.seq}"{cls} tabindex="-1"><td>{esc(mark.strip())}</td>'
-        f"<td>{_elapsed(e.ts, t0)}</td><td>{_clock(e.ts)}</td><td>{esc(e.kind)}</td>"
-        f"<td>{esc(event_summary(e))}</td></tr>"
+        f"<td>{_elapsed(e.ts, t0)}</td><td>{_time(e.ts)}</td><td>{esc(e.kind)}</td>"
+        f"<td>{esc(event_summary(e, lang))}</td></tr>"
     )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from twin_service.messages import catalogue, isolate, message
 from twin_service.records.base import EventRow, SessionRow
 from twin_service.records.charts import ChartIds, Series, line_chart
 
@@ -46,44 +47,65 @@ def progress_json(learner_id: str, per_session: Sequence[Mapping[str, Any]]) -> 
     return {"learner_id": learner_id, "sessions": ordered, "summary": summaries(ordered)}
 
 
-def _trend(name: str, values: Sequence[float], unit: str, better: str) -> str | None:
+def _trend(name: str, values: Sequence[float], unit: str, better: str, lang: str) -> str | None:
     if not values:
         return None
+
+    def m(key: str, **values: object) -> str:
+        return message(lang, key, **values)
+
+    def iso(value: float) -> str:
+        return isolate(lang, f"{value:.0f}{unit}")
+
     if len(values) == 1:
-        return f"{name}: {values[0]:.0f}{unit} in the one session so far."
+        return m("record.trend.one", name=name, value=iso(values[0]))
     first, last = values[0], values[-1]
     change = last - first
     if abs(change) < 1e-9:
-        way = "stayed the same"
+        way = m("record.trend.same")
     else:
         up = change > 0
         good = up == (better == "higher")
-        verdict = "better" if good else "worse"
-        way = f"{'rose' if up else 'fell'} by {abs(change):.0f}{unit} ({verdict})"
-    return (
-        f"{name}: from {first:.0f}{unit} to {last:.0f}{unit} over {len(values)} sessions;"
-        f" it {way}. Best {max(values) if better == 'higher' else min(values):.0f}{unit}."
+        verdict = m("record.trend.better" if good else "record.trend.worse")
+        way = m(
+            "record.trend.rose" if up else "record.trend.fell",
+            change=iso(abs(change)),
+            verdict=verdict,
+        )
+    best = max(values) if better == "higher" else min(values)
+    return m(
+        "record.trend.many",
+        name=name,
+        first=iso(first),
+        last=iso(last),
+        n=len(values),
+        way=way,
+        best=iso(best),
     )
 
 
-def summaries(ordered: Sequence[Mapping[str, Any]]) -> list[str]:
+def summaries(ordered: Sequence[Mapping[str, Any]], lang: str = "en") -> list[str]:
+    """A sentence per measure saying which way it went (catalogue ``record.trend.*``)."""
     out: list[str] = []
+    of_100 = " " + message(lang, "record.of_100")
     for scenario in sorted({s["scenario"] for s in ordered}):
         scores = [
             s["score"] for s in ordered if s["scenario"] == scenario and s["score"] is not None
         ]
-        line = _trend(f"Score in {scenario}", scores, " of 100", "higher")
+        name = message(lang, "record.progress.score_in", scenario=scenario)
+        line = _trend(name, scores, of_100, "higher", lang)
         if line:
             out.append(line)
-    for key, name, unit, better in (
-        ("in_target_pct", "Compressions in target", " %", "higher"),
-        ("reaction_ms", "Mean switch reaction time", " ms", "lower"),
-        ("scan_ms", "Scan time", " ms", "lower"),
+    for key, unit, better in (
+        ("in_target_pct", " %", "higher"),
+        ("reaction_ms", " ms", "lower"),
+        ("scan_ms", " ms", "lower"),
     ):
-        line = _trend(name, [float(s[key]) for s in ordered if s[key] is not None], unit, better)
+        values = [float(s[key]) for s in ordered if s[key] is not None]
+        line = _trend(message(lang, f"record.progress.{key}"), values, unit, better, lang)
         if line:
             out.append(line)
-    return out or ["No sessions are recorded for this learner yet."]
+    return out or [message(lang, "record.progress.no_sessions")]
 
 
 def _score_text(score: float | None) -> str:
@@ -94,8 +116,15 @@ def _date(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
 
 
-def progress_html(learner_id: str, data: Mapping[str, Any], profile: Mapping[str, Any]) -> str:
+def progress_html(
+    learner_id: str, data: Mapping[str, Any], profile: Mapping[str, Any], lang: str = "en"
+) -> str:
+    """The progress fragment in ``lang`` (catalogue ``record.*``), numbers in Western digits."""
     esc = html.escape
+
+    def m(key: str, **values: object) -> str:
+        return esc(message(lang, key, **values))
+
     sessions: list[Mapping[str, Any]] = list(data["sessions"])
     ids = ChartIds()
     charts: list[str] = []
@@ -112,36 +141,50 @@ def progress_html(learner_id: str, data: Mapping[str, Any], profile: Mapping[str
                 Series(name, unit, points),
                 title,
                 ids.next(),
-                x_label="Session",
+                x_label=message(lang, "record.progress.session"),
                 x_text=texts,
                 row_ids=True,
+                lang=lang,
             )
         )
 
+    def words(key: str) -> str:
+        return message(lang, key)
+
     for scenario in sorted({s["scenario"] for s in sessions}):
         subset = [s for s in sessions if s["scenario"] == scenario]
-        chart(f"Score per session: {scenario}", "Score", "of 100", subset, "score")
-    chart("Compressions in target per session", "In target", "%", sessions, "in_target_pct")
-    chart("Mean switch reaction time per session", "Reaction time", "ms", sessions, "reaction_ms")
-    chart("Scan time per session", "Scan time", "ms", sessions, "scan_ms")
+        title = message(lang, "record.progress.score_per_session", scenario=scenario)
+        chart(title, words("report.score"), words("record.of_100"), subset, "score")
+    for key, unit in (("in_target_pct", "%"), ("reaction_ms", "ms"), ("scan_ms", "ms")):
+        title, name = words(f"record.progress.{key}.chart"), words(f"record.progress.{key}.name")
+        chart(title, name, unit, sessions, key)
     listing = "".join(
         f"<tr><td>{esc(_date(s['created_at']))}</td><td>{esc(s['scenario'])}</td>"
-        f"<td>{esc(s['state'])}</td>"
+        f"<td>{_state(str(s['state']), lang)}</td>"
         f"<td>{_score_text(s['score'])}</td>"
-        f'<td><a href="/sessions/{esc(s["session_id"])}/debrief">Debrief'
-        f'<span class="visually-hidden"> of the session of {esc(_date(s["created_at"]))}'
+        f'<td><a href="/sessions/{esc(s["session_id"])}/debrief">{m("record.progress.debrief")}'
+        '<span class="visually-hidden"> '
+        f"{m('record.progress.debrief_of', date=_date(s['created_at']))}"
         "</span></a></td></tr>"
         for s in reversed(sessions)
     )
-    said = "".join(f"<li>{esc(line)}</li>" for line in data["summary"])
+    said = "".join(f"<li>{esc(line)}</li>" for line in summaries(sessions, lang))
     scan = profile.get("scan_interval_ms")
-    return f"""<h1>Progress: learner {esc(learner_id)}</h1>
-<p>{len(sessions)} sessions recorded. Scan time in the profile now: {esc(str(scan))} ms
-({"adapted from the learner's presses" if profile.get("adaptive_scan") else "set by hand"}).</p>
-<h2>In short</h2><ul class="summary">{said}</ul>
-<h2>Sessions</h2>
-<table class="sessions"><caption>Sessions, newest first</caption><thead><tr>
-<th scope="col">Started (UTC)</th>
-<th scope="col">Scenario</th><th scope="col">State</th><th scope="col">Score</th>
-<th scope="col">Debrief</th></tr></thead><tbody>{listing}</tbody></table>
-<h2>Over sessions</h2>{"".join(charts) or "<p>Nothing to chart yet.</p>"}"""
+    how = "record.progress.adapted" if profile.get("adaptive_scan") else "record.progress.by_hand"
+    return f"""<h1>{m("record.progress.heading", learner=learner_id)}</h1>
+<p>{m("record.progress.count", n=len(sessions))}
+{m("record.progress.scan_now", scan=isolate(lang, f"{scan} ms"), how=message(lang, how))}</p>
+<h2>{m("record.progress.in_short")}</h2><ul class="summary">{said}</ul>
+<h2>{m("record.progress.sessions")}</h2>
+<table class="sessions"><caption>{m("record.progress.caption")}</caption><thead><tr>
+<th scope="col">{m("record.progress.col.started")}</th>
+<th scope="col">{m("record.progress.col.scenario")}</th>
+<th scope="col">{m("record.progress.col.state")}</th>
+<th scope="col">{m("report.score")}</th>
+<th scope="col">{m("record.progress.debrief")}</th></tr></thead><tbody>{listing}</tbody></table>
+<h2>{m("record.progress.over")}</h2>{"".join(charts) or f"<p>{m('record.progress.nothing')}</p>"}"""
+
+
+def _state(state: str, lang: str) -> str:
+    key = f"record.session_state.{state}"
+    return html.escape(message(lang, key) if key in catalogue(lang) else state)

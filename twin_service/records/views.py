@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from accessibility.explained import phrase, phrases_json, say
+from twin_service.messages import message
 from twin_service.records.base import EventRow, SessionRow
 
 EVENT_CSV_COLUMNS = ("seq", "ts", "time_utc", "kind", "summary", "data")
@@ -59,24 +61,27 @@ def recorded_report(row: SessionRow, events: list[EventRow]) -> dict[str, Any]:
             "text": e.data.get("text"),
             "topic": e.data.get("topic"),
             "delivered_at": e.ts,
+            **({"phrases": e.data["phrases"]} if "phrases" in e.data else {}),
         }
         for e in events
         if e.kind == "feedback"
     ]
     intervals = [e.data["interval_ms"] for e in events if e.kind == "scan.interval"]
     interval = intervals[-1] if intervals else row.profile.get("scan_interval_ms")
-    explained = (
-        "The session was interrupted when the service stopped; this report holds what was"
-        " recorded before that."
-        if row.state == "interrupted"
-        else "The session is running in another service instance; this is its record so far."
-    )
+    said = [
+        phrase(
+            "explain.record.interrupted"
+            if row.state == "interrupted"
+            else "explain.record.elsewhere"
+        )
+    ]
     return {
         **recorded_summary(row, events),
         "score": row.score or {"score": 0.0, "grade": "", "formula": "", "metrics": {}},
         "feedback": feedback,
         "scan": {"interval_ms": interval},
-        "scan_explained": explained,
+        "scan_explained": say(said),
+        "scan_explained_phrases": phrases_json(said),
     }
 
 
@@ -84,35 +89,61 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def event_summary(event: EventRow) -> str:
-    """One line in words, for the CSV and the debrief timeline."""
+_SESSION_EVENTS = ("session.created", "session.finished", "session.interrupted", "session.resumed")
+
+
+def event_summary(event: EventRow, lang: str = "en") -> str:
+    """One line in words, for the CSV (English) and the debrief timeline (``lang``):
+    catalogue ``record.event.*``; what the learner saw (feedback, a choice's label) stays
+    as it was delivered, machine words (a switch's state, an instructor's action) as sent."""
     d = event.data
     kind = event.kind
+
+    def m(key: str, **values: object) -> str:
+        return message(lang, key, **values)
+
     if kind == "feedback":
-        return f"{str(d.get('severity', '')).capitalize()}: {d.get('text', '')}"
+        severity = str(d.get("severity", ""))
+        word = message(lang, f"report.sev.{severity}") if severity else ""
+        return m("record.event.feedback", severity=word.capitalize(), text=d.get("text", ""))
     if kind == "choice":
-        verdict = "" if d.get("correct") is None else (" (right)" if d["correct"] else " (wrong)")
+        verdict = (
+            ""
+            if d.get("correct") is None
+            else m("record.event.right" if d["correct"] else "record.event.wrong")
+        )
         if not d.get("accepted", True):
-            verdict = f" (not taken: {d.get('reason')})"
-        return f"Chose {d.get('label') or d.get('choice')}{verdict} at step {d.get('step')}"
+            verdict = m("record.event.not_taken", reason=d.get("reason"))
+        return m(
+            "record.event.choice",
+            choice=d.get("label") or d.get("choice"),
+            verdict=verdict,
+            step=d.get("step"),
+        )
     if kind == "switch":
-        rt = f", reaction {d['rt_ms']:.0f} ms" if d.get("rt_ms") is not None else ""
-        return f"Switch {d.get('switch')} {d.get('state')} ({d.get('outcome')}{rt})"
+        rt = (
+            m("record.event.reaction", ms=f"{d['rt_ms']:.0f}") if d.get("rt_ms") is not None else ""
+        )
+        return m(
+            "record.event.switch",
+            switch=d.get("switch"),
+            state=d.get("state"),
+            outcome=d.get("outcome"),
+            rt=rt,
+        )
     if kind == "scan.interval":
-        return f"Scan time {d.get('interval_ms')} ms ({d.get('source')})"
+        return m("record.event.scan", ms=d.get("interval_ms"), source=d.get("source"))
     if kind == "score":
-        return f"Score {float(d.get('score') or 0):.0f} at step {d.get('step')}"
+        return m(
+            "record.event.score", score=f"{float(d.get('score') or 0):.0f}", step=d.get("step")
+        )
     if kind == "instructor":
-        return f"Instructor: {d.get('action')} (step {d.get('step')})"
+        return m("record.event.instructor", action=d.get("action"), step=d.get("step"))
     if kind == "bookmark":
-        return f"Bookmark: {d.get('note', '')}"
-    words = {
-        "session.created": "Session started",
-        "session.finished": "Session finished",
-        "session.interrupted": "Session interrupted (the service stopped)",
-        "session.resumed": "Session resumed by the instructor",
-    }
-    return words.get(kind, kind)
+        return m("record.event.bookmark", note=d.get("note", ""))
+    if kind in _SESSION_EVENTS:
+        return m("record.event." + kind.replace(".", "_"))
+    return kind
 
 
 def events_json(events: Iterable[EventRow]) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from accessibility.explained import phrases_json
 from accessibility.feedback import FeedbackPolicy
 from accessibility.languages import language
 from accessibility.model import (
@@ -40,7 +41,7 @@ from accessibility.model import (
     SwitchState,
 )
 from accessibility.monitor import SCENARIO_VITALS, vitals_speech
-from accessibility.practice import PracticePolicy, PracticeScoring
+from accessibility.practice import PracticePolicy, PracticeScoring, practice_text
 from accessibility.press_timing import PressTimer
 from accessibility.render import render_feedback
 from accessibility.scan_calibration import KnownTargetScanTime, judge_trial
@@ -138,6 +139,11 @@ class Session:
 
     def scan_explained(self) -> str:
         return self.calibration.explain() if self.calibration else self.scan.explain()
+
+    def scan_explained_phrases(self) -> list[dict[str, Any]]:
+        """The same as phrases (accessibility.explained), for the reader's language."""
+        source = self.calibration if self.calibration else self.scan
+        return phrases_json(source.explain_phrases())
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -489,11 +495,14 @@ class SessionManager:
         session.log.append(
             {"type": "scan_time", "id": f"scan-{policy.trial}", "severity": "info",
              "text": calibration.explain(), "topic": "scan.time", "delivered_at": now,
+             "phrases": phrases_json(calibration.explain_phrases()),
              "interval_ms": calibration.interval_ms, "trial": trial.kind}
         )  # fmt: skip
         if policy.trial >= policy.cfg.trials:
             seconds = calibration.interval_ms / 1000
-            policy.closing_note = f"Your scan time is now {seconds:.2f} s, kept in your profile."
+            policy.closing_note = practice_text(
+                session.scenario.practice, "scan_kept", s=f"{seconds:.2f}"
+            )
         rt_ms = None if trial.rt_s is None else round(trial.rt_s * 1000)
         if outcome.choice is None:
             feedback = policy.no_press(now)

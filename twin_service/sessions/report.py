@@ -6,8 +6,11 @@ import html
 import time
 from typing import Any
 
+from accessibility.compression_score import FORMULA as CPR_FORMULA
 from accessibility.languages import language
-from twin_service.messages import message
+from accessibility.practice import PRACTICE_FORMULA
+from accessibility.scoring import DECISION_FORMULA
+from twin_service.messages import catalogue, grade_words, message, say_phrases
 from twin_service.sessions.manager import Session
 
 CHART_W, CHART_H, PAD = 640, 200, 36
@@ -17,11 +20,16 @@ def report_json(session: Session) -> dict[str, Any]:
     return {
         **session.summary(),
         "feedback": [
-            {k: entry.get(k) for k in ("id", "severity", "text", "topic", "delivered_at")}
+            {
+                k: entry.get(k)
+                for k in ("id", "severity", "text", "topic", "delivered_at", "phrases")
+                if k != "phrases" or "phrases" in entry
+            }
             for entry in session.log
         ],
         "scan": session.scan.state_for_frame(),
         "scan_explained": session.scan_explained(),
+        "scan_explained_phrases": session.scan_explained_phrases(),
     }
 
 
@@ -47,12 +55,12 @@ class _Charts:
     def __init__(self) -> None:
         self.count = 0
 
-    def render(self, series: list[list[float]], title: str) -> str:
+    def render(self, series: list[list[float]], title: str, lang: str = "en") -> str:
         self.count += 1
-        return _chart(series, title, f"chart-{self.count}")
+        return _chart(series, title, f"chart-{self.count}", lang)
 
 
-def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
+def _chart(series: list[list[float]], title: str, chart_id: str, lang: str = "en") -> str:
     """An SVG line chart of score over time, described in words and backed by a table.
 
     ``chart_id`` must be unique in the page: the SVG (``role="img"``) is labelled by the
@@ -60,8 +68,12 @@ def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
     table follows the chart outside any ``<details>``, so it is read and printed with it.
     """
     esc = html.escape
+
+    def m(key: str, **values: object) -> str:
+        return esc(message(lang, key, **values))
+
     if len(series) < 2:
-        return f'<p id="{chart_id}">{esc(title)}: not enough data for a chart yet.</p>'
+        return f'<p id="{chart_id}">{m("report.chart.few", title=title)}</p>'
     t0, t1 = series[0][0], series[-1][0]
     span = max(t1 - t0, 1e-9)
 
@@ -73,9 +85,14 @@ def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
     points = " ".join(xy(p) for p in series)
     first, last = series[0][1], series[-1][1]
     low, high = min(p[1] for p in series), max(p[1] for p in series)
-    summary = (
-        f"From {first:.0f} to {last:.0f} out of 100 over {span:.0f} seconds; "
-        f"lowest {low:.0f}, highest {high:.0f}. The table below lists the values."
+    summary = message(
+        lang,
+        "report.chart.summary",
+        first=f"{first:.0f}",
+        last=f"{last:.0f}",
+        span=f"{span:.0f}",
+        low=f"{low:.0f}",
+        high=f"{high:.0f}",
     )
     rows = "".join(
         f'<tr><th scope="row">{series[i][0] - t0:.0f} s</th><td>{series[i][1]:.1f}</td></tr>'
@@ -94,16 +111,19 @@ def _chart(series: list[list[float]], title: str, chart_id: str) -> str:
         f'<polyline points="{points}" class="line"/></svg>'
         f'<figcaption><strong id="{title_id}">{esc(title)}</strong>. '
         f'<span id="{desc_id}">{esc(summary)}</span></figcaption>'
-        f'<table id="{chart_id}-data" class="chart-data"><caption>{esc(title)}: data'
-        '</caption><thead><tr><th scope="col">Time since start</th><th scope="col">Score'
+        f'<table id="{chart_id}-data" class="chart-data"><caption>'
+        f'{m("record.chart.data", title=title)}</caption><thead><tr><th scope="col">'
+        f'{m("record.since_start")}</th><th scope="col">{m("report.score")}'
         f"</th></tr></thead><tbody>{rows}</tbody></table></figure>"
     )
 
 
-_STATE_WORDS = {
-    "finished": "Finished.",
-    "running": "Still running.",
-    "interrupted": "Interrupted: the service stopped while it ran; an instructor can resume it.",
+# The scoring formulas as their catalogue keys: a stored report whose formula is one of
+# today's texts shows it translated; another (an older record's) stays English.
+FORMULA_KEYS = {
+    CPR_FORMULA: "report.formula.cpr",
+    DECISION_FORMULA: "report.formula.decisions",
+    PRACTICE_FORMULA: "report.formula.practice",
 }
 
 
@@ -119,8 +139,10 @@ def report_html(session: Session) -> str:
 
 def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
     """The printable report page of a report (live, finished or recorded), in the
-    learner's language (catalogue ``report.*`` keys; texts the catalogue has not got - the
-    scoring formula, the scan explanation, the grade - stay English, marked ``lang="en"``)."""
+    learner's language (catalogue ``report.*`` keys: headings, the grade, the formula, each
+    measure's name; the scan explanation by its phrases). A text the catalogue has not got
+    (an older record's formula or explanation, a measure it does not know) stays English,
+    marked ``lang="en"``."""
     score = report["score"]
     esc = html.escape
 
@@ -131,8 +153,13 @@ def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
         return esc(text) if lang == "en" else f'<span lang="en">{esc(text)}</span>'
 
     charts = _Charts()
+
+    def known(key: str, fallback: str) -> str:
+        return m(key) if key in catalogue(lang) else english(fallback)
+
     metrics = "".join(
-        f"<tr><th scope='row'>{english(str(k).replace('_', ' '))}</th><td>{_value(v)}</td></tr>"
+        f"<tr><th scope='row'>{known(f'report.metric.{k}', str(k).replace('_', ' '))}</th>"
+        f"<td>{_value(v)}</td></tr>"
         for k, v in score.get("metrics", {}).items()
     )
     decisions = "".join(
@@ -140,9 +167,14 @@ def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
         f"<td>{m('report.yes') if d['first_try'] else m('report.no')}</td></tr>"
         for d in score.get("decisions", [])
     )
+
+    def said(entry: dict[str, Any]) -> str:
+        text = say_phrases(lang, entry.get("phrases"))  # a scan-time change: by its phrases
+        return esc(text if text is not None else str(entry["text"]))
+
     feedback = "".join(
         f"<li><span class='sev'>{m('report.sev.' + str(f['severity']))}:</span>"
-        f" {esc(str(f['text']))} <small>({_fmt_time(f['delivered_at'])})</small></li>"
+        f" {said(f)} <small>({_fmt_time(f['delivered_at'])})</small></li>"
         for f in report["feedback"]
     )
     decision_table = (
@@ -164,8 +196,17 @@ def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
         if state == "finished"
         else m("report.running")
         if state == "running"
-        else english(_STATE_WORDS.get(state, ""))
+        else m("report.interrupted")
+        if state == "interrupted"
+        else english(state)
     )
+    formula = str(score.get("formula") or "")
+    formula_text = m(FORMULA_KEYS[formula]) if formula in FORMULA_KEYS else english(formula)
+    grade = str(score.get("grade") or "")
+    translated = grade_words(grade, lang)
+    grade_text = esc(translated) if translated != grade or lang == "en" else english(grade)
+    scan_said = say_phrases(lang, report.get("scan_explained_phrases"))
+    scan_text = esc(scan_said) if scan_said is not None else english(report["scan_explained"])
     over_time = message(lang, "report.over_time")
     return f"""<!doctype html><html lang="{lang}" dir="{language(lang).direction}"><head>
 <meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -176,11 +217,11 @@ def report_page(report: dict[str, Any], title: str, lang: str = "en") -> str:
 <p>{who}
 {state_words}</p>
 <h2>{m("report.score")}</h2>
-<p><strong>{score["score"]:.0f} / 100 — {english(score["grade"])}</strong></p>
-<p>{m("report.formula")} {english(score["formula"])}</p>
+<p><strong>{score["score"]:.0f} / 100 — {grade_text}</strong></p>
+<p>{m("report.formula")} {formula_text}</p>
 <table><caption>{m("report.measures")}</caption><tbody>{metrics}</tbody></table>
 {decision_table}
-<h2>{esc(over_time)}</h2>{charts.render(score.get("series", []), over_time)}
+<h2>{esc(over_time)}</h2>{charts.render(score.get("series", []), over_time, lang)}
 <h2>{m("report.feedback")}</h2><ol>{feedback or f"<li>{m('report.none')}</li>"}</ol>
-<h2>{m("report.scanning")}</h2><p>{english(report["scan_explained"])}</p>
+<h2>{m("report.scanning")}</h2><p>{scan_text}</p>
 </main></body></html>"""

@@ -2,7 +2,7 @@
 // proposes (the session summary's `timing`, docs/switch-scanning.md), shown in the
 // session's row with the reasons, and an "Accept" button that writes them into the
 // learner's profile (POST /api/v1/sessions/{id}/timing/accept, instructor token).
-import { t } from './common/i18n.js';
+import { t, tPhrases } from './common/i18n.js';
 import { h, iconText, setText } from './dashboard-util.js';
 
 const OK = '✔\uFE0E', BAD = '✖\uFE0E';
@@ -30,7 +30,7 @@ export function updatePractice(p, summary) {
     debounce: proposed.debounce_ms, hold: proposed.hold_ms,
     debounce_now: current.debounce_ms, hold_now: current.hold_ms,
   }));
-  setText(p.why, String(timing.explained ?? ''));
+  setText(p.why, tPhrases(timing.explained_phrases, String(timing.explained ?? '')));
   setText(p.who, t('dashboard.practice.for', { learner: String(summary.learner_id ?? '?') }));
   p.accept.hidden = timing.accepted === true;
   if (timing.accepted === true && !p.status.textContent) {

@@ -1,7 +1,7 @@
 // accesstwin instructor dashboard: helpers shared by its modules (the REST client, value
 // text); DOM building and formatting come from common/dom.js and are re-exported here.
 
-import { t } from './common/i18n.js';
+import { t, tOr } from './common/i18n.js';
 
 export { fmtNum, fmtTime, h, iconText, isNum, isPlainObject, setText, toMs } from './common/dom.js';
 
@@ -20,6 +20,12 @@ export class ApiError extends Error {
 
 function detailText(status, body) { // FastAPI: {"detail": "text"} or {"detail": [{loc, msg}, …]}
   const d = body && body.detail;
+  // The machine code beside the detail (twin_service/api/errors.py): said in the page's
+  // language when the catalogue has words for it (error.{code}), else the detail as sent.
+  if (body && typeof body.code === 'string' && /^[a-z_]+$/.test(body.code)) {
+    const said = tOr(`error.${body.code}`, null, body.values ?? {});
+    if (said !== null) return said;
+  }
   if (typeof d === 'string' && d) return d;
   if (Array.isArray(d) && d.length) {
     return d.map((e) => {

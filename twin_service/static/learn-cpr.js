@@ -11,6 +11,7 @@
 // No compression for NO_COMPRESSIONS_MS: the gauge says "No compressions", never the last
 // value forever. Targets: AHA 2020 (docs/domain.md "CPR quality").
 import { $, h, isNum, isPlainObject, setAttr, setText, toMs } from './common/dom.js';
+import { t } from './common/i18n.js';
 
 export const DEPTH = { min: 0, max: 80, low: 50, high: 60 };
 export const RATE = { min: 0, max: 160, low: 100, high: 120 };
@@ -20,7 +21,7 @@ const OK = '✔\uFE0E', LOW = '▼\uFE0E', HIGH = '▲\uFE0E';
 function bandText(value, band, words) { // → [icon, word]: shape and word, never colour alone
   if (value < band.low) return [LOW, words.low];
   if (value > band.high) return [HIGH, words.high];
-  return [OK, 'in target'];
+  return [OK, t('learn.gauge.in_target')];
 }
 
 export function createGauge({ onCompression } = {}) {
@@ -34,30 +35,30 @@ export function createGauge({ onCompression } = {}) {
     band.style.inlineSize = `${((range.high - range.low) / span) * 100}%`;
     const el = h('div', {
       id, class: 'meter', role: 'meter', 'aria-label': label, 'aria-valuemin': String(range.min),
-      'aria-valuemax': String(range.max), 'aria-valuenow': String(range.min), 'aria-valuetext': 'No compressions yet',
+      'aria-valuemax': String(range.max), 'aria-valuenow': String(range.min), 'aria-valuetext': t('learn.gauge.none_yet'),
       'aria-describedby': `${id}-scale`,
     }, band, fill);
     const scale = h('p', { id: `${id}-scale`, class: 'meter-scale' },
-      h('span', {}, `${range.min}`), h('span', { class: 'meter-target' }, `target ${range.low}–${range.high} ${unit}`), h('span', {}, `${range.max} ${unit}`));
+      h('span', {}, `${range.min}`), h('span', { class: 'meter-target' }, t('learn.gauge.target', { low: range.low, high: range.high, unit })), h('span', {}, `${range.max} ${unit}`));
     const value = h('p', { class: 'meter-value' }, h('span', { class: 'meter-num' }, '—'), ` ${unit} `, h('span', { class: 'meter-word' }));
     return { el, fill, scale, value, range, unit };
   }
 
-  const depth = meter('depth-meter', 'Compression depth', DEPTH, 'mm');
-  const rate = meter('rate-meter', 'Compression rate', RATE, '/min');
+  const depth = meter('depth-meter', t('learn.gauge.depth_label'), DEPTH, 'mm');
+  const rate = meter('rate-meter', t('learn.gauge.rate_label'), RATE, '/min');
 
   function build() {
     if (g.built) return;
     g.built = true;
     const block = (title, m) => h('div', { class: 'gauge-item' }, h('h3', { class: 'gauge-h' }, title), m.value, m.el, m.scale);
-    $('gauge-meters').replaceChildren(block('Depth', depth), block('Rate', rate));
+    $('gauge-meters').replaceChildren(block(t('learn.gauge.depth'), depth), block(t('learn.gauge.rate'), rate));
   }
 
   function setMeter(m, value, words) {
     const v = Math.max(m.range.min, Math.min(m.range.max, value));
     m.fill.style.inlineSize = `${((v - m.range.min) / (m.range.max - m.range.min)) * 100}%`;
     setAttr(m.el, 'aria-valuenow', String(Math.round(value)));
-    setAttr(m.el, 'aria-valuetext', `${Math.round(value)} ${m.unit}, ${words[1]}`);
+    setAttr(m.el, 'aria-valuetext', t('learn.gauge.valuetext', { value: Math.round(value), unit: m.unit, word: words[1] }));
     setText(m.value.querySelector('.meter-num'), String(Math.round(value)));
     setText(m.value.querySelector('.meter-word'), `${words[0]} ${words[1]}`);
     m.el.dataset.state = words[0] === OK ? 'ok' : 'off';
@@ -79,11 +80,11 @@ export function createGauge({ onCompression } = {}) {
   function showMeters(f) { // depth and rate: once per compression
     g.shownTs = isNum(f.ts) ? f.ts : g.shownTs;
     g.stopped = false;
-    setMeter(depth, f.depth_mm, bandText(f.depth_mm, DEPTH, { low: 'too shallow', high: 'too deep' }));
-    if (isNum(f.rate_per_min)) setMeter(rate, f.rate_per_min, bandText(f.rate_per_min, RATE, { low: 'too slow', high: 'too fast' }));
-    else clearMeter(rate, 'first compression: rate not known yet');
+    setMeter(depth, f.depth_mm, bandText(f.depth_mm, DEPTH, { low: t('learn.gauge.too_shallow'), high: t('learn.gauge.too_deep') }));
+    if (isNum(f.rate_per_min)) setMeter(rate, f.rate_per_min, bandText(f.rate_per_min, RATE, { low: t('learn.gauge.too_slow'), high: t('learn.gauge.too_fast') }));
+    else clearMeter(rate, t('learn.gauge.first'));
     $('gauge-state').dataset.state = 'live';
-    setText($('gauge-state-text'), 'Compressing');
+    setText($('gauge-state-text'), t('learn.gauge.compressing'));
   }
 
   /** A `compression.release` frame of the session's kit: its depth and rate, at once. */
@@ -106,8 +107,8 @@ export function createGauge({ onCompression } = {}) {
     if (unshown(f)) showMeters(f); // its release was not seen (a page that just connected)
     if (isNum(f.recoil_mm)) {
       setText($('gauge-recoil'), it.recoil === false
-        ? `${LOW} Not fully released: ${Math.round(f.recoil_mm)} mm above rest — let the chest rise`
-        : `${OK} Full release (${Math.round(f.recoil_mm)} mm above rest)`);
+        ? `${LOW} ${t('learn.gauge.not_released', { mm: Math.round(f.recoil_mm) })}`
+        : `${OK} ${t('learn.gauge.released', { mm: Math.round(f.recoil_mm) })}`);
     }
     renderCount();
     onCompression?.(f);
@@ -116,20 +117,20 @@ export function createGauge({ onCompression } = {}) {
     const e = isPlainObject(derived) ? derived.cpr_ccf : null;
     if (isPlainObject(e) && isNum(e.value)) {
       g.ccf = e.value;
-      const good = e.value >= 80 ? `${OK} good (target at least 80 %)` : e.value >= 60 ? `${OK} enough (ideally at least 80 %)` : `${LOW} too many pauses (target at least 60 %)`;
-      setText($('gauge-ccf'), `${Math.round(e.value)} % of the time compressing — ${good}`);
+      const good = e.value >= 80 ? `${OK} ${t('learn.gauge.ccf_good')}` : e.value >= 60 ? `${OK} ${t('learn.gauge.ccf_enough')}` : `${LOW} ${t('learn.gauge.ccf_low')}`;
+      setText($('gauge-ccf'), t('learn.gauge.ccf', { pct: Math.round(e.value), verdict: good }));
     }
   }
   function renderCount() {
-    setText($('gauge-count'), `${g.inTarget} of ${g.count} compressions in target`);
+    setText($('gauge-count'), t('learn.gauge.count', { in_target: g.inTarget, count: g.count }));
   }
   function tick(now = Date.now()) {
     if (!g.built || g.stopped || g.lastAt === null || now - g.lastAt < NO_COMPRESSIONS_MS) return;
     g.stopped = true;
-    clearMeter(depth, 'No compressions');
-    clearMeter(rate, 'No compressions');
+    clearMeter(depth, t('learn.gauge.none'));
+    clearMeter(rate, t('learn.gauge.none'));
     $('gauge-state').dataset.state = 'stopped';
-    setText($('gauge-state-text'), `No compressions for ${Math.round((now - g.lastAt) / 1000)} s`);
+    setText($('gauge-state-text'), t('learn.gauge.none_for', { s: Math.round((now - g.lastAt) / 1000) }));
   }
   function show(kit) {
     if (kit) { g.lab = kit.lab; g.kit = kit.kit; }

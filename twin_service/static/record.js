@@ -2,6 +2,10 @@
 // renders the record as HTML (escaped there); this script fetches it with the token the
 // dashboard keeps for the tab (sessionStorage 'accesstwin.token', or ?token= once, taken
 // out of the address bar), and makes its download links and "jump to a moment" work.
+// Its words are the catalogue's (record.*, in the browser's language); the fragment is
+// asked for in the page's language (Accept-Language), and a refusal is said by its code.
+import { lang, t, tOr } from './common/i18n.js';
+
 const TOKEN_KEY = 'accesstwin.token';
 const $ = (id) => document.getElementById(id);
 
@@ -21,16 +25,16 @@ function takeToken() {
 
 function fragmentPath() {
   let m = /^\/sessions\/([A-Za-z0-9_-]{1,64})\/debrief\/?$/.exec(location.pathname);
-  if (m) return { path: `/api/v1/sessions/${m[1]}/debrief`, title: `Debrief of session ${m[1]}` };
+  if (m) return { path: `/api/v1/sessions/${m[1]}/debrief`, title: t('record.title.debrief', { session: m[1] }) };
   m = /^\/learners\/([A-Za-z0-9_-]{1,64})\/?$/.exec(location.pathname);
-  if (m) return { path: `/api/v1/learners/${m[1]}/progress?format=html`, title: `Progress of learner ${m[1]}` };
+  if (m) return { path: `/api/v1/learners/${m[1]}/progress?format=html`, title: t('record.title.progress', { learner: m[1] }) };
   return null;
 }
 
 function say(text) { $('record-status').textContent = text; }
 
 async function authorisedFetch(token, path) {
-  return fetch(path, { headers: { Authorization: `Bearer ${token}` }, credentials: 'omit' });
+  return fetch(path, { headers: { Authorization: `Bearer ${token}`, 'Accept-Language': lang() }, credentials: 'omit' });
 }
 
 function jumpTo(hash) {
@@ -50,14 +54,14 @@ function wireLinks(token) {
     if (link.hasAttribute('data-api-download') || link.hasAttribute('data-api-open')) {
       event.preventDefault();
       const response = await authorisedFetch(token, link.getAttribute('href'));
-      if (!response.ok) { say(`Could not load it (HTTP ${response.status}).`); return; }
+      if (!response.ok) { say(t('record.download_failed', { status: response.status })); return; }
       const blob = await response.blob();
       const url = URL.createObjectURL(blob);
       if (link.hasAttribute('data-api-download')) {
         const a = document.createElement('a');
-        a.href = url; a.download = link.getAttribute('download') || 'record.csv';
+        a.href = url; a.download = link.getAttribute('download') || 'session.csv';
         document.body.append(a); a.click(); a.remove();
-        say('Download started.');
+        say(t('record.download_started'));
       } else {
         window.open(url, '_blank', 'noopener');
       }
@@ -72,24 +76,27 @@ function wireLinks(token) {
 
 async function load(token) {
   const where = fragmentPath();
-  if (!where) { say('This address names no session or learner.'); return; }
-  document.title = `${where.title} — accesstwin`;
+  if (!where) { say(t('record.no_address')); return; }
+  document.title = t('record.doc_title', { title: where.title });
   const response = await authorisedFetch(token, where.path);
   if (response.status === 401 || response.status === 403) {
-    say('This token may not open this record.');
+    say(t('record.refused'));
     $('token-form').hidden = false;
     return;
   }
   if (!response.ok) {
-    let reason = `HTTP ${response.status}`;
-    try { reason = (await response.json()).detail || reason; } catch { /* not JSON */ }
-    say(`The record could not be loaded: ${reason}.`);
+    let reason = t('record.http_status', { status: response.status });
+    try {
+      const body = await response.json();
+      reason = body.code ? tOr(`error.${body.code}`, body.detail || reason, body.values ?? {}) : body.detail || reason;
+    } catch { /* not JSON */ }
+    say(t('record.load_failed', { reason }));
     return;
   }
   $('content').innerHTML = await response.text(); // server-rendered, every value escaped
   const heading = $('content').querySelector('h1');
-  if (heading) document.title = `${heading.textContent} — accesstwin`;
-  say('Record loaded.');
+  if (heading) document.title = t('record.doc_title', { title: heading.textContent });
+  say(t('record.loaded'));
   wireLinks(token);
   if (location.hash) jumpTo(location.hash);
 }
@@ -105,7 +112,7 @@ function start() {
     load(value);
   });
   const token = takeToken();
-  if (!token) { say('No access token for this tab.'); $('token-form').hidden = false; return; }
+  if (!token) { say(t('record.no_token')); $('token-form').hidden = false; return; }
   load(token);
 }
 

@@ -27,6 +27,16 @@ export function tOr(key, fallback, values = {}) {
   return Object.hasOwn(current.messages, key) || Object.hasOwn(english, key) ? t(key, values) : fallback;
 }
 
+// An explanation sent as phrases ([{key, values, gap}], accessibility/explained.py) in the
+// page's language; `fallback` (the English text sent with it) when a key is unknown here.
+export function tPhrases(phrases, fallback = '') {
+  if (!Array.isArray(phrases) || !phrases.length) return fallback;
+  const known = (k) => typeof k === 'string' && (Object.hasOwn(current.messages, k) || Object.hasOwn(english, k));
+  if (!phrases.every((p) => p && known(p.key))) return fallback;
+  const gap = current.lang === 'zh' ? '' : ' '; // Chinese puts no space between sentences
+  return phrases.map((p, i) => (p.gap && i ? gap : '') + t(p.key, p.values ?? {})).join('');
+}
+
 export const lang = () => current.lang;
 export const isRtl = () => current.dir === 'rtl';
 
