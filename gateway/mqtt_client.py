@@ -8,6 +8,12 @@ otherwise); the session is persistent (clean session off) and QoS 1 messages are
 acknowledged manually, once the service has stored them. Reconnection is an explicit
 loop with exponential backoff and jitter.
 
+paho's socket is wrapped in ``gateway.buffered_socket.BufferedSocket`` (plain TCP; TLS
+keeps paho's own reads): one ``recv`` serves a burst of packets and the PUBACKs of a
+commit leave in one ``send``. That replaces paho's private ``_sock`` attribute once it
+is connected (paho 2.x; ``tests/integration/test_mqtt_buffered.py`` fails if paho stops
+reading and writing through it).
+
 For a publisher that keeps its own outbox (the kit agent's spool): ``publish_with_id``
 returns each message's id, ``on_puback`` is called with it when the broker acknowledges
 it, and ``resend_unacked=False`` drops paho's copies of unacknowledged messages on each
@@ -20,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
@@ -30,6 +37,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
+from gateway.buffered_socket import BufferedSocket
 from gateway.errors import MqttConnectionError
 from gateway.mqtt_url import BrokerAddress
 
@@ -119,6 +127,7 @@ class MqttClient:
         self.subscribed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._buffered: BufferedSocket | None = None
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -263,11 +272,30 @@ class MqttClient:
                 break
             if time.perf_counter() > deadline:
                 break
+        buffered = self._buffered
+        if buffered is not None and buffered.has_input and self._loop is not None:
+            # Packets already read from the kernel: the socket will not wake us for them.
+            self._loop.call_soon(self._on_readable)
 
     def _on_writable(self) -> None:
         self._client.loop_write()
+        buffered = self._buffered
+        if buffered is None or self._loop is None:
+            return
+        if self._client.socket() is not self._buffered:
+            return  # the connection was closed while paho wrote
+        if not buffered.flush():
+            self._loop.add_writer(buffered, self._on_writable)  # the kernel took only part
+        elif not self._client.want_write():
+            self._loop.remove_writer(buffered)
 
     def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if type(sock) is socket.socket:
+            # paho internals (2.x): every read and write goes through ``_sock``.
+            sock = self._buffered = BufferedSocket(sock)
+            client._sock = sock
+        else:
+            self._buffered = None
         self._in_loop(lambda: self._loop.add_reader(sock, self._on_readable))  # type: ignore[union-attr]
 
     def _handle_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
@@ -283,6 +311,8 @@ class MqttClient:
         self._in_loop(lambda: self._loop.add_writer(sock, self._on_writable))  # type: ignore[union-attr]
 
     def _handle_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if isinstance(sock, BufferedSocket) and sock.has_output and sock.fileno() >= 0:
+            return  # paho has written all it had; the buffer still holds some of it
         self._in_loop(lambda: self._loop.remove_writer(sock))  # type: ignore[union-attr]
 
     # ---- MQTT callbacks (all in the loop thread) --------------------------------------
