@@ -180,7 +180,7 @@ class Pipeline:
             self._twins_reported = len(self.twins)
             self.metrics.twins.set(self._twins_reported)
         telemetry = within_sensor_bound(twin, telemetry, self.max_sensors_per_kit)
-        over = over_limit(telemetry.dropped)
+        over = over_limit(telemetry.dropped) if telemetry.dropped else 0
         if over:
             self.metrics.readings_over_limit.inc(over)
         if not telemetry.readings and not telemetry.waveforms:
@@ -220,7 +220,7 @@ class Pipeline:
             telemetry.seq,
             message.received_at,
             points,
-            telemetry_chunks(telemetry),
+            telemetry_chunks(telemetry) if telemetry.waveforms else (),
         )
         if not self.writer.enqueue(applied, lambda: self._ack(message), qos=message.qos):
             # A QoS 0 message while the store's queue is full (counted by the writer).
