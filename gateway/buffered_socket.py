@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import socket
 
+from gateway.mqtt_publish import Publish, read_publish
+
 log = logging.getLogger(__name__)
 
 READ_SIZE = 65_536  # bytes asked of the kernel per real recv
@@ -35,6 +37,7 @@ class BufferedSocket:
         self._pos = 0
         self._output = bytearray()
         self._error: OSError | None = None
+        self._eof = False
         self.reads = 0  # real recv calls (for tests and profiles)
         self.writes = 0  # real send calls
 
@@ -45,6 +48,8 @@ class BufferedSocket:
             if self._error is not None:
                 error, self._error = self._error, None
                 raise error
+            if self._eof:
+                return b""
             self.reads += 1
             data = self._sock.recv(max(bufsize, self._read_size))  # BlockingIOError: none
             if len(data) <= bufsize:
@@ -75,6 +80,43 @@ class BufferedSocket:
         """Bytes read from the kernel that paho has not taken yet (the socket will not
         become readable for them: the owner must let paho read again)."""
         return self._pos < len(self._input)
+
+    def fill(self) -> bool:
+        """Read from the kernel if nothing is buffered; whether bytes are buffered now.
+
+        The end of the stream, or an error, is kept for paho's next ``recv``."""
+        if self._pos < len(self._input):
+            return True
+        if self._error is not None or self._eof:
+            return False
+        try:
+            self.reads += 1
+            data = self._sock.recv(self._read_size)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return False
+        if not data:
+            self._eof = True
+            return False
+        self._input, self._pos = data, 0
+        return True
+
+    @property
+    def ended(self) -> bool:
+        """The stream ended or failed; paho learns it at its next ``recv``."""
+        return self._eof or self._error is not None
+
+    def take_publish(self) -> Publish | None:
+        """The buffered PUBLISH packet (QoS 0 or 1) at the read position, taken out of
+        the buffer; None (nothing taken) if the next packet is another kind or not all
+        of it is buffered: paho reads that one."""
+        found = read_publish(self._input, self._pos)
+        if found is None:
+            return None
+        publish, self._pos = found
+        return publish
 
     @property
     def has_output(self) -> bool:

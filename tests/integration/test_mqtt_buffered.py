@@ -1,8 +1,9 @@
 """paho reads and writes through ``BufferedSocket`` (a guard on paho's internals).
 
-``gateway.mqtt_client`` puts the buffered socket in paho's private ``_sock``. If a
-paho release stops reading and writing through that attribute, these fail: the real
-recv/send counts stay at zero, or messages and acknowledgements go missing.
+``gateway.mqtt_client`` puts the buffered socket in paho's private ``_sock`` and
+decodes PUBLISH packets itself while paho's private ``_in_packet`` says paho is between
+packets. If a paho release changes either, these fail: the real recv/send counts stay
+at zero, nothing is decoded here, or messages and acknowledgements go missing.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def test_a_burst_is_read_in_few_recvs_and_its_acks_leave_together(mqtt_url: str)
         sock = client._client.socket()
         assert isinstance(sock, BufferedSocket), "paho's _sock is no longer ours"
         assert [m.payload for m in got] == [f'{{"seq": {s}}}'.encode() for s in range(MESSAGES)]
-        # paho asks for 3 reads a packet; the kernel was asked far fewer times.
+        # paho asks for 3 reads a packet; the kernel was asked far fewer times, and the
+        # PUBLISH packets found whole in the buffer were decoded without paho.
         assert 1 <= sock.reads < MESSAGES / 2
+        assert client.decoded_here > MESSAGES / 2
         writes_before = sock.writes
         for message in got:  # as after one commit
             client.ack(message)
