@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -56,12 +56,13 @@ _PUBACK = struct.Struct("!BBH")  # MQTT 3.1.1 PUBACK: type 4, remaining length 2
 _PUBACK_HEADER = 0x40
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
+class InboundMessage(NamedTuple):
     """A message as the service sees it; ``connection`` tells which connection it came on.
 
     A topic that is not valid UTF-8 (MQTT requires it; a broker may not check) arrives
     with ``topic_is_utf8`` False and ``topic`` showing the bad bytes as ``\\xNN``.
+    (A named tuple, one per message on the ingest path: it is built several times faster
+    than a frozen dataclass, and as immutable.)
     """
 
     topic: str
