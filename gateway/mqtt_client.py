@@ -8,6 +8,17 @@ otherwise); the session is persistent (clean session off) and QoS 1 messages are
 acknowledged manually, once the service has stored them. Reconnection is an explicit
 loop with exponential backoff and jitter.
 
+Ingest's hot path (issue 18; plain TCP, a TLS connection keeps paho's own path): paho's
+socket is wrapped in ``gateway.buffered_socket.BufferedSocket``, so one ``recv`` serves
+a burst of packets and what paho writes leaves in one ``send``; a QoS 1 PUBLISH lying
+whole in that buffer is decoded by ``gateway.mqtt_publish`` instead of paho, and its
+PUBACK (4 bytes paho keeps no state for under manual ack) goes straight into the
+buffer, written once for all the acks of a commit. paho still handles everything
+else: CONNACK, SUBACK, pings, QoS 2, a packet split across reads, reconnection. This
+uses two private attributes of paho 2.x, ``_sock`` (replaced once connected) and
+``_in_packet`` (whether paho is between packets); ``tests/integration/test_mqtt_buffered.py``
+fails if either changes meaning.
+
 For a publisher that keeps its own outbox (the kit agent's spool): ``publish_with_id``
 returns each message's id, ``on_puback`` is called with it when the broker acknowledges
 it, and ``resend_unacked=False`` drops paho's copies of unacknowledged messages on each
@@ -20,31 +31,38 @@ import asyncio
 import contextlib
 import logging
 import random
+import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 
+from gateway.buffered_socket import BufferedSocket
 from gateway.errors import MqttConnectionError
+from gateway.mqtt_publish import Publish
 from gateway.mqtt_url import BrokerAddress
 
 log = logging.getLogger(__name__)
 
 READ_BURST_MAX = 256  # messages handled per wake-up of the loop at most
 READ_BURST_S = 0.005  # ... and for at most this long
+_PUBACK = struct.Struct("!BBH")  # MQTT 3.1.1 PUBACK: type 4, remaining length 2, packet id
+_PUBACK_HEADER = 0x40
 
 
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
+class InboundMessage(NamedTuple):
     """A message as the service sees it; ``connection`` tells which connection it came on.
 
     A topic that is not valid UTF-8 (MQTT requires it; a broker may not check) arrives
     with ``topic_is_utf8`` False and ``topic`` showing the bad bytes as ``\\xNN``.
+    (A named tuple, one per message on the ingest path: it is built several times faster
+    than a frozen dataclass, and as immutable.)
     """
 
     topic: str
@@ -80,6 +98,24 @@ def _to_inbound(message: paho.MQTTMessage, connection: int) -> InboundMessage:
         received_at=time.time(),
         connection=connection,
         topic_is_utf8=utf8,
+    )
+
+
+def _publish_to_inbound(publish: Publish, connection: int) -> InboundMessage:
+    """``_to_inbound`` for a PUBLISH decoded by ``gateway.mqtt_publish``."""
+    try:
+        topic, utf8 = publish.topic.decode(), True
+    except UnicodeDecodeError:
+        topic, utf8 = publish.topic.decode("utf-8", "backslashreplace"), False
+    return InboundMessage(
+        topic,
+        publish.payload,
+        publish.qos,
+        publish.retain,
+        publish.mid,
+        time.time(),
+        connection,
+        utf8,
     )
 
 
@@ -119,6 +155,9 @@ class MqttClient:
         self.subscribed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._buffered: BufferedSocket | None = None
+        self._flush_scheduled = False
+        self.decoded_here = 0  # PUBLISH packets decoded by gateway.mqtt_publish, not paho
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -175,7 +214,27 @@ class MqttClient:
         nothing on the new connection, and the broker redelivers it anyway.
         """
         if message.qos > 0 and message.connection == self._connection and self.connected:
-            self._client.ack(message.mid, message.qos)
+            buffered = self._buffered
+            if message.qos == 1 and buffered is not None and self._loop is not None:
+                # A PUBACK is 4 bytes paho keeps no state for (manual ack, QoS 1): it goes
+                # into the buffer beside paho's whole packets, and the buffer is written
+                # once for all the acks of a commit.
+                buffered.send(_PUBACK.pack(_PUBACK_HEADER, 2, message.mid))
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    self._loop.call_soon(self._flush_acks)
+            else:
+                self._client.ack(message.mid, message.qos)
+
+    def _flush_acks(self) -> None:
+        self._flush_scheduled = False
+        buffered = self._buffered
+        if buffered is None or self._loop is None:
+            return
+        if self._client.socket() is not self._buffered:
+            return  # closed since: the broker redelivers what was not acknowledged
+        if not buffered.flush():
+            self._loop.add_writer(buffered, self._on_writable)
 
     async def run(self) -> None:
         """Connect, and reconnect with backoff, until ``stop`` is called."""
@@ -256,18 +315,48 @@ class MqttClient:
         # packets; but give the loop back after READ_BURST_S, so websocket clients and
         # timers are not held up behind a backlog.
         deadline = time.perf_counter() + READ_BURST_S
+        buffered = self._buffered
         for _ in range(READ_BURST_MAX):
+            if buffered is not None and self._client._in_packet["command"] == 0:
+                # paho is between packets: a PUBLISH whole in the buffer is ours to decode.
+                if not buffered.fill() and not buffered.ended:
+                    break  # nothing to read
+                publish = buffered.take_publish()
+                if publish is not None:
+                    self.decoded_here += 1
+                    self._on_message(_publish_to_inbound(publish, self._connection))
+                    if time.perf_counter() > deadline:
+                        break
+                    continue
             before = self._received_in_read
             rc = self._client.loop_read()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._received_in_read == before:
                 break
             if time.perf_counter() > deadline:
                 break
+        if buffered is not None and buffered.has_input and self._loop is not None:
+            # Packets already read from the kernel: the socket will not wake us for them.
+            self._loop.call_soon(self._on_readable)
 
     def _on_writable(self) -> None:
         self._client.loop_write()
+        buffered = self._buffered
+        if buffered is None or self._loop is None:
+            return
+        if self._client.socket() is not self._buffered:
+            return  # the connection was closed while paho wrote
+        if not buffered.flush():
+            self._loop.add_writer(buffered, self._on_writable)  # the kernel took only part
+        elif not self._client.want_write():
+            self._loop.remove_writer(buffered)
 
     def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if type(sock) is socket.socket:
+            # paho internals (2.x): every read and write goes through ``_sock``.
+            sock = self._buffered = BufferedSocket(sock)
+            client._sock = sock
+        else:
+            self._buffered = None
         self._in_loop(lambda: self._loop.add_reader(sock, self._on_readable))  # type: ignore[union-attr]
 
     def _handle_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
@@ -283,6 +372,8 @@ class MqttClient:
         self._in_loop(lambda: self._loop.add_writer(sock, self._on_writable))  # type: ignore[union-attr]
 
     def _handle_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        if isinstance(sock, BufferedSocket) and sock.has_output and sock.fileno() >= 0:
+            return  # paho has written all it had; the buffer still holds some of it
         self._in_loop(lambda: self._loop.remove_writer(sock))  # type: ignore[union-attr]
 
     # ---- MQTT callbacks (all in the loop thread) --------------------------------------

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,8 +29,9 @@ LIMIT = "limit"  # the reason of a reading dropped by a bound (this one, or sens
 MAX_WAVEFORM_SAMPLES = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
+    """One checked reading (a named tuple: built per reading on the ingest path)."""
+
     sensor: str
     value: float
     unit: str

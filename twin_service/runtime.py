@@ -198,8 +198,11 @@ class Runtime:
 
     def _on_twin_change(self, twin: Twin) -> None:
         self._ingested.add(twin.kit)
-        self.sessions.on_twin_change(twin)
-        self._tick_wake.set()
+        if self.sessions.follows(twin.kit):
+            # Only then can scanning's deadlines move: a kit without a session does not
+            # wake the scan clock (once per read burst, measured in BENCHMARKS.md).
+            self.sessions.on_twin_change(twin)
+            self._tick_wake.set()
 
     def _on_input(self, received: InputReceived) -> None:
         self.sessions.on_kit_switch(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
 from accessibility.derived import DerivedSignals
+from accesstwin_contract.frames import TwinDeltaFrame
+from accesstwin_contract.groups import lab_group
+from gateway.identifiers import KitRef
 from tests.unit.pipeline_rig import PipelineRig
+from twin_service.twins.twin import TwinChange
 
 NOW = time.time()
 TOPIC = "p/lab/kit/telemetry"
@@ -164,3 +169,38 @@ def test_a_kit_flooding_unreadable_payloads_is_limited_too() -> None:
     assert limited == pytest.approx(rate * seconds - 500 - 50 * seconds, abs=2)
     assert payload + limited == rate * seconds  # every one refused, with its reason
     assert len(rig.rejections()) == rate * seconds
+
+
+def test_a_delta_frame_is_built_only_when_a_websocket_client_watches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rig = PipelineRig()
+    built: list[int] = []
+    to_frame = TwinChange.to_frame
+
+    def counting(change: TwinChange) -> TwinDeltaFrame:
+        built.append(change.version)
+        return to_frame(change)
+
+    monkeypatch.setattr(TwinChange, "to_frame", counting)
+    changed: list[int] = []
+    rig.pipeline.on_change = lambda twin: changed.append(twin.version)
+    body = {"seq": 1, "ts": NOW - 1, "readings": {"hr": 70}}
+    rig.handle(TOPIC, body, NOW)
+    assert built == []  # nobody watches the lab: no frame
+    assert changed == [1]  # the session hooks (and _twin states) still see the change
+    twin = rig.pipeline.twins.get(KitRef("lab", "kit"))
+    assert twin is not None and twin.reported["hr"].value == 70
+
+    watcher = rig.pipeline.hub.subscribe(lab_group("lab"))
+    rig.handle(TOPIC, {**body, "seq": 2, "ts": NOW}, NOW + 0.2)
+    assert built == [2]
+    (text,) = watcher.take_waiting().texts
+    frame = json.loads(text)
+    assert (frame["type"], frame["version"], frame["reported"]["hr"]["value"]) == (
+        "twin.delta",
+        2,
+        70.0,
+    )
+    rig.flush()
+    assert rig.acked == [1, 2]

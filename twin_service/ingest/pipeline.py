@@ -112,6 +112,7 @@ class Pipeline:
         self._error_logged_at: dict[str, float] = {}
         self._settled = False  # the message in hand was acked or handed to the writer
         self._received_counters: dict[str, Counter] = {}
+        self._twins_reported = -1  # the twins gauge's value, set when it changes
 
     def _received(self, channel: str) -> Counter:
         """``accesstwin_messages_received_total{channel}``, its child looked up once."""
@@ -160,8 +161,11 @@ class Pipeline:
             self._refuse(message, outcome)
 
     def broadcast(self, change: TwinChange) -> None:
+        """The change's ``twin.delta`` to the lab's and its sessions' websocket clients;
+        built only if some client watches (sessions and ``_twin`` states read the twin)."""
         groups = [lab_group(change.kit.lab), *self.kit_groups(change.kit)]
-        self.hub.publish_to(groups, change.to_frame())
+        if self.hub.watched(groups):
+            self.hub.publish_to(groups, change.to_frame())
 
     def _telemetry(self, message: InboundMessage, outcome: TelemetryReceived) -> None:
         kit, telemetry = outcome.kit, outcome.telemetry
@@ -172,9 +176,11 @@ class Pipeline:
             self.ingest.seqs.forget(kit)
             self._refuse(message, Refused(kit.lab, kit.kit, "limit", str(exc), seq=telemetry.seq))
             return
-        self.metrics.twins.set(len(self.twins))
+        if len(self.twins) != self._twins_reported:
+            self._twins_reported = len(self.twins)
+            self.metrics.twins.set(self._twins_reported)
         telemetry = within_sensor_bound(twin, telemetry, self.max_sensors_per_kit)
-        over = over_limit(telemetry.dropped)
+        over = over_limit(telemetry.dropped) if telemetry.dropped else 0
         if over:
             self.metrics.readings_over_limit.inc(over)
         if not telemetry.readings and not telemetry.waveforms:
@@ -187,13 +193,13 @@ class Pipeline:
             return
         # Values derived from this message change the twin together with it: one version.
         derived = self._derive(kit, telemetry, message.received_at)
-        change = twin.apply_telemetry(
-            telemetry, message.received_at, self._entries(derived, message.received_at)
-        )
+        entries = self._entries(derived, message.received_at) if derived else None
+        change = twin.apply_telemetry(telemetry, message.received_at, entries)
         if change is not None:
             self.broadcast(change)
         points = telemetry_points(kit, telemetry, message.received_at)
-        points.extend(self._points(kit, derived, message.received_at))
+        if derived:
+            points.extend(self._points(kit, derived, message.received_at))
         engine = self._derived.get(kit)
         if engine is not None:  # at once, before the message's completed compressions
             publish_releases(self.hub, kit, engine.take_releases(), self.kit_groups)
@@ -214,7 +220,7 @@ class Pipeline:
             telemetry.seq,
             message.received_at,
             points,
-            telemetry_chunks(telemetry),
+            telemetry_chunks(telemetry) if telemetry.waveforms else (),
         )
         if not self.writer.enqueue(applied, lambda: self._ack(message), qos=message.qos):
             # A QoS 0 message while the store's queue is full (counted by the writer).

@@ -255,6 +255,10 @@ class Hub:
         for group in shared:
             group.publish(key, text)
 
+    def watched(self, groups: list[str]) -> bool:
+        """Whether any of these groups has a client (a frame for none is not built)."""
+        return any(name in self._groups for name in groups)
+
     def clients(self, group: str) -> int:
         shared = self._groups.get(group)
         return len(shared.members) if shared else 0

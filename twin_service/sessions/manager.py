@@ -311,6 +311,10 @@ class SessionManager:
             return False
         return matches(token, [session.token_digest])
 
+    def follows(self, kit: KitRef) -> bool:
+        """Whether a session follows ``kit``'s twin (its changes matter to it)."""
+        return kit in self._by_kit
+
     def groups_of_kit(self, kit: KitRef) -> list[str]:
         """The websocket groups of the sessions on ``kit`` (their pages follow its twin)."""
         return [session_group(sid) for sid in self._by_kit.get(kit, ())]

@@ -43,9 +43,9 @@ class WaveformChunk:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedMessage:
-    """A telemetry message's readings and waveform chunks, written exactly once per ``seq``."""
+class AppliedMessage(NamedTuple):
+    """A telemetry message's readings and waveform chunks, written exactly once per ``seq``
+    (a named tuple: one per message on the ingest path)."""
 
     lab: str
     kit: str
