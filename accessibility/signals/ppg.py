@@ -44,6 +44,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from accessibility.signals.order_stats import median, percentile
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 Polarity = Literal["auto", "peaks_up", "peaks_down"]
@@ -126,20 +128,34 @@ def bandpass(values: FloatArray, rate_hz: float) -> FloatArray:
     half = h.size // 2
     x = values - values.mean()
     pad = min(half, x.size - 1)
-    xp = np.pad(x, pad, mode="reflect")
-    if pad < half:  # shorter than the kernel: extend the edges with zeros
-        xp = np.pad(xp, half - pad)
+    if pad == half:  # np.pad(x, pad, mode="reflect"), without its general machinery
+        xp = np.concatenate((x[pad:0:-1], x, x[-2 : -pad - 2 : -1]))
+    else:  # shorter than the kernel: reflect what there is, extend the edges with zeros
+        xp = np.pad(np.pad(x, pad, mode="reflect"), half - pad)
     out: FloatArray = np.convolve(xp, h, mode="valid")
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _moving_bounds(size: int, width: int) -> tuple[IntArray, IntArray, IntArray]:
+    """(first, past-the-end, count) of each sample's centred window of odd ``width``.
+
+    Cached per (window size, width): a kit's full window is always the same size.
+    """
+    half = width // 2
+    idx = np.arange(size)
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, size)
+    count = hi - lo
+    for a in (lo, hi, count):
+        a.setflags(write=False)
+    return lo, hi, count
+
+
 def _moving_mean(z: FloatArray, width: int) -> FloatArray:
     """Centred moving average of odd ``width`` (edges averaged over what exists)."""
-    half = width // 2
+    lo, hi, count = _moving_bounds(z.size, width)
     c = np.concatenate(([0.0], np.cumsum(z)))
-    idx = np.arange(z.size)
-    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, z.size)
-    out: FloatArray = (c[hi] - c[lo]) / (hi - lo)
+    out: FloatArray = (c[hi] - c[lo]) / count
     return out
 
 
@@ -154,26 +170,25 @@ def beat_indices(y: FloatArray, rate_hz: float, period: float | None = None) -> 
     w1 = _odd(PEAK_WINDOW_S * rate_hz)
     w2 = _odd(BEAT_WINDOW_S * rate_hz)
     block = _moving_mean(z, w1) > _moving_mean(z, w2) + BLOCK_OFFSET * float(z.mean())
-    edges = np.diff(block.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    # Block edges: where the mask, padded with False at both ends, changes (start, end, ...).
+    changes = np.flatnonzero(np.concatenate(([False], block)) != np.concatenate((block, [False])))
+    starts, ends = changes[0::2], changes[1::2]
     wide = ends - starts >= MIN_BLOCK_SHARE * PEAK_WINDOW_S * rate_hz
-    starts, ends = starts[wide], ends[wide]
-    if starts.size == 0:
+    if not wide.any():
         return np.empty(0, dtype=np.intp)
-    # The highest sample of each block, all blocks at once (one pass, no Python loop).
-    lengths = ends - starts
-    offsets = np.cumsum(lengths) - lengths
-    inside = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
-    values = y[inside]
-    top = np.maximum.reduceat(values, offsets)
-    first = np.flatnonzero(values == np.repeat(top, lengths))
-    owner = np.repeat(np.arange(starts.size), lengths)[first]
-    candidates = inside[first[np.flatnonzero(np.diff(owner, prepend=-1))]]
+    # The highest sample of each block (its first, if several), on a list: a dozen blocks
+    # of a few samples each cost less as list slices than as numpy calls.
+    samples = y.tolist()
+    candidates, heights = [], []
+    for s, e in zip(starts[wide].tolist(), ends[wide].tolist(), strict=True):
+        block_values = samples[s:e]
+        top = max(block_values)
+        candidates.append(s + block_values.index(top))
+        heights.append(top)
     peaks: list[int] = []
-    heights = y[candidates].tolist()
     refractory = max(REFRACTORY_S * rate_hz, REFRACTORY_SHARE * (period or 0.0))
     last_height = 0.0
-    for p, h in zip(candidates.tolist(), heights, strict=True):
+    for p, h in zip(candidates, heights, strict=True):
         if peaks and p - peaks[-1] < refractory:
             if h > last_height:
                 peaks[-1], last_height = p, h
@@ -201,8 +216,16 @@ def autocorrelation(y: FloatArray) -> FloatArray:
     acf = np.fft.irfft(spec * np.conj(spec))[:n]
     if acf[0] <= 0:
         return np.zeros(n)
-    out: FloatArray = acf / acf[0] * n / (n - np.arange(n))
+    out: FloatArray = acf / acf[0] * n / _lag_counts(n)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _lag_counts(n: int) -> IntArray:
+    """n - lag for each lag of an n-sample autocorrelation (cached per window size)."""
+    counts = n - np.arange(n)
+    counts.setflags(write=False)
+    return counts
 
 
 def dominant_period(y: FloatArray, rate_hz: float) -> tuple[float, float] | None:
@@ -230,8 +253,8 @@ def dominant_period(y: FloatArray, rate_hz: float) -> tuple[float, float] | None
     best = int(lags[np.flatnonzero(acf[lags] >= FUNDAMENTAL_SHARE * top)[0]])
     a, b, c = acf[best - 1], acf[best], acf[best + 1]
     denom = a - 2 * b + c
-    shift = float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0
-    return best + shift, float(np.clip(b, 0.0, 1.0))
+    shift = min(0.5, max(-0.5, float(0.5 * (a - c) / denom))) if denom < 0 else 0.0
+    return best + shift, min(1.0, max(0.0, float(b)))
 
 
 def _orient(y: FloatArray, polarity: Polarity) -> FloatArray:
@@ -252,7 +275,8 @@ def _shape_consistency(y: FloatArray, idx: IntArray, ibi_samples: float) -> floa
     beats = y[idx[:, None] + np.arange(-half, half + 1)]
     beats = beats - beats.mean(axis=1, keepdims=True)
     template = beats.mean(axis=0)
-    norms = np.linalg.norm(beats, axis=1) * float(np.linalg.norm(template))
+    # np.linalg.norm's own arithmetic (row: sqrt of the sum of squares; vector: of x.x).
+    norms = np.sqrt(np.add.reduce(beats * beats, axis=1)) * math.sqrt(template.dot(template))
     if float(norms.min()) <= 0:
         return 0.0
     r = beats @ template / norms
@@ -278,14 +302,14 @@ def analyse_pulse(
     idx = beat_indices(y, rate_hz, period)
     if idx.size <= MIN_INTERVALS:
         return nothing
-    amplitude = float(np.median(y[idx]) - np.percentile(y, 5))
+    amplitude = median(y[idx]) - percentile(y, 5)
     beat_times = _refine(y, idx) / rate_hz
     ibi = np.diff(beat_times)
     ibi = ibi[(ibi >= IBI_RANGE_S[0]) & (ibi <= IBI_RANGE_S[1])]
     if ibi.size < MIN_INTERVALS:
         return PulseAnalysis(0.0, None, amplitude)
-    median = float(np.median(ibi))
-    ibi = ibi[np.abs(ibi - median) <= IBI_MAX_DEVIATION * median]
+    middle = median(ibi)
+    ibi = ibi[np.abs(ibi - middle) <= IBI_MAX_DEVIATION * middle]
     if ibi.size < MIN_INTERVALS:
         return PulseAnalysis(0.0, None, amplitude)
     coverage = min(1.0, float(ibi.sum()) * rate_hz / x.size)

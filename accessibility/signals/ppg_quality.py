@@ -38,6 +38,7 @@ from accessibility.signals.ppg import (
     bandpass,
     dominant_period,
 )
+from accessibility.signals.order_stats import median
 
 FloatArray = npt.NDArray[np.float64]
 NoPulseReason = Literal["too_short", "finger_off", "low_perfusion", "not_a_pulse", "motion",
@@ -105,7 +106,7 @@ def assess_ppg(
     x = np.asarray(values, dtype=np.float64).reshape(-1)
     if x.size == 0 or not np.all(np.isfinite(x)):
         return PpgAssessment(0.0, None, "too_short")
-    dc = float(np.median(x))
+    dc = median(x)
     if sensor.min_dc is not None and dc < sensor.min_dc:
         return PpgAssessment(0.0, None, "finger_off")
     pulse = analyse_pulse(x, rate_hz, polarity=polarity, min_quality=min_quality)
