@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from accessibility.signals.order_stats import median
 from accessibility.signals.ppg import (
     BAND_HZ,
     MIN_QUALITY,
@@ -38,7 +39,6 @@ from accessibility.signals.ppg import (
     bandpass,
     dominant_period,
 )
-from accessibility.signals.order_stats import median
 
 FloatArray = npt.NDArray[np.float64]
 NoPulseReason = Literal["too_short", "finger_off", "low_perfusion", "not_a_pulse", "motion",
