@@ -51,6 +51,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from accessibility.signals.order_stats import median
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
@@ -89,7 +91,8 @@ def _savgol(x: FloatArray, half: int) -> FloatArray:
     """Savitzky-Golay smoothing (local least-squares polynomial): keeps peak heights."""
     if half <= SMOOTH_ORDER // 2 or x.size < 2 * half + 1:
         return x
-    padded = np.pad(x, half, mode="edge")
+    # np.pad(x, half, mode="edge"), without its general machinery (the hot path)
+    padded = np.concatenate((np.full(half, x[0]), x, np.full(half, x[-1])))
     out: FloatArray = np.convolve(padded, _savgol_kernel(half), mode="valid")
     return out
 
@@ -106,7 +109,8 @@ def _savgol_kernel(half: int) -> FloatArray:
 
 def _candidates(s: FloatArray, half: int) -> IntArray:
     """Strict local maxima that are also the maximum within +-half samples."""
-    padded = np.pad(s, half, constant_values=-np.inf)
+    edge = np.full(half, -np.inf)
+    padded = np.concatenate((edge, s, edge))
     local_max = sliding_window_view(padded, 2 * half + 1).max(axis=1)
     inner = np.arange(1, s.size - 1)
     keep = (s[inner] > s[inner - 1]) & (s[inner] >= s[inner + 1]) & (s[inner] >= local_max[inner])
@@ -161,7 +165,7 @@ def cpr_metrics(times: npt.ArrayLike, depth_mm: npt.ArrayLike) -> CprMetrics | N
         raise ValueError("times and depth_mm must have the same length")
     if t.size < 3 or not (np.all(np.isfinite(t)) and np.all(np.isfinite(d))):
         return None
-    dt = float(np.median(np.diff(t)))
+    dt = median(np.diff(t))
     if dt <= 0:
         raise ValueError("times must be ascending")
     s = _savgol(d, round(SMOOTH_HALF_S / dt))
@@ -186,7 +190,7 @@ def cpr_metrics(times: npt.ArrayLike, depth_mm: npt.ArrayLike) -> CprMetrics | N
 
     intervals = np.diff(peak_t)
     active = intervals[intervals <= PAUSE_S]
-    cycle = float(np.median(active)) if active.size else DEFAULT_CYCLE_S
+    cycle = median(active) if active.size else DEFAULT_CYCLE_S
     lead_in = float(peak_t[0] - t[0])
     last_t = float(t[pending]) if pending is not None else float(peak_t[-1])
     since_last = float(t[-1]) - last_t
