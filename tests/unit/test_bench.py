@@ -159,3 +159,16 @@ def test_tiny_runs_write_json(
     assert document["machine"]["cpu_count"] >= 1
     assert document["table"]["rows"]
     assert f"## bench {argv[1]}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("what", ["update", "hr", "cpr10", "cpr30", "detector"])
+def test_feedback_cost_runs_each_work_on_fresh_input(what: str) -> None:
+    from benchmarks.feedback_cost import run, work
+
+    assert run(what, 2) > 0
+    call = work(what, 3)
+    outputs = [call() for _ in range(4)]  # the warm call and three more
+    if what == "hr":
+        assert outputs[0] is not None and outputs[0].bpm > 0  # the kit's pulse is found
+    if what == "update":
+        assert any(any(values) for values in outputs)  # some updates recomputed values
