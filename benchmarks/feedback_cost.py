@@ -6,9 +6,9 @@ then ``--calls`` timed messages, each a PPG and a depth chunk: one twin update),
 ``heart_rate_from_ppg`` (12 s), ``cpr_metrics`` (10 s / 30 s) or the per-compression
 detector ``--calls`` times on windows of the same kit. It prints the CPU time per call.
 Run under ``valgrind --tool=callgrind``, the difference of two runs' instruction counts
-(``--calls N`` and ``--calls 0``; both do the warm-up and one untimed call first) divided
-by N is the instructions per call: a figure no other load on the machine changes
-(BENCHMARKS.md, "feedback: what made it slower").
+(``--calls N`` and ``--calls 0``; both make the same 351 messages, do the warm-up and one
+untimed call first) divided by N is the instructions per call: a figure no other load on
+the machine changes (BENCHMARKS.md, "feedback: what made it slower").
 """
 
 from __future__ import annotations
@@ -26,12 +26,15 @@ from devices.simulation.kit import SimulatedKit
 RATE_HZ = 50.0
 WARM_MESSAGES = 150  # 30 s, as bench feedback
 WHAT = ("update", "hr", "cpr10", "cpr30", "detector")
+MAX_CALLS = 200  # messages made for every run, so the simulator's work cancels out
 
 
 def work(what: str, calls: int) -> Callable[[], object]:
     """A function doing one call of ``what``; each call of it takes the next input."""
+    if not 0 <= calls <= MAX_CALLS:
+        raise ValueError(f"calls must be in 0..{MAX_CALLS}")
     sim = SimulatedKit("mixed", 5, 1_700_000_000.0, RATE_HZ, 0.2)
-    messages = [sim.next_message() for _ in range(WARM_MESSAGES + calls + 1)]
+    messages = [sim.next_message() for _ in range(WARM_MESSAGES + MAX_CALLS + 1)]
     if what in ("update", "detector"):
         engine, detector = DerivedSignals(), CompressionDetector()
         for m in messages[:WARM_MESSAGES]:
