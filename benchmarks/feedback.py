@@ -177,13 +177,17 @@ def run_feedback(
     progress: Progress,
 ) -> BenchResult:
     # As the service does after start-up (twin_service/runtime.py): what the imports built
-    # stays out of the collector's view, so a full collection does not walk it while timed.
+    # stays out of the collector's view, so a full collection does not walk it while the
+    # updates are timed.
     gc.collect()
     gc.freeze()
     profile = Profile(profile_dir is not None)
     profile.start()
     progress(f"{kits} kits x {updates:,} timed updates after {WARM_MESSAGES} warm-up messages")
-    times = measure_updates(kits, updates)
+    try:
+        times = measure_updates(kits, updates)
+    finally:
+        gc.unfreeze()  # the caller's heap as it was (the bench may run inside tests)
     progress(f"windows: {windows} vectorised and {naive_windows} naive calls each")
     window_times = measure_windows(windows, naive_windows)
     policy_rows, policy_note = measure_policy(max(updates, 200))
