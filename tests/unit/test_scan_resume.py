@@ -13,6 +13,8 @@ from accessibility.scenario import load_scenario
 from gateway.identifiers import KitRef
 from twin_service.live.hub import Hub
 from twin_service.ops.metrics import ServiceMetrics
+from twin_service.records.base import EventRow
+from twin_service.records.views import event_summary
 from twin_service.sessions.manager import Session, SessionManager
 from twin_service.sessions.observer import NoObserver
 
@@ -113,3 +115,12 @@ def test_repeated_starts_while_scanning_change_and_record_nothing(
         assert manager.resume_scan(session, 1_700.0 + i * 0.001) is False
     assert published == [] and recorder.kinds == kinds
     assert session.scan.highlighted == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "Scanning restarted by the learner's Start"), ("ar", "«ابدأ»"), ("zh", "“开始”")],
+)
+def test_the_restart_is_told_in_the_debrief_language(lang: str, words: str) -> None:
+    event = EventRow("s1", 3, 1_700.0, "scan.restarted", {"source": "start"})
+    assert words in event_summary(event, lang)
