@@ -8,7 +8,8 @@ Modes:
 - ``auto``: the highlight moves on by itself every scan interval (the first item gets
   ``first_item_extra_ms`` more); ``select`` picks the highlighted item, ``next`` moves it
   at once. After ``loops`` passes without a choice scanning stops (``paused``); the next
-  accepted press restarts it at the first item without choosing anything.
+  accepted press (or ``resume``, the page's Start) restarts it at the first item without
+  choosing anything.
 - ``step``: two switches, no timing: ``next`` moves, ``select`` picks.
 - ``dwell`` (single-switch step scan): nothing is highlighted until the first press;
   each accepted press of either switch moves the highlight on; when the switch has been
@@ -283,6 +284,17 @@ class ScanMachine:
         self._arrivals.clear()
         self._clips = {}
         self._restart(now)
+
+    def resume(self, now: float) -> ScanOutcome:
+        """The learner is at the page (its Start): a paused scan restarts at the first item
+        without choosing anything, as a press while paused does; otherwise nothing changes
+        (timed events due by ``now`` are applied first)."""
+        now = self._clock(now)
+        before = self._advance(now)
+        if not (self.paused and self._choices):
+            return replace(before, highlighted=self.highlighted)
+        self._restart(now)
+        return self._out("restarted")
 
     def next_deadline(self) -> float | None:
         """When ``tick`` must be called next (None: only switch events can change anything)."""

@@ -173,7 +173,7 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    type: Literal["switch", "choose", "ping", "settings", "read_vitals"]
+    type: Literal["switch", "choose", "ping", "settings", "read_vitals", "start"]
     switch: Literal["select", "next"] | None = None
     state: Literal["down", "up"] | None = None
     choice: str | None = Field(None, max_length=64)
@@ -272,6 +272,8 @@ async def _session_input(
                 await websocket.send_text(json.dumps({"type": "error", "reason": frame}))
             elif frame.type == "switch" and frame.switch and frame.state:
                 sessions.on_switch(session, frame.switch, frame.state, time.time())
+            elif frame.type == "start":  # the page's Start: a paused scan begins again
+                sessions.resume_scan(session, time.time())
             elif frame.type == "choose" and frame.choice:
                 sessions.choose(session, frame.choice, time.time())
             elif frame.type == "settings" and frame.scan_interval_ms is not None:

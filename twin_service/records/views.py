@@ -141,7 +141,7 @@ def event_summary(event: EventRow, lang: str = "en") -> str:
         return m("record.event.instructor", action=d.get("action"), step=d.get("step"))
     if kind == "bookmark":
         return m("record.event.bookmark", note=d.get("note", ""))
-    if kind in _SESSION_EVENTS:
+    if kind in _SESSION_EVENTS or kind == "scan.restarted":  # by the page's Start
         return m("record.event." + kind.replace(".", "_"))
     return kind
 

@@ -459,6 +459,19 @@ class SessionManager:
             )  # fmt: skip
         self._scan_outcome(session, outcome, now)
 
+    def resume_scan(self, session: Session, now: float) -> bool:
+        """The learner pressed the page's Start: a paused scan restarts at the first item,
+        choosing nothing (its scan frame is published); a running scan is left alone.
+        Returns whether it restarted. Nothing grows with repeats: only a paused scan is
+        recorded, and it pauses only after ``loops`` full passes."""
+        self._scan_outcome(session, session.scan.tick(now), now)  # a pause due is judged first
+        outcome = session.scan.resume(now)
+        if outcome.kind != "restarted":
+            return False
+        self.observer.event(session, "scan.restarted", {"source": "start"}, now)
+        self._scan_outcome(session, outcome, now)
+        return True
+
     def _scan_outcome(self, session: Session, outcome: ScanOutcome, now: float) -> None:
         if outcome.kind == "selected" and outcome.choice is not None:
             if session.calibration is not None:

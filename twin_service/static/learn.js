@@ -343,6 +343,9 @@ const speak = (f, opts) => speech.speak(f, opts);
 const stopSpeech = () => speech.stop();
 
 // ---------- keys and controls ----------
+// {"type":"start"} once per Start press; sent when the socket is next live if it is not now.
+let startPending = false;
+function sendStart() { if (startPending && send({ type: 'start' })) startPending = false; }
 function start(via = 'pointer') {
   if (state.started) return;
   state.started = true;
@@ -352,6 +355,8 @@ function start(via = 'pointer') {
   // Inside the user's gesture: browsers allow audio from now on (a dwell is no gesture: see
   // docs/learner-page.md). The prompt first, so the highlight's clip waits for it.
   if (state.prompt) speak(state.prompt);
+  startPending = true; // the server restarts a scan that paused before the learner came
+  sendStart();
   render();
   focusHome();
 }
@@ -441,6 +446,7 @@ function setConnection(c) {
   state.connection = c;
   monitor.setConnection(c);
   renderConnection();
+  if (c === 'live') sendStart();
 }
 function openSocket() {
   socket = new ReconnectingSocket({
