@@ -354,10 +354,10 @@ class MqttClient:
     def _handle_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         if self._buffer_socket and type(sock) is socket.socket:
             # Only a client that acknowledges by hand (the gateway's ingest, whose acks
-            # after commit the buffer batches) gets the buffer. Kits keep paho's own
-            # socket: the demo's in-process kits on the embedded amqtt broker saw their
-            # telemetry arrive up to 5 s late with it (tests/integration/test_demo.py,
-            # data age p95 3.8 s against 0.05 s without; the cause is not found yet).
+            # after commit the buffer batches) gets the buffer: a PUBLISH decoded here
+            # bypasses paho, so for a client relying on paho's automatic acks nothing
+            # would PUBACK it (a kit's `desired` messages; the demo's embedded broker then
+            # held those kits' telemetry back up to 5 s). Kits keep paho's own socket.
             # paho internals (2.x): every read and write goes through ``_sock``.
             sock = self._buffered = BufferedSocket(sock)
             client._sock = sock

@@ -107,3 +107,43 @@ def test_publishes_leave_through_the_buffer_and_are_acknowledged(mqtt_url: str) 
         await _stop(client, task)
 
     asyncio.run(scenario())
+
+
+def test_a_client_that_does_not_ack_by_hand_still_acknowledges_every_message(
+    mqtt_url: str,
+) -> None:
+    """A kit's client (``manual_ack=False``) must PUBACK what it gets, as paho does for it:
+    the broker redelivers nothing when the same session comes back. (With the buffered
+    socket and its decoder on such a client nothing acknowledged those messages, and the
+    demo's embedded broker held the kits' telemetry back for seconds.)"""
+    prefix = "t" + uuid.uuid4().hex[:8]
+    topic, client_id = f"{prefix}/lab/kit/desired", "kit-" + uuid.uuid4().hex[:8]
+
+    async def receive(want: int) -> list[InboundMessage]:
+        got: list[InboundMessage] = []
+        client = MqttClient(
+            parse_broker_url(mqtt_url), client_id, got.append, [topic], manual_ack=False
+        )
+        task = asyncio.create_task(client.run())
+        await client.wait_connected(10)
+        for _ in range(300):
+            if len(got) >= want and client.subscribed:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # time for any redelivery, and for the acks to leave
+        await _stop(client, task)
+        return got
+
+    async def scenario() -> None:
+        await receive(0)  # the persistent session exists
+        publisher = Publisher(mqtt_url)
+        for seq in range(20):
+            publisher.send(topic, f'{{"seq": {seq}}}'.encode())
+        publisher.flush()
+        publisher.close()
+        first = await receive(20)
+        assert len(first) == 20
+        again = await receive(0)
+        assert again == [], f"{len(again)} messages redelivered: they were never acknowledged"
+
+    asyncio.run(scenario())
