@@ -163,6 +163,8 @@ class Runtime:
         self.pipeline.on_input = self._on_input
         self.pipeline.on_compressions = self.sessions.on_compressions
         self._tick_wake = asyncio.Event()
+        # Presses, Start and scan-time changes from the session websocket move deadlines.
+        self.sessions.on_scan_changed = self._tick_wake.set
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at = time.time()
 

@@ -117,6 +117,25 @@ def test_repeated_starts_while_scanning_change_and_record_nothing(
     assert session.scan.highlighted == 0
 
 
+def test_every_scan_change_from_the_learner_wakes_the_scan_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Start, a press and a new scan time can each bring the next move sooner than the
+    scan clock's sleep (up to 1 s): the manager says so, and the runtime wakes the clock."""
+    manager, session, _, _ = paused_session(monkeypatch)
+    wakes: list[str] = []
+    manager.on_scan_changed = lambda: wakes.append("wake")
+    manager.resume_scan(session, 1_700.0)
+    assert len(wakes) >= 1, "Start restarted the scan without waking the clock"
+    wakes.clear()
+    manager.set_scan_interval(session, 600)
+    assert len(wakes) >= 1, "a faster scan time did not wake the clock"
+    wakes.clear()
+    manager.on_switch(session, "select", "down", 1_700.5)
+    manager.on_switch(session, "select", "up", 1_700.6)
+    assert len(wakes) >= 1, "a press did not wake the clock"
+
+
 @pytest.mark.parametrize(
     ("lang", "words"),
     [("en", "Scanning restarted by the learner's Start"), ("ar", "«ابدأ»"), ("zh", "“开始”")],

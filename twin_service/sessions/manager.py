@@ -183,6 +183,9 @@ class SessionManager:
         self._on_scan_learnt = on_scan_learnt
         self.observer: SessionObserver = observer if observer is not None else NoObserver()
         self.on_finished: Callable[[Session], None] | None = None
+        # A scan changed (a press, Start, a choice, a new scan time): its next deadline may
+        # be sooner than the scan clock's sleep, so the runtime wakes the clock.
+        self.on_scan_changed: Callable[[], None] | None = None
         # Auditory scanning: new clips to render ahead, as (cache key, request).
         self.on_clips: Callable[[Session, list[tuple[str, SpeechRequest]]], None] | None = None
         self._lingering: OrderedDict[str, float] = OrderedDict()  # finished: id -> when
@@ -745,6 +748,8 @@ class SessionManager:
             self.on_clips(session, clips)  # the runtime renders them ahead
 
     def _publish_scan(self, session: Session) -> None:
+        if self.on_scan_changed is not None:
+            self.on_scan_changed()
         self._hub.publish(
             session_group(session.id),
             {
