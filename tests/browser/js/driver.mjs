@@ -23,6 +23,26 @@ const browser = await chromium.launch({
 });
 const pages = new Map(); // name → { context, page, seen, routes, refuse }
 
+// Every frame a page's script hands to an open websocket, recorded in the page as it is sent
+// (kept in the tab's sessionStorage, so a reload or a same-origin navigation keeps the list,
+// as Playwright's 'framesent' does). Playwright's events reach this process later than the
+// server gets the frame: a test that waited for the server's answer could read a list that
+// did not have the frame yet (CI saw a 'choose' the server had acted on missing from it).
+const SENT_KEY = '__driverWsSent';
+const RECORD_SENT = `(() => {
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (this.readyState === WebSocket.OPEN) {
+      try {
+        const sent = JSON.parse(sessionStorage.getItem('${SENT_KEY}') ?? '[]');
+        sent.push(typeof data === 'string' ? data : '<binary>');
+        sessionStorage.setItem('${SENT_KEY}', JSON.stringify(sent));
+      } catch { /* storage disabled: the framesent list stands */ }
+    }
+    return send.call(this, data);
+  };
+})();`;
+
 function get(name) {
   const p = pages.get(name);
   if (!p) throw new Error(`no page named ${name}`);
@@ -59,6 +79,7 @@ const commands = {
     if (pages.has(name)) await commands.close({ name });
     // locale: the browser's language (navigator.language and the Accept-Language it sends).
     const context = await browser.newContext({ viewport, reducedMotion: reduced_motion, forcedColors: forced_colors, colorScheme: color_scheme, ...(locale ? { locale } : {}) });
+    await context.addInitScript({ content: RECORD_SENT });
     // A script run before the page's own (a fake navigator.getGamepads, for instance).
     if (init_script) await context.addInitScript({ content: init_script });
     const page = await context.newPage();
@@ -170,7 +191,11 @@ const commands = {
     return { path };
   },
   async seen({ name }) {
-    return get(name).seen;
+    const p = get(name);
+    const inPage = await p.page
+      .evaluate((key) => { try { return JSON.parse(sessionStorage.getItem(key) ?? 'null'); } catch { return null; } }, SENT_KEY)
+      .catch(() => null);
+    return Array.isArray(inPage) ? { ...p.seen, wsSent: inPage } : p.seen;
   },
   async ws_cut({ name, refuse = true }) {
     const p = get(name);
