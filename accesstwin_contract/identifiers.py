@@ -12,7 +12,7 @@ the service's own topics, which sit at the lab position of ``{prefix}/{lab}/...`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 IDENTIFIER_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
@@ -50,10 +50,21 @@ class KitRef:
 
     lab: str
     kit: str
+    # Kept, not computed again: a message's path looks its kit up in some nine dicts
+    # (twins, limiter, duplicates, engines, sessions...). Never pickled (str hashes
+    # differ between processes): see __reduce__.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_identifier(self.lab, "lab")
         check_identifier(self.kit, "kit")
+        object.__setattr__(self, "_hash", hash((self.lab, self.kit)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[KitRef], tuple[str, str]]:
+        return (KitRef, (self.lab, self.kit))
 
     def __str__(self) -> str:
         return f"{self.lab}/{self.kit}"

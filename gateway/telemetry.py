@@ -72,8 +72,9 @@ class Telemetry:
 
     @property
     def newest_ts(self) -> float:
-        offsets = [w.last_ts_offset for w in self.waveforms]
-        return self.ts + max(offsets, default=0.0)
+        if not self.waveforms:  # readings only: the ingest hot path of most kits
+            return self.ts
+        return self.ts + max(w.last_ts_offset for w in self.waveforms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ class Settings:
     ws_deflate: bool = False  # batched lab sockets: permessage-deflate, each batch compressed once
     store_batch_max: int = 5_000
     store_max_pending: int = 200_000
+    gc_young_threshold: int = 50_000  # 0: Python's own (700); see Runtime.start
     kit_rate_per_s: float = DEFAULT_RATE_PER_S
     kit_burst: int = int(DEFAULT_BURST)
     speech_cache_mb: int = 32
@@ -114,6 +115,11 @@ class Settings:
         elif not self.insecure_no_auth:
             raise SettingsError(
                 f"{ENV_PREFIX}API_TOKEN: not set; set a token or pass --insecure-no-auth"
+            )
+        if self.gc_young_threshold != 0 and not 700 <= self.gc_young_threshold <= 1_000_000:
+            raise SettingsError(
+                f"{ENV_PREFIX}GC_YOUNG_THRESHOLD: must be 0 (Python's own) or 700-1000000,"
+                f" got {self.gc_young_threshold}"
             )
         if not self.learner_token_grace_s >= 0:
             raise SettingsError(f"{ENV_PREFIX}LEARNER_TOKEN_GRACE_S: must be 0 or more")
@@ -242,6 +248,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "WS_BROADCAST": bool,
     "STORE_BATCH_MAX": int,
     "STORE_MAX_PENDING": int,
+    "GC_YOUNG_THRESHOLD": int,
     "KIT_RATE_PER_S": float,
     "KIT_BURST": int,
     "SPEECH_CACHE_MB": int,

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+
 import pytest
 
 from gateway.identifiers import InvalidIdentifierError, KitRef
@@ -81,3 +86,31 @@ def test_kit_client_ids_and_file_names_cannot_collide_when_ids_contain_dashes() 
     assert a.client_id != b.client_id
     assert a.file_stem != b.file_stem
     assert a.client_id == "a-b/c"  # also the kit's broker username
+
+
+def test_a_kit_ref_keeps_its_hash_and_is_rebuilt_when_unpickled() -> None:
+    """KitRef keeps its hash (the ingest path looks a kit up in some nine dicts); a pickled
+    one must not carry it into a process whose string hashes differ (PYTHONHASHSEED)."""
+    kit = KitRef("ward1", "kit-02")
+    assert hash(kit) == hash(KitRef("ward1", "kit-02")) == hash(("ward1", "kit-02"))
+    assert {kit: 1}[KitRef("ward1", "kit-02")] == 1
+    assert sorted([KitRef("b", "a"), KitRef("a", "b")])[0] == KitRef("a", "b")
+    pickled = pickle.dumps(kit)
+    script = (
+        "import pickle, sys\n"
+        "from accesstwin_contract.identifiers import KitRef\n"
+        "kit = pickle.loads(sys.stdin.buffer.read())\n"
+        "here = KitRef('ward1', 'kit-02')\n"
+        "print({here: 'found'}.get(kit, 'missing'), kit == here)\n"
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            input=pickled,
+            capture_output=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert out.stdout.decode().split() == ["found", "True"], out.stderr.decode()
+    with pytest.raises(InvalidIdentifierError):
+        KitRef("ward 1", "kit")

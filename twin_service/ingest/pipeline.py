@@ -163,6 +163,8 @@ class Pipeline:
     def broadcast(self, change: TwinChange) -> None:
         """The change's ``twin.delta`` to the lab's and its sessions' websocket clients;
         built only if some client watches (sessions and ``_twin`` states read the twin)."""
+        if self.hub.idle:
+            return
         groups = [lab_group(change.kit.lab), *self.kit_groups(change.kit)]
         if self.hub.watched(groups):
             self.hub.publish_to(groups, change.to_frame())

@@ -259,6 +259,11 @@ class Hub:
         """Whether any of these groups has a client (a frame for none is not built)."""
         return any(name in self._groups for name in groups)
 
+    @property
+    def idle(self) -> bool:
+        """No client in any group (a gateway whose replicas serve the websockets)."""
+        return not self._groups
+
     def clients(self, group: str) -> int:
         shared = self._groups.get(group)
         return len(shared.members) if shared else 0
