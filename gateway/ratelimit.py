@@ -83,10 +83,14 @@ class KitRateLimiter:
             if len(self._kits) >= self._max_kits:
                 self._kits.pop(next(iter(self._kits)))
             buckets = self._kits[kit] = _KitBuckets(self.burst, self.burst, self.backlog_burst, now)
-        elapsed = max(0.0, now - buckets.updated)
-        buckets.updated = max(buckets.updated, now)
-        buckets.live = min(self.burst, buckets.live + elapsed * self.rate_per_s)
-        buckets.allowance = min(self.backlog_burst, buckets.allowance + elapsed * self.rate_per_s)
+        elapsed = now - buckets.updated
+        if elapsed > 0.0:  # the clock went on: refill (comparisons, not min/max: hot path)
+            buckets.updated = now
+            gained = elapsed * self.rate_per_s
+            live = buckets.live + gained
+            buckets.live = live if live < self.burst else self.burst
+            allowance = buckets.allowance + gained
+            buckets.allowance = allowance if allowance < self.backlog_burst else self.backlog_burst
         if device_ts >= now - self.backlog_age_s:
             if buckets.live < 1.0:
                 return f"kit exceeds {self.rate_per_s:g} messages/s"

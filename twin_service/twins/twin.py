@@ -101,10 +101,11 @@ class Twin:
         """Take the newer of each value, and of the values ``derived`` from this message,
         as one change (one version); None when nothing changed (all values older)."""
         changed: dict[str, ValueEntry] = {}
-        for reading in telemetry.readings:
-            entry = ValueEntry(reading.value, reading.unit, telemetry.ts, received_at)
-            if _newer(self.reported.get(reading.sensor), entry):
-                changed[reading.sensor] = entry
+        reported, ts = self.reported, telemetry.ts
+        for reading in telemetry.readings:  # _newer, inlined: the ingest path's hot loop
+            current = reported.get(reading.sensor)
+            if current is None or ts >= current.ts:
+                changed[reading.sensor] = ValueEntry(reading.value, reading.unit, ts, received_at)
         for waveform in telemetry.waveforms:
             last_ts = telemetry.ts + waveform.last_ts_offset
             entry = ValueEntry(float(waveform.samples[-1]), waveform.unit, last_ts, received_at)
