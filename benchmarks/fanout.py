@@ -63,8 +63,11 @@ class FanoutOptions:
 
 
 def target_ms(clients: int) -> float:
-    """p99 goals of issue 18: ≤ 50 ms up to 100 clients, ≤ 100 ms beyond."""
-    return 50.0 if clients <= 100 else 100.0
+    """The lecture's p99 goal (issue 18): ≤ 100 ms with the dashboard's batching, for any
+    number of clients. (Issue 18's ≤ 50 ms for 100 clients is at 1,000 msg/s without the
+    dashboard's 50 ms batches, as ``bench latency`` measures it; a 50 ms batch alone
+    holds an update up to 50 ms.)"""
+    return 100.0
 
 
 # -- pure parts ---------------------------------------------------------------------------
