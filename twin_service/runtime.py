@@ -63,16 +63,18 @@ SEQ_WINDOW = 4_096
 REVOCATIONS_REFRESH_S = 30.0
 
 
+PYTHON_YOUNG_THRESHOLD = 700  # CPython's own first threshold
+
+
 def tune_young_generation(threshold: int) -> None:
     """Collect the youngest generation after ``threshold`` more container objects (0:
-    leave Python's 700). Each message on the ingest path leaves objects waiting for the
+    Python's own 700). Each message on the ingest path leaves objects waiting for the
     store's commit (the message, its points, the twin's new entries): at 700 they are
     walked by a young and then a middle collection before the commit frees them, a
     sixth of the gateway's time per message (BENCHMARKS.md, "ingest, 2026-12-04
     evening"). The older generations keep their thresholds."""
-    if threshold:
-        _, middle, oldest = gc.get_threshold()
-        gc.set_threshold(threshold, middle, oldest)
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(threshold or PYTHON_YOUNG_THRESHOLD, middle, oldest)
 
 
 class Runtime:

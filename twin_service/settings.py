@@ -246,6 +246,7 @@ _FIELDS: dict[str, Callable[[str], object]] = {
     "MAX_TWINS": int,
     "WS_QUEUE_FRAMES": int,
     "WS_BROADCAST": bool,
+    "WS_DEFLATE": bool,
     "STORE_BATCH_MAX": int,
     "STORE_MAX_PENDING": int,
     "GC_YOUNG_THRESHOLD": int,

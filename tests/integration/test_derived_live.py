@@ -53,6 +53,8 @@ def test_cpr_and_ppg_derived_values_follow_the_simulated_truth(
     assert cpr["cpr_recoil_pct"]["value"] >= 90
     assert cpr["cpr_ccf"]["value"] >= 90
     assert vitals["hr_ppg"]["value"] == pytest.approx(last_hr, abs=5)
+    if not history["points"]:  # the loop never read it: say what the history holds
+        history = service.get("/api/v1/twins/sim/cpr1/history", sensor="cpr_rate")
     assert history["unit"] == "/min"
     # A burst of old data is a replay: derived values are recomputed at most every 0.5 s of
     # the service's clock then, and every 0.5 s of device time once data is live.

@@ -95,13 +95,14 @@ def test_a_flooding_kit_is_limited_and_does_not_delay_another(
     p50_ms, max_ms = latencies[len(latencies) // 2] * 1000, latencies[-1] * 1000
     print(f"\nflood: sent {flood_sent}, limited {limited:.0f}; calm kit p50 {p50_ms:.1f} ms")
     print(f"flood: calm kit max {max_ms:.1f} ms")
-    # Judged on the 90th percentile, with a ceiling on the worst: on the CI machine (four test
-    # workers and Chromium on two cores) two of the 40 messages once took 210-235 ms, a stall
-    # of the machine rather than of the flood (idle here: p50 24 ms, max 28-40 ms; with both
-    # cores kept busy by other processes: p50 32-34 ms, max 45 ms).
-    p90 = latencies[int(0.9 * (len(latencies) - 1))]
+    # At most two of the 40 over 100 ms, none over 1 s: on the CI machine (four test workers
+    # and Chromium on two cores) two messages once took 210-235 ms, a stall of the machine
+    # rather than of the flood (idle here: p50 24 ms, max 28-40 ms; with both cores kept busy
+    # by other processes: p50 32-34 ms, max 45 ms). A flood that delayed one calm message in
+    # ten would fail.
+    slow = [round(x * 1000) for x in latencies if x > 0.1]
     assert len(latencies) == 40
-    assert p90 < 0.1, f"calm kit p90 {p90 * 1000:.1f} ms while the other kit flooded"
+    assert len(slow) <= 2, f"calm kit messages over 100 ms while the other kit flooded: {slow}"
     assert max_ms < 1_000, f"calm kit max {max_ms:.1f} ms while the other kit flooded"
     assert flood_sent > 1_500
     # At most the burst plus the rate got through (a little slack for the clocks).

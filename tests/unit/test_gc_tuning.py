@@ -33,10 +33,13 @@ def test_the_young_generation_waits_for_the_setting_and_the_others_keep_theirs(
     assert gc.get_threshold() == (50_000, thresholds[1], thresholds[2])
 
 
-def test_zero_keeps_pythons_own_threshold(thresholds: tuple[int, int, int]) -> None:
+def test_zero_is_pythons_own_threshold_even_after_another_runtime_tuned_it(
+    thresholds: tuple[int, int, int],
+) -> None:
+    tune_young_generation(50_000)
     settings = load_settings({"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_GC_YOUNG_THRESHOLD": "0"})
     tune_young_generation(settings.gc_young_threshold)
-    assert gc.get_threshold() == thresholds
+    assert gc.get_threshold() == (700, thresholds[1], thresholds[2])
 
 
 @pytest.mark.parametrize("raw", ["5", "699", "1000001", "-1", "many"])

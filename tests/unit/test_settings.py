@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.support.cli import run_cli
 from twin_service.errors import SettingsError
-from twin_service.settings import load_settings
+from twin_service.settings import _FIELDS, Settings, load_settings
 
 TOKEN = "a-sufficiently-long-token"
 
@@ -142,3 +146,16 @@ def test_the_new_bounds_have_their_defaults_and_settings() -> None:
     assert (tuned.max_sensors_per_kit, tuned.max_body_bytes) == (16, 2048)
     with pytest.raises(SettingsError, match="ACCESSTWIN_MAX_SENSORS_PER_KIT"):
         load_settings({"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_MAX_SENSORS_PER_KIT": "0"})
+
+
+def test_every_setting_but_the_no_auth_flag_is_read_from_the_environment() -> None:
+    """ACCESSTWIN_WS_DEFLATE was documented but never read: a setting missing from the
+    environment table is silently ignored. --insecure-no-auth stays a flag on purpose."""
+    fields = {f.name.upper() for f in dataclasses.fields(Settings) if f.init}
+    assert fields - set(_FIELDS) == {"INSECURE_NO_AUTH"}
+    assert set(_FIELDS) <= fields
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `ACCESSTWIN_([A-Z0-9_]+)`", readme, flags=re.MULTILINE))
+    assert documented and documented <= set(_FIELDS), documented - set(_FIELDS)
+    deflate = load_settings({"ACCESSTWIN_API_TOKEN": TOKEN, "ACCESSTWIN_WS_DEFLATE": "true"})
+    assert deflate.ws_deflate is True
