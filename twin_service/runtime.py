@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 
 from accessibility.scenario import load_scenario, scenario_ids
 from accesstwin_contract.quantities import DERIVED_NAMES, unit_of_value
@@ -64,6 +65,19 @@ REVOCATIONS_REFRESH_S = 30.0
 
 
 PYTHON_YOUNG_THRESHOLD = 700  # CPython's own first threshold
+SLOW_STOP_STEP_S = 1.0  # a step of stop() taking longer is logged
+STOP_TASKS_TIMEOUT_S = 5.0  # cancelled background tasks get this long to end
+
+
+@contextlib.asynccontextmanager
+async def _timed_step(step: str) -> AsyncIterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        took = time.monotonic() - started
+        if took > SLOW_STOP_STEP_S:
+            log.warning("stop: %s took %.1f s", step, took)
 
 
 def tune_young_generation(threshold: int) -> None:
@@ -380,27 +394,51 @@ class Runtime:
             log.info("restored %d twins from %r", len(self.twins), self.store)
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
-        """Stop taking messages, commit and acknowledge what was taken, then close."""
+        """Stop taking messages, commit and acknowledge what was taken, then close.
+
+        Each step is bounded; one that takes over ``SLOW_STOP_STEP_S`` is logged with its
+        time (a service that would not stop in 20 s was seen once under CI load: the log
+        now says where)."""
         mqtt_task = self._tasks[1] if len(self._tasks) > 1 else None
         # Commit first while still connected, so the acks for stored messages go out.
-        await self.writer.drain(drain_timeout)
-        if not await self.records_writer.drain(drain_timeout):
+        async with _timed_step("store writer drain"):
+            await self.writer.drain(drain_timeout)
+        async with _timed_step("records writer drain"):
+            drained = await self.records_writer.drain(drain_timeout)
+        if not drained:
             log.error(
                 "records: %d writes not committed at stop (database away)",
                 self.records_writer.pending,
             )
-        await self.mqtt.stop()
-        if mqtt_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(mqtt_task, 5)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await task
-        await self.store.close()
-        await self.records.close()
-        await self.speech.close()
+        async with _timed_step("MQTT disconnect"):
+            await self.mqtt.stop()
+            if mqtt_task is not None:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(mqtt_task, 5)
+        async with _timed_step("background tasks"):
+            for task in self._tasks:
+                task.cancel()
+            ended, running = (
+                await asyncio.wait(self._tasks, timeout=STOP_TASKS_TIMEOUT_S)
+                if self._tasks
+                else (set(), set())
+            )
+            for task in ended:
+                failure = None if task.cancelled() else task.exception()
+                if failure is not None:
+                    log.error("stop: task %s had failed", task.get_name(), exc_info=failure)
+            if running:
+                log.error(
+                    "stop: tasks still running %.0f s after cancel: %s",
+                    STOP_TASKS_TIMEOUT_S,
+                    ", ".join(sorted(t.get_name() for t in running)),
+                )
+        async with _timed_step("history store close"):
+            await self.store.close()
+        async with _timed_step("records close"):
+            await self.records.close()
+        async with _timed_step("speech close"):
+            await self.speech.close()
 
     async def ready(self) -> dict[str, bool]:
         return {

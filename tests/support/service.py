@@ -89,9 +89,10 @@ class ServiceProcess:
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(20)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             self.process.kill()
-            raise
+            # The service logs each step of its stop that takes over a second.
+            raise RuntimeError(f"service did not stop in 20 s; its log ends: {self.log()}") from exc
         finally:
             self.process = None
 
