@@ -192,10 +192,16 @@ const commands = {
   },
   async seen({ name }) {
     const p = get(name);
-    const inPage = await p.page
-      .evaluate((key) => { try { return JSON.parse(sessionStorage.getItem(key) ?? 'null'); } catch { return null; } }, SENT_KEY)
-      .catch(() => null);
-    return Array.isArray(inPage) ? { ...p.seen, wsSent: inPage } : p.seen;
+    // The page's own record; read again while a navigation is under way (evaluate throws).
+    // Only a page whose storage cannot be read falls back to Playwright's lagging list.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const inPage = await p.page
+        .evaluate((key) => { try { return JSON.parse(sessionStorage.getItem(key) ?? '[]'); } catch { return null; } }, SENT_KEY)
+        .then((list) => ({ list }), () => null);
+      if (inPage !== null) return Array.isArray(inPage.list) ? { ...p.seen, wsSent: inPage.list } : p.seen;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return p.seen;
   },
   async ws_cut({ name, refuse = true }) {
     const p = get(name);
