@@ -35,26 +35,41 @@ def _entry(cond: Check | Group) -> list[Check]:
     return [cond] if isinstance(cond, Check) else [c for x in cond.items for c in _entry(x)]
 
 
+# The normal band of each parameter (NEWS2 scores 0 inside it): a rule that fires "below"
+# speaks for the low side, "above" for the high side.
+NORMAL = {"resp_rate": (12, 20), "spo2": (96, 101), "sbp": (111, 219), "hr": (51, 90),
+          "temp_c": (36.1, 38.0)}  # fmt: skip
+GRIDS = {"spo2": (80, 100), "sbp": (70, 240), "hr": (30, 160), "resp_rate": (4, 32),
+         "temp_c": (33, 41)}  # fmt: skip
+
+
 def test_vitals_thresholds_are_the_news2_bands() -> None:
-    """Every vitals rule fires exactly where NEWS2 scores: warnings on any score in their
-    direction, the alarm on a score of 3 (checked on a 0.01 grid over each range)."""
+    """Every vitals warning fires exactly where NEWS2 scores on its side of the normal band,
+    the alarm exactly where one parameter scores 3; and every score, low or high, is told
+    (a slow breathing rate of 7 once gave no alert at all: only the high side had rules).
+    Checked on a 0.01 grid over each range."""
     rules = {r.id: r for r in load_scenario("vitals").rules}
-    grids = {"spo2": (80, 100), "sbp": (70, 130), "hr": (30, 160), "resp_rate": (5, 30),
-             "temp_c": (34, 41)}  # fmt: skip
-    for rule_id, want in (("spo2_low", 1), ("sbp_low", 1), ("hr_high", 1), ("resp_high", 2),
-                          ("temp_high", 1), ("deteriorating", 3)):  # fmt: skip
-        for check in _entry(rules[rule_id].when.cond):
-            lo, hi = grids[check.value]
+    told: dict[str, set[float]] = {name: set() for name in GRIDS}
+    alarmed: dict[str, set[float]] = {name: set() for name in GRIDS}
+    for rule in rules.values():
+        want = 3 if rule.id == "deteriorating" else 1
+        for check in _entry(rule.when.cond):
+            lo, hi = GRIDS[check.value]
+            low, high = NORMAL[check.value]
             for v in np.round(np.arange(lo, hi, 0.01), 2):
                 fires = v < check.enter if check.op == "below" else v > check.enter
-                side = v < 200 if check.value == "sbp" else True  # sbp >= 220 is not "low"
+                side = v < low if check.op == "below" else v > high
                 news = sub_score(check.value, float(v))
-                if check.value in ("hr", "resp_rate", "temp_c"):
-                    high = v > {"hr": 90, "resp_rate": 20, "temp_c": 38}[check.value]
-                    expect = news >= want and high
-                else:
-                    expect = news >= want and side
-                assert fires == expect, (rule_id, check.value, float(v), news)
+                assert fires == (news >= want and side), (rule.id, check.value, float(v), news)
+                if fires:
+                    (alarmed if want == 3 else told)[check.value].add(float(v))
+    for name, (lo, hi) in GRIDS.items():
+        for v in np.round(np.arange(lo, hi, 0.01), 2):
+            news = sub_score(name, float(v))
+            if news >= 1:
+                assert float(v) in told[name] | alarmed[name], (name, float(v), news)
+            if news == 3:
+                assert float(v) in alarmed[name], (name, float(v))
 
 
 def view(t: float, values: dict[str, float]) -> TwinView:
@@ -131,3 +146,30 @@ def test_undo_is_said_in_the_learners_language() -> None:
         assert re.search(script, policy.choose("hr", 3.0)[-1].choices[0].label)
         note = policy.choose("undo", 4.0)[0]
         assert note.text == policy.scenario.undone and re.search(script, note.text), note.text
+
+
+NORMAL_VITALS = {"spo2": 98.0, "sbp": 120.0, "hr": 75.0, "resp_rate": 16.0, "temp_c": 37.0}
+
+
+@pytest.mark.parametrize(
+    ("values", "severity", "text"),
+    [
+        ({"resp_rate": 7.0}, "critical", "Monitor alarm - this patient is getting worse"),
+        ({"hr": 38.0}, "critical", "Monitor alarm - this patient is getting worse"),
+        ({"temp_c": 34.8}, "critical", "Monitor alarm - this patient is getting worse"),
+        ({"sbp": 225.0}, "critical", "Monitor alarm - this patient is getting worse"),
+        ({"resp_rate": 10.0}, "warning", "Breathing rate is slow"),
+        ({"hr": 45.0}, "warning", "Heart rate is low"),
+        ({"temp_c": 35.8}, "warning", "Temperature is low"),
+        ({"hr": 120.0}, "warning", "Heart rate is high"),
+    ],
+)
+def test_a_low_reading_is_told_as_a_high_one_is(
+    values: dict[str, float], severity: str, text: str
+) -> None:
+    """A simulated learner's patient with a breathing rate of 7 got no alert at all."""
+    policy = FeedbackPolicy(load_scenario("vitals"))
+    policy.start(0.0)
+    assert policy.update(view(1.0, NORMAL_VITALS)) == []
+    frames = policy.update(view(2.0, {**NORMAL_VITALS, **values}))
+    assert [(f.severity, f.text) for f in frames] == [(severity, text)]
