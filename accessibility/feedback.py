@@ -285,6 +285,13 @@ class FeedbackPolicy:
         """The current step's prompt with the choices still open (for a reconnecting page)."""
         return self._prompt
 
+    def standing_topics(self) -> tuple[set[str], set[str]]:
+        """(topics of the current step's rules whose condition holds now, topics of all the
+        scenario's rules): what a page joining late may still be told."""
+        runs = self._runs.get(self._step.id, []) if self._step is not None else []
+        every = {run.rule.topic for step_runs in self._runs.values() for run in step_runs}
+        return {run.rule.topic for run in runs if run.active}, every
+
     def start(self, now: float) -> list[Feedback]:
         if self._step is not None:
             return [self._prompt] if self._prompt else []

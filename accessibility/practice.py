@@ -140,6 +140,10 @@ class PracticePolicy:
     def current_prompt(self) -> Feedback | None:
         return self._prompt
 
+    def standing_topics(self) -> tuple[set[str], set[str]]:
+        """As ``FeedbackPolicy.standing_topics``: practice has no rules."""
+        return set(), set()
+
     def target_index(self) -> int | None:
         if self.target is None:
             return None

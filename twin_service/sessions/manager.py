@@ -87,6 +87,7 @@ def read_vitals_choice(lang: str) -> Choice:
 
 READ_VITALS_EVERY_S = 1.0  # a page asking more often is refused (each read is speech)
 ALERT_REPLAY_S = 30.0  # a page joining late still sees a warning or alarm this fresh
+ALERT_REPLAY_MAX = 5  # ... the newest of each topic, this many at most
 _SCAN_CHANGES = frozenset({"moved", "opened", "closed", "paused", "restarted", "selected"})
 MAX_SPEECH_PER_SESSION = 256
 # A finished session stays in memory this long (its page's last frames and audio), and
@@ -632,14 +633,23 @@ class SessionManager:
         frames: list[Frame] = []
         if session.prompt_frame is not None:
             frames.append(session.prompt_frame)
-        recent = [
+        # The newest alert of each topic still standing (its rule's condition holds now, and
+        # no info resolved it since) and this fresh: a page that joins after the
+        # first warnings hears each of them, not only the last (a simulated learner's page,
+        # 3 s late, never got "Oxygen saturation is low" though the report listed it).
+        newest: dict[str, dict[str, Any]] = {}
+        for entry in session.log:
+            if now - entry["delivered_at"] <= ALERT_REPLAY_S:
+                newest[str(entry.get("topic") or entry["id"])] = entry
+        holding, rule_topics = session.policy.standing_topics()
+        standing = [
             {k: v for k, v in entry.items() if k != "delivered_at"}
-            for entry in session.log
+            for entry in sorted(newest.values(), key=lambda e: e["delivered_at"])
             if entry["severity"] != "info"
-            and now - entry["delivered_at"] <= ALERT_REPLAY_S
+            and (entry.get("topic") in holding or entry.get("topic") not in rule_topics)
             and (session.prompt_frame is None or entry["id"] != session.prompt_frame["id"])
         ]
-        frames.extend(recent[-1:])
+        frames.extend(standing[-ALERT_REPLAY_MAX:])
         frames.append(
             {
                 "type": "scan",
