@@ -599,3 +599,48 @@ def test_dashboard_lists_each_sensor_of_the_vocabulary_with_its_label_and_unit(
         page, f"(() => {{ const r = {CARD_ROWS}; return r.length >= {len(expected)} && r; }})()"
     )
     assert dict(rows) == expected
+
+
+PAGE_WIDER_THAN_VIEWPORT = """(() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > width + 0.5 && !el.closest('.table-wrap');
+  }).map((el) => `${el.tagName}.${el.className} ${el.getBoundingClientRect().right}`);
+  return { scroll: document.documentElement.scrollWidth, width, wide };
+})()"""
+
+
+@pytest.mark.parametrize("text_scale", [1, 2])
+def test_dashboard_reflows_at_400_px_and_b_bookmarks_only_from_a_sessions_row(
+    browser: Browser, web: ServiceProcess, publisher: Publisher, text_scale: int
+) -> None:
+    lab, kit = f"wardR{text_scale}", "k1"
+    Kit(publisher, web, lab, kit).status("online")
+    Kit(publisher, web, lab, kit).send(DETERIORATING)
+    body = new_session(web, f"reflow-{text_scale}", lab, kit)
+    page = f"dash-narrow-{text_scale}"
+    browser.call(
+        "open",
+        name=page,
+        url=f"{web.base_url}/labs/{lab}?token={TOKEN}",
+        viewport={"width": 400, "height": 800},
+    )
+    row = f'#sessions-body tr[data-session="{body["session_id"]}"]'
+    browser.wait(page, f"document.querySelector('{row}')", timeout=15)
+    if text_scale != 1:  # 200 % text (WCAG 1.4.4 with 1.4.10)
+        browser.js(page, f"document.documentElement.style.fontSize = '{100 * text_scale}%'")
+    # WCAG 1.4.10: no sideways scrolling of the page; only the sessions table scrolls in its
+    # own box (the buttons' hidden texts once widened the page to 853 px).
+    layout = browser.js(page, PAGE_WIDER_THAN_VIEWPORT)
+    assert layout["scroll"] <= layout["width"] and layout["wide"] == [], layout
+    # B with the focus outside every session's row does nothing (WCAG 2.1.4).
+    browser.js(page, "document.getElementById('learner-id').blur(); document.body.focus()")
+    browser.call("key", name=page, key="b")
+    time.sleep(0.5)
+    assert browser.js(page, "document.getElementById('bookmark-status').textContent") == ""
+    with api(web) as client:
+        events = client.get(f"/api/v1/sessions/{body['session_id']}/events").json()["events"]
+    assert [e for e in events if e["kind"] == "bookmark"] == []
+    check_clean(browser, page)
+    browser.call("close", name=page)

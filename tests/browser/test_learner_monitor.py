@@ -202,10 +202,13 @@ def test_dashboard_learner_view_link_opens_the_learners_page_without_a_token_in_
     browser.wait(page, f"{LEARNER} && {LEARNER}.connected")
     assert browser.js(page, "document.getElementById('watching').hidden") is False
     browser.wait(page, f"({MONITOR}).textContent.includes('77')")
-    # The instructor watches: a key press starts the page but sends no switch frame.
+    # The instructor watches: a key press starts the page but sends no switch frame, and
+    # "Read the vitals" does not make the learner's page speak (it sent read_vitals once).
     browser.call("key", name=page, key="Space")
     browser.call("key", name=page, key="Space")
+    browser.call("click", name=page, selector="#read-vitals")
+    time.sleep(0.3)
     sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
-    assert not [f for f in sent if f.get("type") in ("switch", "choose")], sent
+    assert not [f for f in sent if f.get("type") in ("switch", "choose", "read_vitals")], sent
     check_clean(browser, page)
     browser.call("close", name=page)

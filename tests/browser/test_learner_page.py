@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     check_axe,
     check_clean,
     correct_choice,
+    focused,
     new_session,
     record,
     session_summary,
@@ -298,6 +299,9 @@ def test_two_switches_step_scan_with_space_and_enter(
     assert session_summary(web, body["session_id"])["finished"] is True
     browser.wait(page, "!document.getElementById('done').hidden")
     assert browser.js(page, "document.getElementById('choices').hidden") is True
+    # The last answer emptied the list under the focus: it went home, not to <body> (where
+    # the switch keys reach nothing and no outline shows).
+    assert browser.js(page, "document.activeElement.id") == "main", focused(browser, page)
     # Earlier messages: the scenario's earlier questions and the answer's explanation,
     # newest first; the final message (on screen above) is not repeated there.
     assert browser.js(page, "document.getElementById('no-history').hidden") is True

@@ -1,7 +1,8 @@
 // One key bookmarks the moment in a session: "B" (no modifier, not while typing) posts
-// a bookmark for the session whose row holds the focus, else for the newest running one
-// (the first row of the sessions table that is not finished). The result is announced in
-// #bookmark-status. Self-contained: reads the rows' data-session and the tab's token.
+// a bookmark for the session whose row holds the focus. Only there: a one-letter shortcut
+// active anywhere on the page fires by accident for speech-input users (WCAG 2.1.4), so
+// elsewhere B does nothing. The result is announced in #bookmark-status. Self-contained:
+// reads the rows' data-session and the tab's token.
 import { fmtTime } from './common/dom.js';
 import { t } from './common/i18n.js';
 
@@ -14,10 +15,7 @@ function typing(el) {
 }
 
 function targetRow() {
-  const focused = document.activeElement?.closest?.('tr[data-session]');
-  if (focused) return focused;
-  return [...document.querySelectorAll('#sessions-body tr[data-session]')]
-    .find((row) => row.querySelector('.run-state')?.dataset.state !== 'finished') ?? null;
+  return document.activeElement?.closest?.('#sessions-body tr[data-session]') ?? null;
 }
 
 function say(text) {
@@ -48,6 +46,7 @@ async function bookmark() {
 document.addEventListener('keydown', (event) => {
   if (event.key !== 'b' && event.key !== 'B') return;
   if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || typing(event.target)) return;
+  if (!targetRow()) return; // the focus is not in a session's row: B is left alone
   event.preventDefault();
   bookmark();
 });

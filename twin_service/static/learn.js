@@ -128,7 +128,10 @@ function applySession(f) {
 
 function applyFeedback(f) {
   if (f.visual && typeof f.visual === 'object') applyTheme(f.visual);
-  if (typeof f.step === 'string' && f.step !== state.step) { state.step = f.step; updateCadence(); }
+  // The step comes from questions: an alert replayed to a page that reconnects carries the
+  // step it was said in, which may be an earlier one.
+  const question = f.topic === 'prompt' || (Array.isArray(f.choices) && f.choices.length > 0);
+  if (question && typeof f.step === 'string' && f.step !== state.step) { state.step = f.step; updateCadence(); }
   const resent = typeof f.id === 'string' && state.lastIds.includes(f.id); // resent after a reconnect
   // The same question again (its choices changed: the undo choice left): not a new question.
   const again = state.prompt !== null && f.topic === 'prompt' && f.step === state.prompt.step && f.text === state.prompt.text;
@@ -299,6 +302,9 @@ function render() {
   $('start-area').hidden = state.started;
   const list = $('choices');
   if (state.finished && document.activeElement === list) $('main').focus({ preventScroll: true });
+  // A list emptied under the focus (the last answer, a CPR step's undo choice leaving) drops
+  // it to <body>, where the switch keys reach no control and no outline shows: bring it home.
+  if (state.started && (document.activeElement === null || document.activeElement === document.body)) focusHome();
   list.hidden = state.finished;
   $('done').hidden = !state.finished;
   renderTitle();
@@ -401,7 +407,8 @@ function changeSpeech(dir) {
   render();
 }
 function readVitals() {
-  if (!socket || !socket.send(JSON.stringify({ type: 'read_vitals' }))) setText($('vitals-read'), t('learn.monitor.read_not_connected'));
+  if (state.watching) return; // an instructor watching sends nothing to the learner's session
+  if (!send({ type: 'read_vitals' })) setText($('vitals-read'), t('learn.monitor.read_not_connected'));
 }
 function toggleSpeech() {
   state.speechOn = !state.speechOn;
