@@ -28,6 +28,11 @@ DEFAULT_SPEECH_RATE_WPM = 150
 DEFAULT_DEBOUNCE_MS = 100
 MAX_DEBOUNCE_MS = 500  # docs/interface.md: debounce_ms 0-500, hold_ms 0-1000
 MAX_HOLD_MS = 1_000
+# Post-selection delay (docs/domain.md): presses this soon after a choice, or after the
+# release of the press that chose, are ignored. 250 ms: a simulated tremor learner's
+# bounces came 30-150 ms after that release and answered the next question's first item.
+DEFAULT_POST_SELECT_MS = 250
+MAX_POST_SELECT_MS = 2_000
 MIN_SPEECH_RATE_WPM = 80
 MAX_SPEECH_RATE_WPM = 450
 # Pointer and eye-gaze dwell (docs/interface.md): off, or 300-5000 ms on a choice selects it.
@@ -91,6 +96,7 @@ class LearnerProfile:
     # the last release is bounce; a press counts once held hold_ms.
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
     hold_ms: int = 0
+    post_select_ms: int = DEFAULT_POST_SELECT_MS
     cues: Cues = field(default_factory=Cues)
     language: str = "en"  # BCP 47, one of accessibility.languages.SUPPORTED
     # More ways in (docs/interface.md): keys and gamepad buttons for the two switches,

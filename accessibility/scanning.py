@@ -24,7 +24,10 @@ scanned ``loops`` times without a choice returns to the groups by itself.
 
 A press starts at ``down``; it counts once held ``acceptance_ms`` (at once when 0) and
 acts on the item that was highlighted when it started. A ``down`` within ``debounce_ms``
-of the same switch's previous release is bounce and ignored. After a choice the scan
+of the same switch's previous release is bounce and ignored, and so is any ``down``
+within ``post_select_ms`` of a choice or of the release of the press that chose (the
+post-selection delay: a tremor's bounce or a second press does not answer the next
+question with its first item). After a choice the scan
 restarts at the first item (of the groups, when grouped; nothing highlighted in dwell).
 Times going backwards are taken as the latest time seen.
 
@@ -42,6 +45,7 @@ from typing import Final, Literal
 from accessibility.adaptive_interval import RULE_65, AdaptiveInterval
 from accessibility.explained import Phrase, phrase, say
 from accessibility.model import (
+    DEFAULT_POST_SELECT_MS,
     DEFAULT_SCAN_INTERVAL_MS,
     MAX_SCAN_INTERVAL_MS,
     MIN_SCAN_INTERVAL_MS,
@@ -64,7 +68,7 @@ CLIP_PAD_MS: Final = 300  # auditory scanning: a spot's time >= its clip + this
 OutcomeKind = Literal[
     "selected", "restarted", "paused", "closed", "opened", "moved", "ignored", "none"
 ]
-IgnoreReason = Literal["debounce", "acceptance", "no_choices", "no_press"]
+IgnoreReason = Literal["debounce", "acceptance", "no_choices", "no_press", "post_select"]
 Level = Literal["groups", "items"]
 _RANK: Final[dict[OutcomeKind, int]] = {
     "none": 0, "ignored": 1, "moved": 2, "opened": 3, "closed": 3, "paused": 4,
@@ -89,6 +93,7 @@ class ScanSettings:
     loops: int | None = 3  # auto scan passes before pausing; None = never pause
     debounce_ms: int = 100
     acceptance_ms: int = 0
+    post_select_ms: int = DEFAULT_POST_SELECT_MS  # presses this soon after a choice: ignored
     adaptive: bool = False
     min_interval_ms: int = MIN_SCAN_INTERVAL_MS
     max_interval_ms: int = MAX_SCAN_INTERVAL_MS
@@ -101,6 +106,8 @@ class ScanSettings:
             raise ValueError("need 0 < min_interval_ms <= interval_ms <= max_interval_ms")
         if min(self.first_item_extra_ms, self.debounce_ms, self.acceptance_ms) < 0:
             raise ValueError("first_item_extra_ms, debounce_ms and acceptance_ms must be >= 0")
+        if self.post_select_ms < 0:
+            raise ValueError("post_select_ms must be >= 0")
         if self.loops is not None and self.loops < 1:
             raise ValueError("loops must be >= 1 or None")
 
@@ -120,6 +127,7 @@ class ScanSettings:
             interval,
             debounce_ms=profile.debounce_ms,
             acceptance_ms=profile.hold_ms,
+            post_select_ms=profile.post_select_ms,
             adaptive=profile.adaptive_scan,
             min_interval_ms=interval if profile.adaptive_scan else MIN_SCAN_INTERVAL_MS,
             group_scan=profile.group_scan,
@@ -161,6 +169,10 @@ class ScanMachine:
         self._now = -math.inf
         self._presses: dict[SwitchName, _Press] = {}
         self._released: dict[SwitchName, float] = {}
+        # Post-selection delay: no press counts before this (set by a choice, and pushed on
+        # when the press that chose is released).
+        self._quiet_until = -math.inf
+        self._selected_at: float | None = None
         self._arrivals: dict[int, list[float]] = {}  # choice index -> times, since set
         self._clips: dict[Spot, float] = {}  # auditory scanning: clip seconds per spot
         self._group_rt: float | None = None  # the open group's press, kept until a choice
@@ -361,6 +373,8 @@ class ScanMachine:
             self._enter(None, t)
             return self._out("closed")
         choice = self._choices[spot.index]
+        self._selected_at = t
+        self._quiet_until = t + self.settings.post_select_ms / 1000.0
         self._restart(t)
         out = self._out("selected", choice=choice)
         return replace(out, pressed_at=t if pressed_at is None else pressed_at)
@@ -418,6 +432,9 @@ class ScanMachine:
         if last_up is not None and now - last_up < self.settings.debounce_ms / 1000.0:
             press.ignored = press.bounce = True
             return self._out("ignored", reason="debounce")
+        if now < self._quiet_until:
+            press.ignored = True  # a second press or a tremor's bounce, not a new answer
+            return self._out("ignored", reason="post_select")
         if not self._choices:
             press.ignored = True
             return self._out("ignored", reason="no_choices")
@@ -432,6 +449,9 @@ class ScanMachine:
             return self._out("ignored", reason="no_press")
         if not press.bounce:  # a press dropped by new choices was still a real release
             self._released[switch] = now
+        if self._selected_at is not None and press.down <= self._selected_at:
+            # The press that chose: its bounce comes after its release, however long it was held.
+            self._quiet_until = max(self._quiet_until, now + self.settings.post_select_ms / 1000.0)
         if self.settings.mode == "dwell" and self._at is not None and not self._presses:
             self._deadline = now + self._dwell_s(self._at)
         if press.ignored or press.done:

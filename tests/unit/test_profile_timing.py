@@ -19,7 +19,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.mark.parametrize(
     ("field", "bad"),
-    [("debounce_ms", 501), ("debounce_ms", -1), ("hold_ms", 1001), ("hold_ms", 2.5)],
+    [
+        ("debounce_ms", 501),
+        ("debounce_ms", -1),
+        ("hold_ms", 1001),
+        ("hold_ms", 2.5),
+        ("post_select_ms", 2001),
+        ("post_select_ms", -5),
+    ],
 )
 async def test_out_of_range_timing_is_a_422_naming_the_field(field: str, bad: object) -> None:
     async with app_client(TOKEN, headers=AUTH) as (_, client):
@@ -47,3 +54,13 @@ async def test_timing_reaches_the_scan_machine_of_a_new_session() -> None:
         assert scan.on_switch("select", "up", 100.3).reason == "acceptance"
         # A bounce 200 ms after a release is within the 300 ms debounce: ignored.
         assert scan.on_switch("select", "down", 100.5).reason == "debounce"
+
+
+async def test_the_post_selection_delay_is_kept_and_reaches_a_new_session() -> None:
+    async with app_client(TOKEN, headers=AUTH) as (runtime, client):
+        assert (await client.get("/api/v1/learners/l3/profile")).json()["post_select_ms"] == 250
+        put = await client.put("/api/v1/learners/l3/profile", json={"post_select_ms": 800})
+        assert put.status_code == 200 and put.json()["post_select_ms"] == 800
+        sessions: SessionManager = runtime.sessions
+        session, _ = sessions.create("l3", KitRef("lab", "k3"), "vitals")
+        assert session.scan.settings.post_select_ms == 800

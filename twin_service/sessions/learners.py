@@ -21,6 +21,7 @@ from accessibility.model import (
     MAX_GAMEPAD_BUTTON,
     MAX_HOLD_MS,
     MAX_POINTER_DWELL_MS,
+    MAX_POST_SELECT_MS,
     MAX_SCAN_INTERVAL_MS,
     MAX_SPEECH_RATE_WPM,
     MIN_POINTER_DWELL_MS,
@@ -100,6 +101,7 @@ class ProfileUpdate(BaseModel):
     # 422 whose detail names the field.
     debounce_ms: int | None = Field(None, ge=0, le=MAX_DEBOUNCE_MS)
     hold_ms: int | None = Field(None, ge=0, le=MAX_HOLD_MS)
+    post_select_ms: int | None = Field(None, ge=0, le=MAX_POST_SELECT_MS)
     cues: CuesUpdate | None = None
     language: str | None = Field(None, description=f"one of {', '.join(SUPPORTED)} (BCP 47)")
     keys: KeysUpdate | None = None
