@@ -208,6 +208,9 @@ def test_dashboard_learner_view_link_opens_the_learners_page_without_a_token_in_
     browser.call("key", name=page, key="Space")
     browser.call("click", name=page, selector="#read-vitals")
     time.sleep(0.3)
+    # Its help line does not tell the instructor to press anything.
+    help_text = browser.js(page, "document.getElementById('scan-help').textContent")
+    assert help_text.startswith("You are watching"), help_text
     sent = [json.loads(f) for f in browser.call("seen", name=page)["wsSent"]]
     assert not [f for f in sent if f.get("type") in ("switch", "choose", "read_vitals")], sent
     check_clean(browser, page)

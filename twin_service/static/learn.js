@@ -274,6 +274,7 @@ function renderChoices() {
 
 function scanHelp() { // in the learner's own keys and buttons
   if (state.finished) return '';
+  if (state.watching) return t('learn.help.watching'); // an instructor's presses are not sent
   const k = inputs.keys;
   const names = { select: keyLabel(k.select, t), next: keyLabel(k.next, t) };
   if (!state.started) {
