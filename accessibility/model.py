@@ -29,9 +29,11 @@ DEFAULT_DEBOUNCE_MS = 100
 MAX_DEBOUNCE_MS = 500  # docs/interface.md: debounce_ms 0-500, hold_ms 0-1000
 MAX_HOLD_MS = 1_000
 # Post-selection delay (docs/domain.md): presses this soon after a choice, or after the
-# release of the press that chose, are ignored. 250 ms: a simulated tremor learner's
-# bounces came 30-150 ms after that release and answered the next question's first item.
-DEFAULT_POST_SELECT_MS = 250
+# release of the press that chose, are ignored. Off unless set for the learner: 250 ms
+# stopped a simulated tremor learner's bounces (30-150 ms after that release) answering
+# the next question, but also ate a fast learner's real press (0.5 s reactions) in switch
+# practice; practice's proposed debounce covers measured bounces for everyone.
+DEFAULT_POST_SELECT_MS = 0
 MAX_POST_SELECT_MS = 2_000
 MIN_SPEECH_RATE_WPM = 80
 MAX_SPEECH_RATE_WPM = 450

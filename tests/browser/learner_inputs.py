@@ -42,7 +42,9 @@ def open_learner(browser: Browser, page: str, url: str, **kw: object) -> None:
     browser.wait(page, "document.querySelectorAll('.choice').length > 0")
 
 
-def pad_press(browser: Browser, page: str, button: int, ms: int = 60) -> None:
+def pad_press(browser: Browser, page: str, button: int, ms: int = 200) -> None:
+    """A press of ``ms`` (a learner's press lasts 250 ms typically; 60 ms was missed once by
+    the page's animation-frame poll on a loaded CI machine, and the page never started)."""
     browser.js(page, f"window.__pad.hold({button}, {ms})")
     time.sleep(ms / 1000 + 0.1)  # released and seen by the page's animation-frame poll
 

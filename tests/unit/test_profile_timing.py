@@ -58,7 +58,7 @@ async def test_timing_reaches_the_scan_machine_of_a_new_session() -> None:
 
 async def test_the_post_selection_delay_is_kept_and_reaches_a_new_session() -> None:
     async with app_client(TOKEN, headers=AUTH) as (runtime, client):
-        assert (await client.get("/api/v1/learners/l3/profile")).json()["post_select_ms"] == 250
+        assert (await client.get("/api/v1/learners/l3/profile")).json()["post_select_ms"] == 0
         put = await client.put("/api/v1/learners/l3/profile", json={"post_select_ms": 800})
         assert put.status_code == 200 and put.json()["post_select_ms"] == 800
         sessions: SessionManager = runtime.sessions

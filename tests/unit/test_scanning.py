@@ -362,7 +362,7 @@ def test_the_post_selection_delay_counts_from_the_release_of_the_press_that_chos
 
 
 def test_the_profile_sets_the_post_selection_delay() -> None:
-    assert ScanSettings.from_profile(LearnerProfile()).post_select_ms == 250
+    assert ScanSettings.from_profile(LearnerProfile()).post_select_ms == 0  # off by default
     assert ScanSettings.from_profile(LearnerProfile(post_select_ms=800)).post_select_ms == 800
     with pytest.raises(ValueError, match="post_select_ms"):
         ScanSettings(post_select_ms=-1)
