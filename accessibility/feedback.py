@@ -242,6 +242,7 @@ class FeedbackPolicy:
         self._steps = {s.id: s for s in scenario.steps}
         runs = [_RuleRun(r) for r in scenario.rules]
         self._runs = {s.id: [r for r in runs if s.id in r.rule.steps] for s in scenario.steps}
+        self._rule_topics = frozenset(r.rule.topic for r in runs)
         self._advance = {s.id: _Timed(s.advance_when) for s in scenario.steps if s.advance_when}
         self._step: Step | None = None
         self._t0 = 0.0
@@ -285,12 +286,11 @@ class FeedbackPolicy:
         """The current step's prompt with the choices still open (for a reconnecting page)."""
         return self._prompt
 
-    def standing_topics(self) -> tuple[set[str], set[str]]:
+    def standing_topics(self) -> tuple[set[str], frozenset[str]]:
         """(topics of the current step's rules whose condition holds now, topics of all the
         scenario's rules): what a page joining late may still be told."""
         runs = self._runs.get(self._step.id, []) if self._step is not None else []
-        every = {run.rule.topic for step_runs in self._runs.values() for run in step_runs}
-        return {run.rule.topic for run in runs if run.active}, every
+        return {run.rule.topic for run in runs if run.active}, self._rule_topics
 
     def start(self, now: float) -> list[Feedback]:
         if self._step is not None:

@@ -140,9 +140,9 @@ class PracticePolicy:
     def current_prompt(self) -> Feedback | None:
         return self._prompt
 
-    def standing_topics(self) -> tuple[set[str], set[str]]:
+    def standing_topics(self) -> tuple[set[str], frozenset[str]]:
         """As ``FeedbackPolicy.standing_topics``: practice has no rules."""
-        return set(), set()
+        return set(), frozenset()
 
     def target_index(self) -> int | None:
         if self.target is None:

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from accessibility.model import LearnerProfile
-from accessibility.scenario import load_scenario
 from accessibility.signals import Compression
 from gateway.identifiers import KitRef
-from twin_service.live.hub import Hub
-from twin_service.ops.metrics import ServiceMetrics
+from tests.support.sessions import Clock, manager_on
 from twin_service.sessions.kit_clock import KitClock, twin_view
 from twin_service.sessions.manager import Session, SessionManager
 from twin_service.twins.twin import Twin, ValueEntry
@@ -26,21 +23,8 @@ GOOD = {"cpr_rate": 110.0, "cpr_depth_mm": 55.0, "cpr_recoil_pct": 95.0}
 UNITS = {"cpr_rate": "/min", "cpr_depth_mm": "mm", "cpr_recoil_pct": "%"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def start(clock: Clock) -> tuple[SessionManager, Session, Twin]:
-    manager = SessionManager(
-        {"cpr": load_scenario("cpr")},
-        Hub(ServiceMetrics()),
-        lambda _: LearnerProfile(),
-        clock=clock,
-    )
+    manager = manager_on(clock, "cpr")
     session, _ = manager.create("learner-1", KIT, "cpr")
     manager.choose(session, "ready", clock())
     assert session.policy.step_id == "compressions"
@@ -87,7 +71,7 @@ def said(session: Session, words: str) -> list[tuple[float, str]]:
 
 @pytest.mark.parametrize("skew", [-8.0, 8.0, -120.0, 0.0])
 def test_good_cpr_from_a_kit_with_a_wrong_clock_gets_no_alarm(skew: float) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     manager, session, twin = start(clock)
     run(manager, twin, clock, skew, 40.0)
     assert said(session, "resume") == [] and said(session, "start compressions") == []
@@ -100,7 +84,7 @@ def test_good_cpr_from_a_kit_with_a_wrong_clock_gets_no_alarm(skew: float) -> No
 
 @pytest.mark.parametrize("skew", [-8.0, 8.0])
 def test_a_kit_with_a_wrong_clock_that_stops_gets_the_resume_correction(skew: float) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     manager, session, twin = start(clock)
     run(manager, twin, clock, skew, 12.0)
     run(manager, twin, clock, skew, 6.0, compressing=False)  # no new compressions
@@ -110,7 +94,7 @@ def test_a_kit_with_a_wrong_clock_that_stops_gets_the_resume_correction(skew: fl
 
 @pytest.mark.parametrize("skew", [-8.0, 8.0])
 def test_replayed_compressions_are_not_compressing_now(skew: float) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     manager, session, twin = start(clock)
     run(manager, twin, clock, skew, 12.0)
     run(manager, twin, clock, skew, 6.0, compressing=False, replayed_s=60.0)

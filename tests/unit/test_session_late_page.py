@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from accessibility.model import LearnerProfile
-from accessibility.scenario import load_scenario
 from gateway.identifiers import KitRef
-from twin_service.live.hub import Hub
-from twin_service.ops.metrics import ServiceMetrics
-from twin_service.sessions.manager import ALERT_REPLAY_S, SessionManager
+from tests.support.sessions import Clock, manager_on
+from twin_service.sessions.manager import ALERT_REPLAY_S
 from twin_service.twins.twin import Twin, ValueEntry
 
 KIT = KitRef("lab", "late-page")
@@ -16,22 +13,9 @@ UNITS = {"spo2": "%", "hr": "/min", "sbp": "mmHg", "resp_rate": "/min", "temp_c"
 NORMAL = {"spo2": 98.0, "hr": 75.0, "sbp": 120.0, "resp_rate": 16.0, "temp_c": 37.0}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_late_page_gets_the_newest_standing_alert_of_every_topic() -> None:
-    clock = Clock()
-    manager = SessionManager(
-        {"vitals": load_scenario("vitals")},
-        Hub(ServiceMetrics()),
-        lambda _: LearnerProfile(),
-        clock=clock,
-    )
+    clock = Clock(T0)
+    manager = manager_on(clock, "vitals")
     session, _ = manager.create("learner-1", KIT, "vitals")
     twin = Twin(KIT, online=True)
 
